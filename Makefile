@@ -1,0 +1,111 @@
+# microhv - top-level build.
+#
+#   make            build/hv.efi (the UEFI loader carrying the core)
+#   make image      build/microhv.img (GPT disk with an EFI system partition)
+#   make run        boot the image in Bochs (emulated VT-x), serial on the terminal
+#   make run-qemu   boot it in QEMU (KVM + -cpu host,+vmx on an Intel host, else TCG)
+#   make debug      QEMU + gdb with the core's symbols (docs/debugging.md)
+#   make test       unit tests + Bochs and QEMU system tests, ending "N passed, N failed"
+#   make deps       install the Debian packages the above need (run by them as needed)
+
+VERSION := 0.1.0
+GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+BUILD := build
+CC := gcc
+NASM := nasm
+LD := ld
+OBJCOPY := objcopy
+
+WARN := -Wall -Wextra -Werror
+COMMON_CFLAGS := -O2 -g $(WARN) -ffreestanding -fno-stack-protector -mno-red-zone \
+	-fno-asynchronous-unwind-tables -I. \
+	-DMICROHV_VERSION='"$(VERSION)"' -DMICROHV_GIT_REV='"$(GIT_REV)"'
+
+# The core: freestanding C11 + nasm, no libc, no gnu-efi, no SSE.
+CORE_CFLAGS := -std=c11 $(COMMON_CFLAGS) -fpie -fvisibility=hidden -mgeneral-regs-only -fno-builtin
+CORE_C := core/main.c core/selftest.c core/string.c \
+	arch/x86/gdt.c arch/x86/idt.c arch/x86/paging.c \
+	drivers/serial/format.c drivers/serial/log.c drivers/serial/uart16550.c \
+	mm/page_alloc.c mm/memmap.c
+CORE_ASM := arch/x86/isr.asm arch/x86/tables.asm
+CORE_OBJS := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.o)
+
+# The loader: a gnu-efi application; shares the freestanding pure code.
+EFI_INC := -I/usr/include/efi -I/usr/include/efi/x86_64
+EFI_CFLAGS := -std=gnu11 $(COMMON_CFLAGS) $(EFI_INC) -fpic -fshort-wchar -maccumulate-outgoing-args \
+	-DGNU_EFI_USE_MS_ABI
+EFI_LDFLAGS := -nostdlib -znocombreloc -T /usr/lib/elf_x86_64_efi.lds -shared -Bsymbolic -L/usr/lib
+EFI_CRT0 := /usr/lib/crt0-efi-x86_64.o
+EFI_LIBS := -lefi -lgnuefi
+EFI_SECTIONS := -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+	-j .rel.* -j .rela.* -j .reloc
+
+LOADER_C := boot/main.c boot/efi_console.c boot/efi_file.c boot/efi_platform.c \
+	boot/config.c boot/core_load.c \
+	drivers/serial/format.c drivers/serial/log.c drivers/serial/uart16550.c \
+	mm/memmap.c vmx/caps.c
+LOADER_OBJS := $(LOADER_C:%.c=$(BUILD)/boot/%.o) $(BUILD)/boot/core_blob.o
+
+.PHONY: all
+all: $(BUILD)/hv.efi
+
+.PHONY: deps
+deps:
+	@tools/setup.sh
+
+$(BUILD)/core/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/core/%.o: %.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf64 -g -o $@ $<
+
+$(BUILD)/core.elf: $(CORE_OBJS) linker.ld
+	$(LD) -nostdlib -pie --no-dynamic-linker -z text -z norelro -z max-page-size=4096 \
+		--no-warn-rwx-segments \
+		-T linker.ld -o $@ $(CORE_OBJS)
+
+$(BUILD)/core.bin: $(BUILD)/core.elf
+	$(OBJCOPY) -O binary $< $@
+
+$(BUILD)/boot/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(EFI_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/boot/core_blob.o: boot/core_blob.asm $(BUILD)/core.bin
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf64 -DCORE_BIN='"$(BUILD)/core.bin"' -o $@ $<
+
+$(BUILD)/hv.so: $(LOADER_OBJS)
+	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $(LOADER_OBJS) -o $@ $(EFI_LIBS)
+
+$(BUILD)/hv.efi: $(BUILD)/hv.so
+	$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 --subsystem=10 $< $@
+
+# Test payloads: gnu-efi applications run as the next stage.
+PAYLOAD_C := tests/payload/marker.c
+PAYLOAD_SHARED := drivers/serial/uart16550.c
+$(BUILD)/payload/%.so: $(BUILD)/boot/tests/payload/%.o $(PAYLOAD_SHARED:%.c=$(BUILD)/boot/%.o)
+	@mkdir -p $(dir $@)
+	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $^ -o $@ $(EFI_LIBS)
+
+$(BUILD)/payload/%.efi: $(BUILD)/payload/%.so
+	$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 --subsystem=10 $< $@
+
+.SECONDARY:
+
+# The disk image: NEXT is the next stage, CFG the hv.cfg put beside hv.efi.
+CFG ?= boot/hv.cfg
+NEXT ?= $(BUILD)/payload/marker.efi
+.PHONY: image
+image: $(BUILD)/microhv.img
+$(BUILD)/microhv.img: $(BUILD)/hv.efi $(NEXT) $(CFG) tools/mkimage.sh | deps
+	tools/mkimage.sh $@ $(BUILD)/hv.efi $(CFG) $(NEXT)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+.PHONY: clean
+clean:
+	rm -rf $(BUILD)

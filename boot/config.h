@@ -1,0 +1,50 @@
+/*
+ * config.h - hv.cfg, the loader's configuration file.
+ *
+ * Plain "key = value" lines; '#' starts a comment that runs to the end of
+ * the line; blank lines are ignored.  Every key is optional.  A line that
+ * cannot be used (unknown key, bad value, no '=', longer than
+ * CONFIG_LINE_MAX) is reported through the warning callback with its line
+ * number and text, and the default (or an earlier good value) stays in force.
+ * The parser is pure C with no firmware calls, so it is unit-tested on the
+ * host (tests/unit/test_config.c).  README.md documents every key.
+ */
+#ifndef MICROHV_BOOT_CONFIG_H
+#define MICROHV_BOOT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_LINE_MAX 255
+#define CONFIG_PATH_MAX 256
+
+#define CONFIG_DEFAULT_SERIAL 0x3f8
+#define CONFIG_DEFAULT_BAUD 115200
+#define CONFIG_DEFAULT_LOGLEVEL 2 /* LOG_INFO */
+#define CONFIG_DEFAULT_NEXT "\\EFI\\microhv\\next.efi"
+
+/* Passed to the core inside the boot-info block: fixed-size members only. */
+struct hv_config {
+	uint16_t serial_port; /* 0: no serial console */
+	uint16_t reserved0;
+	uint32_t baud;
+	uint32_t loglevel; /* enum log_level */
+	uint32_t nested;   /* 1: offer VMX to L1 */
+	uint32_t gdb_wait; /* 1: the core waits for gdb (make debug) */
+	uint32_t reserved1;
+	char next[CONFIG_PATH_MAX]; /* next stage, a path on the boot volume */
+};
+
+typedef void (*config_warn_fn)(void *ctx, unsigned line, const char *text, const char *why);
+
+void config_defaults(struct hv_config *cfg);
+
+/*
+ * Applies the settings in text[0..len) on top of *cfg.  Calls warn once for
+ * each line it could not use.  Returns the number of such lines.
+ */
+unsigned config_parse(struct hv_config *cfg, const char *text, size_t len, config_warn_fn warn,
+		      void *ctx);
+
+#endif
