@@ -54,11 +54,11 @@ all: $(BUILD)/hv.efi
 deps:
 	@tools/setup.sh
 
-$(BUILD)/core/%.o: %.c
+$(BUILD)/core/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/core/%.o: %.asm
+$(BUILD)/core/%.o: %.asm | deps
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g -o $@ $<
 
@@ -70,7 +70,7 @@ $(BUILD)/core.elf: $(CORE_OBJS) linker.ld
 $(BUILD)/core.bin: $(BUILD)/core.elf
 	$(OBJCOPY) -O binary $< $@
 
-$(BUILD)/boot/%.o: %.c
+$(BUILD)/boot/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(EFI_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -103,6 +103,38 @@ NEXT ?= $(BUILD)/payload/marker.efi
 image: $(BUILD)/microhv.img
 $(BUILD)/microhv.img: $(BUILD)/hv.efi $(NEXT) $(CFG) tools/mkimage.sh | deps
 	tools/mkimage.sh $@ $(BUILD)/hv.efi $(CFG) $(NEXT)
+
+# Host unit tests of the pure logic, with the sanitizers on.
+UNIT_CFLAGS := -std=c11 -O1 -g $(WARN) -I. -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-DMICROHV_VERSION='"$(VERSION)"' -DMICROHV_GIT_REV='"$(GIT_REV)"'
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) \
+	drivers/serial/format.c drivers/serial/log.c drivers/serial/uart16550.c \
+	boot/config.c boot/core_load.c mm/memmap.c mm/page_alloc.c vmx/caps.c
+$(BUILD)/unit/run-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(shell find . -path ./build -prune -o -name '*.h' -print)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) $(UNIT_SRC) -o $@
+
+.PHONY: unit
+unit: $(BUILD)/unit/run-tests
+	$(BUILD)/unit/run-tests
+
+# Everything the system tests boot, then the whole suite.
+.PHONY: test
+test: deps
+	$(MAKE) $(BUILD)/hv.efi $(BUILD)/payload/marker.efi $(BUILD)/unit/run-tests
+	tests/run.sh
+
+# Run targets (tools/*.sh bound every emulator run with SIGKILL).
+RUN_SECONDS ?= 600
+.PHONY: run run-qemu debug
+run: deps image
+	tools/bochs.sh $(BUILD)/microhv.img - $(or $(CPUS),1) $(RUN_SECONDS)
+
+run-qemu: deps image
+	tools/qemu.sh $(BUILD)/microhv.img - $(RUN_SECONDS)
+
+debug: deps $(BUILD)/hv.efi $(BUILD)/core.elf $(BUILD)/payload/marker.efi
+	tools/debug.sh
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

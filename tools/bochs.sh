@@ -12,11 +12,17 @@ image=$1 serial=$2 cpus=${3:-1} secs=${4:-120}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/microhv-bochs.XXXXXX")
 trap '[ -n "${KEEP_BOCHS_DIR:-}" ] || rm -rf "$dir"' EXIT
 
+# "-": follow the serial log on the terminal while Bochs runs.
+follow=""
 if [ "$serial" = "-" ]; then
-	com1="com1: enabled=1, mode=file, dev=/dev/stdout"
-else
-	com1="com1: enabled=1, mode=file, dev=$serial"
+	serial="$(dirname "$image")/run/bochs-serial.txt"
+	mkdir -p "$(dirname "$serial")"
+	: >"$serial"
+	tail -n +1 -F "$serial" 2>/dev/null &
+	follow=$!
+	echo "bochs: serial log also in $serial; Bochs stops after ${secs}s at most" >&2
 fi
+com1="com1: enabled=1, mode=file, dev=$serial"
 rm -f "$image.lock"
 cat >"$dir/bochsrc" <<CFG
 megs: 256
@@ -37,9 +43,12 @@ echo c >"$dir/cont.rc"
 timeout -s KILL "$secs" bochs -q -f "$dir/bochsrc" -rc "$dir/cont.rc" </dev/null >"$dir/stdout" 2>&1
 rc=$?
 rm -f "$image.lock"
-# Keep Bochs's own log next to the serial log: VM-entry failures show there.
-if [ "$serial" != "-" ]; then
-	cp "$dir/bx.log" "${serial%.*}.bochs.log" 2>/dev/null || true
-	cp "$dir/stdout" "${serial%.*}.bochs-stdout.log" 2>/dev/null || true
+if [ -n "$follow" ]; then
+	sleep 0.5
+	kill "$follow" 2>/dev/null
 fi
+# Keep Bochs's own log next to the serial log: VM-entry failures show there.
+cp "$dir/bx.log" "${serial%.*}.bochs.log" 2>/dev/null || true
+cp "$dir/stdout" "${serial%.*}.bochs-stdout.log" 2>/dev/null || true
+[ "$rc" = 137 ] && echo "bochs: stopped after ${secs}s (SIGKILL)" >&2
 exit $rc
