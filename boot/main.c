@@ -20,6 +20,7 @@
 #include "drivers/serial/format.h"
 #include "drivers/serial/log.h"
 #include "drivers/serial/uart16550.h"
+#include "version.h" /* generated: build/gen/version.h */
 
 #define CONFIG_FILE_MAX (64 * 1024)
 #define HEAP_SIZE (16ull << 20)

@@ -30,6 +30,15 @@
 
 #define UART_TX_SPIN_LIMIT 100000
 
+static void wait_tx_empty(uint16_t port)
+{
+	for (int spin = 0; spin < UART_TX_SPIN_LIMIT; spin++) {
+		if (inb(port + UART_LSR) & LSR_TEMT)
+			return;
+		cpu_pause();
+	}
+}
+
 bool uart_baud_valid(uint32_t baud)
 {
 	return baud != 0 && baud <= UART_CLOCK_BAUD && UART_CLOCK_BAUD % baud == 0;
@@ -52,11 +61,7 @@ bool uart_init(struct uart *u, uint16_t port, uint32_t baud)
 	 * may still have bytes in the FIFO: let them drain, or clearing the
 	 * FIFO below would drop the end of its last line.
 	 */
-	for (int spin = 0; spin < UART_TX_SPIN_LIMIT; spin++) {
-		if (inb(port + UART_LSR) & LSR_TEMT)
-			break;
-		cpu_pause();
-	}
+	wait_tx_empty(port);
 
 	uint16_t divisor = (uint16_t)(UART_CLOCK_BAUD / baud);
 	outb(port + UART_IER, 0x00);
@@ -89,6 +94,12 @@ void uart_write(struct uart *u, const char *s, size_t len)
 			uart_putc(u, '\r');
 		uart_putc(u, s[i]);
 	}
+}
+
+void uart_flush(struct uart *u)
+{
+	if (u->present)
+		wait_tx_empty(u->port);
 }
 
 int uart_getc(struct uart *u)

@@ -28,6 +28,9 @@ bool uart_init(struct uart *u, uint16_t port, uint32_t baud);
 /* Writes len bytes; "\n" goes out as "\r\n".  Never blocks forever. */
 void uart_write(struct uart *u, const char *s, size_t len);
 
+/* Waits (bounded) until every byte written has left the transmitter. */
+void uart_flush(struct uart *u);
+
 /* Returns the received byte, or -1 when none is waiting. */
 int uart_getc(struct uart *u);
 

@@ -32,6 +32,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	uart_init(&u, 0x3f8, 115200);
 	serial_line(&u, "microhv-payload: marker: next stage started by the loader");
 	serial_line(&u, "microhv-payload: powering off");
+	uart_flush(&u);
 
 	const char *cmd = "Shutdown";
 	for (const char *c = cmd; *c; c++)
