@@ -145,6 +145,9 @@ run-qemu: deps image
 debug: deps $(BUILD)/hv.efi $(BUILD)/core.elf $(BUILD)/payload/marker.efi
 	tools/debug.sh
 
+# Linux as L1 (make run-linux and its test): tests/linux/linux.mk.
+-include tests/linux/linux.mk
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 .PHONY: clean

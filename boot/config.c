@@ -121,10 +121,11 @@ static const char *set_loglevel(struct hv_config *cfg, const char *v, size_t n)
 	return "expected error, warn, info or debug";
 }
 
+/* A value comes from one line, so it always fits the string fields. */
+_Static_assert(CONFIG_LINE_MAX < CONFIG_PATH_MAX, "a config value must fit next[]");
+
 static const char *set_next(struct hv_config *cfg, const char *v, size_t n)
 {
-	if (n >= CONFIG_PATH_MAX)
-		return "path longer than 255 characters";
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
 			return "path must be printable ASCII";
@@ -135,6 +136,17 @@ static const char *set_next(struct hv_config *cfg, const char *v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		cfg->next[o++] = v[i] == '/' ? '\\' : v[i];
 	cfg->next[o] = '\0';
+	return 0;
+}
+
+static const char *set_next_args(struct hv_config *cfg, const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+			return "arguments must be printable ASCII";
+	for (size_t i = 0; i < n; i++)
+		cfg->next_args[i] = v[i];
+	cfg->next_args[n] = '\0';
 	return 0;
 }
 
@@ -153,7 +165,8 @@ static const struct {
 	const char *(*set)(struct hv_config *cfg, const char *v, size_t n);
 } config_keys[] = {
 	{ "serial", set_serial }, { "baud", set_baud },	    { "loglevel", set_loglevel },
-	{ "next", set_next },	  { "nested", set_nested }, { "gdb_wait", set_gdb_wait },
+	{ "next", set_next },	  { "next_args", set_next_args },
+	{ "nested", set_nested }, { "gdb_wait", set_gdb_wait },
 };
 
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -34,6 +34,7 @@ struct hv_config {
 	uint32_t gdb_wait; /* 1: the core waits for gdb (make debug) */
 	uint32_t reserved1;
 	char next[CONFIG_PATH_MAX]; /* next stage, a path on the boot volume */
+	char next_args[CONFIG_PATH_MAX]; /* its LoadOptions (e.g. a kernel command line) */
 };
 
 typedef void (*config_warn_fn)(void *ctx, unsigned line, const char *text, const char *why);

@@ -28,6 +28,8 @@ const char *core_image_check(const void *blob, size_t size)
 		return "relocation table outside the image";
 	if ((h->rela_end - h->rela_start) % sizeof(struct core_rela))
 		return "relocation table size not a multiple of an entry";
+	if (h->rela_start % 8)
+		return "relocation table not 8-byte aligned";
 	const struct core_rela *r = (const void *)((const char *)blob + h->rela_start);
 	size_t n = (size_t)((h->rela_end - h->rela_start) / sizeof(*r));
 	for (size_t i = 0; i < n; i++) {

@@ -162,7 +162,8 @@ static struct boot_info *place_core(const struct hv_config *cfg, uint32_t cpus, 
 	return bi;
 }
 
-static EFI_STATUS chain_load(EFI_HANDLE image, EFI_LOADED_IMAGE *li, const char *next)
+static EFI_STATUS chain_load(EFI_HANDLE image, EFI_LOADED_IMAGE *li, const char *next,
+			     const char *args)
 {
 	CHAR16 path16[CONFIG_PATH_MAX];
 	ascii_to_char16(path16, CONFIG_PATH_MAX, next);
@@ -182,6 +183,22 @@ static EFI_STATUS chain_load(EFI_HANDLE image, EFI_LOADED_IMAGE *li, const char 
 		else
 			log_error("next stage %s could not be loaded: %s", next, efi_status_name(s));
 		return s;
+	}
+	if (args[0]) {
+		/* UEFI 2.10 9.1: LoadOptions, here a NUL-terminated UCS-2 string. */
+		static CHAR16 options[CONFIG_PATH_MAX];
+		EFI_LOADED_IMAGE *child_li;
+		ascii_to_char16(options, CONFIG_PATH_MAX, args);
+		s = uefi_call_wrapper(BS->HandleProtocol, 3, child, &LoadedImageProtocol,
+				      (void **)&child_li);
+		if (EFI_ERROR(s)) {
+			log_error("next stage: cannot pass its arguments: %s", efi_status_name(s));
+			uefi_call_wrapper(BS->UnloadImage, 1, child);
+			return s;
+		}
+		child_li->LoadOptions = options;
+		child_li->LoadOptionsSize = (UINT32)(StrLen(options) + 1) * sizeof(CHAR16);
+		log_info("next stage arguments: %s", args);
 	}
 	log_info("starting next stage");
 	efi_console_mirror_stop();
@@ -263,7 +280,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		log_error("the core could not be placed: continuing without the hypervisor");
 	}
 
-	s = chain_load(image, li, cfg.next);
+	s = chain_load(image, li, cfg.next, cfg.next_args);
 	if (EFI_ERROR(s))
 		log_error("returning to the firmware (%s)", efi_status_name(s));
 	return s;

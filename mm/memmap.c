@@ -34,10 +34,21 @@ const char *mem_type_name(uint32_t type)
 	return "unknown";
 }
 
-static uint64_t range_end(const struct mem_range *r)
+/*
+ * The last byte of a non-empty range.  Working with inclusive ends keeps a
+ * range that reaches the top of the address space (end = 2^64) exact; a range
+ * that would run past it is clipped there.
+ */
+static uint64_t range_last(const struct mem_range *r)
 {
-	/* Saturate: a range reaching the top of the address space ends there. */
-	return r->base + r->size < r->base ? UINT64_MAX : r->base + r->size;
+	return r->size - 1 > UINT64_MAX - r->base ? UINT64_MAX : r->base + (r->size - 1);
+}
+
+/* Size of [base, last]; 2^64 itself cannot be stored and saturates. */
+static uint64_t size_of(uint64_t base, uint64_t last)
+{
+	uint64_t size = last - base + 1;
+	return size ? size : UINT64_MAX;
 }
 
 static void sort_by_base(struct mem_range *r, size_t n)
@@ -74,32 +85,31 @@ long memmap_normalize(struct mem_range *r, size_t n, size_t cap)
 		changed = false;
 		for (size_t i = 0; i + 1 < n && !changed; i++) {
 			struct mem_range *a = &r[i], *b = &r[i + 1];
-			uint64_t a_end = range_end(a), b_end = range_end(b);
-			if (b->base >= a_end)
+			uint64_t a_last = range_last(a), b_last = range_last(b);
+			if (b->base > a_last)
 				continue;
 			changed = true;
 			if (a->type == b->type) {
-				if (b_end > a_end)
-					a->size = b_end - a->base;
+				if (b_last > a_last)
+					a->size = size_of(a->base, b_last);
 				b->size = 0;
 			} else if (a->type > b->type) {
-				/* b loses [b.base, min(a_end, b_end)). */
-				if (b_end <= a_end) {
+				/* b loses [b.base, min(a_last, b_last)]. */
+				if (b_last <= a_last) {
 					b->size = 0;
 				} else {
-					b->size = b_end - a_end;
-					b->base = a_end;
+					b->base = a_last + 1;
+					b->size = b_last - a_last;
 				}
 			} else {
-				/* a loses [b.base, min(a_end, b_end)); its tail may survive. */
-				uint64_t old_a_end = a_end;
+				/* a loses [b.base, min(a_last, b_last)]; its tail may survive. */
 				a->size = b->base - a->base;
-				if (old_a_end > b_end) {
+				if (a_last > b_last) {
 					if (n == cap)
 						return -1;
 					r[n] = *a;
-					r[n].base = b_end;
-					r[n].size = old_a_end - b_end;
+					r[n].base = b_last + 1;
+					r[n].size = a_last - b_last;
 					n++;
 				}
 			}
@@ -115,8 +125,10 @@ long memmap_normalize(struct mem_range *r, size_t n, size_t cap)
 	/* Merge touching ranges of the same type. */
 	m = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (m && r[m - 1].type == r[i].type && range_end(&r[m - 1]) == r[i].base)
-			r[m - 1].size += r[i].size;
+		uint64_t prev_last = m ? range_last(&r[m - 1]) : 0;
+		if (m && r[m - 1].type == r[i].type && prev_last != UINT64_MAX &&
+		    prev_last + 1 == r[i].base)
+			r[m - 1].size = size_of(r[m - 1].base, range_last(&r[i]));
 		else
 			r[m++] = r[i];
 	}
@@ -126,9 +138,15 @@ long memmap_normalize(struct mem_range *r, size_t n, size_t cap)
 uint64_t memmap_top(const struct mem_range *r, size_t n)
 {
 	uint64_t top = 0;
-	for (size_t i = 0; i < n; i++)
-		if (range_end(&r[i]) > top)
-			top = range_end(&r[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (!r[i].size)
+			continue;
+		/* A range ending at 2^64 saturates: the top is not representable. */
+		uint64_t last = range_last(&r[i]);
+		uint64_t end = last == UINT64_MAX ? UINT64_MAX : last + 1;
+		if (end > top)
+			top = end;
+	}
 	return top;
 }
 

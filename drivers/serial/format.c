@@ -70,12 +70,13 @@ static void put_field(struct out *o, const char *prefix, const char *digits, int
 		pad(o, ' ', fill);
 }
 
-static void put_number(struct out *o, uint64_t v, bool negative, unsigned base, bool upper,
-		       int precision, int width, unsigned flags, bool is_pointer)
+static void put_number(struct out *o, uint64_t v, bool negative, bool is_signed, unsigned base,
+		       bool upper, int precision, int width, unsigned flags, bool is_pointer)
 {
 	const char *set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[64];
 	int n = 0;
+	bool nonzero = v != 0;
 
 	/* A zero value with precision 0 prints no digits (C11 7.21.6.1). */
 	if (!(v == 0 && precision == 0)) {
@@ -90,14 +91,16 @@ static void put_number(struct out *o, uint64_t v, bool negative, unsigned base, 
 
 	char prefix[4] = { 0 };
 	int p = 0;
+	/* '+' and ' ' apply to signed conversions only (C11 7.21.6.1). */
 	if (negative)
 		prefix[p++] = '-';
-	else if (flags & FLAG_PLUS)
+	else if (is_signed && (flags & FLAG_PLUS))
 		prefix[p++] = '+';
-	else if (flags & FLAG_SPACE)
+	else if (is_signed && (flags & FLAG_SPACE))
 		prefix[p++] = ' ';
 	if ((flags & FLAG_ALT) || is_pointer) {
-		if (base == 16 && (n > 0 || is_pointer)) {
+		/* "%#x" of zero has no 0x; %p always has it. */
+		if (base == 16 && (nonzero || is_pointer)) {
 			prefix[p++] = '0';
 			prefix[p++] = upper ? 'X' : 'x';
 		} else if (base == 8 && (n == 0 || digits[0] != '0') && precision <= n) {
@@ -223,24 +226,24 @@ int fmt_vformat(fmt_emit_fn emit, void *ctx, const char *fmt, va_list ap_in)
 		case 'i': {
 			int64_t v = fetch_signed(&ap, len);
 			uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-			put_number(&o, mag, v < 0, 10, false, precision, width, flags, false);
+			put_number(&o, mag, v < 0, true, 10, false, precision, width, flags, false);
 			break;
 		}
 		case 'u':
-			put_number(&o, fetch_unsigned(&ap, len), false, 10, false, precision, width,
+			put_number(&o, fetch_unsigned(&ap, len), false, false, 10, false, precision, width,
 				   flags, false);
 			break;
 		case 'x':
 		case 'X':
-			put_number(&o, fetch_unsigned(&ap, len), false, 16, *f == 'X', precision,
+			put_number(&o, fetch_unsigned(&ap, len), false, false, 16, *f == 'X', precision,
 				   width, flags, false);
 			break;
 		case 'o':
-			put_number(&o, fetch_unsigned(&ap, len), false, 8, false, precision, width,
+			put_number(&o, fetch_unsigned(&ap, len), false, false, 8, false, precision, width,
 				   flags, false);
 			break;
 		case 'p':
-			put_number(&o, (uintptr_t)va_arg(ap, void *), false, 16, false, precision,
+			put_number(&o, (uintptr_t)va_arg(ap, void *), false, false, 16, false, precision,
 				   width, flags, true);
 			break;
 		case 'c': {

@@ -77,9 +77,11 @@ static void emit_line(const char *level_name, const char *fmt, va_list ap)
 	char line[LOG_LINE_MAX + 1];
 	int n = level_name ? fmt_snprintf(line, sizeof(line), "[%s] %s: ", g_log.tag, level_name)
 			   : fmt_snprintf(line, sizeof(line), "[%s] ", g_log.tag);
-	if (n < 0 || n >= (int)sizeof(line))
+	if (n < 0)
 		n = 0;
-	int m = fmt_vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	/* A prefix that fills the buffer leaves no room: the line is cut below. */
+	int m = n < (int)sizeof(line) - 1 ? fmt_vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap)
+					  : 1;
 
 	size_t len = (size_t)n + (size_t)(m < 0 ? 0 : m);
 	if (len > LOG_LINE_MAX) {

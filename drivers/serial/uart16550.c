@@ -41,7 +41,9 @@ static void wait_tx_empty(uint16_t port)
 
 bool uart_baud_valid(uint32_t baud)
 {
-	return baud != 0 && baud <= UART_CLOCK_BAUD && UART_CLOCK_BAUD % baud == 0;
+	/* The divisor latch is 16 bits wide (DLL, DLM). */
+	return baud != 0 && baud <= UART_CLOCK_BAUD && UART_CLOCK_BAUD % baud == 0 &&
+	       UART_CLOCK_BAUD / baud <= 0xffff;
 }
 
 bool uart_init(struct uart *u, uint16_t port, uint32_t baud)
