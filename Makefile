@@ -26,8 +26,11 @@ CORE_CFLAGS := -std=c11 $(COMMON_CFLAGS) -fpie -fvisibility=hidden -mgeneral-reg
 CORE_C := core/main.c core/selftest.c core/string.c \
 	arch/x86/gdt.c arch/x86/idt.c arch/x86/paging.c \
 	drivers/serial/format.c drivers/serial/log.c drivers/serial/uart16550.c \
-	mm/page_alloc.c mm/memmap.c
-CORE_ASM := arch/x86/isr.asm arch/x86/tables.asm
+	mm/page_alloc.c mm/memmap.c mm/mtrr.c mm/ept.c \
+	vmx/caps.c vmx/controls.c vmx/segment.c vmx/cpuid_policy.c vmx/msr_policy.c \
+	vmx/vmcs_fields.c vmx/vmx_names.c vmx/vmcs_hw.c vmx/vmcs_dump.c vmx/hw_ops.c \
+	vmx/vmcs01.c vmx/launch.c vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c
+CORE_ASM := arch/x86/isr.asm arch/x86/tables.asm arch/x86/vmx_entry.asm arch/x86/safe_insn.asm
 CORE_OBJS := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.o)
 
 # The loader: a gnu-efi application; shares the freestanding pure code.
@@ -40,11 +43,11 @@ EFI_LIBS := -lefi -lgnuefi
 EFI_SECTIONS := -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
 	-j .rel.* -j .rela.* -j .reloc
 
-LOADER_C := boot/main.c boot/efi_console.c boot/efi_file.c boot/efi_platform.c \
+LOADER_C := boot/main.c boot/efi_console.c boot/efi_file.c boot/efi_platform.c boot/late_launch.c \
 	boot/config.c boot/core_load.c \
 	drivers/serial/format.c drivers/serial/log.c drivers/serial/uart16550.c \
 	mm/memmap.c vmx/caps.c
-LOADER_OBJS := $(LOADER_C:%.c=$(BUILD)/boot/%.o) $(BUILD)/boot/core_blob.o
+LOADER_OBJS := $(LOADER_C:%.c=$(BUILD)/boot/%.o) $(BUILD)/boot/core_blob.o $(BUILD)/boot/launch.o
 
 .PHONY: all
 all: $(BUILD)/hv.efi
@@ -57,9 +60,10 @@ deps:
 # the banner is never stale and nothing else rebuilds needlessly.
 $(BUILD)/gen/version.h: FORCE
 	@mkdir -p $(dir $@)
-	@printf '#define MICROHV_VERSION "%s"\n#define MICROHV_GIT_REV "%s"\n' '$(VERSION)' '$(GIT_REV)' >$@.tmp
+	@printf '#define MICROHV_VERSION "%s"\n#define MICROHV_GIT_REV "%s"\n#define MICROHV_VERSION_CODE 0x%02x%02x%02x\n' \
+		'$(VERSION)' '$(GIT_REV)' $(subst ., ,$(VERSION)) >$@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-$(BUILD)/boot/boot/main.o: $(BUILD)/gen/version.h
+$(BUILD)/boot/boot/main.o $(BUILD)/core/vmx/launch.o: $(BUILD)/gen/version.h
 .PHONY: FORCE
 FORCE:
 
@@ -82,6 +86,10 @@ $(BUILD)/core.bin: $(BUILD)/core.elf
 $(BUILD)/boot/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(EFI_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/boot/launch.o: boot/launch.asm | deps
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf64 -o $@ $<
 
 $(BUILD)/boot/core_blob.o: boot/core_blob.asm $(BUILD)/core.bin
 	@mkdir -p $(dir $@)
@@ -117,7 +125,9 @@ $(BUILD)/microhv.img: $(BUILD)/hv.efi $(NEXT) $(CFG) tools/mkimage.sh | deps
 UNIT_CFLAGS := -std=c11 -O1 -g $(WARN) -I. -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) \
 	drivers/serial/format.c drivers/serial/log.c drivers/serial/uart16550.c \
-	boot/config.c boot/core_load.c mm/memmap.c mm/page_alloc.c vmx/caps.c
+	boot/config.c boot/core_load.c mm/memmap.c mm/page_alloc.c mm/mtrr.c mm/ept.c \
+	vmx/caps.c vmx/controls.c vmx/segment.c vmx/cpuid_policy.c vmx/msr_policy.c \
+	vmx/vmcs_fields.c vmx/vmx_names.c
 $(BUILD)/unit/run-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(shell find . -path ./build -prune -o -name '*.h' -print)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(UNIT_SRC) -o $@

@@ -160,6 +160,17 @@ static const char *set_gdb_wait(struct hv_config *cfg, const char *v, size_t n)
 	return parse_bool(v, n, &cfg->gdb_wait) ? 0 : "expected on or off";
 }
 
+static const char *set_on_triple_fault(struct hv_config *cfg, const char *v, size_t n)
+{
+	if (str_eq_nocase(v, n, "halt"))
+		cfg->reset_on_triple_fault = 0;
+	else if (str_eq_nocase(v, n, "reset"))
+		cfg->reset_on_triple_fault = 1;
+	else
+		return "expected halt or reset";
+	return 0;
+}
+
 static const struct {
 	const char *key;
 	const char *(*set)(struct hv_config *cfg, const char *v, size_t n);
@@ -167,6 +178,7 @@ static const struct {
 	{ "serial", set_serial }, { "baud", set_baud },	    { "loglevel", set_loglevel },
 	{ "next", set_next },	  { "next_args", set_next_args },
 	{ "nested", set_nested }, { "gdb_wait", set_gdb_wait },
+	{ "on_triple_fault", set_on_triple_fault },
 };
 
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

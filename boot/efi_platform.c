@@ -9,24 +9,6 @@
 #include "drivers/serial/log.h"
 #include "vmx/vmx_arch.h"
 
-/* PI spec Vol. 2, EFI_MP_SERVICES_PROTOCOL: gnu-efi does not define it. */
-#define EFI_MP_SERVICES_PROTOCOL_GUID                                                 \
-	{                                                                             \
-		0x3fdda605, 0xa76e, 0x4f46, { 0xad, 0x29, 0x12, 0xf4, 0x53, 0x1b, 0x3d, 0x08 } \
-	}
-
-typedef struct _EFI_MP_SERVICES_PROTOCOL EFI_MP_SERVICES_PROTOCOL;
-struct _EFI_MP_SERVICES_PROTOCOL {
-	EFI_STATUS(EFIAPI *GetNumberOfProcessors)(EFI_MP_SERVICES_PROTOCOL *This, UINTN *Count,
-						  UINTN *Enabled);
-	void *GetProcessorInfo;
-	void *StartupAllAPs;
-	void *StartupThisAP;
-	void *SwitchBSP;
-	void *EnableDisableAP;
-	void *WhoAmI;
-};
-
 EFI_STATUS efi_find_rsdp(uint64_t *rsdp, uint32_t *revision)
 {
 	EFI_GUID acpi20 = ACPI_20_TABLE_GUID, acpi10 = ACPI_TABLE_GUID;

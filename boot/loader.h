@@ -11,6 +11,27 @@
 
 #include "include/microhv/bootinfo.h"
 
+/* PI spec Vol. 2, EFI_MP_SERVICES_PROTOCOL: gnu-efi does not define it. */
+#define EFI_MP_SERVICES_PROTOCOL_GUID                                                 \
+	{                                                                             \
+		0x3fdda605, 0xa76e, 0x4f46, { 0xad, 0x29, 0x12, 0xf4, 0x53, 0x1b, 0x3d, 0x08 } \
+	}
+
+typedef struct _EFI_MP_SERVICES_PROTOCOL EFI_MP_SERVICES_PROTOCOL;
+struct _EFI_MP_SERVICES_PROTOCOL {
+	EFI_STATUS(EFIAPI *GetNumberOfProcessors)(EFI_MP_SERVICES_PROTOCOL *This, UINTN *Count,
+						  UINTN *Enabled);
+	void *GetProcessorInfo;
+	EFI_STATUS(EFIAPI *StartupAllAPs)(EFI_MP_SERVICES_PROTOCOL *This,
+					  void(EFIAPI *Procedure)(void *Arg), BOOLEAN SingleThread,
+					  EFI_EVENT WaitEvent, UINTN TimeoutInMicroSeconds, void *Arg,
+					  UINTN **FailedCpuList);
+	void *StartupThisAP;
+	void *SwitchBSP;
+	void *EnableDisableAP;
+	void *WhoAmI;
+};
+
 /* efi_console.c: mirror log lines to the UEFI text consoles that are not serial. */
 void efi_console_mirror_start(void);
 void efi_console_mirror_stop(void);
@@ -44,5 +65,13 @@ UINTN efi_memory_map_entries(void);
  * Returns true if VMXON is allowed; otherwise logs "VT-x not available: ...".
  */
 bool vmx_probe(struct vmx_caps *caps);
+
+/*
+ * late_launch.c: makes every CPU L1 under the core (BSP first, then each AP
+ * through MP services, one at a time), then checks from L1 that the
+ * hypervisor answers.  Reads bi before the first launch only: afterwards
+ * bi is in memory L1 cannot touch.  Returns the number of CPUs launched.
+ */
+unsigned late_launch(const struct boot_info *bi);
 
 #endif

@@ -272,10 +272,12 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 									  core_blob_start)->entry);
 		log_info("calling the core at 0x%llx", (unsigned long long)(uintptr_t)entry);
 		int rc = entry(bi);
-		if (rc == 0)
+		if (rc == 0) {
 			log_info("core returned OK");
-		else
+			late_launch(bi);
+		} else {
 			log_error("core returned error %d: continuing without the hypervisor", rc);
+		}
 	} else {
 		log_error("the core could not be placed: continuing without the hypervisor");
 	}

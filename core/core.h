@@ -17,7 +17,7 @@
 #define CORE_ERR_SELFTEST 3
 
 struct core {
-	const struct boot_info *bi;
+	struct boot_info *bi;
 	struct uart uart;
 	struct page_alloc pages;
 	struct gdt gdt;

@@ -13,6 +13,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/paging.h"
 #include "drivers/serial/log.h"
+#include "vmx/l0.h"
 #include "vmx/vmx_arch.h"
 
 struct core g_core;
@@ -30,7 +31,16 @@ static void wait_for_gdb(const struct boot_info *bi)
 		cpu_pause();
 }
 
-int core_main(const struct boot_info *bi)
+/*
+ * The loader's trampoline calls this on each CPU in turn (bi->launch_entry).
+ * It returns only if the launch failed; on success the CPU is L1.
+ */
+static int core_launch_cpu(uint64_t guest_rsp, uint64_t guest_rip)
+{
+	return l0_launch_this_cpu(guest_rsp, guest_rip);
+}
+
+int core_main(struct boot_info *bi)
 {
 	struct core *c = &g_core;
 
@@ -81,6 +91,10 @@ int core_main(const struct boot_info *bi)
 
 	if (!core_tables_selftest(c))
 		return CORE_ERR_SELFTEST;
+
+	bi->launch_entry = 0;
+	if (l0_prepare(bi, &c->pages, c->cr3, &c->idtr))
+		bi->launch_entry = (uint64_t)(uintptr_t)core_launch_cpu;
 	log_info("core ready; %zu heap pages free", page_alloc_free_pages(&c->pages));
 	return CORE_OK;
 }

@@ -60,4 +60,35 @@
 #define VPID_CAP_INVVPID_ALL (1ull << 42)
 #define VPID_CAP_INVVPID_SINGLE_GLOBALS (1ull << 43)
 
+/*
+ * EPT paging-structure entries (SDM Vol. 3C 29.3.2, the entry-format
+ * tables): read/write/execute in bits 2:0 (an entry with all three clear is
+ * not present), in a leaf the memory type in bits 5:3 and "ignore PAT" in
+ * bit 6; bit 7 makes a PDPTE a 1 GiB leaf and a PDE a 2 MiB leaf; accessed
+ * bit 8, dirty bit 9 (leaves), user-mode execute bit 10 (mode-based execute
+ * control only).  The physical address is in bits 51:12.
+ */
+#define EPT_READ (1ull << 0)
+#define EPT_WRITE (1ull << 1)
+#define EPT_EXEC (1ull << 2)
+#define EPT_RWX (EPT_READ | EPT_WRITE | EPT_EXEC)
+#define EPT_MEMTYPE_SHIFT 3
+#define EPT_MEMTYPE_MASK (7ull << EPT_MEMTYPE_SHIFT)
+#define EPT_IGNORE_PAT (1ull << 6)
+#define EPT_LEAF (1ull << 7)
+#define EPT_ACCESSED (1ull << 8)
+#define EPT_DIRTY (1ull << 9)
+#define EPT_USER_EXEC (1ull << 10)
+#define EPT_ADDR_MASK 0x000ffffffffff000ull
+
+/*
+ * The EPT pointer (SDM Vol. 3C 25.6.11): paging-structure memory type in
+ * bits 2:0 (0 UC, 6 WB), page-walk length minus one in bits 5:3, enable
+ * accessed/dirty flags bit 6, PML4 address in bits N-1:12.
+ */
+#define EPTP_MEMTYPE_MASK 7ull
+#define EPTP_WALK_LENGTH_SHIFT 3
+#define EPTP_WALK_LENGTH_4 (3ull << EPTP_WALK_LENGTH_SHIFT)
+#define EPTP_AD_ENABLE (1ull << 6)
+
 #endif

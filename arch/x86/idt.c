@@ -6,11 +6,22 @@
 #include "drivers/serial/log.h"
 
 #define ISR_STUB_STRIDE 16
-#define GATE_INTERRUPT_PRESENT 0x8e /* P=1, DPL=0, type 0xE: 64-bit interrupt gate */
+#define GATE_INTERRUPT_PRESENT 0x8e
+#define VEC_NMI_IDT 2
+#define VEC_GP_FIXUP 13 /* #GP: the only fault the safe instructions expect */ /* P=1, DPL=0, type 0xE: 64-bit interrupt gate */
 
 extern char isr_stubs[];
 
+/* (faulting instruction, resume address) pairs from arch/x86/safe_insn.asm. */
+struct fixup {
+	uint64_t insn;
+	uint64_t resume;
+};
+extern const struct fixup __fixup_start[], __fixup_end[];
+
 static uint64_t g_breakpoints;
+
+void (*idt_nmi_hook)(void);
 
 static const char *const exception_names[IDT_EXCEPTION_VECTORS] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS",
@@ -64,6 +75,23 @@ static void dump_registers(const struct exception_frame *f)
 void idt_exception_dispatch(struct exception_frame *f)
 {
 	unsigned v = (unsigned)f->vector;
+	if (v == VEC_GP_FIXUP) {
+		for (const struct fixup *x = __fixup_start; x < __fixup_end; x++) {
+			if (x->insn == f->rip) {
+				f->rip = x->resume;
+				return;
+			}
+		}
+	}
+	/*
+	 * An NMI that arrives while this CPU is in VMX root belongs to L1:
+	 * the hook records it for injection at the next VM entry.  No logging
+	 * here: the NMI may have interrupted a CPU holding the log lock.
+	 */
+	if (v == VEC_NMI_IDT && idt_nmi_hook) {
+		idt_nmi_hook();
+		return;
+	}
 	const char *name = v < IDT_EXCEPTION_VECTORS ? exception_names[v] : "?";
 	enum log_level level = v == EXC_BP ? LOG_INFO : LOG_ERROR;
 

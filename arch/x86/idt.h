@@ -47,6 +47,9 @@ void idt_build(struct idt *idt, uint16_t cs, struct desc_ptr *idtr);
 /* Called by the stubs; returns to resume at frame->rip. */
 void idt_exception_dispatch(struct exception_frame *f);
 
+/* Called for an NMI taken in the core (VMX root), instead of halting. */
+extern void (*idt_nmi_hook)(void);
+
 /* How many #BP the handler has seen (the self-test checks it moved). */
 uint64_t idt_breakpoint_count(void);
 

@@ -9,6 +9,26 @@
 
 #include <stdarg.h>
 
+/*
+ * Lines from several CPUs must not interleave.  The lock is taken with a
+ * bounded spin: a CPU that died holding it (an exception inside a sink)
+ * slows the others down but cannot silence them.
+ */
+#define LOG_LOCK_SPIN_LIMIT 10000000
+static volatile int g_log_lock;
+
+static void log_lock(void)
+{
+	for (long i = 0; i < LOG_LOCK_SPIN_LIMIT; i++)
+		if (!__atomic_exchange_n(&g_log_lock, 1, __ATOMIC_ACQUIRE))
+			return;
+}
+
+static void log_unlock(void)
+{
+	__atomic_store_n(&g_log_lock, 0, __ATOMIC_RELEASE);
+}
+
 struct sink {
 	log_sink_fn fn;
 	void *ctx;
@@ -89,9 +109,11 @@ static void emit_line(const char *level_name, const char *fmt, va_list ap)
 		line[len - 3] = line[len - 2] = line[len - 1] = '.';
 		line[len] = '\0';
 	}
+	log_lock();
 	for (int i = 0; i < LOG_MAX_SINKS; i++)
 		if (g_log.sinks[i].fn)
 			g_log.sinks[i].fn(line, len, g_log.sinks[i].ctx);
+	log_unlock();
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -44,6 +44,9 @@ struct boot_info {
 	uint32_t vmx_available; /* 1: VMXON allowed on the BSP */
 	uint32_t reserved;
 	struct vmx_caps vmx;
+
+	/* Written by the core for the loader. */
+	uint64_t launch_entry; /* int (*)(uint64_t rsp, uint64_t rip), 0: no launch */
 };
 
 #endif

@@ -67,6 +67,8 @@ bool test_check_str(const char *a, const char *b, const char *ea, const char *eb
 int main(int argc, char **argv)
 {
 	int passed = 0, failed = 0;
+	/* Line-buffered even into a pipe: a hanging test shows where it hangs. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 0; i < ntests; i++) {
 		if (argc > 1 && !strstr(tests[i].name, argv[1]))
 			continue;

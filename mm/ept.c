@@ -1,0 +1,286 @@
+/*
+ * ept.c - building and walking the identity EPT for L1 (see ept.h).
+ *
+ * The builder fills one table per call of fill(), top-down: for each entry
+ * it first asks whether the entry's range is wholly inside the holes (then
+ * the entry stays 0, not present, and no table below it is built), then
+ * whether one leaf can map it (the page size is allowed, the range lies
+ * below top, meets no hole, and has one MTRR type), and otherwise builds
+ * the next-level table and recurses.  A 4 KiB range always has one MTRR
+ * type (MTRR granularity is 4 KiB), so the recursion ends at the PT.
+ *
+ * A child table's entry is written before the child is filled, so on
+ * running out of pages everything taken so far is reachable from the PML4
+ * and ept_destroy() gives it back.
+ */
+#include "ept.h"
+
+#include "vmx/vmx_arch.h"
+
+/* Levels as in the SDM's walk: 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT. */
+#define EPT_LEVELS 4
+#define EPT_ENTRIES 512
+
+struct ept_build {
+	struct page_alloc *pa;
+	const struct mtrr_state *m;
+	uint64_t end; /* top rounded up to 4 KiB */
+	const struct mem_range *holes;
+	size_t nholes;
+	bool page_1g;
+	bool page_2m;
+	struct ept_stats st;
+};
+
+/* Bytes one entry of a level's table maps: 4 KiB, 2 MiB, 1 GiB, 512 GiB. */
+static uint64_t entry_size(unsigned level)
+{
+	return PAGE_SIZE << (9 * (level - 1));
+}
+
+/* SDM Vol. 3C 29.3.2: bits 47:39, 38:30, 29:21, 20:12 index the levels. */
+static unsigned entry_index(uint64_t gpa, unsigned level)
+{
+	return (unsigned)(gpa >> (PAGE_SHIFT + 9 * (level - 1))) & (EPT_ENTRIES - 1);
+}
+
+static uint64_t *table_ptr(uint64_t pa)
+{
+	return (uint64_t *)(uintptr_t)pa;
+}
+
+/* Hole i as inclusive 4 KiB-aligned bounds; false for an empty hole. */
+static bool hole_bounds(const struct ept_build *b, size_t i, uint64_t *first, uint64_t *last)
+{
+	const struct mem_range *h = &b->holes[i];
+	if (!h->size)
+		return false;
+	uint64_t l = h->base + h->size - 1;
+	if (l < h->base)
+		l = ~0ull; /* runs past 2^64: clip */
+	*first = h->base & ~(PAGE_SIZE - 1);
+	*last = l | (PAGE_SIZE - 1);
+	return true;
+}
+
+/* Does any hole meet [first, last]? */
+static bool holes_meet(const struct ept_build *b, uint64_t first, uint64_t last)
+{
+	for (size_t i = 0; i < b->nholes; i++) {
+		uint64_t hf, hl;
+		if (hole_bounds(b, i, &hf, &hl) && hf <= last && hl >= first)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Do the holes together cover [first, last]?  Each step finds a hole that
+ * holds pos and moves pos past it; pos only grows, so a hole is used at
+ * most once and nholes + 1 steps settle it.
+ */
+static bool holes_cover(const struct ept_build *b, uint64_t first, uint64_t last)
+{
+	uint64_t pos = first;
+	for (size_t step = 0; step <= b->nholes; step++) {
+		bool found = false;
+		for (size_t i = 0; i < b->nholes; i++) {
+			uint64_t hf, hl;
+			if (!hole_bounds(b, i, &hf, &hl) || hf > pos || hl < pos)
+				continue;
+			if (hl >= last)
+				return true;
+			pos = hl + 1;
+			found = true;
+			break;
+		}
+		if (!found)
+			return false;
+	}
+	return false;
+}
+
+/* SDM Vol. 3C 29.3.2: 2 MiB leaves in PDEs, 1 GiB leaves in PDPTEs. */
+static bool leaf_allowed(const struct ept_build *b, unsigned level)
+{
+	switch (level) {
+	case 1:
+		return true;
+	case 2:
+		return b->page_2m;
+	case 3:
+		return b->page_1g;
+	}
+	return false; /* a PML4E never maps a page */
+}
+
+/*
+ * SDM Vol. 3C 29.3.2 (leaf formats) and 29.3.7.2: read/write/execute, the
+ * memory type in bits 5:3, "ignore PAT" (bit 6) clear so that L1's PAT
+ * still combines with it, bit 7 set in a 2 MiB or 1 GiB leaf.  The MTRR
+ * encodings 0, 1, 4, 5, 6 are exactly the valid EPT memory types
+ * (29.3.3.1: 2, 3 and 7 would be an EPT misconfiguration).
+ */
+static uint64_t leaf_entry(uint64_t addr, unsigned type, unsigned level)
+{
+	uint64_t e = addr | EPT_RWX | ((uint64_t)type << EPT_MEMTYPE_SHIFT);
+	if (level > 1)
+		e |= EPT_LEAF;
+	return e;
+}
+
+static void count_leaf(struct ept_build *b, unsigned level)
+{
+	if (level == 3)
+		b->st.leaves_1g++;
+	else if (level == 2)
+		b->st.leaves_2m++;
+	else
+		b->st.leaves_4k++;
+}
+
+/* Fills the level-`level` table at `table`, which maps from `base`. */
+static bool fill(struct ept_build *b, uint64_t *table, unsigned level, uint64_t base)
+{
+	uint64_t sz = entry_size(level);
+	for (unsigned i = 0; i < EPT_ENTRIES; i++) {
+		uint64_t a = base + i * sz;
+		if (a >= b->end)
+			break;
+		uint64_t last = a + sz - 1;
+		uint64_t mapped_last = last < b->end ? last : b->end - 1;
+		if (holes_cover(b, a, mapped_last))
+			continue; /* not present: an EPT violation for L1 */
+
+		if (leaf_allowed(b, level) && last < b->end && !holes_meet(b, a, last)) {
+			int t = mtrr_type_of_range(b->m, a, sz);
+			if (t < 0 && level == 1)
+				t = MTRR_TYPE_UC; /* cannot happen: MTRRs are 4 KiB granular */
+			if (t >= 0) {
+				table[i] = leaf_entry(a, (unsigned)t, level);
+				count_leaf(b, level);
+				continue;
+			}
+		}
+
+		if (level == 1)
+			continue; /* cannot happen: a page is in the holes or not */
+
+		/* SDM Vol. 3C 29.3.2: a non-leaf entry holds RWX and the table's address. */
+		uint64_t child = page_alloc(b->pa, 1, 1);
+		if (!child)
+			return false;
+		b->st.table_pages++;
+		table[i] = child | EPT_RWX;
+		if (!fill(b, table_ptr(child), level - 1, a))
+			return false;
+	}
+	return true;
+}
+
+static void zero_stats(struct ept_stats *st)
+{
+	st->leaves_1g = 0;
+	st->leaves_2m = 0;
+	st->leaves_4k = 0;
+	st->table_pages = 0;
+}
+
+uint64_t ept_build_identity(struct page_alloc *pa, const struct mtrr_state *m, uint64_t top,
+			    const struct mem_range *holes, size_t nholes,
+			    const struct ept_options *opt, struct ept_stats *st)
+{
+	struct ept_build b = {
+	    .pa = pa,
+	    .m = m,
+	    .holes = holes,
+	    .nholes = holes ? nholes : 0,
+	    .page_1g = opt && opt->page_1g,
+	    .page_2m = opt && opt->page_2m,
+	};
+	zero_stats(&b.st);
+	if (st)
+		zero_stats(st);
+
+	/* Identity: a GPA is also an HPA, so it must exist (below 2^MAXPHYADDR). */
+	uint64_t limit = 1ull << m->maxphyaddr;
+	if (limit > EPT_MAX_TOP)
+		limit = EPT_MAX_TOP;
+	if (!top || top > limit)
+		return 0;
+	b.end = (top + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+
+	uint64_t pml4 = page_alloc(pa, 1, 1);
+	if (!pml4)
+		return 0;
+	b.st.table_pages = 1;
+	if (!fill(&b, table_ptr(pml4), EPT_LEVELS, 0)) {
+		ept_destroy(pa, pml4);
+		return 0;
+	}
+	if (st)
+		*st = b.st;
+	return pml4;
+}
+
+static void free_table(struct page_alloc *pa, uint64_t table_pa, unsigned level)
+{
+	const uint64_t *t = table_ptr(table_pa);
+	for (unsigned i = 0; level > 1 && i < EPT_ENTRIES; i++) {
+		uint64_t e = t[i];
+		if (!(e & EPT_RWX) || (level <= 3 && (e & EPT_LEAF)))
+			continue;
+		free_table(pa, e & EPT_ADDR_MASK, level - 1);
+	}
+	page_free(pa, table_pa, 1);
+}
+
+void ept_destroy(struct page_alloc *pa, uint64_t pml4)
+{
+	if (pml4)
+		free_table(pa, pml4 & EPT_ADDR_MASK, EPT_LEVELS);
+}
+
+/* SDM Vol. 3C 25.6.11: type in bits 2:0, walk length - 1 in 5:3, A/D in 6. */
+uint64_t ept_eptp(uint64_t pml4, bool ad_bits)
+{
+	uint64_t eptp = (pml4 & EPT_ADDR_MASK) | VMX_MEMTYPE_WB | EPTP_WALK_LENGTH_4;
+	if (ad_bits)
+		eptp |= EPTP_AD_ENABLE;
+	return eptp;
+}
+
+/*
+ * SDM Vol. 3C 29.3.2: the walk uses bits 47:12 of the GPA; an entry with
+ * bits 2:0 clear is not present; bit 7 ends the walk at a PDPTE (1 GiB) or
+ * a PDE (2 MiB); a PTE always ends it.  Access is allowed only if every
+ * entry on the way allows it (29.3.3.2).
+ */
+bool ept_translate(uint64_t pml4, uint64_t gpa, uint64_t *hpa, unsigned *perms, unsigned *memtype,
+		   unsigned *level)
+{
+	if (!pml4 || gpa >= EPT_MAX_TOP)
+		return false;
+	uint64_t table = pml4 & EPT_ADDR_MASK;
+	uint64_t rights = EPT_RWX;
+	for (unsigned l = EPT_LEVELS; l >= 1; l--) {
+		uint64_t e = table_ptr(table)[entry_index(gpa, l)];
+		if (!(e & EPT_RWX))
+			return false;
+		rights &= e;
+		if (l == 1 || (l <= 3 && (e & EPT_LEAF))) {
+			uint64_t off = entry_size(l) - 1;
+			if (hpa)
+				*hpa = (e & EPT_ADDR_MASK & ~off) | (gpa & off);
+			if (perms)
+				*perms = (unsigned)rights;
+			if (memtype)
+				*memtype = (unsigned)((e & EPT_MEMTYPE_MASK) >> EPT_MEMTYPE_SHIFT);
+			if (level)
+				*level = l;
+			return true;
+		}
+		table = e & EPT_ADDR_MASK;
+	}
+	return false;
+}

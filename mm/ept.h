@@ -1,0 +1,78 @@
+/*
+ * ept.h - the identity EPT that L1 runs under (SDM Vol. 3C 29.3 "The
+ * Extended Page Table Mechanism").
+ *
+ * L1 (the firmware, then the OS it boots) sees guest-physical = host-
+ * physical for all of memory except the hypervisor's own pages, which are
+ * simply not mapped: any L1 access to them is an EPT violation.  Every
+ * leaf is read/write/execute and carries the MTRR type of its range,
+ * because with EPT the leaf's type replaces the MTRR type (29.3.7.2).
+ * Tables come from the page allocator; addresses are identity, as in
+ * arch/x86/paging.c.
+ */
+#ifndef MICROHV_MM_EPT_H
+#define MICROHV_MM_EPT_H
+
+#include "mm/memmap.h"
+#include "mm/mtrr.h"
+#include "mm/page_alloc.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* 4-level EPT maps guest-physical addresses below 2^48 (SDM Vol. 3C 29.3.2). */
+#define EPT_MAX_TOP (1ull << 48)
+
+struct ept_options {
+	bool page_1g; /* IA32_VMX_EPT_VPID_CAP[17]: 1 GiB leaves in PDPTEs */
+	bool page_2m; /* IA32_VMX_EPT_VPID_CAP[16]: 2 MiB leaves in PDEs */
+};
+
+struct ept_stats {
+	uint64_t leaves_1g;
+	uint64_t leaves_2m;
+	uint64_t leaves_4k;
+	uint64_t table_pages; /* PML4 included */
+};
+
+/*
+ * Builds an identity EPT for [0, top) (top rounded up to 4 KiB), each leaf
+ * read/write/execute with memory type mtrr_type_of_range(m, leaf) and
+ * "ignore PAT" clear, using the largest leaf that opt allows whose range
+ * has one MTRR type, lies below top and meets no hole.  The pages of
+ * holes[0..nholes) (any order; overlaps allowed; the type field is not
+ * looked at; rounded outward to 4 KiB) are left unmapped; tables wholly
+ * inside holes are not built at all.
+ *
+ * Returns the PML4's physical address, or 0 when top is 0, beyond
+ * EPT_MAX_TOP or beyond 2^m->maxphyaddr, or when pa runs out of pages: then
+ * every page taken has been given back.  st (may be NULL) gets the counts,
+ * all zero on failure.
+ */
+uint64_t ept_build_identity(struct page_alloc *pa, const struct mtrr_state *m, uint64_t top,
+			    const struct mem_range *holes, size_t nholes,
+			    const struct ept_options *opt, struct ept_stats *st);
+
+/* Gives every table page of the EPT at pml4 back to pa (0: nothing). */
+void ept_destroy(struct page_alloc *pa, uint64_t pml4);
+
+/*
+ * The EPTP for a PML4 (SDM Vol. 3C 25.6.11): paging-structure memory type
+ * WB, page-walk length 4, accessed/dirty flags if ad_bits (the CPU must
+ * offer them: IA32_VMX_EPT_VPID_CAP[21]).
+ */
+uint64_t ept_eptp(uint64_t pml4, bool ad_bits);
+
+/*
+ * Walks the EPT at pml4 for gpa like the CPU (SDM Vol. 3C 29.3.2).  Returns
+ * false if gpa is at or above 2^48 or an entry on the way is not present
+ * (bits 2:0 clear).  Otherwise fills those out-parameters that are not
+ * NULL: the host-physical address, the access rights of the walk (bits 2:0
+ * of all entries ANDed: EPT_READ | EPT_WRITE | EPT_EXEC), the leaf's memory
+ * type and its level (1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB).
+ */
+bool ept_translate(uint64_t pml4, uint64_t gpa, uint64_t *hpa, unsigned *perms, unsigned *memtype,
+		   unsigned *level);
+
+#endif

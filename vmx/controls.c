@@ -1,0 +1,67 @@
+/*
+ * controls.c - adjusting control fields and CR0/CR4 to the capability MSRs.
+ */
+#include "controls.h"
+
+#include "vmx_arch.h"
+#include "vmx_bits.h"
+
+static uint64_t control_msr(const struct vmx_caps *c, enum vmx_ctl which)
+{
+	switch (which) {
+	case VMX_CTL_PIN:
+		return c->has_true ? c->true_pinbased : c->pinbased;
+	case VMX_CTL_PROC:
+		return c->has_true ? c->true_procbased : c->procbased;
+	case VMX_CTL_PROC2:
+		/* No PROCBASED2 MSR: no secondary control may be 1. */
+		return c->has_procbased2 ? c->procbased2 : 0;
+	case VMX_CTL_EXIT:
+		return c->has_true ? c->true_exit : c->exit;
+	case VMX_CTL_ENTRY:
+		return c->has_true ? c->true_entry : c->entry;
+	}
+	return 0;
+}
+
+uint32_t vmx_adjust_controls(const struct vmx_caps *c, enum vmx_ctl which, uint32_t wanted)
+{
+	uint64_t msr = control_msr(c, which);
+	uint32_t must_be_1 = (uint32_t)msr;
+	uint32_t may_be_1 = (uint32_t)(msr >> 32);
+	return (wanted | must_be_1) & may_be_1;
+}
+
+bool vmx_controls_allowed(const struct vmx_caps *c, enum vmx_ctl which, uint32_t bits)
+{
+	return ((uint32_t)(control_msr(c, which) >> 32) & bits) == bits;
+}
+
+uint64_t vmx_cr0_fixed0(const struct vmx_caps *c, bool unrestricted_guest)
+{
+	uint64_t f0 = c->cr0_fixed0;
+	if (unrestricted_guest)
+		f0 &= ~(CR0_PE | CR0_PG);
+	return f0;
+}
+
+uint64_t vmx_fix_cr0(const struct vmx_caps *c, uint64_t cr0, bool unrestricted_guest)
+{
+	return (cr0 | vmx_cr0_fixed0(c, unrestricted_guest)) & c->cr0_fixed1;
+}
+
+uint64_t vmx_fix_cr4(const struct vmx_caps *c, uint64_t cr4)
+{
+	return (cr4 | c->cr4_fixed0) & c->cr4_fixed1;
+}
+
+uint64_t vmx_cr0_host_owned(const struct vmx_caps *c, bool unrestricted_guest)
+{
+	/* CR0 is 64 bits but bits 63:32 are reserved: MOV to CR0 #GPs on them. */
+	return (vmx_cr0_fixed0(c, unrestricted_guest) | ~c->cr0_fixed1) & 0xffffffffull;
+}
+
+uint64_t vmx_cr4_host_owned(const struct vmx_caps *c)
+{
+	return (c->cr4_fixed0 | ~c->cr4_fixed1) & 0xffffffffull;
+}

@@ -1,0 +1,42 @@
+/*
+ * cpuid_policy.h - what L1 sees through CPUID.
+ *
+ * L0 executes CPUID for L1 and then edits the result (pure function,
+ * unit-tested):
+ *   - leaf 1: ECX.hypervisor[31] = 1; ECX.VMX[5] = the nested setting;
+ *     ECX.SMX[6] = 0 (GETSEC is refused with #UD);
+ *   - leaves 0x40000000..0x400000ff: microhv's own (docs/hypercalls.md):
+ *     0x40000000 EAX = highest hypervisor leaf, EBX:ECX:EDX = "microhv\0\0\0\0\0";
+ *     0x40000001 EAX = version (major << 16 | minor << 8 | patch),
+ *                EBX = hypercall ABI version; others all zero;
+ *   - features whose instructions would #UD because the secondary control
+ *     enabling them could not be set are hidden: RDTSCP, INVPCID,
+ *     XSAVES/XRSTORS, WAITPKG.
+ */
+#ifndef MICROHV_VMX_CPUID_POLICY_H
+#define MICROHV_VMX_CPUID_POLICY_H
+
+#include "arch/x86/cpu.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CPUID_HV_BASE 0x40000000u
+#define CPUID_HV_LAST 0x400000ffu
+#define CPUID_HV_MAX_LEAF 0x40000001u
+#define HYPERCALL_ABI_VERSION 1
+
+struct cpuid_policy {
+	bool nested;	      /* offer VMX to L1 */
+	bool has_rdtscp;      /* "enable RDTSCP" is set in vmcs01 */
+	bool has_invpcid;     /* "enable INVPCID" */
+	bool has_xsaves;      /* "enable XSAVES/XRSTORS" */
+	bool has_user_wait;   /* "enable user wait and pause" */
+	uint32_t version;     /* major << 16 | minor << 8 | patch */
+};
+
+/* Rewrites r, which holds the CPU's answer for (leaf, subleaf). */
+void cpuid_policy_apply(const struct cpuid_policy *p, uint32_t leaf, uint32_t subleaf,
+			struct cpuid_regs *r);
+
+#endif

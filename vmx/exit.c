@@ -1,0 +1,220 @@
+/*
+ * exit.c - the L0 exit dispatcher.
+ *
+ * One table, indexed by basic exit reason (SDM Vol. 3C Appendix C), names
+ * the handler of every exit L0 expects from the controls it sets in
+ * vmcs01; anything else is an L0 bug or a CPU surprise and stops the CPU
+ * loudly with a VMCS dump rather than guessing.  Every exit is counted per
+ * CPU and per reason (hypercall HC_EXIT_COUNT, the console statistics).
+ */
+#include "exit.h"
+
+#include "arch/x86/cpu.h"
+#include "controls.h"
+#include "drivers/serial/log.h"
+#include "l0.h"
+#include "vmcs.h"
+#include "vmcs_dump.h"
+#include "vmx_arch.h"
+#include "vmx_names.h"
+
+void vmx_launch_failed_exit(struct vcpu *v);
+
+static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
+	[EXIT_REASON_EXCEPTION_NMI] = exit_exception_nmi,
+	[EXIT_REASON_TRIPLE_FAULT] = exit_triple_fault,
+	[EXIT_REASON_INIT_SIGNAL] = exit_init,
+	[EXIT_REASON_SIPI] = exit_sipi,
+	[EXIT_REASON_NMI_WINDOW] = exit_nmi_window,
+	[EXIT_REASON_CPUID] = exit_cpuid,
+	[EXIT_REASON_GETSEC] = exit_getsec,
+	[EXIT_REASON_INVD] = exit_invd,
+	[EXIT_REASON_VMCALL] = exit_vmcall,
+	[EXIT_REASON_VMCLEAR] = exit_vmx_instruction,
+	[EXIT_REASON_VMLAUNCH] = exit_vmx_instruction,
+	[EXIT_REASON_VMPTRLD] = exit_vmx_instruction,
+	[EXIT_REASON_VMPTRST] = exit_vmx_instruction,
+	[EXIT_REASON_VMREAD] = exit_vmx_instruction,
+	[EXIT_REASON_VMRESUME] = exit_vmx_instruction,
+	[EXIT_REASON_VMWRITE] = exit_vmx_instruction,
+	[EXIT_REASON_VMXOFF] = exit_vmx_instruction,
+	[EXIT_REASON_VMXON] = exit_vmx_instruction,
+	[EXIT_REASON_INVEPT] = exit_vmx_instruction,
+	[EXIT_REASON_INVVPID] = exit_vmx_instruction,
+	[EXIT_REASON_CR_ACCESS] = exit_cr_access,
+	[EXIT_REASON_MSR_READ] = exit_rdmsr,
+	[EXIT_REASON_MSR_WRITE] = exit_wrmsr,
+	[EXIT_REASON_EPT_VIOLATION] = exit_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG] = exit_ept_misconfig,
+	[EXIT_REASON_XSETBV] = exit_xsetbv,
+};
+
+exit_handler_fn vmx_exit_handler_for(uint32_t basic_reason)
+{
+	return basic_reason < EXIT_REASON_MAX ? exit_handlers[basic_reason] : NULL;
+}
+
+void vmx_halt_cpu(struct vcpu *v, const char *why)
+{
+	log_error("CPU %u: %s: CPU halted", v->index, why);
+	cpu_halt_forever();
+}
+
+/* SDM Vol. 3C 27.8: a VM entry that fails after loading guest state exits. */
+static void entry_failed(struct vcpu *v, uint32_t reason)
+{
+	uint32_t basic = reason & EXIT_REASON_BASIC_MASK;
+	log_error("CPU %u: VM entry failed: exit reason %u (%s), qualification 0x%llx", v->index,
+		  basic, vmx_exit_reason_name(basic),
+		  (unsigned long long)vmcs_read(VMCS_EXIT_QUALIFICATION));
+	vmcs_dump(LOG_ERROR, VMCS_DUMP_GUEST);
+	if (!v->launched)
+		vmx_launch_failed_exit(v); /* does not return */
+	vmx_halt_cpu(v, "VM entry to L1 failed");
+}
+
+void vmx_exit_dispatch(struct guest_regs *r)
+{
+	struct vcpu *v = r->vcpu;
+	uint32_t reason = (uint32_t)vmcs_read(VMCS_VM_EXIT_REASON);
+	if (reason & EXIT_REASON_FAILED_ENTRY)
+		entry_failed(v, reason);
+	v->launched = true;
+
+	uint32_t basic = reason & EXIT_REASON_BASIC_MASK;
+	v->exits_total++;
+	if (basic < EXIT_REASON_MAX)
+		v->exits[basic]++;
+	exit_handler_fn h = vmx_exit_handler_for(basic);
+	if (!h) {
+		log_error("CPU %u: unexpected exit reason %u (%s), qualification 0x%llx, L1 RIP 0x%llx",
+			  v->index, basic, vmx_exit_reason_name(basic),
+			  (unsigned long long)vmcs_read(VMCS_EXIT_QUALIFICATION),
+			  (unsigned long long)vmcs_read(VMCS_GUEST_RIP));
+		vmcs_dump(LOG_ERROR, VMCS_DUMP_ALL);
+		vmx_halt_cpu(v, "unexpected VM exit");
+	}
+	h(v, r);
+	vmx_deliver_pending_nmi(v);
+}
+
+/* arch/x86/vmx_entry.asm: VMRESUME itself failed (cf = VMfailInvalid). */
+__attribute__((noreturn)) void vmx_resume_failed(struct guest_regs *r, int cf, int zf)
+{
+	struct vcpu *v = r->vcpu;
+	if (cf) {
+		log_error("CPU %u: VMRESUME failed: VMfailInvalid", v->index);
+	} else {
+		uint64_t err = vmcs_read(VMCS_VM_INSTRUCTION_ERROR);
+		log_error("CPU %u: VMRESUME failed: VMfailValid%s, VM-instruction error %llu (%s)",
+			  v->index, zf ? "" : "?", (unsigned long long)err,
+			  vmx_instruction_error_name((uint32_t)err));
+	}
+	vmcs_dump(LOG_ERROR, VMCS_DUMP_ALL);
+	vmx_halt_cpu(v, "cannot resume L1");
+}
+
+void vmx_skip_instruction(void)
+{
+	vmcs_write(VMCS_GUEST_RIP,
+		   vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN));
+	/* Completing an instruction ends blocking by STI and by MOV SS. */
+	uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO);
+	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
+		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_INFO,
+			   intr & ~(uint64_t)(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+}
+
+void vmx_inject_exception(unsigned vector, bool has_error, uint32_t error)
+{
+	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION | (vector & INTR_INFO_VECTOR_MASK);
+	if (has_error) {
+		info |= INTR_INFO_DELIVER_CODE;
+		vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+	}
+	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, info);
+}
+
+void vmx_inject_ud(void)
+{
+	vmx_inject_exception(VEC_UD, false, 0);
+}
+
+void vmx_inject_gp0(void)
+{
+	vmx_inject_exception(VEC_GP, true, 0);
+}
+
+unsigned vmx_guest_cpl(void)
+{
+	return (unsigned)((vmcs_read(VMCS_GUEST_SS_AR_BYTES) >> VMX_AR_DPL_SHIFT) & 3);
+}
+
+uint64_t vmx_gpr_read(const struct guest_regs *r, unsigned n)
+{
+	return n == GPR_RSP ? vmcs_read(VMCS_GUEST_RSP) : r->gpr[n & 15];
+}
+
+void vmx_gpr_write(struct guest_regs *r, unsigned n, uint64_t value)
+{
+	if (n == GPR_RSP)
+		vmcs_write(VMCS_GUEST_RSP, value);
+	else
+		r->gpr[n & 15] = value;
+}
+
+/*
+ * NMIs for L1 (pin-based "NMI exiting" and "virtual NMIs" are on so that an
+ * NMI arriving in VMX root is not lost).  SDM Vol. 3C 27.3.1.5: an NMI may
+ * be injected only when L1 is not blocking NMIs; otherwise ask for an
+ * NMI-window exit and inject then.
+ */
+void vmx_queue_nmi(struct vcpu *v)
+{
+	v->nmi_pending = true;
+}
+
+void vmx_deliver_pending_nmi(struct vcpu *v)
+{
+	if (!v->nmi_pending)
+		return;
+	/* An event already being injected (e.g. an exception) goes first. */
+	if (vmcs_read(VMCS_VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID)
+		goto window;
+	/* SDM 27.2.1.5 / 27.3.1.5: no NMI injection under NMI or MOV-SS blocking. */
+	uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO);
+	if (intr & (GUEST_INTR_STATE_NMI | GUEST_INTR_STATE_MOV_SS))
+		goto window;
+	if (vmcs_read(VMCS_GUEST_ACTIVITY_STATE) == GUEST_ACTIVITY_WAIT_SIPI)
+		return; /* NMIs are blocked in wait-for-SIPI: drop it, as hardware would */
+	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | INTR_TYPE_NMI | VEC_NMI);
+	v->nmi_pending = false;
+	return;
+window:
+	/* SDM 25.6.2: NMI-window exiting needs virtual NMIs. */
+	if (!(g_l0.pin & PIN_VIRTUAL_NMIS) ||
+	    !vmx_controls_allowed(&g_l0.caps, VMX_CTL_PROC, CPU_NMI_WINDOW_EXITING))
+		return; /* stays pending until a later exit */
+	vmcs_set_bits(VMCS_CPU_BASED_VM_EXEC_CONTROL, CPU_NMI_WINDOW_EXITING);
+}
+
+void exit_nmi_window(struct vcpu *v, struct guest_regs *r)
+{
+	(void)r;
+	vmcs_clear_bits(VMCS_CPU_BASED_VM_EXEC_CONTROL, CPU_NMI_WINDOW_EXITING);
+	(void)v; /* vmx_exit_dispatch delivers the pending NMI next */
+}
+
+void exit_exception_nmi(struct vcpu *v, struct guest_regs *r)
+{
+	(void)r;
+	uint32_t info = (uint32_t)vmcs_read(VMCS_VM_EXIT_INTR_INFO);
+	if ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI) {
+		vmx_queue_nmi(v);
+		return;
+	}
+	/* The exception bitmap of vmcs01 is 0: no other exception should exit. */
+	log_error("CPU %u: unexpected exception exit, interruption info 0x%x", v->index, info);
+	vmcs_dump(LOG_ERROR, VMCS_DUMP_ALL);
+	vmx_halt_cpu(v, "unexpected exception exit");
+}

@@ -1,0 +1,68 @@
+/*
+ * exit.h - the L0 exit handler: one dispatch table indexed by basic exit
+ * reason (vmx/exit.c), handlers grouped by concept in exit_*.c, and the
+ * helpers they share for acting on L1.
+ *
+ * Handlers see L1 through the current VMCS (vmcs_read/vmcs_write) and the
+ * exit frame's GPRs; they never touch hardware directly except through
+ * hw_ops.h, so the host unit tests drive them with a software VMCS.
+ */
+#ifndef MICROHV_VMX_EXIT_H
+#define MICROHV_VMX_EXIT_H
+
+#include "vcpu.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef void (*exit_handler_fn)(struct vcpu *v, struct guest_regs *r);
+
+/* The handler for a basic exit reason, or NULL: unknown, dump and halt. */
+exit_handler_fn vmx_exit_handler_for(uint32_t basic_reason);
+
+/* Called by arch/x86/vmx_entry.asm on every VM exit. */
+void vmx_exit_dispatch(struct guest_regs *r);
+
+/* Exit handlers (exit_insn.c, exit_event.c, hypercall.c). */
+void exit_cpuid(struct vcpu *v, struct guest_regs *r);
+void exit_rdmsr(struct vcpu *v, struct guest_regs *r);
+void exit_wrmsr(struct vcpu *v, struct guest_regs *r);
+void exit_cr_access(struct vcpu *v, struct guest_regs *r);
+void exit_xsetbv(struct vcpu *v, struct guest_regs *r);
+void exit_invd(struct vcpu *v, struct guest_regs *r);
+void exit_getsec(struct vcpu *v, struct guest_regs *r);
+void exit_vmx_instruction(struct vcpu *v, struct guest_regs *r);
+void exit_vmcall(struct vcpu *v, struct guest_regs *r);
+void exit_exception_nmi(struct vcpu *v, struct guest_regs *r);
+void exit_nmi_window(struct vcpu *v, struct guest_regs *r);
+void exit_init(struct vcpu *v, struct guest_regs *r);
+void exit_sipi(struct vcpu *v, struct guest_regs *r);
+void exit_triple_fault(struct vcpu *v, struct guest_regs *r);
+void exit_ept_violation(struct vcpu *v, struct guest_regs *r);
+void exit_ept_misconfig(struct vcpu *v, struct guest_regs *r);
+
+/* Helpers for handlers. */
+
+/* GUEST_RIP += instruction length; clears STI/MOV-SS blocking it ends. */
+void vmx_skip_instruction(void);
+
+/* Queues an exception for L1 at the next VM entry (SDM Vol. 3C 27.6). */
+void vmx_inject_exception(unsigned vector, bool has_error, uint32_t error);
+void vmx_inject_ud(void);
+void vmx_inject_gp0(void);
+
+/* NMI delivery to L1, now or through an NMI window (exit.c). */
+void vmx_queue_nmi(struct vcpu *v);
+void vmx_deliver_pending_nmi(struct vcpu *v);
+
+/* L1's current privilege level: SS.DPL (SDM Vol. 3A 5.5). */
+unsigned vmx_guest_cpl(void);
+
+/* GPR n of L1 (architectural numbering); RSP comes from the VMCS. */
+uint64_t vmx_gpr_read(const struct guest_regs *r, unsigned n);
+void vmx_gpr_write(struct guest_regs *r, unsigned n, uint64_t value);
+
+/* Stops this CPU for good after an unrecoverable L1 or L0 state. */
+__attribute__((noreturn)) void vmx_halt_cpu(struct vcpu *v, const char *why);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * hypercall.c - VMCALL from L1 (ABI in hypercall.h, docs/hypercalls.md).
+ */
+#include "hypercall.h"
+
+#include "drivers/serial/log.h"
+#include "exit.h"
+#include "l0.h"
+#include "vmcs.h"
+
+static int64_t hc_exit_count(struct vcpu *self, struct guest_regs *r)
+{
+	uint64_t cpu = r->gpr[GPR_RBX], reason = r->gpr[GPR_RCX];
+	struct vcpu *v = self;
+	if (cpu != HC_ANY) {
+		if (cpu >= g_l0.ncpus)
+			return HV_EINVAL;
+		v = g_l0.vcpus[cpu];
+	}
+	if (reason == HC_ANY)
+		r->gpr[GPR_RBX] = v->exits_total;
+	else if (reason < EXIT_REASON_MAX)
+		r->gpr[GPR_RBX] = v->exits[reason];
+	else
+		return HV_EINVAL;
+	return HV_OK;
+}
+
+void exit_vmcall(struct vcpu *v, struct guest_regs *r)
+{
+	int64_t status = HV_OK;
+	uint64_t fn = r->gpr[GPR_RAX];
+
+	if (vmx_guest_cpl() != 0) {
+		status = HV_EPERM;
+		goto out;
+	}
+	switch (fn) {
+	case HC_VERSION:
+		r->gpr[GPR_RBX] = g_l0.cpuid.version;
+		r->gpr[GPR_RCX] = HYPERCALL_ABI_VERSION;
+		r->gpr[GPR_RDX] = g_l0.ncpus;
+		break;
+	case HC_EXIT_COUNT:
+		status = hc_exit_count(v, r);
+		break;
+	case HC_SET_LOGLEVEL: {
+		uint64_t level = r->gpr[GPR_RBX];
+		if (level > LOG_DEBUG) {
+			status = HV_EINVAL;
+			break;
+		}
+		r->gpr[GPR_RBX] = log_get_level();
+		log_set_level((enum log_level)level);
+		break;
+	}
+	case HC_L0_RANGE:
+		r->gpr[GPR_RBX] = g_l0.hv_base;
+		r->gpr[GPR_RCX] = g_l0.hv_size;
+		break;
+	case HC_CPU_INFO:
+		r->gpr[GPR_RBX] = v->index;
+		r->gpr[GPR_RCX] = v->apic_id;
+		r->gpr[GPR_RDX] = g_l0.ncpus;
+		break;
+	default:
+		status = HV_ENOSYS;
+	}
+out:
+	r->gpr[GPR_RAX] = (uint64_t)status;
+	vmx_skip_instruction();
+}

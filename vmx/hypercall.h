@@ -1,0 +1,25 @@
+/*
+ * hypercall.h - the VMCALL ABI between L1 and L0 (docs/hypercalls.md).
+ *
+ * L1 at CPL 0 executes VMCALL with the function number in RAX and
+ * arguments in RBX, RCX, RDX.  L0 returns a status in RAX (0 or a negative
+ * HV_E* value) and results in RBX, RCX, RDX, and L1 continues after the
+ * VMCALL.  Registers not named are preserved.
+ */
+#ifndef MICROHV_VMX_HYPERCALL_H
+#define MICROHV_VMX_HYPERCALL_H
+
+#define HC_VERSION 0	   /* -> RBX version code, RCX ABI version, RDX CPUs under L0 */
+#define HC_EXIT_COUNT 1	   /* RBX cpu (~0 = caller), RCX reason (~0 = all) -> RBX count */
+#define HC_SET_LOGLEVEL 2  /* RBX level 0..3 -> RBX previous level */
+#define HC_L0_RANGE 3	   /* -> RBX base, RCX size of L0's memory (test hook) */
+#define HC_CPU_INFO 4	   /* -> RBX caller's CPU index, RCX its APIC ID, RDX CPUs */
+
+#define HV_OK 0
+#define HV_ENOSYS (-1ll) /* unknown function */
+#define HV_EINVAL (-2ll) /* bad argument */
+#define HV_EPERM (-3ll)	 /* VMCALL from CPL > 0 */
+
+#define HC_ANY (~0ull)
+
+#endif

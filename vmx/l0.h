@@ -1,0 +1,81 @@
+/*
+ * l0.h - L0's global state for running L1 on every CPU.
+ *
+ * Filled once by core_main (on the BSP, before any launch) and read-only
+ * afterwards, except the vcpu table, which each CPU's launch appends to
+ * under the lock.
+ */
+#ifndef MICROHV_VMX_L0_H
+#define MICROHV_VMX_L0_H
+
+#include "arch/x86/spinlock.h"
+#include "caps.h"
+#include "cpuid_policy.h"
+#include "include/microhv/bootinfo.h"
+#include "mm/page_alloc.h"
+#include "msr_policy.h"
+#include "vcpu.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define L1_VPID 1 /* L1 on every CPU: VPIDs tag per logical processor */
+
+struct l0 {
+	const struct boot_info *bi;
+	struct vmx_caps caps;
+	struct page_alloc *pages;
+	struct spinlock lock; /* pages, vcpus, ncpus */
+
+	/* Host state shared by all CPUs. */
+	uint64_t host_cr3;
+	struct desc_ptr host_idtr;
+
+	/* What every vmcs01 gets. */
+	uint64_t eptp;
+	uint64_t msr_bitmap_pa;
+	uint32_t pin, proc, proc2, exit, entry; /* adjusted controls */
+	bool unrestricted_guest;
+	bool vpid;
+	uint64_t cr0_mask, cr4_mask;
+
+	struct cpuid_policy cpuid;
+	struct msr_policy msr;
+	bool halt_on_triple_fault;
+
+	/* L0's own memory, which L1 must never touch. */
+	uint64_t hv_base, hv_size;
+
+	struct vcpu *vcpus[MAX_CPUS];
+	unsigned ncpus;
+};
+
+extern struct l0 g_l0;
+
+/*
+ * Prepares everything the launches share: controls, MSR bitmap, EPT.
+ * Returns false (with a logged reason) when this CPU cannot run L1.
+ */
+bool l0_prepare(const struct boot_info *bi, struct page_alloc *pages, uint64_t host_cr3,
+		const struct desc_ptr *host_idtr);
+
+/*
+ * Launches L1 on the calling CPU: VMXON, vmcs01 from the CPU's current
+ * state, VMLAUNCH.  On success it does not return: the CPU continues as L1
+ * at guest_rip with guest_rsp (the loader's trampoline).  On failure it
+ * logs the decoded reason, leaves VMX operation with the firmware's state
+ * as it was, and returns a nonzero L0_LAUNCH_* code.
+ */
+int l0_launch_this_cpu(uint64_t guest_rsp, uint64_t guest_rip);
+
+#define L0_LAUNCH_NO_VMX 1	   /* VT-x not available on this CPU */
+#define L0_LAUNCH_NO_MEMORY 2
+#define L0_LAUNCH_VMXON_FAILED 3
+#define L0_LAUNCH_VMCS_FAILED 4
+#define L0_LAUNCH_ENTRY_FAILED 5   /* VMLAUNCH: VMfail or VM-entry failure */
+#define L0_LAUNCH_NOT_PREPARED 6
+
+/* The vcpu of the calling CPU while it is in VMX root (HOST_GS_BASE). */
+struct vcpu *l0_this_vcpu(void);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * vcpu.h - L0's per-CPU state for running L1, and the register frame the
+ * exit stub (arch/x86/vmx_entry.asm) builds on every VM exit.
+ */
+#ifndef MICROHV_VMX_VCPU_H
+#define MICROHV_VMX_VCPU_H
+
+#include "arch/x86/gdt.h"
+#include "vmx_bits.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Architectural GPR numbering (SDM Vol. 2 table 2-?; CR-access qualification). */
+enum gpr {
+	GPR_RAX,
+	GPR_RCX,
+	GPR_RDX,
+	GPR_RBX,
+	GPR_RSP, /* placeholder: the guest RSP lives in the VMCS */
+	GPR_RBP,
+	GPR_RSI,
+	GPR_RDI,
+	GPR_R8,
+	GPR_R9,
+	GPR_R10,
+	GPR_R11,
+	GPR_R12,
+	GPR_R13,
+	GPR_R14,
+	GPR_R15,
+	GPR_COUNT
+};
+
+struct vcpu;
+
+/*
+ * The exit frame.  HOST_RSP points at .vcpu; the stub pushes the 16 GPR
+ * slots below it (rsp's slot is a dummy), so gpr[0] (rax) is lowest.
+ * Layout known to vmx_entry.asm: keep it in step.
+ */
+struct guest_regs {
+	uint64_t gpr[GPR_COUNT];
+	struct vcpu *vcpu;
+	uint64_t pad; /* keeps HOST_RSP 16-byte aligned */
+};
+
+#define VCPU_STACK_PAGES 4
+#define MAX_CPUS 64
+
+struct vcpu {
+	unsigned index;	 /* 0 = the BSP, then in launch order */
+	uint32_t apic_id;
+	uint64_t vmxon_pa;
+	uint64_t vmcs01_pa;
+	uint64_t stack_base; /* VCPU_STACK_PAGES pages; the frame sits at the top */
+	struct guest_regs *frame; /* at the top of the stack */
+	struct gdt gdt;
+	struct tss64 tss;
+	struct desc_ptr gdtr;
+	bool launched;
+	bool nmi_pending;
+	uint64_t l0_refusals; /* L1 accesses to L0 memory refused */
+	uint64_t exits_total;
+	uint64_t exits[EXIT_REASON_MAX];
+};
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * vmcs.h - the one interface through which VMCS fields are read and written.
+ *
+ * In the core these are VMREAD/VMWRITE on the current VMCS (vmcs_hw.c); in
+ * the host unit tests a software VMCS (tests/unit/vmcs_soft.c) stands behind
+ * the same two functions and counts the accesses per field class, so the
+ * exit-handling logic is tested without a CPU that has VMX.
+ */
+#ifndef MICROHV_VMX_VMCS_H
+#define MICROHV_VMX_VMCS_H
+
+#include "vmcs_fields.h"
+
+#include <stdint.h>
+
+uint64_t vmcs_read(uint32_t field);
+void vmcs_write(uint32_t field, uint64_t value);
+
+/* Read-modify-write helpers for control fields. */
+static inline void vmcs_set_bits(uint32_t field, uint64_t bits)
+{
+	vmcs_write(field, vmcs_read(field) | bits);
+}
+
+static inline void vmcs_clear_bits(uint32_t field, uint64_t bits)
+{
+	vmcs_write(field, vmcs_read(field) & ~bits);
+}
+
+#endif

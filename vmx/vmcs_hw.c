@@ -1,0 +1,41 @@
+/*
+ * vmcs_hw.c - vmcs_read/vmcs_write on the CPU's current VMCS.
+ *
+ * A failing VMREAD/VMWRITE is a bug in L0 (every field we touch is checked
+ * against the CPU's capabilities first), so it is logged with the field's
+ * name and the VM-instruction error; the read then returns 0.
+ */
+#include "vmcs.h"
+
+#include "drivers/serial/log.h"
+#include "vmx_insn.h"
+#include "vmx_names.h"
+
+static void report(const char *op, uint32_t field, enum vmx_result r)
+{
+	const struct vmcs_field_info *f = vmcs_field_lookup(field);
+	uint64_t err = 0;
+	if (r == VMX_FAIL_VALID)
+		vmread_checked(VMCS_VM_INSTRUCTION_ERROR, &err);
+	log_error("%s of VMCS field %s (0x%x) failed: %s%s", op, f ? f->name : "?", field,
+		  r == VMX_FAIL_INVALID ? "no current VMCS" : "VM-instruction error: ",
+		  r == VMX_FAIL_INVALID ? "" : vmx_instruction_error_name((uint32_t)err));
+}
+
+uint64_t vmcs_read(uint32_t field)
+{
+	uint64_t v;
+	enum vmx_result r = vmread_checked(field, &v);
+	if (r != VMX_SUCCEED) {
+		report("VMREAD", field, r);
+		return 0;
+	}
+	return v;
+}
+
+void vmcs_write(uint32_t field, uint64_t value)
+{
+	enum vmx_result r = vmwrite_checked(field, value);
+	if (r != VMX_SUCCEED)
+		report("VMWRITE", field, r);
+}
