@@ -102,11 +102,17 @@ $(BUILD)/hv.efi: $(BUILD)/hv.so
 	$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 --subsystem=10 $< $@
 
 # Test payloads: gnu-efi applications run as the next stage.
-PAYLOAD_C := tests/payload/marker.c
-PAYLOAD_SHARED := drivers/serial/uart16550.c
+PAYLOAD_SHARED := drivers/serial/uart16550.c drivers/serial/format.c
+$(BUILD)/payload/l1_test.so: $(BUILD)/boot/tests/payload/l1_probe.o
+
+$(BUILD)/boot/tests/payload/%.o: tests/payload/%.asm | deps
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf64 -o $@ $<
+
 $(BUILD)/payload/%.so: $(BUILD)/boot/tests/payload/%.o $(PAYLOAD_SHARED:%.c=$(BUILD)/boot/%.o)
 	@mkdir -p $(dir $@)
 	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $^ -o $@ $(EFI_LIBS)
+PAYLOADS := $(BUILD)/payload/marker.efi $(BUILD)/payload/l1_test.efi
 
 $(BUILD)/payload/%.efi: $(BUILD)/payload/%.so
 	$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 --subsystem=10 $< $@
@@ -127,7 +133,8 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) \
 	drivers/serial/format.c drivers/serial/log.c drivers/serial/uart16550.c \
 	boot/config.c boot/core_load.c mm/memmap.c mm/page_alloc.c mm/mtrr.c mm/ept.c \
 	vmx/caps.c vmx/controls.c vmx/segment.c vmx/cpuid_policy.c vmx/msr_policy.c \
-	vmx/vmcs_fields.c vmx/vmx_names.c
+	vmx/vmcs_fields.c vmx/vmx_names.c \
+	vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c vmx/vmcs_dump.c
 $(BUILD)/unit/run-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(shell find . -path ./build -prune -o -name '*.h' -print)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(UNIT_SRC) -o $@
@@ -139,7 +146,7 @@ unit: $(BUILD)/unit/run-tests
 # Everything the system tests boot, then the whole suite.
 .PHONY: test
 test: deps
-	$(MAKE) $(BUILD)/hv.efi $(BUILD)/payload/marker.efi $(BUILD)/unit/run-tests
+	$(MAKE) $(BUILD)/hv.efi $(PAYLOADS) $(BUILD)/unit/run-tests
 	tests/run.sh
 
 # Run targets (tools/*.sh bound every emulator run with SIGKILL).

@@ -26,7 +26,10 @@ struct _EFI_MP_SERVICES_PROTOCOL {
 					  void(EFIAPI *Procedure)(void *Arg), BOOLEAN SingleThread,
 					  EFI_EVENT WaitEvent, UINTN TimeoutInMicroSeconds, void *Arg,
 					  UINTN **FailedCpuList);
-	void *StartupThisAP;
+	EFI_STATUS(EFIAPI *StartupThisAP)(EFI_MP_SERVICES_PROTOCOL *This,
+					  void(EFIAPI *Procedure)(void *Arg), UINTN ProcessorNumber,
+					  EFI_EVENT WaitEvent, UINTN TimeoutInMicroSeconds, void *Arg,
+					  BOOLEAN *Finished);
 	void *SwitchBSP;
 	void *EnableDisableAP;
 	void *WhoAmI;

@@ -95,7 +95,28 @@ void exit_init(struct vcpu *v, struct guest_regs *r)
 		vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
 		return;
 	}
+	/*
+	 * An INIT that exits again right after the SIPI, before the AP ran a
+	 * single instruction (the SIPI exit was the previous exit, RIP is still
+	 * 0), is no INIT the OS sent: it is an emulator keeping the first INIT
+	 * pending across its INIT VM exit (Bochs 2.7 does; docs/l0.md).  L0
+	 * cannot clear it; say so once instead of failing silently.
+	 */
+	if (v->sipi_exit && v->exits_total == v->sipi_exit + 1 && vmcs_read(VMCS_GUEST_RIP) == 0 &&
+	    !v->init_quirk_reported) {
+		v->init_quirk_reported = true;
+		log_warn("CPU %u: INIT exit again before the AP executed anything after its SIPI: "
+			 "the CPU kept the INIT pending (a known Bochs 2.7 VMX bug, not seen on "
+			 "hardware); this AP cannot be restarted under L0 here",
+			 v->index);
+	}
+	/*
+	 * The AP is in the INIT state until a SIPI gives it a start address:
+	 * load that state now, so the VMCS holds a consistent guest (SDM 27.3.1
+	 * checks apply in wait-for-SIPI too) whatever the AP was doing.
+	 */
 	log_debug("CPU %u: INIT: waiting for SIPI", v->index);
+	enter_init_state(r, 0, 0, 0);
 	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_WAIT_SIPI);
 }
 
@@ -107,6 +128,7 @@ void exit_sipi(struct vcpu *v, struct guest_regs *r)
 		  vector << 12);
 	enter_init_state(r, (uint16_t)(vector << 8), (uint64_t)vector << 12, 0);
 	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
+	v->sipi_exit = v->exits_total;
 }
 
 static void dump_l1(struct vcpu *v, const struct guest_regs *r)

@@ -61,6 +61,8 @@ struct vcpu {
 	bool launched;
 	bool nmi_pending;
 	uint64_t l0_refusals; /* L1 accesses to L0 memory refused */
+	uint64_t sipi_exit;   /* exits_total at the last SIPI (0: none) */
+	bool init_quirk_reported;
 	uint64_t exits_total;
 	uint64_t exits[EXIT_REASON_MAX];
 };

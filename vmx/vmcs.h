@@ -11,10 +11,14 @@
 
 #include "vmcs_fields.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 uint64_t vmcs_read(uint32_t field);
 void vmcs_write(uint32_t field, uint64_t value);
+
+/* VMREAD that reports failure (a field this CPU lacks) instead of logging it. */
+bool vmcs_read_checked(uint32_t field, uint64_t *value);
 
 /* Read-modify-write helpers for control fields. */
 static inline void vmcs_set_bits(uint32_t field, uint64_t bits)

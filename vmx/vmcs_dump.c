@@ -4,7 +4,7 @@
  */
 #include "vmcs_dump.h"
 
-#include "vmx_insn.h"
+#include "vmcs.h"
 
 void vmcs_dump(enum log_level level, unsigned class_mask)
 {
@@ -17,7 +17,7 @@ void vmcs_dump(enum log_level level, unsigned class_mask)
 		for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
 			const struct vmcs_field_info *f = &vmcs_field_table[i];
 			uint64_t v;
-			if (f->cls != cls || vmread_checked(f->encoding, &v) != VMX_SUCCEED)
+			if (f->cls != cls || !vmcs_read_checked(f->encoding, &v))
 				continue;
 			log_msg(level, "  %-30s 0x%llx", f->name, (unsigned long long)v);
 		}

@@ -39,3 +39,8 @@ void vmcs_write(uint32_t field, uint64_t value)
 	if (r != VMX_SUCCEED)
 		report("VMWRITE", field, r);
 }
+
+bool vmcs_read_checked(uint32_t field, uint64_t *value)
+{
+	return vmread_checked(field, value) == VMX_SUCCEED;
+}

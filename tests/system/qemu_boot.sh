@@ -41,6 +41,8 @@ expect "clear no-VT-x line" '^\[boot\] warn: VT-x not available: CPUID\.1:ECX\.V
 expect "ACPI RSDP found" '^\[boot\] info: ACPI RSDP at 0x[0-9a-f]+ \(revision 2\)$'
 expect "two CPUs from MP services" '^\[boot\] info: CPUs: 2 \(2 enabled\)$'
 expect "core tables self-test passes without VT-x" '^\[core\] info: self-test: firmware GDT, IDT and CR3 restored$'
+expect "no launch without VT-x, said plainly" '^\[core\] warn: VT-x not available: L1 runs without a hypervisor$'
+expect "the loader says the next stage runs unvirtualized" '^\[boot\] warn: late launch skipped \(see the core.s messages\): the next stage runs without the hypervisor$'
 expect "core returned to the loader" '^\[boot\] info: core returned OK$'
 expect "next stage chain-loaded" '^\[boot\] info: chain-loading next stage \\EFI\\microhv\\next\.efi$'
 expect "payload marker" '^microhv-payload: marker: next stage started by the loader$'
