@@ -114,6 +114,19 @@ $(BUILD)/payload/%.so: $(BUILD)/boot/tests/payload/%.o $(PAYLOAD_SHARED:%.c=$(BU
 	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $^ -o $@ $(EFI_LIBS)
 PAYLOADS := $(BUILD)/payload/marker.efi $(BUILD)/payload/l1_test.efi
 
+# Benchmarks (never part of make test): tests/bench.
+$(BUILD)/bench/%.so: $(BUILD)/boot/tests/bench/%.o $(BUILD)/boot/tests/payload/l1_probe.o \
+		$(PAYLOAD_SHARED:%.c=$(BUILD)/boot/%.o) $(BUILD)/boot/vmx/vmx_names.o
+	@mkdir -p $(dir $@)
+	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $^ -o $@ $(EFI_LIBS)
+
+$(BUILD)/bench/%.efi: $(BUILD)/bench/%.so
+	$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 --subsystem=10 $< $@
+
+.PHONY: bench
+bench: deps $(BUILD)/hv.efi $(BUILD)/bench/cpuid_bench.efi
+	tests/bench/run.sh
+
 $(BUILD)/payload/%.efi: $(BUILD)/payload/%.so
 	$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 --subsystem=10 $< $@
 
