@@ -29,7 +29,8 @@ CORE_C := core/main.c core/selftest.c core/string.c \
 	mm/page_alloc.c mm/memmap.c mm/mtrr.c mm/ept.c \
 	vmx/caps.c vmx/controls.c vmx/segment.c vmx/cpuid_policy.c vmx/msr_policy.c \
 	vmx/vmcs_fields.c vmx/vmx_names.c vmx/vmcs_hw.c vmx/vmcs_dump.c vmx/hw_ops.c \
-	vmx/vmcs01.c vmx/launch.c vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c
+	vmx/vmcs01.c vmx/launch.c vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c \
+	vmx/console.c
 CORE_ASM := arch/x86/isr.asm arch/x86/tables.asm arch/x86/vmx_entry.asm arch/x86/safe_insn.asm
 CORE_OBJS := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.o)
 
@@ -112,7 +113,7 @@ $(BUILD)/boot/tests/payload/%.o: tests/payload/%.asm | deps
 $(BUILD)/payload/%.so: $(BUILD)/boot/tests/payload/%.o $(PAYLOAD_SHARED:%.c=$(BUILD)/boot/%.o)
 	@mkdir -p $(dir $@)
 	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $^ -o $@ $(EFI_LIBS)
-PAYLOADS := $(BUILD)/payload/marker.efi $(BUILD)/payload/l1_test.efi
+PAYLOADS := $(BUILD)/payload/marker.efi $(BUILD)/payload/l1_test.efi $(BUILD)/payload/idle.efi
 
 # Benchmarks (never part of make test): tests/bench.
 $(BUILD)/bench/%.so: $(BUILD)/boot/tests/bench/%.o $(BUILD)/boot/tests/payload/l1_probe.o \
@@ -147,7 +148,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) \
 	boot/config.c boot/core_load.c mm/memmap.c mm/page_alloc.c mm/mtrr.c mm/ept.c \
 	vmx/caps.c vmx/controls.c vmx/segment.c vmx/cpuid_policy.c vmx/msr_policy.c \
 	vmx/vmcs_fields.c vmx/vmx_names.c \
-	vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c vmx/vmcs_dump.c
+	vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c vmx/vmcs_dump.c vmx/console.c
 $(BUILD)/unit/run-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(shell find . -path ./build -prune -o -name '*.h' -print)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(UNIT_SRC) -o $@

@@ -79,26 +79,37 @@ static bool parse_bool(const char *v, size_t n, uint32_t *out)
 	return false;
 }
 
-static const char *set_serial(struct hv_config *cfg, const char *v, size_t n)
+/* com1..com4, none (0), or an I/O port number. */
+static const char *parse_port(const char *v, size_t n, uint16_t *out)
 {
 	static const uint16_t com_ports[] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
 	static const char *const com_names[] = { "com1", "com2", "com3", "com4" };
 	for (unsigned i = 0; i < 4; i++) {
 		if (str_eq_nocase(v, n, com_names[i])) {
-			cfg->serial_port = com_ports[i];
+			*out = com_ports[i];
 			return 0;
 		}
 	}
 	if (str_eq_nocase(v, n, "none")) {
-		cfg->serial_port = 0;
+		*out = 0;
 		return 0;
 	}
 	uint32_t port;
 	/* An I/O port for the 8 UART registers must fit below 0x10000. */
 	if (!parse_u32(v, n, &port) || port == 0 || port > 0xfff8)
 		return "expected com1..com4, none, or an I/O port such as 0x3f8";
-	cfg->serial_port = (uint16_t)port;
+	*out = (uint16_t)port;
 	return 0;
+}
+
+static const char *set_serial(struct hv_config *cfg, const char *v, size_t n)
+{
+	return parse_port(v, n, &cfg->serial_port);
+}
+
+static const char *set_console(struct hv_config *cfg, const char *v, size_t n)
+{
+	return parse_port(v, n, &cfg->console_port);
 }
 
 static const char *set_baud(struct hv_config *cfg, const char *v, size_t n)
@@ -178,7 +189,7 @@ static const struct {
 	{ "serial", set_serial }, { "baud", set_baud },	    { "loglevel", set_loglevel },
 	{ "next", set_next },	  { "next_args", set_next_args },
 	{ "nested", set_nested }, { "gdb_wait", set_gdb_wait },
-	{ "on_triple_fault", set_on_triple_fault },
+	{ "on_triple_fault", set_on_triple_fault }, { "console", set_console },
 };
 
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

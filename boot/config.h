@@ -26,8 +26,8 @@
 
 /* Passed to the core inside the boot-info block: fixed-size members only. */
 struct hv_config {
-	uint16_t serial_port; /* 0: no serial console */
-	uint16_t reserved0;
+	uint16_t serial_port;  /* 0: no serial console */
+	uint16_t console_port; /* L0's interactive console (docs/serial.md), 0: none */
 	uint32_t baud;
 	uint32_t loglevel; /* enum log_level */
 	uint32_t nested;   /* 1: offer VMX to L1 */

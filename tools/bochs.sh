@@ -23,6 +23,9 @@ if [ "$serial" = "-" ]; then
 	echo "bochs: serial log also in $serial; Bochs stops after ${secs}s at most" >&2
 fi
 com1="com1: enabled=1, mode=file, dev=$serial"
+# BOCHS_COM2="mode=..., dev=...": a second UART (L0's console in the tests).
+com2=""
+[ -n "${BOCHS_COM2:-}" ] && com2="com2: enabled=1, $BOCHS_COM2"
 rm -f "$image.lock"
 cat >"$dir/bochsrc" <<CFG
 megs: 256
@@ -32,6 +35,7 @@ cpu: model=corei7_skylake_x, count=$cpus, ips=50000000
 pci: enabled=1, chipset=i440fx
 ata0-master: type=disk, path=$image, mode=flat
 $com1
+$com2
 log: $dir/bx.log
 debug: action=ignore
 info: action=report, cpu0=ignore

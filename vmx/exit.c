@@ -10,6 +10,7 @@
 #include "exit.h"
 
 #include "arch/x86/cpu.h"
+#include "console.h"
 #include "controls.h"
 #include "drivers/serial/log.h"
 #include "l0.h"
@@ -47,6 +48,8 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EPT_VIOLATION] = exit_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = exit_ept_misconfig,
 	[EXIT_REASON_XSETBV] = exit_xsetbv,
+	[EXIT_REASON_PREEMPTION_TIMER] = exit_preemption_timer,
+	[EXIT_REASON_IO_INSTRUCTION] = exit_io,
 };
 
 exit_handler_fn vmx_exit_handler_for(uint32_t basic_reason)
@@ -128,7 +131,11 @@ void vmx_skip_instruction(void)
 void vmx_inject_exception(unsigned vector, bool has_error, uint32_t error)
 {
 	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION | (vector & INTR_INFO_VECTOR_MASK);
-	if (has_error) {
+	/*
+	 * SDM Vol. 3C 27.2.1.3: "deliver error code" must be 0 when the guest
+	 * is in real mode (unrestricted guest, CR0.PE = 0): no error code there.
+	 */
+	if (has_error && (vmcs_read(VMCS_GUEST_CR0) & CR0_PE)) {
 		info |= INTR_INFO_DELIVER_CODE;
 		vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, error);
 	}
@@ -185,8 +192,10 @@ void vmx_deliver_pending_nmi(struct vcpu *v)
 	uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO);
 	if (intr & (GUEST_INTR_STATE_NMI | GUEST_INTR_STATE_MOV_SS))
 		goto window;
-	if (vmcs_read(VMCS_GUEST_ACTIVITY_STATE) == GUEST_ACTIVITY_WAIT_SIPI)
-		return; /* NMIs are blocked in wait-for-SIPI: drop it, as hardware would */
+	if (vmcs_read(VMCS_GUEST_ACTIVITY_STATE) == GUEST_ACTIVITY_WAIT_SIPI) {
+		v->nmi_pending = false; /* blocked in wait-for-SIPI: dropped, as by hardware */
+		return;
+	}
 	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | INTR_TYPE_NMI | VEC_NMI);
 	v->nmi_pending = false;
 	return;

@@ -12,6 +12,7 @@
 #include "l0.h"
 #include "vmcs.h"
 #include "vmcs_dump.h"
+#include "vmx_arch.h"
 
 #define REAL_MODE_LIMIT 0xffff
 #define AR_CODE_REAL 0x9b /* P, S, type 11: execute/read, accessed */
@@ -190,6 +191,15 @@ void exit_ept_violation(struct vcpu *v, struct guest_regs *r)
 			 (unsigned long long)vmcs_read(VMCS_GUEST_RIP),
 			 in_l0_memory(gpa) ? "is L0 memory" : "is not mapped",
 			 (unsigned long long)v->l0_refusals);
+	/*
+	 * SDM Vol. 3C 28.2.3: if the faulting access was an IRET that had
+	 * unblocked NMIs, blocking must be restored, since the IRET does not
+	 * complete.  (An event that was being delivered when the access
+	 * faulted is not re-injected: the #GP replaces it.)
+	 */
+	if ((q & EPT_QUAL_NMI_UNBLOCKED_BY_IRET) && (g_l0.pin & PIN_VIRTUAL_NMIS) &&
+	    !(vmcs_read(VMCS_IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID))
+		vmcs_set_bits(VMCS_GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_NMI);
 	vmx_inject_gp0();
 }
 

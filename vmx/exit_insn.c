@@ -86,26 +86,54 @@ static void flush_l1_tlb(void)
 }
 
 /*
- * MOV to CR0 (SDM Vol. 3A 2.5, Vol. 2 "MOV—Move to/from Control
- * Registers"): #GP(0) for bits 63:32, PG without PE, NW without CD.  L1's
- * view goes to the read shadow; the CPU gets it with the VMX-pinned bits.
+ * L1's current CR0/CR4: guest-owned bits from the register (L1 changes
+ * them without exits, e.g. CR0.PG under unrestricted guest), L0-owned bits
+ * from the read shadow.  The shadow alone would be stale.
+ */
+static uint64_t l1_cr0(void)
+{
+	uint64_t mask = vmcs_read(VMCS_CR0_GUEST_HOST_MASK);
+	return (vmcs_read(VMCS_GUEST_CR0) & ~mask) | (vmcs_read(VMCS_CR0_READ_SHADOW) & mask);
+}
+
+static uint64_t l1_cr4(void)
+{
+	uint64_t mask = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
+	return (vmcs_read(VMCS_GUEST_CR4) & ~mask) | (vmcs_read(VMCS_CR4_READ_SHADOW) & mask);
+}
+
+static bool in_64bit_mode(void)
+{
+	return (vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_LMA) &&
+	       (vmcs_read(VMCS_GUEST_CS_AR_BYTES) & VMX_AR_L);
+}
+
+/*
+ * MOV to CR0 (SDM Vol. 2 "MOV—Move to/from Control Registers", Vol. 3A
+ * 2.5 and 4.1.2): #GP(0) for bits 63:32, PG without PE, NW without CD,
+ * PG with EFER.LME but CR4.PAE clear, and clearing PG in 64-bit mode.
+ * L1's view goes to the read shadow; the CPU gets it with the VMX-pinned bits.
  */
 static bool l1_write_cr0(uint64_t value)
 {
+	uint64_t old = l1_cr0();
+	uint64_t efer = vmcs_read(VMCS_GUEST_IA32_EFER);
+	bool pg_on = (value & CR0_PG) && !(old & CR0_PG);
+	bool pg_off = !(value & CR0_PG) && (old & CR0_PG);
 	if ((value >> 32) || ((value & CR0_PG) && !(value & CR0_PE)) ||
 	    ((value & CR0_NW) && !(value & CR0_CD)))
 		return false;
-	uint64_t old = vmcs_read(VMCS_CR0_READ_SHADOW);
-	uint64_t efer = vmcs_read(VMCS_GUEST_IA32_EFER);
+	if (pg_on && (efer & EFER_LME) && !(l1_cr4() & CR4_PAE))
+		return false;
+	if (pg_off && in_64bit_mode())
+		return false;
 	/* Turning paging on or off with EFER.LME set enters or leaves IA-32e mode. */
-	if ((value ^ old) & CR0_PG) {
-		if ((efer & EFER_LME) && (value & CR0_PG)) {
-			vmcs_write(VMCS_GUEST_IA32_EFER, efer | EFER_LMA);
-			vmcs_set_bits(VMCS_VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST);
-		} else if (!(value & CR0_PG) && (efer & EFER_LMA)) {
-			vmcs_write(VMCS_GUEST_IA32_EFER, efer & ~EFER_LMA);
-			vmcs_clear_bits(VMCS_VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST);
-		}
+	if (pg_on && (efer & EFER_LME)) {
+		vmcs_write(VMCS_GUEST_IA32_EFER, efer | EFER_LMA);
+		vmcs_set_bits(VMCS_VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST);
+	} else if (pg_off && (efer & EFER_LMA)) {
+		vmcs_write(VMCS_GUEST_IA32_EFER, efer & ~EFER_LMA);
+		vmcs_clear_bits(VMCS_VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST);
 	}
 	vmcs_write(VMCS_CR0_READ_SHADOW, value);
 	vmcs_write(VMCS_GUEST_CR0, vmx_fix_cr0(&g_l0.caps, value, g_l0.unrestricted_guest));
@@ -116,16 +144,19 @@ static bool l1_write_cr0(uint64_t value)
 
 /*
  * MOV to CR4: #GP(0) for a bit the CPU does not allow in VMX operation
- * (FIXED1 clear), and for VMXE when VMX is not offered to L1 (nested off).
- * CR4.VMXE itself stays set in the CPU; L1 sees its own VMXE in the shadow.
+ * (FIXED1 clear), for VMXE when VMX is not offered to L1 (nested off), and
+ * for clearing PAE in IA-32e mode (SDM Vol. 3A 4.1.2).  CR4.VMXE itself
+ * stays set in the CPU; L1 sees its own VMXE in the shadow.
  */
 static bool l1_write_cr4(uint64_t value)
 {
+	uint64_t old = l1_cr4();
 	if (value & ~g_l0.caps.cr4_fixed1 & ~CR4_VMXE)
 		return false;
 	if ((value & CR4_VMXE) && !g_l0.cpuid.nested)
 		return false;
-	uint64_t old = vmcs_read(VMCS_CR4_READ_SHADOW);
+	if (!(value & CR4_PAE) && (vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_LMA))
+		return false;
 	vmcs_write(VMCS_CR4_READ_SHADOW, value);
 	vmcs_write(VMCS_GUEST_CR4, vmx_fix_cr4(&g_l0.caps, value));
 	if ((value ^ old) & CR4_TLB_BITS)
@@ -150,11 +181,11 @@ void exit_cr_access(struct vcpu *v, struct guest_regs *r)
 		break;
 	}
 	case CR_ACCESS_CLTS:
-		ok = l1_write_cr0(vmcs_read(VMCS_CR0_READ_SHADOW) & ~CR0_TS);
+		ok = l1_write_cr0(l1_cr0() & ~CR0_TS);
 		break;
 	case CR_ACCESS_LMSW: {
 		/* LMSW loads CR0[3:0] but cannot clear PE (SDM Vol. 2 "LMSW"). */
-		uint64_t old = vmcs_read(VMCS_CR0_READ_SHADOW);
+		uint64_t old = l1_cr0();
 		uint64_t src = CR_QUAL_LMSW_SOURCE(q) & 0xf;
 		ok = l1_write_cr0((old & ~0xeull) | src | (old & CR0_PE));
 		break;

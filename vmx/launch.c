@@ -15,6 +15,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/idt.h"
 #include "arch/x86/msr.h"
+#include "console.h"
 #include "controls.h"
 #include "drivers/serial/log.h"
 #include "mm/ept.h"
@@ -192,6 +193,11 @@ bool l0_prepare(const struct boot_info *bi, struct page_alloc *pages, uint64_t h
 	if (!build_ept(bi))
 		return false;
 	idt_nmi_hook = nmi_in_root;
+	if (bi->config.console_port &&
+	    !vmx_controls_allowed(&g_l0.caps, VMX_CTL_PIN, PIN_PREEMPTION_TIMER))
+		log_warn("console: this CPU has no VMX-preemption timer: L0 console off");
+	else if (bi->config.console_port)
+		l0_console_init(bi->config.console_port, bi->config.baud);
 	return true;
 }
 

@@ -12,7 +12,9 @@
 
 #include "arch/x86/gdt.h"
 #include "arch/x86/msr.h"
+#include "console.h"
 #include "controls.h"
+#include "vmx_arch.h"
 #include "l0.h"
 #include "segment.h"
 #include "vmcs.h"
@@ -209,4 +211,18 @@ void vmcs01_init(const struct vcpu *v, const struct cpu_snapshot *s, uint64_t gu
 	controls(s);
 	guest_state(s, guest_rsp, guest_rip);
 	host_state(v);
+	/*
+	 * L0's console (console.h): its ports are L0's on every CPU; the BSP
+	 * polls it on VMX-preemption-timer exits.
+	 */
+	uint64_t io_a, io_b;
+	if (l0_console_io_bitmaps(&io_a, &io_b)) {
+		vmcs_write(VMCS_IO_BITMAP_A, io_a);
+		vmcs_write(VMCS_IO_BITMAP_B, io_b);
+		vmcs_set_bits(VMCS_CPU_BASED_VM_EXEC_CONTROL, CPU_USE_IO_BITMAPS);
+		if (v->index == 0) {
+			vmcs_set_bits(VMCS_PIN_BASED_VM_EXEC_CONTROL, PIN_PREEMPTION_TIMER);
+			vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, l0_console_timer_value());
+		}
+	}
 }

@@ -196,6 +196,7 @@
 #define EPT_QUAL_READ (1ull << 0)
 #define EPT_QUAL_WRITE (1ull << 1)
 #define EPT_QUAL_FETCH (1ull << 2)
+#define EPT_QUAL_NMI_UNBLOCKED_BY_IRET (1ull << 12)
 
 /* Control-register bits. */
 #define CR0_PE (1ull << 0)

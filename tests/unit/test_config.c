@@ -55,7 +55,7 @@ TEST(config_defaults_values)
 	CHECK_EQ(cfg.loglevel, 2);
 	CHECK_EQ(cfg.nested, 1);
 	CHECK_EQ(cfg.gdb_wait, 0);
-	CHECK_EQ(cfg.reserved0, 0);
+	CHECK_EQ(cfg.console_port, 0);
 	CHECK_EQ(cfg.reset_on_triple_fault, 0);
 	CHECK_STR(cfg.next, "\\EFI\\microhv\\next.efi");
 	/* The rest of next[] is zeroed, not left as it was. */

@@ -1,0 +1,207 @@
+/*
+ * hw_fake.c - fakes of vmx/hw_ops.h and of the launch-side symbols the
+ * exit handlers use (behaviour in hw_fake.h).
+ */
+#include "hw_fake.h"
+
+#include "vmx/l0.h"
+
+#include <string.h>
+
+struct l0 g_l0;
+
+struct hw_fake_calls hw_calls;
+jmp_buf *hw_fake_launch_failed_env;
+
+#define MAX_MSRS 32
+#define MAX_CPUID 32
+#define MAX_XSETBV_FAIL 8
+
+static struct {
+	struct {
+		uint32_t msr;
+		uint64_t value, reserved;
+	} msr[MAX_MSRS];
+	unsigned nmsr;
+	struct {
+		uint32_t leaf, subleaf;
+		struct cpuid_regs r;
+	} cpuid[MAX_CPUID];
+	unsigned ncpuid;
+	struct {
+		uint32_t xcr;
+		uint64_t value;
+	} xfail[MAX_XSETBV_FAIL];
+	unsigned nxfail;
+	uint64_t xcr0;
+} f;
+
+void hw_fake_reset(void)
+{
+	memset(&f, 0, sizeof(f));
+	f.xcr0 = 1;
+	memset(&hw_calls, 0, sizeof(hw_calls));
+	hw_fake_launch_failed_env = NULL;
+}
+
+static int msr_slot(uint32_t msr)
+{
+	for (unsigned i = 0; i < f.nmsr; i++)
+		if (f.msr[i].msr == msr)
+			return (int)i;
+	return -1;
+}
+
+void hw_fake_msr_add(uint32_t msr, uint64_t value, uint64_t reserved)
+{
+	int i = msr_slot(msr);
+	if (i < 0) {
+		if (f.nmsr == MAX_MSRS)
+			return;
+		i = (int)f.nmsr++;
+	}
+	f.msr[i].msr = msr;
+	f.msr[i].value = value;
+	f.msr[i].reserved = reserved;
+}
+
+bool hw_fake_msr_get(uint32_t msr, uint64_t *value)
+{
+	int i = msr_slot(msr);
+	if (i < 0)
+		return false;
+	*value = f.msr[i].value;
+	return true;
+}
+
+void hw_fake_xsetbv_fail(uint32_t xcr, uint64_t value)
+{
+	if (f.nxfail < MAX_XSETBV_FAIL) {
+		f.xfail[f.nxfail].xcr = xcr;
+		f.xfail[f.nxfail].value = value;
+		f.nxfail++;
+	}
+}
+
+uint64_t hw_fake_xcr0(void)
+{
+	return f.xcr0;
+}
+
+void hw_fake_cpuid_set(uint32_t leaf, uint32_t subleaf, uint32_t eax, uint32_t ebx, uint32_t ecx,
+		       uint32_t edx)
+{
+	unsigned i;
+	for (i = 0; i < f.ncpuid; i++)
+		if (f.cpuid[i].leaf == leaf && f.cpuid[i].subleaf == subleaf)
+			break;
+	if (i == f.ncpuid) {
+		if (f.ncpuid == MAX_CPUID)
+			return;
+		f.ncpuid++;
+	}
+	f.cpuid[i].leaf = leaf;
+	f.cpuid[i].subleaf = subleaf;
+	f.cpuid[i].r = (struct cpuid_regs){eax, ebx, ecx, edx};
+}
+
+/* ---- vmx/hw_ops.h ---- */
+
+bool hw_rdmsr_safe(uint32_t msr, uint64_t *value)
+{
+	hw_calls.rdmsr++;
+	hw_calls.last_rdmsr = msr;
+	int i = msr_slot(msr);
+	if (i < 0)
+		return false;
+	*value = f.msr[i].value;
+	return true;
+}
+
+bool hw_wrmsr_safe(uint32_t msr, uint64_t value)
+{
+	hw_calls.wrmsr++;
+	hw_calls.last_wrmsr = msr;
+	hw_calls.last_wrmsr_value = value;
+	int i = msr_slot(msr);
+	if (i < 0 || (value & f.msr[i].reserved))
+		return false;
+	f.msr[i].value = value;
+	return true;
+}
+
+bool hw_xsetbv_safe(uint32_t xcr, uint64_t value)
+{
+	hw_calls.xsetbv++;
+	hw_calls.last_xcr = xcr;
+	hw_calls.last_xsetbv_value = value;
+	if (xcr != 0)
+		return false;
+	for (unsigned i = 0; i < f.nxfail; i++)
+		if (f.xfail[i].xcr == xcr && f.xfail[i].value == value)
+			return false;
+	f.xcr0 = value;
+	return true;
+}
+
+void hw_cpuid(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r)
+{
+	hw_calls.cpuid++;
+	hw_calls.last_cpuid_leaf = leaf;
+	hw_calls.last_cpuid_subleaf = subleaf;
+	for (unsigned i = 0; i < f.ncpuid; i++) {
+		if (f.cpuid[i].leaf == leaf && f.cpuid[i].subleaf == subleaf) {
+			*r = f.cpuid[i].r;
+			return;
+		}
+	}
+	*r = (struct cpuid_regs){0, 0, 0, 0};
+}
+
+void hw_wbinvd(void)
+{
+	hw_calls.wbinvd++;
+}
+
+void hw_invvpid_single(uint16_t vpid)
+{
+	hw_calls.invvpid++;
+	hw_calls.last_vpid = vpid;
+}
+
+/* ---- vmx/launch.c ---- */
+
+void vmx_launch_failed_exit(struct vcpu *v)
+{
+	hw_calls.launch_failed++;
+	hw_calls.last_launch_failed = v;
+	if (hw_fake_launch_failed_env)
+		longjmp(*hw_fake_launch_failed_env, 1);
+}
+
+void hw_fake_bochs_caps(struct vmx_caps *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->basic = 0x00d810000000002bull;
+	c->pinbased = 0x0000007f00000016ull;
+	c->procbased = 0xf7f9fffe0401e172ull;
+	c->exit = 0x007fffff00036dffull;
+	c->entry = 0x0000ffff000011ffull;
+	c->misc = 0x00000000600401e0ull;
+	c->cr0_fixed0 = 0x80000021ull;
+	c->cr0_fixed1 = 0xffffffffull;
+	c->cr4_fixed0 = 0x2000ull;
+	c->cr4_fixed1 = 0x3727ffull;
+	c->vmcs_enum = 0x34ull;
+	c->procbased2 = 0x02177fff00000000ull;
+	c->ept_vpid_cap = 0x00000f0106334141ull;
+	c->true_pinbased = 0x0000007f00000016ull;
+	c->true_procbased = 0xf7f9fffe04006172ull;
+	c->true_exit = 0x007fffff00036dfbull;
+	c->true_entry = 0x0000ffff000011fbull;
+	c->vmfunc = 0x1ull;
+	c->has_procbased2 = 1;
+	c->has_ept_vpid_cap = 1;
+	c->has_true = 1;
+	c->has_vmfunc = 1;
+}

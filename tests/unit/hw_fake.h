@@ -1,0 +1,62 @@
+/*
+ * hw_fake.h - programmable fakes for vmx/hw_ops.h in the host unit tests,
+ * and the symbols the exit code takes from files the tests do not link
+ * (g_l0 from vmx/launch.c, vmx_launch_failed_exit).
+ *
+ *   MSRs:   only those added exist; RDMSR/WRMSR of any other is a #GP
+ *           (false).  A write that sets a bit of the MSR's reserved mask is
+ *           a #GP and changes nothing.
+ *   XSETBV: XCR0 exists; XCR n != 0 and the (xcr, value) pairs registered
+ *           with hw_fake_xsetbv_fail are a #GP.
+ *   CPUID:  the programmed (leaf, subleaf) answers; anything else is zero.
+ * Every call is recorded in hw_calls.
+ */
+#ifndef MICROHV_TESTS_HW_FAKE_H
+#define MICROHV_TESTS_HW_FAKE_H
+
+#include "vmx/caps.h"
+#include "vmx/hw_ops.h"
+#include "vmx/vcpu.h"
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct hw_fake_calls {
+	unsigned rdmsr, wrmsr, xsetbv, cpuid, wbinvd, invvpid, launch_failed;
+	uint32_t last_rdmsr, last_wrmsr;
+	uint64_t last_wrmsr_value;
+	uint32_t last_xcr;
+	uint64_t last_xsetbv_value;
+	uint32_t last_cpuid_leaf, last_cpuid_subleaf;
+	uint16_t last_vpid;
+	struct vcpu *last_launch_failed;
+};
+
+extern struct hw_fake_calls hw_calls;
+
+/* No MSRs, no CPUID answers, no XSETBV failures, XCR0 = 1, calls zeroed. */
+void hw_fake_reset(void);
+
+/* Makes msr exist with value; writes setting a bit in reserved are a #GP. */
+void hw_fake_msr_add(uint32_t msr, uint64_t value, uint64_t reserved);
+/* The MSR's current value; false if it does not exist. */
+bool hw_fake_msr_get(uint32_t msr, uint64_t *value);
+
+void hw_fake_xsetbv_fail(uint32_t xcr, uint64_t value);
+uint64_t hw_fake_xcr0(void); /* XCR0 as the last successful XSETBV left it */
+
+void hw_fake_cpuid_set(uint32_t leaf, uint32_t subleaf, uint32_t eax, uint32_t ebx, uint32_t ecx,
+		       uint32_t edx);
+
+/*
+ * vmx_launch_failed_exit records the call, then longjmps (value 1) to
+ * *hw_fake_launch_failed_env if that is set (the real one does not return).
+ */
+extern jmp_buf *hw_fake_launch_failed_env;
+void vmx_launch_failed_exit(struct vcpu *v);
+
+/* The capability MSRs of Bochs 2.7's corei7_skylake_x (tests/unit/test_vmx_caps.c). */
+void hw_fake_bochs_caps(struct vmx_caps *c);
+
+#endif
