@@ -182,6 +182,19 @@ static const char *set_on_triple_fault(struct hv_config *cfg, const char *v, siz
 	return 0;
 }
 
+static const char *set_test_fail_launch(struct hv_config *cfg, const char *v, size_t n)
+{
+	if (str_eq_nocase(v, n, "off"))
+		cfg->test_fail_launch = 0;
+	else if (str_eq_nocase(v, n, "guest-state"))
+		cfg->test_fail_launch = 1;
+	else if (str_eq_nocase(v, n, "control"))
+		cfg->test_fail_launch = 2;
+	else
+		return "expected off, guest-state or control";
+	return 0;
+}
+
 static const struct {
 	const char *key;
 	const char *(*set)(struct hv_config *cfg, const char *v, size_t n);
@@ -190,6 +203,7 @@ static const struct {
 	{ "next", set_next },	  { "next_args", set_next_args },
 	{ "nested", set_nested }, { "gdb_wait", set_gdb_wait },
 	{ "on_triple_fault", set_on_triple_fault }, { "console", set_console },
+	{ "test_fail_launch", set_test_fail_launch },
 };
 
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -293,6 +293,24 @@ void vmx_launch_failed_exit(struct vcpu *v)
 		vmx_launch_abort(ctx, L0_LAUNCH_ENTRY_FAILED);
 }
 
+/*
+ * hv.cfg test_fail_launch: spoil the BSP's vmcs01 so that the failure paths
+ * of the launch run for real (tests/system/bochs_launch_fail.sh):
+ * guest-state clears RFLAGS bit 1 (SDM 27.3.1.4: a VM-entry failure exit,
+ * reason 33); control sets 5 CR3-target values where at most 4 exist (SDM
+ * 27.2.1.1: VMfailValid, error 7).
+ */
+static void inject_launch_fault(uint32_t kind)
+{
+	if (kind == 1) {
+		log_warn("test_fail_launch = guest-state: clearing RFLAGS bit 1 in vmcs01 on purpose");
+		vmcs_write(VMCS_GUEST_RFLAGS, vmcs_read(VMCS_GUEST_RFLAGS) & ~RFLAGS_RESERVED1);
+	} else {
+		log_warn("test_fail_launch = control: CR3-target count 5 in vmcs01 on purpose");
+		vmcs_write(VMCS_CR3_TARGET_COUNT, 5);
+	}
+}
+
 int l0_launch_this_cpu(uint64_t guest_rsp, uint64_t guest_rip)
 {
 	if (!g_l0.eptp)
@@ -337,6 +355,8 @@ int l0_launch_this_cpu(uint64_t guest_rsp, uint64_t guest_rip)
 		goto undo_vmxon;
 	}
 	vmcs01_init(v, &snap, guest_rsp, guest_rip);
+	if (v->index == 0 && g_l0.bi->config.test_fail_launch)
+		inject_launch_fault(g_l0.bi->config.test_fail_launch);
 
 	struct launch_ctx ctx;
 	launch_ctx_of[v->index] = &ctx;

@@ -564,3 +564,17 @@ TEST(config_return_counts_unusable_lines)
 	CHECK_EQ(w.line[2], 4);
 	CHECK_EQ(w.line[3], 6);
 }
+
+TEST(config_l0_keys)
+{
+	struct hv_config cfg;
+	struct warnings w = { 0 };
+	config_defaults(&cfg);
+	const char *text = "console = com2\non_triple_fault = reset\ntest_fail_launch = control\n"
+			   "on_triple_fault = sometimes\nconsole = 0x10000\n";
+	unsigned bad = parse(&cfg, &w, text);
+	CHECK_EQ(bad, 2);
+	CHECK_EQ(cfg.console_port, 0x2f8);
+	CHECK_EQ(cfg.reset_on_triple_fault, 1);
+	CHECK_EQ(cfg.test_fail_launch, 2);
+}
