@@ -103,7 +103,7 @@ $(BUILD)/hv.efi: $(BUILD)/hv.so
 	$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 --subsystem=10 $< $@
 
 # Test payloads: gnu-efi applications run as the next stage.
-PAYLOAD_SHARED := drivers/serial/uart16550.c drivers/serial/format.c
+PAYLOAD_SHARED := tests/payload/payload.c drivers/serial/uart16550.c drivers/serial/format.c
 $(BUILD)/payload/l1_test.so: $(BUILD)/boot/tests/payload/l1_probe.o
 
 $(BUILD)/boot/tests/payload/%.o: tests/payload/%.asm | deps

@@ -20,26 +20,13 @@
 #include "vmx/vmx_bits.h"
 #include "vmx/vmx_names.h"
 
+#include "tests/payload/payload.h"
+
 #define BENCH_ROUNDS 1000
-#define BOCHS_SHUTDOWN_PORT 0x8900
 
 void hv_vmcall(uint64_t regs[4]);
 
-static struct uart g_uart;
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	char line[200];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = fmt_vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(line) - 1)
-		n = sizeof(line) - 1;
-	uart_write(&g_uart, line, (size_t)n);
-	uart_write(&g_uart, "\n", 1);
-}
+#define say payload_say
 
 static inline uint64_t rdtsc(void)
 {
@@ -80,7 +67,7 @@ static uint64_t hc(uint64_t fn, uint64_t b, uint64_t c, uint64_t *out)
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
 	InitializeLib(image, st);
-	uart_init(&g_uart, 0x3f8, 115200);
+	payload_serial_init();
 	uint64_t cpus, self;
 	if (hc(HC_VERSION, 0, 0, &cpus) != HV_OK) {
 		say("bench: error: no microhv hypercall answer");
@@ -116,10 +103,5 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	measure("CPUID round trip L1 -> L0 -> L1", 1);
 	say("bench: done");
 off:
-	uart_flush(&g_uart);
-	for (const char *c = "Shutdown"; *c; c++)
-		outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*c);
-	uefi_call_wrapper(RT->ResetSystem, 4, EfiResetShutdown, EFI_SUCCESS, 0, NULL);
-	cpu_halt_forever();
-	return EFI_SUCCESS;
+	payload_power_off();
 }

@@ -6,11 +6,7 @@
 #include <efi.h>
 #include <efilib.h>
 
-#include "arch/x86/cpu.h"
-#include "drivers/serial/format.h"
-#include "drivers/serial/uart16550.h"
-
-#define BOCHS_SHUTDOWN_PORT 0x8900
+#include "payload.h"
 
 static unsigned wait_seconds(EFI_HANDLE image)
 {
@@ -31,19 +27,11 @@ static unsigned wait_seconds(EFI_HANDLE image)
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
 	InitializeLib(image, st);
-	struct uart u;
-	char line[80];
-	uart_init(&u, 0x3f8, 115200);
+	payload_serial_init();
 	unsigned secs = wait_seconds(image);
-	int n = fmt_snprintf(line, sizeof(line), "microhv-idle: idling %u s as L1\n", secs);
-	uart_write(&u, line, (size_t)n);
+	payload_say("microhv-idle: idling %u s as L1", secs);
 	for (unsigned i = 0; i < secs; i++)
 		uefi_call_wrapper(BS->Stall, 1, 1000000);
-	uart_write(&u, "microhv-idle: powering off\n", 27);
-	uart_flush(&u);
-	for (const char *c = "Shutdown"; *c; c++)
-		outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*c);
-	uefi_call_wrapper(RT->ResetSystem, 4, EfiResetShutdown, EFI_SUCCESS, 0, NULL);
-	cpu_halt_forever();
-	return EFI_SUCCESS;
+	payload_say("microhv-idle: powering off");
+	payload_power_off();
 }

@@ -25,7 +25,7 @@
 #include "vmx/hypercall.h"
 #include "vmx/vmx_bits.h"
 
-#define BOCHS_SHUTDOWN_PORT 0x8900
+#include "payload.h"
 
 int probe_read64(uint64_t addr, uint64_t *out);
 int probe_write64(uint64_t addr, uint64_t value);
@@ -35,22 +35,9 @@ void hv_vmcall(uint64_t regs[4]);
 void probe_gp_handler(void);
 extern uint64_t probe_gp_count, probe_gp_last_error, probe_fw_gp_handler;
 
-static struct uart g_uart;
 static unsigned g_pass, g_fail;
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	char line[200];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = fmt_vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(line) - 1)
-		n = sizeof(line) - 1;
-	uart_write(&g_uart, line, (size_t)n);
-	uart_write(&g_uart, "\n", 1);
-}
+#define say payload_say
 
 static void check(int ok, const char *what, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void check(int ok, const char *what, const char *fmt, ...)
@@ -308,7 +295,7 @@ static void test_l0_memory(void)
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
 	InitializeLib(image, st);
-	uart_init(&g_uart, 0x3f8, 115200);
+	payload_serial_init();
 	say("microhv-l1: L1 test payload started");
 
 	EFI_GUID guid = EFI_MP_SERVICES_PROTOCOL_GUID;
@@ -331,10 +318,5 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	gp_catch_off();
 
 	say("l1-test: %u passed, %u failed", g_pass, g_fail);
-	uart_flush(&g_uart);
-	for (const char *c = "Shutdown"; *c; c++)
-		outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*c);
-	uefi_call_wrapper(RT->ResetSystem, 4, EfiResetShutdown, EFI_SUCCESS, 0, NULL);
-	cpu_halt_forever();
-	return EFI_SUCCESS;
+	payload_power_off();
 }
