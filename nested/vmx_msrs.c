@@ -1,0 +1,156 @@
+/*
+ * vmx_msrs.c - L1's VMX capability MSRs (policy in vmx_msrs.h).
+ */
+#include "vmx_msrs.h"
+
+#include "arch/x86/msr.h"
+#include "vmx/vmx_arch.h"
+#include "vmx/vmx_bits.h"
+
+/* What nested/ emulates for L2, control by control (SDM Vol. 3C 25.6-25.8). */
+#define PIN_OFFERED (PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS)
+#define PROC_OFFERED                                                                          \
+	(CPU_INTR_WINDOW_EXITING | CPU_USE_TSC_OFFSETTING | CPU_HLT_EXITING |                  \
+	 CPU_INVLPG_EXITING | CPU_MWAIT_EXITING | CPU_RDPMC_EXITING | CPU_RDTSC_EXITING |      \
+	 CPU_CR3_LOAD_EXITING | CPU_CR3_STORE_EXITING | CPU_CR8_LOAD_EXITING |                 \
+	 CPU_CR8_STORE_EXITING | CPU_NMI_WINDOW_EXITING | CPU_MOV_DR_EXITING |                 \
+	 CPU_UNCOND_IO_EXITING | CPU_USE_IO_BITMAPS | CPU_USE_MSR_BITMAPS | CPU_MONITOR_EXITING | \
+	 CPU_PAUSE_EXITING | CPU_ACTIVATE_SECONDARY)
+#define PROC2_OFFERED                                                                         \
+	(CPU2_DESC_TABLE_EXITING | CPU2_ENABLE_RDTSCP | CPU2_WBINVD_EXITING |                  \
+	 CPU2_ENABLE_INVPCID | CPU2_ENABLE_XSAVES)
+#define EXIT_OFFERED                                                                          \
+	(EXIT_SAVE_DEBUG_CONTROLS | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT |        \
+	 EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER)
+#define ENTRY_OFFERED                                                                         \
+	(ENTRY_LOAD_DEBUG_CONTROLS | ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_PAT |            \
+	 ENTRY_LOAD_IA32_EFER)
+
+/*
+ * SDM Vol. 3D A.2: the plain (non-TRUE) control MSRs report every
+ * "default1" control as must-be-1.
+ */
+#define PIN_DEFAULT1 0x00000016u
+#define PROC_DEFAULT1 0x0401e172u
+#define EXIT_DEFAULT1 0x00036dffu
+#define ENTRY_DEFAULT1 0x000011ffu
+
+/* IA32_VMX_MISC (SDM Vol. 3D A.6). */
+#define MISC_LMA_IN_ENTRY_CTL (1ull << 5)
+#define MISC_ACTIVITY_HLT (1ull << 6)
+#define MISC_CR3_TARGETS_MASK (0x1ffull << 16)
+#define MISC_MSEG_REVISION_MASK (0xffffffffull << 32)
+
+/* (must-be-1 of hw, may-be-1 of hw & offered); must-be-1 kept whole. */
+static uint64_t narrow(uint64_t hw, uint32_t offered)
+{
+	uint32_t must1 = (uint32_t)hw;
+	uint32_t may1 = (uint32_t)(hw >> 32) & (offered | must1);
+	return ((uint64_t)may1 << 32) | must1;
+}
+
+void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_index,
+			  struct vmx_caps *l1)
+{
+	*l1 = (struct vmx_caps){ 0 };
+	/*
+	 * SDM Vol. 3D A.1: revision in 30:0, VMCS region size in 44:32, WB (6)
+	 * in 53:50; bit 54 (INS/OUTS information) as the hardware; bit 55: the
+	 * TRUE MSRs exist; bit 48 (32-bit physical addresses) clear.
+	 */
+	l1->basic = VMCS12_REVISION | ((uint64_t)VMCS12_SIZE << VMX_BASIC_VMCS_SIZE_SHIFT) |
+		    ((uint64_t)VMX_MEMTYPE_WB << VMX_BASIC_MEMTYPE_SHIFT) |
+		    (hw->basic & VMX_BASIC_INOUT_INFO) | VMX_BASIC_TRUE_CTLS;
+
+	uint64_t true_pin = hw->has_true ? hw->true_pinbased : hw->pinbased;
+	uint64_t true_proc = hw->has_true ? hw->true_procbased : hw->procbased;
+	uint64_t true_exit = hw->has_true ? hw->true_exit : hw->exit;
+	uint64_t true_entry = hw->has_true ? hw->true_entry : hw->entry;
+	l1->has_true = 1;
+	l1->true_pinbased = narrow(true_pin, PIN_OFFERED);
+	l1->true_procbased = narrow(true_proc, PROC_OFFERED);
+	l1->true_exit = narrow(true_exit, EXIT_OFFERED);
+	l1->true_entry = narrow(true_entry, ENTRY_OFFERED);
+	l1->pinbased = l1->true_pinbased | PIN_DEFAULT1;
+	l1->procbased = l1->true_procbased | PROC_DEFAULT1;
+	l1->exit = l1->true_exit | EXIT_DEFAULT1;
+	l1->entry = l1->true_entry | ENTRY_DEFAULT1;
+	/* A default1 bit the hardware cannot set would not be may-be-1 either. */
+	l1->pinbased |= (uint64_t)PIN_DEFAULT1 << 32;
+	l1->procbased |= (uint64_t)PROC_DEFAULT1 << 32;
+	l1->exit |= (uint64_t)EXIT_DEFAULT1 << 32;
+	l1->entry |= (uint64_t)ENTRY_DEFAULT1 << 32;
+
+	if ((uint32_t)(l1->true_procbased >> 32) & CPU_ACTIVATE_SECONDARY) {
+		l1->has_procbased2 = 1;
+		l1->procbased2 = narrow(hw->has_procbased2 ? hw->procbased2 : 0, PROC2_OFFERED);
+	}
+
+	/*
+	 * MISC: "IA-32e mode guest" stored on exit (bit 5), the HLT activity
+	 * state only, the hardware's CR3-target count, MSR-list size 512
+	 * (27:25 = 0), no VMWRITE to read-only fields (bit 29 clear), MSEG 0.
+	 */
+	l1->misc = (hw->misc & (MISC_LMA_IN_ENTRY_CTL | MISC_CR3_TARGETS_MASK)) |
+		   (hw->misc & MISC_ACTIVITY_HLT);
+	l1->cr0_fixed0 = hw->cr0_fixed0;
+	l1->cr0_fixed1 = hw->cr0_fixed1;
+	l1->cr4_fixed0 = hw->cr4_fixed0;
+	l1->cr4_fixed1 = hw->cr4_fixed1;
+	l1->vmcs_enum = (uint64_t)highest_field_index << 1;
+}
+
+bool nested_vmx_msr_read(const struct vmx_caps *l1, uint32_t msr, uint64_t *value)
+{
+	switch (msr) {
+	case MSR_IA32_VMX_BASIC:
+		*value = l1->basic;
+		return true;
+	case MSR_IA32_VMX_PINBASED_CTLS:
+		*value = l1->pinbased;
+		return true;
+	case MSR_IA32_VMX_PROCBASED_CTLS:
+		*value = l1->procbased;
+		return true;
+	case MSR_IA32_VMX_EXIT_CTLS:
+		*value = l1->exit;
+		return true;
+	case MSR_IA32_VMX_ENTRY_CTLS:
+		*value = l1->entry;
+		return true;
+	case MSR_IA32_VMX_MISC:
+		*value = l1->misc;
+		return true;
+	case MSR_IA32_VMX_CR0_FIXED0:
+		*value = l1->cr0_fixed0;
+		return true;
+	case MSR_IA32_VMX_CR0_FIXED1:
+		*value = l1->cr0_fixed1;
+		return true;
+	case MSR_IA32_VMX_CR4_FIXED0:
+		*value = l1->cr4_fixed0;
+		return true;
+	case MSR_IA32_VMX_CR4_FIXED1:
+		*value = l1->cr4_fixed1;
+		return true;
+	case MSR_IA32_VMX_VMCS_ENUM:
+		*value = l1->vmcs_enum;
+		return true;
+	case MSR_IA32_VMX_PROCBASED_CTLS2:
+		*value = l1->procbased2;
+		return l1->has_procbased2;
+	case MSR_IA32_VMX_TRUE_PINBASED_CTLS:
+		*value = l1->true_pinbased;
+		return true;
+	case MSR_IA32_VMX_TRUE_PROCBASED_CTLS:
+		*value = l1->true_procbased;
+		return true;
+	case MSR_IA32_VMX_TRUE_EXIT_CTLS:
+		*value = l1->true_exit;
+		return true;
+	case MSR_IA32_VMX_TRUE_ENTRY_CTLS:
+		*value = l1->true_entry;
+		return true;
+	}
+	return false; /* EPT_VPID_CAP, VMFUNC: not offered */
+}

@@ -1,0 +1,41 @@
+/*
+ * vmx_msrs.h - the VMX capability MSRs L1 reads (IA32_VMX_BASIC ..
+ * IA32_VMX_VMCS_ENUM): what nested/ implements, no more.
+ *
+ * Each control MSR offered to L1 is the hardware's, narrowed: the bits that
+ * must be 1 stay the hardware's (L0 runs L2 with L1's controls ORed with
+ * its own, so the CPU's must-be-1 bits are L1's too), and a bit may be 1
+ * only if the hardware allows it AND nested/ emulates it (the *_OFFERED
+ * sets in vmx_msrs.c).  EPT, VPID, unrestricted guest, VMCS shadowing,
+ * preemption timer, posted interrupts and VM functions are not offered
+ * yet, so IA32_VMX_EPT_VPID_CAP and IA32_VMX_VMFUNC do not exist for L1
+ * (#GP), exactly as on a CPU without those features.
+ */
+#ifndef MICROHV_NESTED_VMX_MSRS_H
+#define MICROHV_NESTED_VMX_MSRS_H
+
+#include "vmx/caps.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The revision identifier of vmcs12 (our own layout; bit 31 clear). */
+#define VMCS12_REVISION 0x6d687631u /* "1vhm" */
+#define VMCS12_SIZE 4096u
+
+/*
+ * Derives L1's capability MSRs from the hardware's (raw, as the loader read
+ * them).  highest_field_index is IA32_VMX_VMCS_ENUM[9:1]: the highest index
+ * field of the field table.
+ */
+void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_index,
+			  struct vmx_caps *l1);
+
+/*
+ * RDMSR of a VMX capability MSR by L1: true with *value, or false when the
+ * MSR does not exist for L1 (the caller injects #GP(0)).  SDM Vol. 3D A.1:
+ * the MSRs are read-only; writes are always #GP(0).
+ */
+bool nested_vmx_msr_read(const struct vmx_caps *l1, uint32_t msr, uint64_t *value);
+
+#endif

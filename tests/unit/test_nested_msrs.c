@@ -1,0 +1,116 @@
+/*
+ * test_nested_msrs.c - L1's VMX capability MSRs (nested/vmx_msrs.c),
+ * derived from the Bochs corei7_skylake_x values (tests/unit/hw_fake.c).
+ */
+#include "arch/x86/msr.h"
+#include "hw_fake.h"
+#include "nested/vmx_msrs.h"
+#include "test.h"
+#include "vmx/vmx_arch.h"
+#include "vmx/vmx_bits.h"
+
+static struct vmx_caps l1_caps(void)
+{
+	struct vmx_caps hw, l1;
+	hw_fake_bochs_caps(&hw);
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	return l1;
+}
+
+TEST(nested_msrs_basic)
+{
+	struct vmx_caps l1 = l1_caps();
+	uint64_t v = 0;
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_BASIC, &v));
+	/* revision 0x6d687631, 4096 bytes, WB, INS/OUTS info (Bochs has it), TRUE MSRs */
+	CHECK_EQ(v, 0x00d810006d687631ull);
+	CHECK_EQ(v >> 31 & 1, 0);
+}
+
+TEST(nested_msrs_controls_are_narrowed)
+{
+	struct vmx_caps l1 = l1_caps();
+	uint64_t pin = 0, proc = 0, proc2 = 0, exit = 0, entry = 0;
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_TRUE_PINBASED_CTLS, &pin));
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_TRUE_PROCBASED_CTLS, &proc));
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &proc2));
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_TRUE_EXIT_CTLS, &exit));
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_TRUE_ENTRY_CTLS, &entry));
+	/* Bochs TRUE_PIN 0x0000007f00000016: preemption timer (6) not offered. */
+	CHECK_EQ(pin, 0x0000003f00000016ull);
+	CHECK_EQ((pin >> 32) & PIN_PREEMPTION_TIMER, 0);
+	CHECK_EQ((pin >> 32) & PIN_POSTED_INTERRUPTS, 0);
+	/* Must-be-1 halves are the hardware's. */
+	CHECK_EQ((uint32_t)proc, 0x04006172u);
+	CHECK_EQ((uint32_t)exit, 0x00036dfbu);
+	CHECK_EQ((uint32_t)entry, 0x000011fbu);
+	/* Offered and allowed by Bochs. */
+	CHECK((proc >> 32) & CPU_HLT_EXITING);
+	CHECK((proc >> 32) & CPU_USE_MSR_BITMAPS);
+	CHECK((proc >> 32) & CPU_ACTIVATE_SECONDARY);
+	/* Not offered: TPR shadow, monitor trap flag. */
+	CHECK_EQ((proc >> 32) & CPU_USE_TPR_SHADOW, 0);
+	CHECK_EQ((proc >> 32) & CPU_MONITOR_TRAP_FLAG, 0);
+	/* Secondary: no EPT, VPID, unrestricted guest, VMCS shadowing. */
+	CHECK_EQ((proc2 >> 32) & (CPU2_ENABLE_EPT | CPU2_ENABLE_VPID | CPU2_UNRESTRICTED_GUEST |
+				  CPU2_VMCS_SHADOWING),
+		 0);
+	CHECK((proc2 >> 32) & CPU2_ENABLE_RDTSCP);
+	CHECK_EQ((uint32_t)proc2, 0);
+	CHECK((exit >> 32) & EXIT_HOST_ADDR_SPACE_SIZE);
+	CHECK_EQ((exit >> 32) & EXIT_SAVE_PREEMPTION_TIMER, 0);
+	CHECK((entry >> 32) & ENTRY_IA32E_MODE_GUEST);
+	CHECK_EQ((entry >> 32) & ENTRY_SMM, 0);
+}
+
+TEST(nested_msrs_plain_controls_show_default1)
+{
+	struct vmx_caps l1 = l1_caps();
+	uint64_t proc = 0, exit = 0;
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS, &proc));
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_EXIT_CTLS, &exit));
+	/* SDM Vol. 3D A.2: CR3-load/store exiting are default1 in the plain MSR. */
+	CHECK_EQ((uint32_t)proc & (CPU_CR3_LOAD_EXITING | CPU_CR3_STORE_EXITING),
+		 CPU_CR3_LOAD_EXITING | CPU_CR3_STORE_EXITING);
+	CHECK_EQ((uint32_t)exit, 0x00036dffu);
+}
+
+TEST(nested_msrs_misc_fixed_enum)
+{
+	struct vmx_caps l1 = l1_caps();
+	uint64_t misc = 0, enumv = 0, cr0f0 = 0, cr4f1 = 0;
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_MISC, &misc));
+	/* Bochs MISC 0x600401e0: LMA store (5), HLT (6), 4 CR3 targets; not
+	 * shutdown/wait-for-SIPI (7, 8) nor VMWRITE to read-only fields (29). */
+	CHECK_EQ(misc, 0x0000000000040060ull);
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_VMCS_ENUM, &enumv));
+	CHECK_EQ(enumv, 0x3a);
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_CR0_FIXED0, &cr0f0));
+	CHECK_EQ(cr0f0, 0x80000021);
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_CR4_FIXED1, &cr4f1));
+	CHECK_EQ(cr4f1, 0x3727ff);
+}
+
+TEST(nested_msrs_absent_ones)
+{
+	struct vmx_caps l1 = l1_caps();
+	uint64_t v = 0x1234;
+	CHECK(!nested_vmx_msr_read(&l1, MSR_IA32_VMX_EPT_VPID_CAP, &v));
+	CHECK(!nested_vmx_msr_read(&l1, MSR_IA32_VMX_VMFUNC, &v));
+	CHECK(!nested_vmx_msr_read(&l1, MSR_IA32_FEATURE_CONTROL, &v));
+	CHECK(!nested_vmx_msr_read(&l1, 0x492, &v));
+}
+
+TEST(nested_msrs_no_secondary_without_hardware)
+{
+	struct vmx_caps hw, l1;
+	hw_fake_bochs_caps(&hw);
+	hw.true_procbased &= ~((uint64_t)CPU_ACTIVATE_SECONDARY << 32);
+	hw.procbased &= ~((uint64_t)CPU_ACTIVATE_SECONDARY << 32);
+	hw.has_procbased2 = 0;
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	uint64_t v;
+	CHECK(!nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &v));
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_TRUE_PROCBASED_CTLS, &v));
+	CHECK_EQ((v >> 32) & CPU_ACTIVATE_SECONDARY, 0);
+}
