@@ -160,7 +160,7 @@ unit: $(BUILD)/unit/run-tests
 # Everything the system tests boot, then the whole suite.
 .PHONY: test
 test: deps
-	$(MAKE) $(BUILD)/hv.efi $(PAYLOADS) $(BUILD)/unit/run-tests
+	$(MAKE) $(BUILD)/hv.efi $(PAYLOADS) $(BUILD)/unit/run-tests linux-image
 	tests/run.sh
 
 # Run targets (tools/*.sh bound every emulator run with SIGKILL).

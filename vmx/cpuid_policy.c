@@ -6,7 +6,12 @@
 #include "vmx_arch.h"
 
 #define CPUID_1_ECX_SMX (1u << 6)
+#define CPUID_1_ECX_XSAVE (1u << 26)
+#define CPUID_1_ECX_OSXSAVE (1u << 27)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
+#define CPUID_7_ECX_OSPKE (1u << 4)
+#define CR4_OSXSAVE_BIT (1ull << 18)
+#define CR4_PKE_BIT (1ull << 22)
 #define CPUID_7_EBX_INVPCID (1u << 10)
 #define CPUID_7_ECX_WAITPKG (1u << 5)
 #define CPUID_D1_EAX_XSAVES (1u << 3)
@@ -17,8 +22,8 @@
 #define HV_SIG_ECX 0x0076686fu
 #define HV_SIG_EDX 0x00000000u
 
-void cpuid_policy_apply(const struct cpuid_policy *p, uint32_t leaf, uint32_t subleaf,
-			struct cpuid_regs *r)
+void cpuid_policy_apply(const struct cpuid_policy *p, uint64_t l1_cr4, uint32_t leaf,
+			uint32_t subleaf, struct cpuid_regs *r)
 {
 	if (leaf >= CPUID_HV_BASE && leaf <= CPUID_HV_LAST) {
 		*r = (struct cpuid_regs){ 0, 0, 0, 0 };
@@ -41,6 +46,11 @@ void cpuid_policy_apply(const struct cpuid_policy *p, uint32_t leaf, uint32_t su
 			r->ecx |= CPUID_1_ECX_VMX;
 		else
 			r->ecx &= ~CPUID_1_ECX_VMX;
+		/* SDM Vol. 2 CPUID: OSXSAVE "reflects the setting of CR4.OSXSAVE". */
+		if ((l1_cr4 & CR4_OSXSAVE_BIT) && (r->ecx & CPUID_1_ECX_XSAVE))
+			r->ecx |= CPUID_1_ECX_OSXSAVE;
+		else
+			r->ecx &= ~CPUID_1_ECX_OSXSAVE;
 		break;
 	case 7:
 		if (subleaf == 0) {
@@ -48,6 +58,11 @@ void cpuid_policy_apply(const struct cpuid_policy *p, uint32_t leaf, uint32_t su
 				r->ebx &= ~CPUID_7_EBX_INVPCID;
 			if (!p->has_user_wait)
 				r->ecx &= ~CPUID_7_ECX_WAITPKG;
+			/* OSPKE reflects CR4.PKE; only where the CPU reports PKU at all. */
+			if (!(l1_cr4 & CR4_PKE_BIT))
+				r->ecx &= ~CPUID_7_ECX_OSPKE;
+			else if (r->ecx & (1u << 3)) /* PKU */
+				r->ecx |= CPUID_7_ECX_OSPKE;
 		}
 		break;
 	case 0xd:

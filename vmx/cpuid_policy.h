@@ -9,6 +9,9 @@
  *     0x40000000 EAX = highest hypervisor leaf, EBX:ECX:EDX = "microhv\0\0\0\0\0";
  *     0x40000001 EAX = version (major << 16 | minor << 8 | patch),
  *                EBX = hypercall ABI version; others all zero;
+ *   - the bits that mirror CR4 reflect L1's CR4, not L0's (CPUID runs in
+ *     VMX root, where L0 keeps CR4.OSXSAVE set): CPUID.1:ECX.OSXSAVE[27]
+ *     and CPUID.7.0:ECX.OSPKE[4];
  *   - features whose instructions would #UD because the secondary control
  *     enabling them could not be set are hidden: RDTSCP, INVPCID,
  *     XSAVES/XRSTORS, WAITPKG.
@@ -35,8 +38,8 @@ struct cpuid_policy {
 	uint32_t version;     /* major << 16 | minor << 8 | patch */
 };
 
-/* Rewrites r, which holds the CPU's answer for (leaf, subleaf). */
-void cpuid_policy_apply(const struct cpuid_policy *p, uint32_t leaf, uint32_t subleaf,
-			struct cpuid_regs *r);
+/* Rewrites r, the CPU's answer for (leaf, subleaf); l1_cr4 is L1's CR4. */
+void cpuid_policy_apply(const struct cpuid_policy *p, uint64_t l1_cr4, uint32_t leaf,
+			uint32_t subleaf, struct cpuid_regs *r);
 
 #endif

@@ -18,6 +18,23 @@
 #define CR0_TLB_BITS (CR0_PG | CR0_WP | CR0_PE | CR0_CD | CR0_NW)
 #define CR0_TS (1ull << 3)
 
+/*
+ * L1's current CR0/CR4: guest-owned bits from the register (L1 changes
+ * them without exits, e.g. CR0.PG under unrestricted guest), L0-owned bits
+ * from the read shadow.  The shadow alone would be stale.
+ */
+static uint64_t l1_cr0(void)
+{
+	uint64_t mask = vmcs_read(VMCS_CR0_GUEST_HOST_MASK);
+	return (vmcs_read(VMCS_GUEST_CR0) & ~mask) | (vmcs_read(VMCS_CR0_READ_SHADOW) & mask);
+}
+
+static uint64_t l1_cr4(void)
+{
+	uint64_t mask = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
+	return (vmcs_read(VMCS_GUEST_CR4) & ~mask) | (vmcs_read(VMCS_CR4_READ_SHADOW) & mask);
+}
+
 void exit_cpuid(struct vcpu *v, struct guest_regs *r)
 {
 	(void)v;
@@ -25,7 +42,7 @@ void exit_cpuid(struct vcpu *v, struct guest_regs *r)
 	uint32_t subleaf = (uint32_t)r->gpr[GPR_RCX];
 	struct cpuid_regs c;
 	hw_cpuid(leaf, subleaf, &c);
-	cpuid_policy_apply(&g_l0.cpuid, leaf, subleaf, &c);
+	cpuid_policy_apply(&g_l0.cpuid, l1_cr4(), leaf, subleaf, &c);
 	r->gpr[GPR_RAX] = c.eax;
 	r->gpr[GPR_RBX] = c.ebx;
 	r->gpr[GPR_RCX] = c.ecx;
@@ -83,23 +100,6 @@ static void flush_l1_tlb(void)
 	 */
 	if (g_l0.vpid)
 		hw_invvpid_single(L1_VPID);
-}
-
-/*
- * L1's current CR0/CR4: guest-owned bits from the register (L1 changes
- * them without exits, e.g. CR0.PG under unrestricted guest), L0-owned bits
- * from the read shadow.  The shadow alone would be stale.
- */
-static uint64_t l1_cr0(void)
-{
-	uint64_t mask = vmcs_read(VMCS_CR0_GUEST_HOST_MASK);
-	return (vmcs_read(VMCS_GUEST_CR0) & ~mask) | (vmcs_read(VMCS_CR0_READ_SHADOW) & mask);
-}
-
-static uint64_t l1_cr4(void)
-{
-	uint64_t mask = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
-	return (vmcs_read(VMCS_GUEST_CR4) & ~mask) | (vmcs_read(VMCS_CR4_READ_SHADOW) & mask);
 }
 
 static bool in_64bit_mode(void)

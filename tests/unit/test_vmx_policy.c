@@ -232,8 +232,30 @@ TEST(policy_segment_tss16)
 static struct cpuid_regs apply(const struct cpuid_policy *p, uint32_t leaf, uint32_t sub,
 			       struct cpuid_regs in)
 {
-	cpuid_policy_apply(p, leaf, sub, &in);
+	/* L1 with CR4.OSXSAVE and CR4.PKE set: the mirrored bits pass as they are. */
+	cpuid_policy_apply(p, (1ull << 18) | (1ull << 22), leaf, sub, &in);
 	return in;
+}
+
+/* CPUID.1:ECX.OSXSAVE and CPUID.7:ECX.OSPKE follow L1's CR4, not L0's. */
+TEST(policy_cpuid_cr4_mirrors_follow_l1)
+{
+	struct cpuid_policy p = { 0 };
+	struct cpuid_regs r = { 0, 0, 0xffffffffu, 0 };
+	cpuid_policy_apply(&p, 0, 1, 0, &r);
+	CHECK_EQ(r.ecx & (1u << 27), 0);
+	r = (struct cpuid_regs){ 0, 0, 1u << 26, 0 }; /* XSAVE, OSXSAVE clear (L0's view) */
+	cpuid_policy_apply(&p, 1ull << 18, 1, 0, &r);
+	CHECK_EQ(r.ecx & (1u << 27), 1u << 27);
+	r = (struct cpuid_regs){ 0, 0, 0xffffffffu, 0 };
+	cpuid_policy_apply(&p, 0, 7, 0, &r);
+	CHECK_EQ(r.ecx & (1u << 4), 0);
+	r = (struct cpuid_regs){ 0, 0, 1u << 3, 0 }; /* PKU, OSPKE clear */
+	cpuid_policy_apply(&p, 1ull << 22, 7, 0, &r);
+	CHECK_EQ(r.ecx & (1u << 4), 1u << 4);
+	r = (struct cpuid_regs){ 0, 0, 0, 0 }; /* no PKU: no OSPKE either */
+	cpuid_policy_apply(&p, 1ull << 22, 7, 0, &r);
+	CHECK_EQ(r.ecx & (1u << 4), 0);
 }
 
 #define R(a, b, c, d) ((struct cpuid_regs){(a), (b), (c), (d)})
