@@ -45,3 +45,8 @@ void hw_invvpid_single(uint16_t vpid)
 	else if (cap & VPID_CAP_INVVPID_ALL)
 		invvpid(INVVPID_ALL_CONTEXT, 0, 0);
 }
+
+void hw_set_cr2(uint64_t value)
+{
+	__asm__ volatile("mov %0, %%cr2" : : "r"(value));
+}

@@ -178,6 +178,7 @@
 #define VEC_BP 3
 #define VEC_UD 6
 #define VEC_DF 8
+#define VEC_SS 12
 #define VEC_GP 13
 #define VEC_PF 14
 #define VEC_MC 18

@@ -169,6 +169,12 @@ void hw_invvpid_single(uint16_t vpid)
 	hw_calls.last_vpid = vpid;
 }
 
+void hw_set_cr2(uint64_t value)
+{
+	hw_calls.set_cr2++;
+	hw_calls.last_cr2 = value;
+}
+
 /* ---- vmx/launch.c ---- */
 
 void vmx_launch_failed_exit(struct vcpu *v)

@@ -23,7 +23,8 @@
 #include <stdint.h>
 
 struct hw_fake_calls {
-	unsigned rdmsr, wrmsr, xsetbv, cpuid, wbinvd, invvpid, launch_failed;
+	unsigned rdmsr, wrmsr, xsetbv, cpuid, wbinvd, invvpid, launch_failed, set_cr2;
+	uint64_t last_cr2;
 	uint32_t last_rdmsr, last_wrmsr;
 	uint64_t last_wrmsr_value;
 	uint32_t last_xcr;

@@ -1,0 +1,490 @@
+/*
+ * insn_emul.c - VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD and
+ * VMWRITE executed by L1 (nested.h).  Each handler follows the operation
+ * section of its SDM Vol. 3C 31.3 page, check by check, in the same order.
+ *
+ * Undefined by the SDM, our choices (docs/nested.md): a memory operand whose
+ * translation reaches L0's memory (the CPU would take an EPT violation)
+ * gives L1 #GP(0), like every other refused access; VMXOFF writes the
+ * cached vmcs12 back; every field of the field table is supported for
+ * VMREAD/VMWRITE whatever the controls offered.
+ */
+#include "nested.h"
+
+#include "drivers/serial/log.h"
+#include "mm/guest_walk.h"
+#include "nested/operand.h"
+#include "vmx/exit.h"
+#include "vmx/hw_ops.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_arch.h"
+
+#define RFLAGS_CF (1ull << 0)
+#define RFLAGS_ZF (1ull << 6)
+#define MISC_VMWRITE_ANY_FIELD (1ull << 29)
+
+/* The VM-instruction error numbers (SDM Vol. 3C 31.4) this file uses. */
+enum {
+	VMXERR_VMCLEAR_INVALID_ADDRESS = 2,
+	VMXERR_VMCLEAR_VMXON_POINTER = 3,
+	VMXERR_VMPTRLD_INVALID_ADDRESS = 9,
+	VMXERR_VMPTRLD_VMXON_POINTER = 10,
+	VMXERR_VMPTRLD_BAD_REVISION = 11,
+	VMXERR_UNSUPPORTED_FIELD = 12,
+	VMXERR_VMWRITE_READ_ONLY = 13,
+	VMXERR_VMXON_IN_VMX_ROOT = 15,
+};
+
+/* ---- results (SDM Vol. 3C 31.2 "Conventions") ---- */
+
+static void set_flags(uint64_t flags)
+{
+	uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+	vmcs_write(VMCS_GUEST_RFLAGS, (rflags & ~VMX_RFLAGS_MASK) | flags);
+	vmx_skip_instruction();
+}
+
+static void vm_succeed(void)
+{
+	set_flags(0);
+}
+
+static void vm_fail_invalid(void)
+{
+	set_flags(RFLAGS_CF);
+}
+
+/* VMfail(n): VMfailValid with the error in the current VMCS, if there is one. */
+static void vm_fail(struct nested_cpu *n, uint32_t error)
+{
+	if (n->current_vmptr == VMPTR_INVALID) {
+		vm_fail_invalid();
+		return;
+	}
+	vmcs12_set(n->vmcs12, VMCS_VM_INSTRUCTION_ERROR, error);
+	set_flags(RFLAGS_ZF);
+}
+
+/* ---- L1's state and memory ---- */
+
+static void operand_env(struct nested_operand_env *e, const struct guest_regs *r)
+{
+	static const uint32_t base[NSEG_COUNT] = { VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE,
+						   VMCS_GUEST_SS_BASE, VMCS_GUEST_DS_BASE,
+						   VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE };
+	static const uint32_t limit[NSEG_COUNT] = { VMCS_GUEST_ES_LIMIT, VMCS_GUEST_CS_LIMIT,
+						    VMCS_GUEST_SS_LIMIT, VMCS_GUEST_DS_LIMIT,
+						    VMCS_GUEST_FS_LIMIT, VMCS_GUEST_GS_LIMIT };
+	static const uint32_t ar[NSEG_COUNT] = { VMCS_GUEST_ES_AR_BYTES, VMCS_GUEST_CS_AR_BYTES,
+						 VMCS_GUEST_SS_AR_BYTES, VMCS_GUEST_DS_AR_BYTES,
+						 VMCS_GUEST_FS_AR_BYTES, VMCS_GUEST_GS_AR_BYTES };
+	*e = (struct nested_operand_env){ 0 };
+	e->mode = nested_cpu_mode_of(vmcs_read(VMCS_GUEST_CR0), vmcs_read(VMCS_GUEST_IA32_EFER),
+				     (uint32_t)vmcs_read(VMCS_GUEST_CS_AR_BYTES),
+				     vmcs_read(VMCS_GUEST_RFLAGS));
+	e->regs = r;
+	e->rsp = vmcs_read(VMCS_GUEST_RSP);
+	for (unsigned s = 0; s < NSEG_COUNT; s++) {
+		e->seg[s].base = vmcs_read(base[s]);
+		e->seg[s].limit = (uint32_t)vmcs_read(limit[s]);
+		e->seg[s].ar = (uint32_t)vmcs_read(ar[s]);
+	}
+	e->la57 = vmcs_read(VMCS_GUEST_CR4) & GW_CR4_LA57;
+}
+
+static void paging_of_l1(struct guest_paging *g, const struct nested_env *env)
+{
+	*g = (struct guest_paging){ 0 };
+	g->cr0 = vmcs_read(VMCS_GUEST_CR0);
+	g->cr3 = vmcs_read(VMCS_GUEST_CR3);
+	g->cr4 = vmcs_read(VMCS_GUEST_CR4);
+	g->efer = vmcs_read(VMCS_GUEST_IA32_EFER);
+	g->rflags_ac = vmcs_read(VMCS_GUEST_RFLAGS) & (1ull << 18);
+	g->maxphyaddr = env->mem->maxphyaddr;
+	g->page_1g = true;
+	/* With EPT, PAE paging walks from the PDPTEs the VM exit saved (SDM 4.4.1). */
+	if (guest_paging_mode(g) == GWALK_MODE_PAE) {
+		g->pdpte_valid = true;
+		g->pdpte[0] = vmcs_read(VMCS_GUEST_PDPTE0);
+		g->pdpte[1] = vmcs_read(VMCS_GUEST_PDPTE1);
+		g->pdpte[2] = vmcs_read(VMCS_GUEST_PDPTE2);
+		g->pdpte[3] = vmcs_read(VMCS_GUEST_PDPTE3);
+	}
+	g->read_gpa = env->mem->read;
+	g->write_gpa = env->mem->write;
+	g->ctx = env->mem->ctx;
+}
+
+static void inject(enum nested_operand_result res)
+{
+	if (res == NOPERAND_UD)
+		vmx_inject_ud();
+	else if (res == NOPERAND_SS0)
+		vmx_inject_exception(VEC_SS, true, 0);
+	else
+		vmx_inject_gp0();
+}
+
+/* A failed access to the operand: #PF as the walk says, else #GP(0). */
+static void inject_walk_failure(const struct guest_walk *w)
+{
+	if (w->status == GWALK_PAGE_FAULT) {
+		/* CR2 is not part of the VMCS: L1 sees the register L0 leaves. */
+		hw_set_cr2(w->cr2);
+		vmx_inject_exception(VEC_PF, true, w->error_code);
+	} else {
+		vmx_inject_gp0();
+	}
+}
+
+/*
+ * Decodes the operand (after the caller's own #UD checks); on a fault
+ * injects it and returns false.
+ */
+static bool decode(uint32_t reason, const struct guest_regs *r, struct nested_operand *op)
+{
+	struct nested_operand_env e;
+	operand_env(&e, r);
+	enum nested_operand_result res =
+		nested_decode_operand(reason, (uint32_t)vmcs_read(VMCS_VMX_INSTRUCTION_INFO),
+				      vmcs_read(VMCS_EXIT_QUALIFICATION), &e, op);
+	if (res != NOPERAND_OK) {
+		inject(res);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Only the checks that precede the VMfail checks (#UD by mode, #GP(0) by
+ * CPL): VMREAD and VMWRITE touch their memory operand after those
+ * (SDM Vol. 3C 31.3), through access_ok.
+ */
+static bool decode_early(uint32_t reason, const struct guest_regs *r, struct nested_operand *op,
+			 struct nested_operand_env *e)
+{
+	operand_env(e, r);
+	enum nested_operand_result res = nested_decode_operand_early(
+		reason, (uint32_t)vmcs_read(VMCS_VMX_INSTRUCTION_INFO),
+		vmcs_read(VMCS_EXIT_QUALIFICATION), e, op);
+	if (res != NOPERAND_OK) {
+		inject(res);
+		return false;
+	}
+	return true;
+}
+
+/* The segment checks of a memory operand (after the VMfail checks). */
+static bool access_ok(const struct nested_operand_env *e, const struct nested_operand *op)
+{
+	if (!op->is_mem)
+		return true;
+	enum nested_operand_result res = nested_operand_check_access(e, op);
+	if (res != NOPERAND_OK) {
+		inject(res);
+		return false;
+	}
+	return true;
+}
+
+static unsigned access_flags(void)
+{
+	/* CPL 3 never gets this far (#GP(0) first): accesses are supervisor. */
+	return 0;
+}
+
+/* Reads the m64 operand; on a fault injects it and returns false. */
+static bool read_operand(const struct nested_env *env, const struct nested_operand *op,
+			 uint64_t *value)
+{
+	struct guest_paging g;
+	struct guest_walk w;
+	paging_of_l1(&g, env);
+	*value = 0;
+	if (guest_read_linear(&g, op->linear, value, op->size > 8 ? 8 : op->size, access_flags(),
+			      &w) != GWALK_OK) {
+		inject_walk_failure(&w);
+		return false;
+	}
+	return true;
+}
+
+static bool write_operand(const struct nested_env *env, const struct nested_operand *op,
+			  uint64_t value)
+{
+	struct guest_paging g;
+	struct guest_walk w;
+	paging_of_l1(&g, env);
+	if (guest_write_linear(&g, op->linear, &value, op->size, access_flags() | GWALK_WRITE,
+			       &w) != GWALK_OK) {
+		inject_walk_failure(&w);
+		return false;
+	}
+	return true;
+}
+
+/* SDM Vol. 3C 31.3: a VMXON/VMCS pointer must be 4-KiB aligned and within MAXPHYADDR. */
+static bool pointer_valid(const struct nested_env *env, uint64_t pa)
+{
+	return !(pa & 0xfff) && (env->mem->maxphyaddr >= 64 || !(pa >> env->mem->maxphyaddr));
+}
+
+/* The revision word of the region at pa; false if L0 refuses the address. */
+static bool read_revision(const struct nested_env *env, uint64_t pa, uint32_t *rev)
+{
+	if (!env->mem->read(env->mem->ctx, pa, rev, sizeof(*rev))) {
+		log_warn("nested: L1 named physical address 0x%llx, which is not L1's memory: "
+			 "refused as an invalid address",
+			 (unsigned long long)pa);
+		return false;
+	}
+	return true;
+}
+
+/* Writes the cached vmcs12 back to L1's memory (VMCLEAR, VMPTRLD of another). */
+static void flush_current(struct nested_cpu *n, const struct nested_env *env)
+{
+	if (n->current_vmptr == VMPTR_INVALID)
+		return;
+	if (!env->mem->write(env->mem->ctx, n->current_vmptr, n->vmcs12, sizeof(*n->vmcs12)))
+		log_warn("nested: cannot write vmcs12 back to 0x%llx",
+			 (unsigned long long)n->current_vmptr);
+}
+
+static bool in_vmx_operation_or_ud(const struct nested_cpu *n)
+{
+	if (!n->vmxon) {
+		vmx_inject_ud();
+		return false;
+	}
+	return true;
+}
+
+/* ---- the instructions (SDM Vol. 3C 31.3) ---- */
+
+static void emulate_vmxon(struct nested_cpu *n, const struct nested_env *env,
+			  struct guest_regs *r)
+{
+	/* IF ... CR4.VMXE = 0 ... THEN #UD (L1's own CR4 view). */
+	if (!(env->l1_cr4 & CR4_VMXE)) {
+		vmx_inject_ud();
+		return;
+	}
+	struct nested_operand op;
+	if (!decode(EXIT_REASON_VMXON, r, &op))
+		return;
+	/* ELSIF in VMX root operation (L1's): VMfail(VMXON executed in VMX root operation). */
+	if (n->vmxon) {
+		vm_fail(n, VMXERR_VMXON_IN_VMX_ROOT);
+		return;
+	}
+	/* CR0 and CR4 must be supported in VMX operation (L1's FIXED MSRs): #GP(0). */
+	const struct vmx_caps *c = env->l1_caps;
+	if ((env->l1_cr0 & c->cr0_fixed0) != c->cr0_fixed0 || (env->l1_cr0 & ~c->cr0_fixed1) ||
+	    (env->l1_cr4 & c->cr4_fixed0) != c->cr4_fixed0 || (env->l1_cr4 & ~c->cr4_fixed1)) {
+		vmx_inject_gp0();
+		return;
+	}
+	uint64_t pa;
+	if (!read_operand(env, &op, &pa))
+		return;
+	uint32_t rev;
+	if (!pointer_valid(env, pa) || !read_revision(env, pa, &rev) ||
+	    (rev & 0x7fffffffu) != (uint32_t)(c->basic & VMX_BASIC_REVISION_MASK) ||
+	    (rev & 0x80000000u)) {
+		vm_fail_invalid();
+		return;
+	}
+	n->vmxon = true;
+	n->vmxon_ptr = pa;
+	n->current_vmptr = VMPTR_INVALID;
+	vm_succeed();
+}
+
+static void emulate_vmxoff(struct nested_cpu *n, const struct nested_env *env)
+{
+	if (!in_vmx_operation_or_ud(n))
+		return;
+	if (vmx_guest_cpl() != 0) {
+		vmx_inject_gp0();
+		return;
+	}
+	flush_current(n, env);
+	n->vmxon = false;
+	n->current_vmptr = VMPTR_INVALID;
+	vm_succeed();
+}
+
+static void emulate_vmclear(struct nested_cpu *n, const struct nested_env *env,
+			    struct guest_regs *r)
+{
+	struct nested_operand op;
+	uint64_t pa;
+	if (!in_vmx_operation_or_ud(n) || !decode(EXIT_REASON_VMCLEAR, r, &op) ||
+	    !read_operand(env, &op, &pa))
+		return;
+	if (!pointer_valid(env, pa)) {
+		vm_fail(n, VMXERR_VMCLEAR_INVALID_ADDRESS);
+		return;
+	}
+	if (pa == n->vmxon_ptr) {
+		vm_fail(n, VMXERR_VMCLEAR_VMXON_POINTER);
+		return;
+	}
+	if (pa == n->current_vmptr) {
+		n->vmcs12->launch_state = VMCS12_LAUNCH_CLEAR;
+		flush_current(n, env);
+		n->current_vmptr = VMPTR_INVALID;
+	} else {
+		/* Launch state "clear" in the region itself (our layout, vmcs12.h). */
+		uint32_t clear = VMCS12_LAUNCH_CLEAR;
+		uint32_t rev;
+		if (!read_revision(env, pa, &rev) ||
+		    !env->mem->write(env->mem->ctx, pa + offsetof(struct vmcs12, launch_state),
+				     &clear, sizeof(clear))) {
+			vm_fail(n, VMXERR_VMCLEAR_INVALID_ADDRESS);
+			return;
+		}
+	}
+	vm_succeed();
+}
+
+static void emulate_vmptrld(struct nested_cpu *n, const struct nested_env *env,
+			    struct guest_regs *r)
+{
+	struct nested_operand op;
+	uint64_t pa;
+	if (!in_vmx_operation_or_ud(n) || !decode(EXIT_REASON_VMPTRLD, r, &op) ||
+	    !read_operand(env, &op, &pa))
+		return;
+	uint32_t rev;
+	if (!pointer_valid(env, pa) || !read_revision(env, pa, &rev)) {
+		vm_fail(n, VMXERR_VMPTRLD_INVALID_ADDRESS);
+		return;
+	}
+	if (pa == n->vmxon_ptr) {
+		vm_fail(n, VMXERR_VMPTRLD_VMXON_POINTER);
+		return;
+	}
+	/* Bit 31 (shadow VMCS) is refused: VMCS shadowing is not offered to L1. */
+	if ((rev & 0x7fffffffu) != (uint32_t)(env->l1_caps->basic & VMX_BASIC_REVISION_MASK) ||
+	    (rev & 0x80000000u)) {
+		vm_fail(n, VMXERR_VMPTRLD_BAD_REVISION);
+		return;
+	}
+	if (pa != n->current_vmptr) {
+		flush_current(n, env);
+		if (!env->mem->read(env->mem->ctx, pa, n->vmcs12, sizeof(*n->vmcs12))) {
+			n->current_vmptr = VMPTR_INVALID;
+			vm_fail(n, VMXERR_VMPTRLD_INVALID_ADDRESS);
+			return;
+		}
+		n->current_vmptr = pa;
+	}
+	vm_succeed();
+}
+
+static void emulate_vmptrst(struct nested_cpu *n, const struct nested_env *env,
+			    struct guest_regs *r)
+{
+	struct nested_operand op;
+	if (!in_vmx_operation_or_ud(n) || !decode(EXIT_REASON_VMPTRST, r, &op) ||
+	    !write_operand(env, &op, n->current_vmptr))
+		return;
+	vm_succeed();
+}
+
+/*
+ * VMREAD/VMWRITE: the field encoding is reg2 (bits 63:32 must be 0, else the
+ * field is unsupported); the other operand is a register or memory, 64
+ * bits in 64-bit mode and 32 bits outside it.
+ */
+static void emulate_vmread(struct nested_cpu *n, const struct nested_env *env,
+			   struct guest_regs *r)
+{
+	struct nested_operand op;
+	struct nested_operand_env e;
+	if (!in_vmx_operation_or_ud(n) || !decode_early(EXIT_REASON_VMREAD, r, &op, &e))
+		return;
+	if (n->current_vmptr == VMPTR_INVALID) {
+		vm_fail_invalid();
+		return;
+	}
+	uint64_t value;
+	if ((op.reg2_value >> 32) || !vmcs12_read(n->vmcs12, (uint32_t)op.reg2_value, &value)) {
+		vm_fail(n, VMXERR_UNSUPPORTED_FIELD);
+		return;
+	}
+	if (op.size == 4)
+		value &= 0xffffffffull;
+	if (op.is_mem) {
+		if (!access_ok(&e, &op) || !write_operand(env, &op, value))
+			return;
+	} else {
+		vmx_gpr_write(r, op.reg, value);
+	}
+	vm_succeed();
+}
+
+static void emulate_vmwrite(struct nested_cpu *n, const struct nested_env *env,
+			    struct guest_regs *r)
+{
+	struct nested_operand op;
+	struct nested_operand_env e;
+	if (!in_vmx_operation_or_ud(n) || !decode_early(EXIT_REASON_VMWRITE, r, &op, &e))
+		return;
+	if (n->current_vmptr == VMPTR_INVALID) {
+		vm_fail_invalid();
+		return;
+	}
+	uint32_t field = (uint32_t)op.reg2_value;
+	const struct vmcs_field_info *f = vmcs_field_lookup(field);
+	if ((op.reg2_value >> 32) || !f) {
+		vm_fail(n, VMXERR_UNSUPPORTED_FIELD);
+		return;
+	}
+	if (f->cls == VMCS_CLASS_EXIT_INFO && !(env->l1_caps->misc & MISC_VMWRITE_ANY_FIELD)) {
+		vm_fail(n, VMXERR_VMWRITE_READ_ONLY);
+		return;
+	}
+	uint64_t value;
+	if (op.is_mem) {
+		if (!access_ok(&e, &op) || !read_operand(env, &op, &value))
+			return;
+	} else {
+		value = vmx_gpr_read(r, op.reg);
+	}
+	if (op.size == 4)
+		value &= 0xffffffffull;
+	vmcs12_write(n->vmcs12, field, value);
+	vm_succeed();
+}
+
+bool nested_emulate_vmx_insn(struct nested_cpu *n, const struct nested_env *env,
+			     struct guest_regs *r, uint32_t exit_reason)
+{
+	switch (exit_reason) {
+	case EXIT_REASON_VMXON:
+		emulate_vmxon(n, env, r);
+		return true;
+	case EXIT_REASON_VMXOFF:
+		emulate_vmxoff(n, env);
+		return true;
+	case EXIT_REASON_VMCLEAR:
+		emulate_vmclear(n, env, r);
+		return true;
+	case EXIT_REASON_VMPTRLD:
+		emulate_vmptrld(n, env, r);
+		return true;
+	case EXIT_REASON_VMPTRST:
+		emulate_vmptrst(n, env, r);
+		return true;
+	case EXIT_REASON_VMREAD:
+		emulate_vmread(n, env, r);
+		return true;
+	case EXIT_REASON_VMWRITE:
+		emulate_vmwrite(n, env, r);
+		return true;
+	}
+	return false;
+}

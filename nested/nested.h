@@ -1,0 +1,64 @@
+/*
+ * nested.h - L1's VMX operation as L0 keeps it, per CPU, and the
+ * emulation of the VMX instructions L1 executes (nested/insn_emul.c).
+ *
+ * L0 holds, for each CPU: whether L1 is in (its own) VMX operation, its
+ * VMXON pointer, its current-VMCS pointer, and a cached copy of that
+ * vmcs12 (nested/vmcs12.h) between VMPTRLD and VMCLEAR.  Every physical
+ * address L1 names (VMXON region, VMCS) is checked before L0 touches it:
+ * alignment and MAXPHYADDR as the SDM says, and never L0's own memory
+ * (struct l1_memory refuses it); a refused address gets the SDM's VMfail
+ * for an invalid address and a log line.
+ */
+#ifndef MICROHV_NESTED_NESTED_H
+#define MICROHV_NESTED_NESTED_H
+
+#include "nested/vmcs12.h"
+#include "vmx/caps.h"
+#include "vmx/vcpu.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMPTR_INVALID (~0ull)
+
+/* L1's physical memory as L0 may touch it (L0's own region refused). */
+struct l1_memory {
+	bool (*read)(void *ctx, uint64_t gpa, void *buf, size_t len);
+	bool (*write)(void *ctx, uint64_t gpa, const void *buf, size_t len);
+	void *ctx;
+	unsigned maxphyaddr; /* physical-address width L1 sees (CPUID.80000008H) */
+};
+
+struct nested_cpu {
+	bool vmxon;		/* L1 is in VMX operation */
+	uint64_t vmxon_ptr;
+	uint64_t current_vmptr; /* VMPTR_INVALID: none */
+	struct vmcs12 *vmcs12;	/* L0's copy of L1's current VMCS (VMCS12_SIZE bytes) */
+};
+
+/* What the emulation needs from L0 (nested/insn_emul.c has no globals). */
+struct nested_env {
+	const struct vmx_caps *l1_caps; /* L1's capability MSRs (nested/vmx_msrs.h) */
+	const struct l1_memory *mem;
+	uint64_t l1_cr0, l1_cr4;	/* L1's own view (read shadows merged) */
+};
+
+/*
+ * Emulates the VMX instruction behind basic exit reason (VMXON, VMXOFF,
+ * VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE) executed by L1, to the letter
+ * of SDM Vol. 3C 31.3: #UD/#GP/#SS/#PF are injected into L1 with RIP left
+ * on the instruction; otherwise the instruction completes with VMsucceed,
+ * VMfailInvalid or VMfailValid (error number in vmcs12's VM-instruction
+ * error field), RFLAGS set accordingly and RIP advanced.  Returns false for
+ * an exit reason it does not emulate (VMLAUNCH, VMRESUME, INVEPT, INVVPID),
+ * having done nothing.
+ */
+bool nested_emulate_vmx_insn(struct nested_cpu *n, const struct nested_env *env,
+			     struct guest_regs *r, uint32_t exit_reason);
+
+/* RFLAGS arithmetic flags set by VMsucceed/VMfail (SDM Vol. 3C 31.2). */
+#define VMX_RFLAGS_MASK 0x8d5ull /* CF PF AF ZF SF OF */
+
+#endif
