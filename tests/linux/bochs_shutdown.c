@@ -13,21 +13,10 @@
  * Build: gcc -static -nostdlib -ffreestanding -fno-stack-protector -O2 \
  *            -o bochs_shutdown bochs_shutdown.c
  */
-#define SYS_write 1
-#define SYS_ioctl 16
-#define SYS_iopl 172
-#define TCSBRK 0x5409
-#define SYS_exit 60
+#include "linux_sys.h"
 
-static long sys3(long nr, long a, long b, long c)
-{
-	long ret;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
+#define TCSBRK 0x5409
+
 
 static void say(const char *s)
 {

@@ -12,21 +12,12 @@
  * Build: gcc -static -nostdlib -ffreestanding -fno-stack-protector -O2 \
  *            -o cpuid_sig cpuid_sig.c
  */
+#include "linux_sys.h"
+
 typedef unsigned int u32;
 typedef unsigned long u64;
 
-#define SYS_write 1
-#define SYS_exit 60
 
-static long sys3(long nr, long a, long b, long c)
-{
-	long ret;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
 
 static void cpuid(u32 leaf, u32 *a, u32 *b, u32 *c, u32 *d)
 {

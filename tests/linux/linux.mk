@@ -42,7 +42,7 @@ $(LINUX_DIR)/vmlinuz.efi $(LINUX_DIR)/busybox: linux-fetch
 linux-fetch:
 	@tests/linux/fetch.sh $(LINUX_DIR)
 
-$(LINUX_DIR)/bin/%: tests/linux/%.c tests/linux/linux.mk
+$(LINUX_DIR)/bin/%: tests/linux/%.c tests/linux/linux_sys.h tests/linux/linux.mk
 	@mkdir -p $(dir $@)
 	$(CC) -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie \
 		-O2 $(WARN) -o $@ $<
