@@ -265,28 +265,31 @@ static bool in_vmx_operation_or_ud(const struct nested_cpu *n)
 static void emulate_vmxon(struct nested_cpu *n, const struct nested_env *env,
 			  struct guest_regs *r)
 {
-	/* IF ... CR4.VMXE = 0 ... THEN #UD (L1's own CR4 view). */
+	/* IF ... CR4.VMXE = 0 ... THEN #UD (L1's own CR4 view); then #UD by mode. */
 	if (!(env->l1_cr4 & CR4_VMXE)) {
 		vmx_inject_ud();
 		return;
 	}
 	struct nested_operand op;
-	if (!decode(EXIT_REASON_VMXON, r, &op))
+	struct nested_operand_env e;
+	/* #UD by mode, then #GP(0) for CPL > 0 (both branches of the SDM start so). */
+	if (!decode_early(EXIT_REASON_VMXON, r, &op, &e))
 		return;
-	/* ELSIF in VMX root operation (L1's): VMfail(VMXON executed in VMX root operation). */
+	/* In VMX root (L1's): VMfail(15); the operand is never touched. */
 	if (n->vmxon) {
 		vm_fail(n, VMXERR_VMXON_IN_VMX_ROOT);
 		return;
 	}
-	/* CR0 and CR4 must be supported in VMX operation (L1's FIXED MSRs): #GP(0). */
+	/* CR0 and CR4 not supported in VMX operation (L1's FIXED MSRs): #GP(0). */
 	const struct vmx_caps *c = env->l1_caps;
 	if ((env->l1_cr0 & c->cr0_fixed0) != c->cr0_fixed0 || (env->l1_cr0 & ~c->cr0_fixed1) ||
 	    (env->l1_cr4 & c->cr4_fixed0) != c->cr4_fixed0 || (env->l1_cr4 & ~c->cr4_fixed1)) {
 		vmx_inject_gp0();
 		return;
 	}
+	/* Only now the 64-bit memory operand is read (its segment checks first). */
 	uint64_t pa;
-	if (!read_operand(env, &op, &pa))
+	if (!access_ok(&e, &op) || !read_operand(env, &op, &pa))
 		return;
 	uint32_t rev;
 	if (!pointer_valid(env, pa) || !read_revision(env, pa, &rev) ||

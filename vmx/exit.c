@@ -121,6 +121,15 @@ void vmx_skip_instruction(void)
 {
 	vmcs_write(VMCS_GUEST_RIP,
 		   vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN));
+	/*
+	 * An instruction completed with RFLAGS.TF = 1 owes a single-step trap
+	 * (SDM Vol. 3A 18.3.1.4); L0 completed it, so L0 leaves the trap
+	 * pending in BS of the pending debug exceptions (SDM Vol. 3C 25.4.2),
+	 * unless DEBUGCTL.BTF turns TF into branch stepping.
+	 */
+	if ((vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_TF) &&
+	    !(vmcs_read(VMCS_GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF))
+		vmcs_set_bits(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, PENDING_DBG_BS);
 	/* Completing an instruction ends blocking by STI and by MOV SS. */
 	uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO);
 	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))

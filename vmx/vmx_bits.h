@@ -216,7 +216,10 @@
 #define EFER_LMA (1ull << 10)
 
 #define RFLAGS_RESERVED1 (1ull << 1)
+#define RFLAGS_TF (1ull << 8)
 #define RFLAGS_IF (1ull << 9)
+#define DEBUGCTL_BTF (1ull << 1)
+#define PENDING_DBG_BS (1ull << 14) /* single step (SDM Vol. 3C 25.4.2) */
 #define RFLAGS_CF (1ull << 0)
 #define RFLAGS_ZF (1ull << 6)
 
