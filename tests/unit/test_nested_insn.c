@@ -139,9 +139,6 @@
 #define INFO_GP0 0x80000b0du
 #define INFO_PF 0x80000b0eu
 
-#define RFLAGS_TF (1ull << 8)
-#define PENDING_DBG_BS (1ull << 14)
-
 static uint8_t mem[MEM_SIZE] __attribute__((aligned(4096)));
 static struct {
 	unsigned reads, writes;		      /* accepted */
