@@ -146,7 +146,7 @@ UNIT_CFLAGS := -std=c11 -O1 -g $(WARN) -I. -fsanitize=address,undefined -fno-san
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) \
 	drivers/serial/format.c drivers/serial/log.c drivers/serial/uart16550.c \
 	boot/config.c boot/core_load.c mm/memmap.c mm/page_alloc.c mm/mtrr.c mm/ept.c \
-	mm/guest_walk.c nested/operand.c \
+	mm/guest_walk.c nested/operand.c nested/entry_checks.c nested/entry_checks_guest.c \
 	vmx/caps.c vmx/controls.c vmx/segment.c vmx/cpuid_policy.c vmx/msr_policy.c \
 	vmx/vmcs_fields.c vmx/vmx_names.c nested/vmx_msrs.c nested/vmcs12.c nested/insn_emul.c \
 	vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c vmx/vmcs_dump.c vmx/console.c

@@ -59,6 +59,7 @@
 #define ENTRY_LOAD_DEBUG_CONTROLS (1u << 2)
 #define ENTRY_IA32E_MODE_GUEST (1u << 9)
 #define ENTRY_SMM (1u << 10)
+#define ENTRY_DEACT_DUAL_MONITOR (1u << 11)
 #define ENTRY_LOAD_PERF_GLOBAL_CTRL (1u << 13)
 #define ENTRY_LOAD_IA32_PAT (1u << 14)
 #define ENTRY_LOAD_IA32_EFER (1u << 15)
@@ -144,6 +145,7 @@
 #define INTR_TYPE_SOFT_INTR (4u << 8)
 #define INTR_TYPE_PRIV_SW_EXCEPTION (5u << 8)
 #define INTR_TYPE_SOFT_EXCEPTION (6u << 8)
+#define INTR_TYPE_OTHER_EVENT (7u << 8)
 #define INTR_INFO_DELIVER_CODE (1u << 11)
 #define INTR_INFO_NMI_UNBLOCKED_BY_IRET (1u << 12)
 #define INTR_INFO_VALID (1u << 31)
@@ -178,9 +180,12 @@
 #define VEC_BP 3
 #define VEC_UD 6
 #define VEC_DF 8
+#define VEC_TS 10
+#define VEC_NP 11
 #define VEC_SS 12
 #define VEC_GP 13
 #define VEC_PF 14
+#define VEC_AC 17
 #define VEC_MC 18
 
 /* Control-register exit qualification (table 28-3). */
@@ -209,15 +214,19 @@
 #define CR0_CD (1ull << 30)
 #define CR0_PG (1ull << 31)
 #define CR4_PAE (1ull << 5)
+#define CR4_LA57 (1ull << 12)
 #define CR4_VMXE (1ull << 13)
 #define CR4_SMXE (1ull << 14)
+#define CR4_PCIDE (1ull << 17)
 #define CR4_OSXSAVE (1ull << 18)
+#define CR4_CET (1ull << 23)
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
 
 #define RFLAGS_RESERVED1 (1ull << 1)
 #define RFLAGS_TF (1ull << 8)
 #define RFLAGS_IF (1ull << 9)
+#define RFLAGS_VM (1ull << 17)
 #define DEBUGCTL_BTF (1ull << 1)
 #define PENDING_DBG_BS (1ull << 14) /* single step (SDM Vol. 3C 25.4.2) */
 #define RFLAGS_CF (1ull << 0)
