@@ -6,14 +6,16 @@
  * Undefined by the SDM, our choices (docs/nested.md): a memory operand whose
  * translation reaches L0's memory (the CPU would take an EPT violation)
  * gives L1 #GP(0), like every other refused access; VMXOFF writes the
- * cached vmcs12 back; every field of the field table is supported for
- * VMREAD/VMWRITE whatever the controls offered.
+ * cached vmcs12 back.  A field exists for L1 when the feature its table
+ * row names is offered to L1 (vmcs_field_exists): VMREAD/VMWRITE of, say,
+ * EPT_POINTER fail with error 12 while EPT is not offered.
  */
 #include "nested.h"
 
 #include "drivers/serial/log.h"
 #include "mm/guest_walk.h"
 #include "nested/operand.h"
+#include "vmx/controls.h"
 #include "vmx/exit.h"
 #include "vmx/hw_ops.h"
 #include "vmx/vmcs.h"
@@ -414,7 +416,9 @@ static void emulate_vmread(struct nested_cpu *n, const struct nested_env *env,
 		return;
 	}
 	uint64_t value;
-	if ((op.reg2_value >> 32) || !vmcs12_read(n->vmcs12, (uint32_t)op.reg2_value, &value)) {
+	const struct vmcs_field_info *f = vmcs_field_lookup((uint32_t)op.reg2_value);
+	if ((op.reg2_value >> 32) || !f || !vmcs_field_exists(f, env->l1_caps) ||
+	    !vmcs12_read(n->vmcs12, (uint32_t)op.reg2_value, &value)) {
 		vm_fail(n, VMXERR_UNSUPPORTED_FIELD);
 		return;
 	}
@@ -442,7 +446,7 @@ static void emulate_vmwrite(struct nested_cpu *n, const struct nested_env *env,
 	}
 	uint32_t field = (uint32_t)op.reg2_value;
 	const struct vmcs_field_info *f = vmcs_field_lookup(field);
-	if ((op.reg2_value >> 32) || !f) {
+	if ((op.reg2_value >> 32) || !f || !vmcs_field_exists(f, env->l1_caps)) {
 		vm_fail(n, VMXERR_UNSUPPORTED_FIELD);
 		return;
 	}

@@ -3,6 +3,7 @@
  */
 #include "controls.h"
 
+#include "vmcs_fields.h"
 #include "vmx_arch.h"
 #include "vmx_bits.h"
 
@@ -64,4 +65,59 @@ uint64_t vmx_cr0_host_owned(const struct vmx_caps *c, bool unrestricted_guest)
 uint64_t vmx_cr4_host_owned(const struct vmx_caps *c)
 {
 	return (c->cr4_fixed0 | ~c->cr4_fixed1) & 0xffffffffull;
+}
+
+#define CPU2_EPT_VIOLATION_VE (1u << 18)
+#define ENTRY_LOAD_BNDCFGS (1u << 16)
+#define EXIT_CLEAR_BNDCFGS (1u << 23)
+
+bool vmcs_field_exists(const struct vmcs_field_info *f, const struct vmx_caps *c)
+{
+	switch ((enum vmcs_feature)f->feature) {
+	case VMCS_FEAT_ALWAYS:
+		return true;
+	case VMCS_FEAT_VPID:
+		return vmx_controls_allowed(c, VMX_CTL_PROC2, CPU2_ENABLE_VPID);
+	case VMCS_FEAT_POSTED_INTR:
+		return vmx_controls_allowed(c, VMX_CTL_PIN, PIN_POSTED_INTERRUPTS);
+	case VMCS_FEAT_VE:
+		return vmx_controls_allowed(c, VMX_CTL_PROC2, CPU2_EPT_VIOLATION_VE);
+	case VMCS_FEAT_VINTR_DELIVERY:
+		return vmx_controls_allowed(c, VMX_CTL_PROC2, CPU2_VIRTUAL_INTR_DELIVERY);
+	case VMCS_FEAT_PML:
+		return vmx_controls_allowed(c, VMX_CTL_PROC2, CPU2_ENABLE_PML);
+	case VMCS_FEAT_TPR_SHADOW:
+		return vmx_controls_allowed(c, VMX_CTL_PROC, CPU_USE_TPR_SHADOW);
+	case VMCS_FEAT_APIC_ACCESS:
+		return vmx_controls_allowed(c, VMX_CTL_PROC2, CPU2_VIRTUALIZE_APIC_ACCESSES);
+	case VMCS_FEAT_VMFUNC:
+		return vmx_controls_allowed(c, VMX_CTL_PROC2, CPU2_ENABLE_VMFUNC);
+	case VMCS_FEAT_EPT:
+		return vmx_controls_allowed(c, VMX_CTL_PROC2, CPU2_ENABLE_EPT);
+	case VMCS_FEAT_SHADOWING:
+		return vmx_controls_allowed(c, VMX_CTL_PROC2, CPU2_VMCS_SHADOWING);
+	case VMCS_FEAT_XSAVES:
+		return vmx_controls_allowed(c, VMX_CTL_PROC2, CPU2_ENABLE_XSAVES);
+	case VMCS_FEAT_TSC_SCALING:
+		return vmx_controls_allowed(c, VMX_CTL_PROC2, CPU2_TSC_SCALING);
+	case VMCS_FEAT_PERF_GLOBAL_CTRL:
+		return vmx_controls_allowed(c, VMX_CTL_ENTRY, ENTRY_LOAD_PERF_GLOBAL_CTRL) ||
+		       vmx_controls_allowed(c, VMX_CTL_EXIT, EXIT_LOAD_PERF_GLOBAL_CTRL);
+	case VMCS_FEAT_PAT:
+		return vmx_controls_allowed(c, VMX_CTL_ENTRY, ENTRY_LOAD_IA32_PAT) ||
+		       vmx_controls_allowed(c, VMX_CTL_EXIT, EXIT_SAVE_IA32_PAT) ||
+		       vmx_controls_allowed(c, VMX_CTL_EXIT, EXIT_LOAD_IA32_PAT);
+	case VMCS_FEAT_EFER:
+		return vmx_controls_allowed(c, VMX_CTL_ENTRY, ENTRY_LOAD_IA32_EFER) ||
+		       vmx_controls_allowed(c, VMX_CTL_EXIT, EXIT_SAVE_IA32_EFER) ||
+		       vmx_controls_allowed(c, VMX_CTL_EXIT, EXIT_LOAD_IA32_EFER);
+	case VMCS_FEAT_BNDCFGS:
+		return vmx_controls_allowed(c, VMX_CTL_ENTRY, ENTRY_LOAD_BNDCFGS) ||
+		       vmx_controls_allowed(c, VMX_CTL_EXIT, EXIT_CLEAR_BNDCFGS);
+	case VMCS_FEAT_PREEMPTION_TIMER:
+		return vmx_controls_allowed(c, VMX_CTL_PIN, PIN_PREEMPTION_TIMER);
+	case VMCS_FEAT_PAUSE_LOOP:
+		return vmx_controls_allowed(c, VMX_CTL_PROC2, CPU2_PAUSE_LOOP_EXITING);
+	}
+	return false;
 }

@@ -47,4 +47,11 @@ uint64_t vmx_fix_cr4(const struct vmx_caps *c, uint64_t cr4);
 uint64_t vmx_cr0_host_owned(const struct vmx_caps *c, bool unrestricted_guest);
 uint64_t vmx_cr4_host_owned(const struct vmx_caps *c);
 
+/*
+ * Whether a VMCS field exists on a CPU with capabilities c (for L1: its
+ * virtual capabilities): its feature's control may be 1 (vmcs_fields.h).
+ */
+struct vmcs_field_info;
+bool vmcs_field_exists(const struct vmcs_field_info *f, const struct vmx_caps *c);
+
 #endif

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 const struct vmcs_field_info vmcs_field_table[VMCS_FIELD_COUNT] = {
-#define VMCS_ROW(name, enc, cls) { #name, enc, cls, VMCS_ENCODING_WIDTH(enc) },
+#define VMCS_ROW(name, enc, cls, feat) { #name, enc, cls, VMCS_ENCODING_WIDTH(enc), feat },
 	VMCS_FIELDS(VMCS_ROW)
 #undef VMCS_ROW
 };

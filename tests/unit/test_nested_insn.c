@@ -1312,7 +1312,7 @@ TEST(nested_insn_vmwrite_read_only_field_13)
 	CHECK_EQ(cached(VMCS_IDX_VM_EXIT_REASON), 30);
 	CHECK(vmwrite(VMCS_EXIT_QUALIFICATION, 1));
 	CHECK_VMFAIL_VALID(LEN_VMWRITE, 13);
-	CHECK(vmwrite(VMCS_GUEST_PHYSICAL_ADDRESS | 1, 1));
+	CHECK(vmwrite(VMCS_VM_EXIT_INTR_INFO, 1));
 	CHECK_VMFAIL_VALID(LEN_VMWRITE, 13);
 	CHECK(vmwrite(VMCS_VM_INSTRUCTION_ERROR, 0));
 	CHECK_VMFAIL_VALID(LEN_VMWRITE, 13);
@@ -1447,16 +1447,38 @@ TEST(nested_insn_vmwrite_memory_source)
 	enter_vmx_with_current(VMCS_A);
 	put64(DATA + 0x300, 0x0000000012345678ull);
 	regs.gpr[GPR_RAX] = DATA + 0x300;
-	regs.gpr[GPR_RDX] = VMCS_EPT_POINTER;
+	regs.gpr[GPR_RDX] = VMCS_TSC_OFFSET;
 	CHECK(run(EXIT_REASON_VMWRITE, MEM_RAX | REG2(GPR_RDX), 0, LEN_VMWRITE));
 	CHECK_VMSUCCEED(LEN_VMWRITE);
-	CHECK_EQ(cached(VMCS_IDX_EPT_POINTER), 0x12345678);
+	CHECK_EQ(cached(VMCS_IDX_TSC_OFFSET), 0x12345678);
 
 	/* A source that is not present: #PF (a read), the field unchanged. */
 	regs.gpr[GPR_RAX] = NP_PAGE + 0x8;
 	CHECK(run(EXIT_REASON_VMWRITE, MEM_RAX | REG2(GPR_RDX), 0, LEN_VMWRITE));
 	CHECK_PF(0, NP_PAGE + 0x8);
-	CHECK_EQ(cached(VMCS_IDX_EPT_POINTER), 0x12345678);
+	CHECK_EQ(cached(VMCS_IDX_TSC_OFFSET), 0x12345678);
+	CHECK_CLEAN();
+}
+
+/*
+ * A field of a feature L1 is not offered does not exist for L1 (SDM Vol.
+ * 3C Appendix B): EPT_POINTER and the guest-physical address while EPT is
+ * not offered, the preemption-timer value without the timer: error 12.
+ */
+TEST(nested_insn_fields_of_unoffered_features_error_12)
+{
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	CHECK(vmwrite(VMCS_EPT_POINTER, 0x1000));
+	CHECK_VMFAIL_VALID(LEN_VMWRITE, 12);
+	CHECK_EQ(cached(VMCS_IDX_EPT_POINTER), 0);
+	CHECK(vmread(VMCS_GUEST_PHYSICAL_ADDRESS));
+	CHECK_VMFAIL_VALID(LEN_VMREAD, 12);
+	CHECK(vmwrite(VMCS_VMX_PREEMPTION_TIMER_VALUE, 5));
+	CHECK_VMFAIL_VALID(LEN_VMWRITE, 12);
+	/* A field of an offered feature (XSAVES) works. */
+	CHECK(vmwrite(VMCS_XSS_EXIT_BITMAP, 3));
+	CHECK_VMSUCCEED(LEN_VMWRITE);
 	CHECK_CLEAN();
 }
 
