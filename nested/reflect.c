@@ -1,0 +1,235 @@
+/*
+ * reflect.c - the reflect decision (reflect.h), exit reason by exit reason.
+ */
+#include "reflect.h"
+
+#include "vmx/vmx_arch.h"
+#include "vmx/vmx_bits.h"
+
+#define F(name) vmcs12_get(v12, VMCS_##name)
+
+static bool proc(const struct vmcs12 *v12, uint32_t bit)
+{
+	return F(CPU_BASED_VM_EXEC_CONTROL) & bit;
+}
+
+static bool proc2(const struct vmcs12 *v12, uint32_t bit)
+{
+	/* SDM 25.6.2: secondary controls count only when activated. */
+	return proc(v12, CPU_ACTIVATE_SECONDARY) && (F(SECONDARY_VM_EXEC_CONTROL) & bit);
+}
+
+/* One bit of an L1 bitmap page; unreadable counts as set (exit). */
+static bool bitmap_bit(const struct l1_memory *mem, uint64_t page, uint32_t bit)
+{
+	uint8_t byte;
+	if (!mem->read(mem->ctx, page + bit / 8, &byte, 1))
+		return true;
+	return byte & (1u << (bit % 8));
+}
+
+/*
+ * SDM 26.1.3 (table): an exception exits if its bit in the exception
+ * bitmap is 1; for #PF the bit is inverted when (PFEC & mask) != match.
+ * NMIs exit with "NMI exiting".
+ */
+static bool exception_exits(const struct vmcs12 *v12, const struct l2_exit *e)
+{
+	unsigned vector = e->intr_info & INTR_INFO_VECTOR_MASK;
+	if ((e->intr_info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI)
+		return F(PIN_BASED_VM_EXEC_CONTROL) & PIN_NMI_EXITING;
+	bool bit = (F(EXCEPTION_BITMAP) >> vector) & 1;
+	if (vector == VEC_PF) {
+		bool match = (e->intr_error & F(PAGE_FAULT_ERROR_CODE_MASK)) ==
+			     F(PAGE_FAULT_ERROR_CODE_MATCH);
+		return match ? bit : !bit;
+	}
+	return bit;
+}
+
+/*
+ * SDM 26.1.3 "MOV to CR0/CR4": exits if any bit set in the guest/host
+ * mask differs between the source value and the read shadow.  CLTS:
+ * mask.TS = 1 and shadow.TS = 1.  LMSW: a masked bit among 3:1 changes,
+ * or mask.PE = 1, shadow.PE = 0 and the source sets PE.
+ * MOV to CR3: CR3-load exiting and the value is none of the first
+ * CR3-target-count target values; from CR3: CR3-store exiting; CR8 by
+ * CR8-load/store exiting.
+ */
+static bool cr_access_exits(const struct vmcs12 *v12, const struct l2_exit *e)
+{
+	unsigned cr = CR_QUAL_NUMBER(e->qualification);
+	unsigned access = CR_QUAL_ACCESS(e->qualification);
+	if (access == CR_ACCESS_CLTS)
+		return (F(CR0_GUEST_HOST_MASK) & (1u << 3)) && (F(CR0_READ_SHADOW) & (1u << 3));
+	if (access == CR_ACCESS_LMSW) {
+		uint64_t mask = F(CR0_GUEST_HOST_MASK), shadow = F(CR0_READ_SHADOW);
+		uint64_t src = CR_QUAL_LMSW_SOURCE(e->qualification);
+		if (mask & (src ^ shadow) & 0xe)
+			return true;
+		return (mask & 1) && !(shadow & 1) && (src & 1);
+	}
+	bool to = access == CR_ACCESS_MOV_TO_CR;
+	switch (cr) {
+	case 0:
+		return to && (F(CR0_GUEST_HOST_MASK) & (e->gpr_value ^ F(CR0_READ_SHADOW)));
+	case 4:
+		return to && (F(CR4_GUEST_HOST_MASK) & (e->gpr_value ^ F(CR4_READ_SHADOW)));
+	case 3:
+		if (!to)
+			return proc(v12, CPU_CR3_STORE_EXITING);
+		if (!proc(v12, CPU_CR3_LOAD_EXITING))
+			return false;
+		for (uint64_t i = 0; i < F(CR3_TARGET_COUNT) && i < 4; i++)
+			if (vmcs12_get(v12, VMCS_CR3_TARGET_VALUE0 + 2 * (uint32_t)i) == e->gpr_value)
+				return false;
+		return true;
+	case 8:
+		return proc(v12, to ? CPU_CR8_LOAD_EXITING : CPU_CR8_STORE_EXITING);
+	}
+	return true; /* no other CR access exits from L2: let L1 see it */
+}
+
+/* SDM 25.6.4: I/O bitmaps; an access wrapping past 0xffff exits. */
+static bool io_exits(const struct vmcs12 *v12, const struct l2_exit *e,
+		     const struct l1_memory *mem)
+{
+	if (!proc(v12, CPU_USE_IO_BITMAPS))
+		return proc(v12, CPU_UNCOND_IO_EXITING);
+	uint32_t port = (uint32_t)(e->qualification >> 16) & 0xffff;
+	uint32_t size = (uint32_t)(e->qualification & 7) + 1;
+	if (port + size - 1 > 0xffff)
+		return true;
+	for (uint32_t p = port; p < port + size; p++) {
+		uint64_t page = p < 0x8000 ? F(IO_BITMAP_A) : F(IO_BITMAP_B);
+		if (bitmap_bit(mem, page, p & 0x7fff))
+			return true;
+	}
+	return false;
+}
+
+/* SDM 25.6.9: MSR bitmaps; MSRs outside both ranges always exit. */
+static bool msr_exits(const struct vmcs12 *v12, const struct l2_exit *e,
+		      const struct l1_memory *mem, bool write)
+{
+	if (!proc(v12, CPU_USE_MSR_BITMAPS))
+		return true;
+	uint32_t base;
+	if (e->msr <= 0x1fff)
+		base = 0;
+	else if (e->msr >= 0xc0000000u && e->msr <= 0xc0001fffu)
+		base = 1024 * 8;
+	else
+		return true;
+	return bitmap_bit(mem, F(MSR_BITMAP), base + (write ? 2048 * 8 : 0) + (e->msr & 0x1fff));
+}
+
+enum nested_owner nested_exit_owner(const struct vmcs12 *v12, const struct l2_exit *e,
+				    const struct l1_memory *mem)
+{
+	bool l1;
+	switch (e->reason) {
+	case EXIT_REASON_EXCEPTION_NMI:
+		l1 = exception_exits(v12, e);
+		break;
+	case EXIT_REASON_EXTERNAL_INTERRUPT:
+		l1 = F(PIN_BASED_VM_EXEC_CONTROL) & PIN_EXTERNAL_INTERRUPT_EXITING;
+		break;
+	case EXIT_REASON_INTERRUPT_WINDOW:
+		l1 = proc(v12, CPU_INTR_WINDOW_EXITING);
+		break;
+	case EXIT_REASON_NMI_WINDOW:
+		l1 = proc(v12, CPU_NMI_WINDOW_EXITING);
+		break;
+	/* Exits no control can suppress (SDM 26.1.2, 26.2). */
+	case EXIT_REASON_TRIPLE_FAULT:
+	case EXIT_REASON_INIT_SIGNAL:
+	case EXIT_REASON_SIPI:
+	case EXIT_REASON_TASK_SWITCH:
+	case EXIT_REASON_CPUID:
+	case EXIT_REASON_GETSEC:
+	case EXIT_REASON_INVD:
+	case EXIT_REASON_RSM:
+	case EXIT_REASON_VMCALL:
+	case EXIT_REASON_VMCLEAR:
+	case EXIT_REASON_VMLAUNCH:
+	case EXIT_REASON_VMPTRLD:
+	case EXIT_REASON_VMPTRST:
+	case EXIT_REASON_VMREAD:
+	case EXIT_REASON_VMRESUME:
+	case EXIT_REASON_VMWRITE:
+	case EXIT_REASON_VMXOFF:
+	case EXIT_REASON_VMXON:
+	case EXIT_REASON_INVEPT:
+	case EXIT_REASON_INVVPID:
+	case EXIT_REASON_XSETBV:
+	case EXIT_REASON_INVALID_GUEST_STATE:
+	case EXIT_REASON_MSR_LOADING:
+	case EXIT_REASON_MCE_DURING_VMENTRY:
+		l1 = true;
+		break;
+	case EXIT_REASON_HLT:
+		l1 = proc(v12, CPU_HLT_EXITING);
+		break;
+	case EXIT_REASON_INVLPG:
+		l1 = proc(v12, CPU_INVLPG_EXITING);
+		break;
+	case EXIT_REASON_RDPMC:
+		l1 = proc(v12, CPU_RDPMC_EXITING);
+		break;
+	case EXIT_REASON_RDTSC:
+		l1 = proc(v12, CPU_RDTSC_EXITING);
+		break;
+	case EXIT_REASON_RDTSCP:
+		/* SDM 26.1.3: RDTSCP exits with "RDTSC exiting" and "enable RDTSCP". */
+		l1 = proc(v12, CPU_RDTSC_EXITING) && proc2(v12, CPU2_ENABLE_RDTSCP);
+		break;
+	case EXIT_REASON_INVPCID:
+		l1 = proc(v12, CPU_INVLPG_EXITING) && proc2(v12, CPU2_ENABLE_INVPCID);
+		break;
+	case EXIT_REASON_CR_ACCESS:
+		l1 = cr_access_exits(v12, e);
+		break;
+	case EXIT_REASON_DR_ACCESS:
+		l1 = proc(v12, CPU_MOV_DR_EXITING);
+		break;
+	case EXIT_REASON_IO_INSTRUCTION:
+		l1 = io_exits(v12, e, mem);
+		break;
+	case EXIT_REASON_MSR_READ:
+		l1 = msr_exits(v12, e, mem, false);
+		break;
+	case EXIT_REASON_MSR_WRITE:
+		l1 = msr_exits(v12, e, mem, true);
+		break;
+	case EXIT_REASON_MWAIT:
+		l1 = proc(v12, CPU_MWAIT_EXITING);
+		break;
+	case EXIT_REASON_MONITOR:
+		l1 = proc(v12, CPU_MONITOR_EXITING);
+		break;
+	case EXIT_REASON_PAUSE:
+		l1 = proc(v12, CPU_PAUSE_EXITING);
+		break;
+	case EXIT_REASON_GDTR_IDTR:
+	case EXIT_REASON_LDTR_TR:
+		l1 = proc2(v12, CPU2_DESC_TABLE_EXITING);
+		break;
+	case EXIT_REASON_WBINVD:
+		l1 = proc2(v12, CPU2_WBINVD_EXITING);
+		break;
+	case EXIT_REASON_XSAVES:
+	case EXIT_REASON_XRSTORS:
+		/* L0 puts no bits of its own in the XSS-exiting bitmap. */
+		l1 = proc2(v12, CPU2_ENABLE_XSAVES);
+		break;
+	default:
+		/*
+		 * EPT violations and misconfigurations (EPT01 is L0's), the
+		 * preemption timer, and exits of features L1 is not offered
+		 * (APIC virtualization, PML, VMFUNC, MTF...): L0's own.
+		 */
+		l1 = false;
+	}
+	return l1 ? NESTED_L1 : NESTED_L0;
+}

@@ -1,0 +1,289 @@
+/*
+ * test_nested_reflect.c - the reflect decision (nested/reflect.c) as a
+ * matrix of exit reason x vmcs12 controls.
+ */
+#include "nested/reflect.h"
+#include "test.h"
+#include "vmx/vmx_arch.h"
+#include "vmx/vmx_bits.h"
+
+#include <string.h>
+
+/* L1's memory for the bitmaps: three pages at GPA 0x10000 (A), 0x11000 (B), 0x12000 (MSR). */
+#define GPA_BASE 0x10000ull
+static uint8_t l1mem[3 * 4096];
+static bool refuse_all;
+
+static bool mem_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	(void)ctx;
+	if (refuse_all || gpa < GPA_BASE || gpa + len > GPA_BASE + sizeof(l1mem))
+		return false;
+	memcpy(buf, l1mem + (gpa - GPA_BASE), len);
+	return true;
+}
+
+static bool mem_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	(void)ctx;
+	(void)gpa;
+	(void)buf;
+	(void)len;
+	return false;
+}
+
+static const struct l1_memory mem = { mem_read, mem_write, NULL, 40 };
+static struct vmcs12 v12;
+
+static void reset(void)
+{
+	memset(&v12, 0, sizeof(v12));
+	memset(l1mem, 0, sizeof(l1mem));
+	refuse_all = false;
+	vmcs12_set(&v12, VMCS_IO_BITMAP_A, GPA_BASE);
+	vmcs12_set(&v12, VMCS_IO_BITMAP_B, GPA_BASE + 0x1000);
+	vmcs12_set(&v12, VMCS_MSR_BITMAP, GPA_BASE + 0x2000);
+}
+
+static enum nested_owner owner(uint32_t reason)
+{
+	struct l2_exit e = { .reason = reason };
+	return nested_exit_owner(&v12, &e, &mem);
+}
+
+static void set_proc(uint32_t bits)
+{
+	vmcs12_set(&v12, VMCS_CPU_BASED_VM_EXEC_CONTROL, bits);
+}
+
+/* Reasons that each follow one primary control bit. */
+TEST(reflect_primary_controls)
+{
+	static const struct {
+		uint32_t reason, bit;
+	} rows[] = {
+		{ EXIT_REASON_HLT, CPU_HLT_EXITING },
+		{ EXIT_REASON_INVLPG, CPU_INVLPG_EXITING },
+		{ EXIT_REASON_RDPMC, CPU_RDPMC_EXITING },
+		{ EXIT_REASON_RDTSC, CPU_RDTSC_EXITING },
+		{ EXIT_REASON_DR_ACCESS, CPU_MOV_DR_EXITING },
+		{ EXIT_REASON_MWAIT, CPU_MWAIT_EXITING },
+		{ EXIT_REASON_MONITOR, CPU_MONITOR_EXITING },
+		{ EXIT_REASON_PAUSE, CPU_PAUSE_EXITING },
+		{ EXIT_REASON_INTERRUPT_WINDOW, CPU_INTR_WINDOW_EXITING },
+		{ EXIT_REASON_NMI_WINDOW, CPU_NMI_WINDOW_EXITING },
+	};
+	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		reset();
+		CHECK_EQ(owner(rows[i].reason), NESTED_L0);
+		set_proc(rows[i].bit);
+		CHECK_EQ(owner(rows[i].reason), NESTED_L1);
+		/* Every other bit on but this one: still L0. */
+		set_proc(~rows[i].bit);
+		CHECK_EQ(owner(rows[i].reason), NESTED_L0);
+	}
+}
+
+TEST(reflect_unconditional_exits)
+{
+	static const uint32_t always[] = {
+		EXIT_REASON_TRIPLE_FAULT, EXIT_REASON_INIT_SIGNAL, EXIT_REASON_TASK_SWITCH,
+		EXIT_REASON_CPUID,	  EXIT_REASON_GETSEC,	   EXIT_REASON_INVD,
+		EXIT_REASON_VMCALL,	  EXIT_REASON_VMCLEAR,	   EXIT_REASON_VMLAUNCH,
+		EXIT_REASON_VMPTRLD,	  EXIT_REASON_VMPTRST,	   EXIT_REASON_VMREAD,
+		EXIT_REASON_VMRESUME,	  EXIT_REASON_VMWRITE,	   EXIT_REASON_VMXOFF,
+		EXIT_REASON_VMXON,	  EXIT_REASON_INVEPT,	   EXIT_REASON_INVVPID,
+		EXIT_REASON_XSETBV,
+	};
+	reset();
+	for (unsigned i = 0; i < sizeof(always) / sizeof(always[0]); i++)
+		CHECK_EQ(owner(always[i]), NESTED_L1);
+}
+
+TEST(reflect_l0_only_exits)
+{
+	static const uint32_t l0[] = { EXIT_REASON_EPT_VIOLATION, EXIT_REASON_EPT_MISCONFIG,
+				       EXIT_REASON_PREEMPTION_TIMER, EXIT_REASON_APIC_ACCESS,
+				       EXIT_REASON_PML_FULL, EXIT_REASON_MONITOR_TRAP_FLAG };
+	reset();
+	set_proc(~0u);
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, ~0u);
+	vmcs12_set(&v12, VMCS_PIN_BASED_VM_EXEC_CONTROL, ~0u);
+	for (unsigned i = 0; i < sizeof(l0) / sizeof(l0[0]); i++)
+		CHECK_EQ(owner(l0[i]), NESTED_L0);
+}
+
+TEST(reflect_secondary_needs_activation)
+{
+	reset();
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, CPU2_WBINVD_EXITING | CPU2_DESC_TABLE_EXITING);
+	CHECK_EQ(owner(EXIT_REASON_WBINVD), NESTED_L0); /* secondary not activated */
+	CHECK_EQ(owner(EXIT_REASON_GDTR_IDTR), NESTED_L0);
+	set_proc(CPU_ACTIVATE_SECONDARY);
+	CHECK_EQ(owner(EXIT_REASON_WBINVD), NESTED_L1);
+	CHECK_EQ(owner(EXIT_REASON_GDTR_IDTR), NESTED_L1);
+	CHECK_EQ(owner(EXIT_REASON_LDTR_TR), NESTED_L1);
+	/* RDTSCP: RDTSC exiting and enable RDTSCP both. */
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, CPU2_ENABLE_RDTSCP);
+	CHECK_EQ(owner(EXIT_REASON_RDTSCP), NESTED_L0);
+	set_proc(CPU_ACTIVATE_SECONDARY | CPU_RDTSC_EXITING);
+	CHECK_EQ(owner(EXIT_REASON_RDTSCP), NESTED_L1);
+	/* INVPCID: INVLPG exiting and enable INVPCID. */
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, CPU2_ENABLE_INVPCID);
+	set_proc(CPU_ACTIVATE_SECONDARY);
+	CHECK_EQ(owner(EXIT_REASON_INVPCID), NESTED_L0);
+	set_proc(CPU_ACTIVATE_SECONDARY | CPU_INVLPG_EXITING);
+	CHECK_EQ(owner(EXIT_REASON_INVPCID), NESTED_L1);
+}
+
+static enum nested_owner exception(unsigned type, unsigned vector, uint32_t error)
+{
+	struct l2_exit e = { .reason = EXIT_REASON_EXCEPTION_NMI,
+			     .intr_info = INTR_INFO_VALID | type | vector,
+			     .intr_error = error };
+	return nested_exit_owner(&v12, &e, &mem);
+}
+
+TEST(reflect_exceptions_and_nmi)
+{
+	reset();
+	CHECK_EQ(exception(INTR_TYPE_HARD_EXCEPTION, VEC_GP, 0), NESTED_L0);
+	vmcs12_set(&v12, VMCS_EXCEPTION_BITMAP, 1u << VEC_GP);
+	CHECK_EQ(exception(INTR_TYPE_HARD_EXCEPTION, VEC_GP, 0), NESTED_L1);
+	CHECK_EQ(exception(INTR_TYPE_HARD_EXCEPTION, VEC_UD, 0), NESTED_L0);
+	CHECK_EQ(exception(INTR_TYPE_SOFT_EXCEPTION, VEC_BP, 0), NESTED_L0);
+	vmcs12_set(&v12, VMCS_EXCEPTION_BITMAP, 1u << VEC_BP);
+	CHECK_EQ(exception(INTR_TYPE_SOFT_EXCEPTION, VEC_BP, 0), NESTED_L1);
+	/* NMI: by "NMI exiting", not the bitmap. */
+	vmcs12_set(&v12, VMCS_EXCEPTION_BITMAP, 1u << VEC_NMI);
+	CHECK_EQ(exception(INTR_TYPE_NMI, VEC_NMI, 0), NESTED_L0);
+	vmcs12_set(&v12, VMCS_PIN_BASED_VM_EXEC_CONTROL, PIN_NMI_EXITING);
+	CHECK_EQ(exception(INTR_TYPE_NMI, VEC_NMI, 0), NESTED_L1);
+	/* External interrupts by "external-interrupt exiting". */
+	CHECK_EQ(owner(EXIT_REASON_EXTERNAL_INTERRUPT), NESTED_L0);
+	vmcs12_set(&v12, VMCS_PIN_BASED_VM_EXEC_CONTROL, PIN_EXTERNAL_INTERRUPT_EXITING);
+	CHECK_EQ(owner(EXIT_REASON_EXTERNAL_INTERRUPT), NESTED_L1);
+}
+
+/* SDM 26.1.3: #PF bit XOR ((PFEC & mask) == match), the four cases. */
+TEST(reflect_page_fault_mask_match)
+{
+	reset();
+	vmcs12_set(&v12, VMCS_PAGE_FAULT_ERROR_CODE_MASK, 0x2); /* the W bit */
+	vmcs12_set(&v12, VMCS_PAGE_FAULT_ERROR_CODE_MATCH, 0x2);
+	/* Bit 14 clear: exits only when the PFEC does NOT match. */
+	CHECK_EQ(exception(INTR_TYPE_HARD_EXCEPTION, VEC_PF, 0x3), NESTED_L0);
+	CHECK_EQ(exception(INTR_TYPE_HARD_EXCEPTION, VEC_PF, 0x1), NESTED_L1);
+	/* Bit 14 set: exits only when it matches. */
+	vmcs12_set(&v12, VMCS_EXCEPTION_BITMAP, 1u << VEC_PF);
+	CHECK_EQ(exception(INTR_TYPE_HARD_EXCEPTION, VEC_PF, 0x3), NESTED_L1);
+	CHECK_EQ(exception(INTR_TYPE_HARD_EXCEPTION, VEC_PF, 0x1), NESTED_L0);
+	/* mask = match = 0 (the usual setting): bit 14 alone decides. */
+	vmcs12_set(&v12, VMCS_PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs12_set(&v12, VMCS_PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	CHECK_EQ(exception(INTR_TYPE_HARD_EXCEPTION, VEC_PF, 0x7), NESTED_L1);
+}
+
+static enum nested_owner cr(unsigned crn, unsigned access, uint64_t value, uint64_t qual_extra)
+{
+	struct l2_exit e = { .reason = EXIT_REASON_CR_ACCESS,
+			     .qualification = crn | (access << 4) | qual_extra,
+			     .gpr_value = value };
+	return nested_exit_owner(&v12, &e, &mem);
+}
+
+TEST(reflect_cr_access)
+{
+	reset();
+	/* MOV to CR0: exits iff a masked bit differs from the shadow. */
+	vmcs12_set(&v12, VMCS_CR0_GUEST_HOST_MASK, 0x80000001); /* PG, PE */
+	vmcs12_set(&v12, VMCS_CR0_READ_SHADOW, 0x80000011);
+	CHECK_EQ(cr(0, CR_ACCESS_MOV_TO_CR, 0x80000031, 0), NESTED_L0); /* only NE changed */
+	CHECK_EQ(cr(0, CR_ACCESS_MOV_TO_CR, 0x00000011, 0), NESTED_L1); /* PG cleared */
+	/* MOV to CR4 likewise. */
+	vmcs12_set(&v12, VMCS_CR4_GUEST_HOST_MASK, 0x2000);
+	vmcs12_set(&v12, VMCS_CR4_READ_SHADOW, 0x20);
+	CHECK_EQ(cr(4, CR_ACCESS_MOV_TO_CR, 0x620, 0), NESTED_L0);
+	CHECK_EQ(cr(4, CR_ACCESS_MOV_TO_CR, 0x2020, 0), NESTED_L1);
+	/* CLTS: mask.TS and shadow.TS. */
+	CHECK_EQ(cr(0, CR_ACCESS_CLTS, 0, 0), NESTED_L0);
+	vmcs12_set(&v12, VMCS_CR0_GUEST_HOST_MASK, 0x8);
+	CHECK_EQ(cr(0, CR_ACCESS_CLTS, 0, 0), NESTED_L0); /* shadow.TS = 0 */
+	vmcs12_set(&v12, VMCS_CR0_READ_SHADOW, 0x8);
+	CHECK_EQ(cr(0, CR_ACCESS_CLTS, 0, 0), NESTED_L1);
+	/* LMSW: masked bit 3:1 changing, or setting a masked, clear PE. */
+	vmcs12_set(&v12, VMCS_CR0_GUEST_HOST_MASK, 0x1);
+	vmcs12_set(&v12, VMCS_CR0_READ_SHADOW, 0x0);
+	CHECK_EQ(cr(0, CR_ACCESS_LMSW, 0, 0x1ull << 16), NESTED_L1);
+	vmcs12_set(&v12, VMCS_CR0_READ_SHADOW, 0x1);
+	CHECK_EQ(cr(0, CR_ACCESS_LMSW, 0, 0x0ull << 16), NESTED_L0); /* LMSW cannot clear PE */
+	vmcs12_set(&v12, VMCS_CR0_GUEST_HOST_MASK, 0x2);
+	CHECK_EQ(cr(0, CR_ACCESS_LMSW, 0, 0x2ull << 16), NESTED_L1);
+	/* CR3: load exiting unless a CR3-target value matches; store exiting. */
+	CHECK_EQ(cr(3, CR_ACCESS_MOV_TO_CR, 0x5000, 0), NESTED_L0);
+	set_proc(CPU_CR3_LOAD_EXITING);
+	CHECK_EQ(cr(3, CR_ACCESS_MOV_TO_CR, 0x5000, 0), NESTED_L1);
+	vmcs12_set(&v12, VMCS_CR3_TARGET_VALUE1, 0x5000);
+	vmcs12_set(&v12, VMCS_CR3_TARGET_COUNT, 1);
+	CHECK_EQ(cr(3, CR_ACCESS_MOV_TO_CR, 0x5000, 0), NESTED_L1); /* only target 0 counts */
+	vmcs12_set(&v12, VMCS_CR3_TARGET_COUNT, 2);
+	CHECK_EQ(cr(3, CR_ACCESS_MOV_TO_CR, 0x5000, 0), NESTED_L0);
+	CHECK_EQ(cr(3, CR_ACCESS_MOV_FROM_CR, 0, 0), NESTED_L0);
+	set_proc(CPU_CR3_STORE_EXITING);
+	CHECK_EQ(cr(3, CR_ACCESS_MOV_FROM_CR, 0, 0), NESTED_L1);
+	/* CR8. */
+	set_proc(CPU_CR8_LOAD_EXITING);
+	CHECK_EQ(cr(8, CR_ACCESS_MOV_TO_CR, 1, 0), NESTED_L1);
+	CHECK_EQ(cr(8, CR_ACCESS_MOV_FROM_CR, 0, 0), NESTED_L0);
+}
+
+static enum nested_owner io(uint16_t port, unsigned size)
+{
+	struct l2_exit e = { .reason = EXIT_REASON_IO_INSTRUCTION,
+			     .qualification = ((uint64_t)port << 16) | (size - 1) };
+	return nested_exit_owner(&v12, &e, &mem);
+}
+
+TEST(reflect_io)
+{
+	reset();
+	CHECK_EQ(io(0x3f8, 1), NESTED_L0);
+	set_proc(CPU_UNCOND_IO_EXITING);
+	CHECK_EQ(io(0x3f8, 1), NESTED_L1);
+	/* With bitmaps, the unconditional bit is ignored. */
+	set_proc(CPU_UNCOND_IO_EXITING | CPU_USE_IO_BITMAPS);
+	CHECK_EQ(io(0x3f8, 1), NESTED_L0);
+	l1mem[0x3f9 / 8] |= 1u << (0x3f9 % 8);
+	CHECK_EQ(io(0x3f8, 1), NESTED_L0);
+	CHECK_EQ(io(0x3f8, 2), NESTED_L1); /* the second byte's port is set */
+	l1mem[0x1000 + 0x10 / 8] |= 1u << (0x10 % 8); /* port 0x8010 in bitmap B */
+	CHECK_EQ(io(0x8010, 1), NESTED_L1);
+	CHECK_EQ(io(0x8011, 1), NESTED_L0);
+	CHECK_EQ(io(0xffff, 2), NESTED_L1); /* wraps past 0xffff */
+	refuse_all = true;
+	CHECK_EQ(io(0x60, 1), NESTED_L1); /* unreadable bitmap: exit */
+}
+
+static enum nested_owner msr(uint32_t n, bool write)
+{
+	struct l2_exit e = { .reason = write ? EXIT_REASON_MSR_WRITE : EXIT_REASON_MSR_READ,
+			     .msr = n };
+	return nested_exit_owner(&v12, &e, &mem);
+}
+
+TEST(reflect_msr)
+{
+	reset();
+	CHECK_EQ(msr(0x10, false), NESTED_L1); /* no MSR bitmaps: every access exits */
+	set_proc(CPU_USE_MSR_BITMAPS);
+	CHECK_EQ(msr(0x10, false), NESTED_L0);
+	l1mem[0x2000 + 0x10 / 8] |= 1u << (0x10 % 8); /* read bitmap, low */
+	CHECK_EQ(msr(0x10, false), NESTED_L1);
+	CHECK_EQ(msr(0x10, true), NESTED_L0);
+	l1mem[0x2000 + 2048 + 0x10 / 8] |= 1u << (0x10 % 8); /* write bitmap, low */
+	CHECK_EQ(msr(0x10, true), NESTED_L1);
+	l1mem[0x2000 + 1024 + 0x80 / 8] |= 1u << (0x80 % 8); /* read, high: EFER */
+	CHECK_EQ(msr(0xc0000080, false), NESTED_L1);
+	CHECK_EQ(msr(0xc0000080, true), NESTED_L0);
+	CHECK_EQ(msr(0x40000000, false), NESTED_L1); /* outside both ranges */
+}
