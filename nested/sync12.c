@@ -1,0 +1,65 @@
+/*
+ * sync12.c - the vmcs12 rebuild on a reflected exit (sync12.h).
+ */
+#include "sync12.h"
+
+#include "nested/reflect_cr.h"
+#include "vmx/controls.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_bits.h"
+
+/* Whether L1's exit controls ask for the field to be saved (SDM 28.3.1). */
+static bool saved_on_exit(const struct vmcs12 *v12, uint32_t encoding)
+{
+	uint64_t exit = vmcs12_get(v12, VMCS_VM_EXIT_CONTROLS);
+	switch (encoding) {
+	case VMCS_GUEST_DR7:
+	case VMCS_GUEST_IA32_DEBUGCTL:
+		return exit & EXIT_SAVE_DEBUG_CONTROLS;
+	case VMCS_GUEST_IA32_PAT:
+		return exit & EXIT_SAVE_IA32_PAT;
+	case VMCS_GUEST_IA32_EFER:
+		return exit & EXIT_SAVE_IA32_EFER;
+	case VMCS_VMX_PREEMPTION_TIMER_VALUE:
+		return exit & EXIT_SAVE_PREEMPTION_TIMER;
+	case VMCS_VM_INSTRUCTION_ERROR:
+		return false; /* vmcs12's own, set by L0's emulation */
+	case VMCS_VMCS_LINK_POINTER:
+		return false; /* not state the CPU saves: L1's value stays */
+	}
+	return true;
+}
+
+unsigned nested_sync_vmcs12(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
+			    const struct vmcs02_cr_state *cr)
+{
+	unsigned reads = 0;
+	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
+		const struct vmcs_field_info *f = &vmcs_field_table[i];
+		if (f->cls != VMCS_CLASS_GUEST && f->cls != VMCS_CLASS_EXIT_INFO)
+			continue;
+		if (!vmcs_field_exists(f, l1_caps) || !saved_on_exit(v12, f->encoding))
+			continue;
+		uint64_t value = vmcs_read(f->encoding);
+		reads++;
+		if (f->encoding == VMCS_GUEST_CR0)
+			value = nested_merge_guest_cr(value, cr->cr0_shadow02, cr->cr0_l0_guest_owned,
+						      vmcs12_get(v12, VMCS_CR0_GUEST_HOST_MASK));
+		else if (f->encoding == VMCS_GUEST_CR4)
+			value = nested_merge_guest_cr(value, cr->cr4_shadow02, cr->cr4_l0_guest_owned,
+						      vmcs12_get(v12, VMCS_CR4_GUEST_HOST_MASK));
+		v12->field[i] = value;
+	}
+
+	/* The event L1 asked to inject is gone: delivered, or in IDT-vectoring info. */
+	vmcs12_set(v12, VMCS_VM_ENTRY_INTR_INFO_FIELD,
+		   vmcs12_get(v12, VMCS_VM_ENTRY_INTR_INFO_FIELD) & ~(uint64_t)INTR_INFO_VALID);
+
+	/* SDM 28.2 "Updating VM-Entry Control Fields": IA-32e mode guest = LMA. */
+	uint64_t entry = vmcs12_get(v12, VMCS_VM_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
+	if (vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_LMA)
+		entry |= ENTRY_IA32E_MODE_GUEST;
+	reads++;
+	vmcs12_set(v12, VMCS_VM_ENTRY_CONTROLS, entry);
+	return reads;
+}

@@ -1,0 +1,45 @@
+/*
+ * sync12.h - rebuilding vmcs12 from vmcs02 when an exit from L2 is
+ * reflected to L1 (issue 4, item 7; SDM Vol. 3C 28.3 "Saving Guest State",
+ * 28.2 "Recording VM-Exit Information").
+ *
+ * Only guest-state and exit-information fields are read back from the
+ * current VMCS (vmcs02): control and host-state fields cannot change while
+ * L2 runs, so vmcs12 already holds L1's values for them.  The field table
+ * drives it: every guest-state and exit-information row whose field exists
+ * for L1 (vmcs_field_exists on L1's capabilities) is copied, except
+ *   - VM_INSTRUCTION_ERROR: left as L0's emulation set it;
+ *   - DR7 and IA32_DEBUGCTL without "save debug controls", IA32_PAT without
+ *     "save IA32_PAT", IA32_EFER without "save IA32_EFER", the
+ *     preemption-timer value without "save VMX-preemption timer value"
+ *     (L1's exit controls; such a field keeps its older vmcs12 value);
+ *   - GUEST_CR0 and GUEST_CR4, merged (nested/reflect_cr.h) with the read
+ *     shadows L0 wrote into vmcs02, which L0 passes in (no control field
+ *     is read for them).
+ * Then, as every VM exit updates the VM-entry control fields (SDM Vol. 3C
+ * 28.2, "Updating VM-Entry Control Fields"): the valid bit of vmcs12's
+ * VM-entry interruption-information field is cleared (the entry event was
+ * delivered, or is reported as IDT-vectoring information), and "IA-32e
+ * mode guest" takes the value of L2's IA32_EFER.LMA.
+ */
+#ifndef MICROHV_NESTED_SYNC12_H
+#define MICROHV_NESTED_SYNC12_H
+
+#include "nested/vmcs12.h"
+#include "vmx/caps.h"
+
+#include <stdint.h>
+
+/* What L0 put into vmcs02's CR0/CR4 ownership when it built it. */
+struct vmcs02_cr_state {
+	uint64_t cr0_l0_guest_owned; /* ~(L0's CR0 mask in vmcs02) */
+	uint64_t cr4_l0_guest_owned;
+	uint64_t cr0_shadow02;	     /* vmcs02's CR0 read shadow as L0 wrote it */
+	uint64_t cr4_shadow02;
+};
+
+/* Returns the number of fields read from vmcs02 (for `make bench`). */
+unsigned nested_sync_vmcs12(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
+			    const struct vmcs02_cr_state *cr);
+
+#endif

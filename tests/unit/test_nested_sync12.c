@@ -1,0 +1,121 @@
+/*
+ * test_nested_sync12.c - the vmcs12 rebuild (nested/sync12.c) against the
+ * software VMCS standing for vmcs02: it reads guest-state and
+ * exit-information fields only, never a control or host-state field.
+ */
+#include "hw_fake.h"
+#include "nested/sync12.h"
+#include "nested/vmx_msrs.h"
+#include "test.h"
+#include "vmcs_soft.h"
+#include "vmx/vmx_bits.h"
+
+#include <string.h>
+
+static struct vmcs12 v12;
+static struct vmx_caps l1;
+
+static void setup(uint32_t exit_controls)
+{
+	struct vmx_caps hw;
+	hw_fake_bochs_caps(&hw);
+	nested_vmx_msrs_init(&hw, vmcs12_highest_field_index(), &l1);
+	memset(&v12, 0, sizeof(v12));
+	vmcs_soft_reset();
+	vmcs12_set(&v12, VMCS_VM_EXIT_CONTROLS, exit_controls);
+	/* vmcs02 as L2 left it. */
+	vmcs_soft_set(VMCS_GUEST_RIP, 0x401000);
+	vmcs_soft_set(VMCS_GUEST_RSP, 0x7000);
+	vmcs_soft_set(VMCS_GUEST_CS_SELECTOR, 0x10);
+	vmcs_soft_set(VMCS_GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	vmcs_soft_set(VMCS_GUEST_IA32_PAT, 0x0007040600070406ull);
+	vmcs_soft_set(VMCS_GUEST_DR7, 0x400);
+	vmcs_soft_set(VMCS_VM_EXIT_REASON, EXIT_REASON_CPUID);
+	vmcs_soft_set(VMCS_EXIT_QUALIFICATION, 0);
+	vmcs_soft_set(VMCS_VM_EXIT_INSTRUCTION_LEN, 2);
+	vmcs_soft_set(VMCS_IDT_VECTORING_INFO_FIELD, INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION | 14);
+	vmcs_soft_set(VMCS_VM_INSTRUCTION_ERROR, 99); /* vmcs02's: must not reach vmcs12 */
+	vmcs_soft_set(VMCS_GUEST_CR0, 0x80050033);
+	vmcs_soft_set(VMCS_GUEST_CR4, 0x2620);
+	/* Controls and host state of vmcs02: never to be read. */
+	vmcs_soft_set(VMCS_CPU_BASED_VM_EXEC_CONTROL, 0x1234);
+	vmcs_soft_set(VMCS_HOST_RIP, 0xdead);
+	vmcs_soft_clear_counters();
+}
+
+static const struct vmcs02_cr_state cr = {
+	.cr0_l0_guest_owned = ~0x20ull, .cr4_l0_guest_owned = ~0x2000ull,
+	.cr0_shadow02 = 0x80050013,	.cr4_shadow02 = 0x0620,
+};
+
+TEST(sync12_reads_only_guest_and_exit_info)
+{
+	setup(EXIT_SAVE_IA32_EFER | EXIT_SAVE_IA32_PAT | EXIT_SAVE_DEBUG_CONTROLS);
+	unsigned reads = nested_sync_vmcs12(&v12, &l1, &cr);
+	CHECK_EQ(vmcs_soft_reads(VMCS_CLASS_CONTROL), 0);
+	CHECK_EQ(vmcs_soft_reads(VMCS_CLASS_HOST), 0);
+	CHECK_EQ(vmcs_soft_writes(VMCS_CLASS_CONTROL) + vmcs_soft_writes(VMCS_CLASS_GUEST) +
+			 vmcs_soft_writes(VMCS_CLASS_EXIT_INFO) + vmcs_soft_writes(VMCS_CLASS_HOST),
+		 0);
+	CHECK_EQ(vmcs_soft_errors(), 0);
+	CHECK_EQ(reads, vmcs_soft_reads(VMCS_CLASS_GUEST) + vmcs_soft_reads(VMCS_CLASS_EXIT_INFO));
+	CHECK(reads > 50);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_RIP), 0x401000);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_RSP), 0x7000);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_CS_SELECTOR), 0x10);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_VM_EXIT_REASON), EXIT_REASON_CPUID);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_VM_EXIT_INSTRUCTION_LEN), 2);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_IDT_VECTORING_INFO_FIELD),
+		 INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION | 14);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_IA32_PAT), 0x0007040600070406ull);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_DR7), 0x400);
+}
+
+TEST(sync12_fields_l1_cannot_have_are_not_read)
+{
+	setup(0);
+	nested_sync_vmcs12(&v12, &l1, &cr);
+	/* EPT, PML, posted interrupts, preemption timer: not offered to L1. */
+	CHECK_EQ(vmcs_soft_field_reads(VMCS_GUEST_PHYSICAL_ADDRESS), 0);
+	CHECK_EQ(vmcs_soft_field_reads(VMCS_GUEST_PDPTE0), 0);
+	CHECK_EQ(vmcs_soft_field_reads(VMCS_GUEST_PML_INDEX), 0);
+	CHECK_EQ(vmcs_soft_field_reads(VMCS_GUEST_INTR_STATUS), 0);
+	CHECK_EQ(vmcs_soft_field_reads(VMCS_VMX_PREEMPTION_TIMER_VALUE), 0);
+	/* The VM-instruction error stays vmcs12's own. */
+	CHECK_EQ(vmcs_soft_field_reads(VMCS_VM_INSTRUCTION_ERROR), 0);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_VM_INSTRUCTION_ERROR), 0);
+}
+
+TEST(sync12_exit_controls_decide_what_is_saved)
+{
+	setup(0);
+	vmcs12_set(&v12, VMCS_GUEST_IA32_PAT, 0x66);
+	vmcs12_set(&v12, VMCS_GUEST_DR7, 0x777);
+	vmcs12_set(&v12, VMCS_GUEST_IA32_EFER, 0x1);
+	nested_sync_vmcs12(&v12, &l1, &cr);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_IA32_PAT), 0x66);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_DR7), 0x777);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_IA32_EFER), 0x1);
+	CHECK_EQ(vmcs_soft_field_reads(VMCS_GUEST_IA32_PAT), 0);
+	CHECK_EQ(vmcs_soft_field_reads(VMCS_GUEST_DR7), 0);
+}
+
+TEST(sync12_cr_merge_and_entry_fields)
+{
+	setup(0);
+	vmcs12_set(&v12, VMCS_VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | 0x30);
+	vmcs12_set(&v12, VMCS_VM_ENTRY_CONTROLS, ENTRY_LOAD_IA32_EFER);
+	nested_sync_vmcs12(&v12, &l1, &cr);
+	/* NE and VMXE are L0's: L1 sees its own (clear) values from the shadows. */
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_CR0), 0x80050013);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_CR4), 0x0620);
+	/* The valid bit of the entry event is cleared, the rest kept. */
+	CHECK_EQ(vmcs12_get(&v12, VMCS_VM_ENTRY_INTR_INFO_FIELD), INTR_TYPE_EXT_INTR | 0x30);
+	/* IA-32e mode guest follows EFER.LMA (set in vmcs02). */
+	CHECK_EQ(vmcs12_get(&v12, VMCS_VM_ENTRY_CONTROLS),
+		 ENTRY_LOAD_IA32_EFER | ENTRY_IA32E_MODE_GUEST);
+	vmcs_soft_set(VMCS_GUEST_IA32_EFER, 0);
+	nested_sync_vmcs12(&v12, &l1, &cr);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_VM_ENTRY_CONTROLS), ENTRY_LOAD_IA32_EFER);
+	CHECK_EQ(vmcs_soft_reads(VMCS_CLASS_CONTROL), 0);
+}
