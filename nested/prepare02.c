@@ -1,0 +1,130 @@
+/*
+ * prepare02.c - vmcs02 from vmcs12 and L0's needs (prepare02.h).
+ */
+#include "prepare02.h"
+
+#include "vmx/controls.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_arch.h"
+#include "vmx/vmx_bits.h"
+
+#define F(name) vmcs12_get(v12, VMCS_##name)
+
+/* Guest fields L0 sets itself rather than copying. */
+static bool l0_sets(uint32_t encoding)
+{
+	switch (encoding) {
+	case VMCS_GUEST_CR0:
+	case VMCS_GUEST_CR4:
+	case VMCS_GUEST_IA32_EFER:
+	case VMCS_GUEST_IA32_PAT:
+	case VMCS_GUEST_DR7:
+	case VMCS_GUEST_IA32_DEBUGCTL:
+	case VMCS_VMCS_LINK_POINTER:
+		return true;
+	}
+	return false;
+}
+
+static void guest_state(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
+{
+	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
+		const struct vmcs_field_info *f = &vmcs_field_table[i];
+		if (f->cls != VMCS_CLASS_GUEST || l0_sets(f->encoding) ||
+		    !vmcs_field_exists(f, l0->l1) || !vmcs_field_exists(f, l0->hw))
+			continue;
+		vmcs_write(f->encoding, v12->field[i]);
+	}
+	uint64_t entry = F(VM_ENTRY_CONTROLS);
+	vmcs_write(VMCS_GUEST_CR0, vmx_fix_cr0(l0->hw, F(GUEST_CR0), false));
+	vmcs_write(VMCS_GUEST_CR4, vmx_fix_cr4(l0->hw, F(GUEST_CR4)));
+	/*
+	 * SDM Vol. 3C 27.3.2.1: without "load IA32_EFER", EFER keeps L1's
+	 * value except LMA and LME, which take "IA-32e mode guest"; without
+	 * "load IA32_PAT" / "load debug controls", PAT, DR7 and DEBUGCTL keep
+	 * L1's values.  vmcs02 always loads them, so L0 supplies those values.
+	 */
+	uint64_t efer = F(GUEST_IA32_EFER);
+	if (!(entry & ENTRY_LOAD_IA32_EFER)) {
+		efer = l0->l1_efer & ~(EFER_LMA | EFER_LME);
+		if (entry & ENTRY_IA32E_MODE_GUEST)
+			efer |= EFER_LMA | EFER_LME;
+	}
+	vmcs_write(VMCS_GUEST_IA32_EFER, efer);
+	vmcs_write(VMCS_GUEST_IA32_PAT,
+		   (entry & ENTRY_LOAD_IA32_PAT) ? F(GUEST_IA32_PAT) : l0->l1_pat);
+	bool debug = entry & ENTRY_LOAD_DEBUG_CONTROLS;
+	vmcs_write(VMCS_GUEST_DR7, debug ? F(GUEST_DR7) : l0->l1_dr7);
+	vmcs_write(VMCS_GUEST_IA32_DEBUGCTL, debug ? F(GUEST_IA32_DEBUGCTL) : l0->l1_debugctl);
+	vmcs_write(VMCS_VMCS_LINK_POINTER, ~0ull); /* L2 has no shadow VMCS */
+}
+
+/*
+ * CR0/CR4: a bit exits when either L1 or L0 owns it.  The read shadow
+ * shows L2 what L1 wants it to see: L1's shadow for bits L1 owns, and
+ * L1's own guest value for bits only L0 pins.
+ */
+static void cr_ownership(const struct vmcs12 *v12, const struct vmcs02_l0 *l0,
+			 struct vmcs02_cr_state *cr)
+{
+	uint64_t m12 = F(CR0_GUEST_HOST_MASK), m4_12 = F(CR4_GUEST_HOST_MASK);
+	uint64_t shadow0 = (F(CR0_READ_SHADOW) & m12) | (F(GUEST_CR0) & ~m12);
+	uint64_t shadow4 = (F(CR4_READ_SHADOW) & m4_12) | (F(GUEST_CR4) & ~m4_12);
+	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, m12 | l0->cr0_mask);
+	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, m4_12 | l0->cr4_mask);
+	vmcs_write(VMCS_CR0_READ_SHADOW, shadow0);
+	vmcs_write(VMCS_CR4_READ_SHADOW, shadow4);
+	cr->cr0_l0_guest_owned = ~l0->cr0_mask;
+	cr->cr4_l0_guest_owned = ~l0->cr4_mask;
+	cr->cr0_shadow02 = shadow0;
+	cr->cr4_shadow02 = shadow4;
+}
+
+static void controls(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
+{
+	uint32_t proc12 = (uint32_t)F(CPU_BASED_VM_EXEC_CONTROL);
+	uint32_t proc2_12 = (proc12 & CPU_ACTIVATE_SECONDARY) ? (uint32_t)F(SECONDARY_VM_EXEC_CONTROL)
+							       : 0;
+	vmcs_write(VMCS_PIN_BASED_VM_EXEC_CONTROL, (uint32_t)F(PIN_BASED_VM_EXEC_CONTROL) | l0->pin);
+	vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL,
+		   proc12 | l0->proc | CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY);
+	vmcs_write(VMCS_SECONDARY_VM_EXEC_CONTROL,
+		   proc2_12 | l0->proc2 | CPU2_ENABLE_EPT | (l0->vpid ? CPU2_ENABLE_VPID : 0));
+	vmcs_write(VMCS_VM_EXIT_CONTROLS, l0->exit);
+	vmcs_write(VMCS_VM_ENTRY_CONTROLS, (uint32_t)F(VM_ENTRY_CONTROLS) | ENTRY_LOAD_IA32_EFER |
+						   ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_DEBUG_CONTROLS);
+	vmcs_write(VMCS_EXCEPTION_BITMAP, F(EXCEPTION_BITMAP));
+	vmcs_write(VMCS_PAGE_FAULT_ERROR_CODE_MASK, F(PAGE_FAULT_ERROR_CODE_MASK));
+	vmcs_write(VMCS_PAGE_FAULT_ERROR_CODE_MATCH, F(PAGE_FAULT_ERROR_CODE_MATCH));
+	vmcs_write(VMCS_CR3_TARGET_COUNT, F(CR3_TARGET_COUNT));
+	vmcs_write(VMCS_CR3_TARGET_VALUE0, F(CR3_TARGET_VALUE0));
+	vmcs_write(VMCS_CR3_TARGET_VALUE1, F(CR3_TARGET_VALUE1));
+	vmcs_write(VMCS_CR3_TARGET_VALUE2, F(CR3_TARGET_VALUE2));
+	vmcs_write(VMCS_CR3_TARGET_VALUE3, F(CR3_TARGET_VALUE3));
+	/* L1's I/O bitmaps name L1 physical pages, which EPT01 maps 1:1. */
+	vmcs_write(VMCS_IO_BITMAP_A, F(IO_BITMAP_A));
+	vmcs_write(VMCS_IO_BITMAP_B, F(IO_BITMAP_B));
+	vmcs_write(VMCS_MSR_BITMAP, l0->msr_bitmap);
+	vmcs_write(VMCS_TSC_OFFSET, F(TSC_OFFSET));
+	if (proc2_12 & CPU2_ENABLE_XSAVES)
+		vmcs_write(VMCS_XSS_EXIT_BITMAP, F(XSS_EXIT_BITMAP));
+	vmcs_write(VMCS_EPT_POINTER, l0->eptp);
+	if (l0->vpid)
+		vmcs_write(VMCS_VIRTUAL_PROCESSOR_ID, l0->vpid);
+	/* L0 processes L1's MSR-load/store lists itself. */
+	vmcs_write(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
+	/* The event L1 injects into L2 (SDM 27.6). */
+	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, F(VM_ENTRY_INTR_INFO_FIELD));
+	vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, F(VM_ENTRY_EXCEPTION_ERROR_CODE));
+	vmcs_write(VMCS_VM_ENTRY_INSTRUCTION_LEN, F(VM_ENTRY_INSTRUCTION_LEN));
+}
+
+void nested_prepare_vmcs02(const struct vmcs12 *v12, const struct vmcs02_l0 *l0,
+			   struct vmcs02_cr_state *cr)
+{
+	guest_state(v12, l0);
+	controls(v12, l0);
+	cr_ownership(v12, l0, cr);
+}

@@ -1,0 +1,167 @@
+/*
+ * test_nested_prepare02.c - vmcs02 from vmcs12 and L0's needs
+ * (nested/prepare02.c), written into the software VMCS; and the round
+ * trip with the vmcs12 rebuild (nested/sync12.c).
+ */
+#include "hw_fake.h"
+#include "nested/prepare02.h"
+#include "nested/sync12.h"
+#include "nested/vmx_msrs.h"
+#include "test.h"
+#include "vmcs_soft.h"
+#include "vmx/vmx_arch.h"
+#include "vmx/vmx_bits.h"
+
+#include <string.h>
+
+static struct vmcs12 v12;
+static struct vmx_caps hw, l1;
+static struct vmcs02_l0 l0;
+static struct vmcs02_cr_state cr;
+
+static void setup(void)
+{
+	hw_fake_bochs_caps(&hw);
+	nested_vmx_msrs_init(&hw, vmcs12_highest_field_index(), &l1);
+	memset(&v12, 0, sizeof(v12));
+	vmcs_soft_reset();
+	l0 = (struct vmcs02_l0){ .hw = &hw,
+				 .l1 = &l1,
+				 .pin = PIN_NMI_EXITING,
+				 .proc = 0,
+				 .proc2 = 0,
+				 .exit = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
+					 EXIT_LOAD_IA32_EFER,
+				 .cr0_mask = 0x20,
+				 .cr4_mask = 0x2000,
+				 .eptp = 0x5000001e,
+				 .vpid = 2,
+				 .msr_bitmap = 0x7000,
+				 .l1_efer = 0xd01,
+				 .l1_pat = 0x0007040600070406ull,
+				 .l1_dr7 = 0x401,
+				 .l1_debugctl = 0x1 };
+	/* A 64-bit L2 as L1 describes it. */
+	vmcs12_set(&v12, VMCS_GUEST_RIP, 0x401000);
+	vmcs12_set(&v12, VMCS_GUEST_RSP, 0x8000);
+	vmcs12_set(&v12, VMCS_GUEST_CS_SELECTOR, 0x10);
+	vmcs12_set(&v12, VMCS_GUEST_CS_AR_BYTES, 0xa09b);
+	vmcs12_set(&v12, VMCS_GUEST_CR0, 0x80050013); /* NE clear: L0 forces it */
+	vmcs12_set(&v12, VMCS_GUEST_CR4, 0x0620);     /* VMXE clear: L0 forces it */
+	vmcs12_set(&v12, VMCS_GUEST_PML_INDEX, 5);   /* PML not offered: ignored */
+	vmcs12_set(&v12, VMCS_VMCS_LINK_POINTER, 0x1000);
+	vmcs12_set(&v12, VMCS_VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST);
+	vmcs12_set(&v12, VMCS_PIN_BASED_VM_EXEC_CONTROL, PIN_EXTERNAL_INTERRUPT_EXITING);
+	vmcs12_set(&v12, VMCS_CPU_BASED_VM_EXEC_CONTROL, CPU_HLT_EXITING);
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, CPU2_WBINVD_EXITING);
+	vmcs12_set(&v12, VMCS_EXCEPTION_BITMAP, 1u << VEC_UD);
+	vmcs12_set(&v12, VMCS_CR0_GUEST_HOST_MASK, 0x1); /* L1 owns PE */
+	vmcs12_set(&v12, VMCS_CR0_READ_SHADOW, 0x1);
+	vmcs12_set(&v12, VMCS_VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | 0x40);
+	vmcs12_set(&v12, VMCS_VM_ENTRY_MSR_LOAD_COUNT, 3);
+	vmcs_soft_clear_counters();
+}
+
+TEST(prepare02_guest_state)
+{
+	setup();
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_RIP), 0x401000);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_RSP), 0x8000);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_CS_AR_BYTES), 0xa09b);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_CR0), 0x80050033); /* + NE (CR0_FIXED0) */
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_CR4), 0x2620);     /* + VMXE (CR4_FIXED0) */
+	CHECK_EQ(vmcs_soft_get(VMCS_VMCS_LINK_POINTER), ~0ull);
+	CHECK_EQ(vmcs_soft_field_writes(VMCS_GUEST_PML_INDEX), 0);
+	CHECK_EQ(vmcs_soft_field_writes(VMCS_GUEST_PDPTE0), 0);
+	/* Without L1's "load" entry controls, L1's values; EFER's LMA/LME per IA-32e. */
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_IA32_EFER), 0xd01);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_IA32_PAT), 0x0007040600070406ull);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_DR7), 0x401);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_IA32_DEBUGCTL), 0x1);
+	CHECK_EQ(vmcs_soft_writes(VMCS_CLASS_HOST), 0);
+	CHECK_EQ(vmcs_soft_writes(VMCS_CLASS_EXIT_INFO), 0);
+	CHECK_EQ(vmcs_soft_reads(VMCS_CLASS_CONTROL) + vmcs_soft_reads(VMCS_CLASS_GUEST) +
+			 vmcs_soft_reads(VMCS_CLASS_HOST) + vmcs_soft_reads(VMCS_CLASS_EXIT_INFO),
+		 0);
+	CHECK_EQ(vmcs_soft_errors(), 0);
+}
+
+TEST(prepare02_loaded_state_comes_from_vmcs12)
+{
+	setup();
+	vmcs12_set(&v12, VMCS_VM_ENTRY_CONTROLS,
+		   ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_DEBUG_CONTROLS);
+	vmcs12_set(&v12, VMCS_GUEST_IA32_EFER, 0x0);
+	vmcs12_set(&v12, VMCS_GUEST_IA32_PAT, 0x6);
+	vmcs12_set(&v12, VMCS_GUEST_DR7, 0x400);
+	vmcs12_set(&v12, VMCS_GUEST_IA32_DEBUGCTL, 0);
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_IA32_EFER), 0x0);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_IA32_PAT), 0x6);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_DR7), 0x400);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_IA32_DEBUGCTL), 0);
+	/* A 32-bit L2 without "load EFER": LMA and LME cleared from L1's EFER. */
+	vmcs12_set(&v12, VMCS_VM_ENTRY_CONTROLS, 0);
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_IA32_EFER), 0x801);
+}
+
+TEST(prepare02_controls_are_l1_or_l0)
+{
+	setup();
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_PIN_BASED_VM_EXEC_CONTROL),
+		 PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING);
+	CHECK_EQ(vmcs_soft_get(VMCS_CPU_BASED_VM_EXEC_CONTROL),
+		 CPU_HLT_EXITING | CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY);
+	/* L1's secondary bits count only when L1 activated them. */
+	CHECK_EQ(vmcs_soft_get(VMCS_SECONDARY_VM_EXEC_CONTROL), CPU2_ENABLE_EPT | CPU2_ENABLE_VPID);
+	vmcs12_set(&v12, VMCS_CPU_BASED_VM_EXEC_CONTROL, CPU_HLT_EXITING | CPU_ACTIVATE_SECONDARY);
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_SECONDARY_VM_EXEC_CONTROL),
+		 CPU2_WBINVD_EXITING | CPU2_ENABLE_EPT | CPU2_ENABLE_VPID);
+	CHECK_EQ(vmcs_soft_get(VMCS_VM_EXIT_CONTROLS), l0.exit);
+	CHECK_EQ(vmcs_soft_get(VMCS_VM_ENTRY_CONTROLS),
+		 ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT |
+			 ENTRY_LOAD_DEBUG_CONTROLS);
+	CHECK_EQ(vmcs_soft_get(VMCS_EXCEPTION_BITMAP), 1u << VEC_UD);
+	CHECK_EQ(vmcs_soft_get(VMCS_EPT_POINTER), 0x5000001e);
+	CHECK_EQ(vmcs_soft_get(VMCS_VIRTUAL_PROCESSOR_ID), 2);
+	CHECK_EQ(vmcs_soft_get(VMCS_MSR_BITMAP), 0x7000);
+	CHECK_EQ(vmcs_soft_get(VMCS_VM_ENTRY_MSR_LOAD_COUNT), 0);
+	CHECK_EQ(vmcs_soft_get(VMCS_VM_ENTRY_INTR_INFO_FIELD),
+		 INTR_INFO_VALID | INTR_TYPE_EXT_INTR | 0x40);
+}
+
+TEST(prepare02_cr_masks_and_shadows)
+{
+	setup();
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	/* PE is L1's, NE is L0's: both exit. */
+	CHECK_EQ(vmcs_soft_get(VMCS_CR0_GUEST_HOST_MASK), 0x21);
+	/* Shadow: L1's shadow for PE (1), L1's guest value for NE (0). */
+	CHECK_EQ(vmcs_soft_get(VMCS_CR0_READ_SHADOW), 0x80050013);
+	CHECK_EQ(vmcs_soft_get(VMCS_CR4_GUEST_HOST_MASK), 0x2000);
+	CHECK_EQ(vmcs_soft_get(VMCS_CR4_READ_SHADOW), 0x0620);
+	CHECK_EQ(cr.cr0_l0_guest_owned, ~0x20ull);
+	CHECK_EQ(cr.cr0_shadow02, 0x80050013);
+}
+
+/* vmcs12 -> vmcs02 -> (L2 changes only TS) -> vmcs12: L1 sees its own CR0 plus TS. */
+TEST(prepare02_round_trip_with_rebuild)
+{
+	setup();
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	vmcs_soft_set(VMCS_GUEST_CR0, vmcs_soft_get(VMCS_GUEST_CR0) | 0x8);
+	vmcs_soft_set(VMCS_VM_EXIT_REASON, EXIT_REASON_HLT);
+	vmcs_soft_clear_counters();
+	nested_sync_vmcs12(&v12, &l1, &cr);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_CR0), 0x8005001b);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_CR4), 0x0620);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_RIP), 0x401000);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_VM_EXIT_REASON), EXIT_REASON_HLT);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_VM_ENTRY_INTR_INFO_FIELD), INTR_TYPE_EXT_INTR | 0x40);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_VMCS_LINK_POINTER), 0x1000); /* L1's, untouched */
+	CHECK_EQ(vmcs_soft_reads(VMCS_CLASS_CONTROL) + vmcs_soft_reads(VMCS_CLASS_HOST), 0);
+}
