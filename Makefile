@@ -148,7 +148,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) \
 	boot/config.c boot/core_load.c mm/memmap.c mm/page_alloc.c mm/mtrr.c mm/ept.c \
 	mm/guest_walk.c nested/operand.c nested/entry_checks.c nested/entry_checks_guest.c \
 	vmx/caps.c vmx/controls.c vmx/segment.c vmx/cpuid_policy.c vmx/msr_policy.c \
-	vmx/vmcs_fields.c vmx/vmx_names.c nested/vmx_msrs.c nested/vmcs12.c nested/insn_emul.c nested/reflect.c nested/sync12.c nested/prepare02.c \
+	vmx/vmcs_fields.c vmx/vmx_names.c nested/vmx_msrs.c nested/vmcs12.c nested/insn_emul.c nested/reflect.c nested/sync12.c nested/prepare02.c nested/msr_merge.c \
 	vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c vmx/vmcs_dump.c vmx/console.c
 $(BUILD)/unit/run-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(shell find . -path ./build -prune -o -name '*.h' -print)
 	@mkdir -p $(dir $@)

@@ -1,0 +1,24 @@
+/*
+ * msr_merge.h - the MSR bitmap vmcs02 uses: an access exits to L0 when L0
+ * wants it (its own bitmap) or L1 does (vmcs12's bitmap, or every MSR when
+ * L1 does not use MSR bitmaps: SDM Vol. 3C 25.6.9).  The reflect decision
+ * (nested/reflect.c) then tells whose exit it was.
+ */
+#ifndef MICROHV_NESTED_MSR_MERGE_H
+#define MICROHV_NESTED_MSR_MERGE_H
+
+#include "nested/nested.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * out = l0 | l1, all 4096 bytes.  l1 is read from L1's memory at
+ * l1_bitmap_gpa when l1_uses_bitmaps; otherwise, or if L0 cannot read it
+ * (L0's own memory), every bit is set: L1 then sees every access exit,
+ * which is what it asked for or the safe side of it.
+ */
+void nested_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, bool l1_uses_bitmaps,
+			     uint64_t l1_bitmap_gpa, const struct l1_memory *mem);
+
+#endif
