@@ -59,11 +59,11 @@ static unsigned maxphyaddr(const struct guest_paging *g)
 /* SDM Vol. 3A 4.1.1, table 4-1: the paging mode from CR0.PG, CR4.PAE, EFER.LMA, CR4.LA57. */
 enum gwalk_mode guest_paging_mode(const struct guest_paging *g)
 {
-	if (!(g->cr0 & GW_CR0_PG))
+	if (!(g->cr0 & CR0_PG))
 		return GWALK_MODE_NONE;
-	if (g->efer & GW_EFER_LMA)
-		return (g->cr4 & GW_CR4_LA57) ? GWALK_MODE_5LEVEL : GWALK_MODE_4LEVEL;
-	return (g->cr4 & GW_CR4_PAE) ? GWALK_MODE_PAE : GWALK_MODE_32BIT;
+	if (g->efer & EFER_LMA)
+		return (g->cr4 & CR4_LA57) ? GWALK_MODE_5LEVEL : GWALK_MODE_4LEVEL;
+	return (g->cr4 & CR4_PAE) ? GWALK_MODE_PAE : GWALK_MODE_32BIT;
 }
 
 static bool user_access(unsigned access)
@@ -92,7 +92,7 @@ static enum step page_fault(const struct guest_paging *g, enum gwalk_mode mode, 
 	if (user_access(access))
 		ec |= PF_ERR_U;
 	if ((access & GWALK_FETCH) &&
-	    ((g->cr4 & GW_CR4_SMEP) || (has_xd(mode) && (g->efer & GW_EFER_NXE))))
+	    ((g->cr4 & CR4_SMEP) || (has_xd(mode) && (g->efer & EFER_NXE))))
 		ec |= PF_ERR_ID;
 	out->status = GWALK_PAGE_FAULT;
 	out->error_code = ec;
@@ -122,7 +122,7 @@ static void accumulate(struct walk_rights *r, const struct guest_paging *g, enum
 {
 	r->rw = r->rw && (e & GW_PTE_RW);
 	r->us = r->us && (e & GW_PTE_US);
-	if (has_xd(mode) && (g->efer & GW_EFER_NXE) && (e & GW_PTE_XD))
+	if (has_xd(mode) && (g->efer & EFER_NXE) && (e & GW_PTE_XD))
 		r->xd = true;
 }
 
@@ -173,7 +173,7 @@ static enum step walk_64(const struct guest_paging *g, enum gwalk_mode mode, uin
 	unsigned m = maxphyaddr(g);
 	uint64_t addr_mask = bits(m - 1, 12);
 	uint64_t rsvd_all = mode == GWALK_MODE_PAE ? bits(62, m) : bits(51, m);
-	if (!(g->efer & GW_EFER_NXE))
+	if (!(g->efer & EFER_NXE))
 		rsvd_all |= GW_PTE_XD;
 
 	unsigned level;
@@ -239,7 +239,7 @@ static enum step walk_32(const struct guest_paging *g, uint64_t la, unsigned acc
 		return page_fault(g, GWALK_MODE_32BIT, la, access, 0, out);
 	accumulate(r, g, GWALK_MODE_32BIT, pde);
 
-	if ((g->cr4 & GW_CR4_PSE) && (pde & GW_PTE_PS)) {
+	if ((g->cr4 & CR4_PSE) && (pde & GW_PTE_PS)) {
 		unsigned m = maxphyaddr(g) < 40 ? maxphyaddr(g) : 40;
 		if (pde & bits(21, m - 19))
 			return page_fault(g, GWALK_MODE_32BIT, la, access, PF_ERR_P | PF_ERR_RSVD,
@@ -283,13 +283,13 @@ static bool access_allowed(const struct guest_paging *g, unsigned access,
 			return false;
 		if (user)
 			return r->us;
-		return !(r->us && (g->cr4 & GW_CR4_SMEP));
+		return !(r->us && (g->cr4 & CR4_SMEP));
 	}
 	if (user)
 		return r->us && (!(access & GWALK_WRITE) || r->rw);
-	if (r->us && (g->cr4 & GW_CR4_SMAP) && ((access & GWALK_IMPLICIT) || !g->rflags_ac))
+	if (r->us && (g->cr4 & CR4_SMAP) && ((access & GWALK_IMPLICIT) || !g->rflags_ac))
 		return false;
-	return !(access & GWALK_WRITE) || !(g->cr0 & GW_CR0_WP) || r->rw;
+	return !(access & GWALK_WRITE) || !(g->cr0 & CR0_WP) || r->rw;
 }
 
 /*

@@ -31,20 +31,12 @@
 #ifndef MICROHV_MM_GUEST_WALK_H
 #define MICROHV_MM_GUEST_WALK_H
 
+#include "arch/x86/regs.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* The control-register and IA32_EFER bits the walk reads (SDM Vol. 3A 2.5, 2.2.1). */
-#define GW_CR0_WP (1ull << 16)
-#define GW_CR0_PG (1ull << 31)
-#define GW_CR4_PSE (1ull << 4)
-#define GW_CR4_PAE (1ull << 5)
-#define GW_CR4_LA57 (1ull << 12)
-#define GW_CR4_SMEP (1ull << 20)
-#define GW_CR4_SMAP (1ull << 21)
-#define GW_EFER_LMA (1ull << 10)
-#define GW_EFER_NXE (1ull << 11)
 
 /* Paging-structure entry bits (SDM Vol. 3A 4.3-4.5, the entry-format tables). */
 #define GW_PTE_P (1ull << 0)

@@ -21,8 +21,6 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_arch.h"
 
-#define RFLAGS_CF (1ull << 0)
-#define RFLAGS_ZF (1ull << 6)
 #define MISC_VMWRITE_ANY_FIELD (1ull << 29)
 
 /* The VM-instruction error numbers (SDM Vol. 3C 31.4) this file uses. */
@@ -91,7 +89,7 @@ static void operand_env(struct nested_operand_env *e, const struct guest_regs *r
 		e->seg[s].limit = (uint32_t)vmcs_read(limit[s]);
 		e->seg[s].ar = (uint32_t)vmcs_read(ar[s]);
 	}
-	e->la57 = vmcs_read(VMCS_GUEST_CR4) & GW_CR4_LA57;
+	e->la57 = vmcs_read(VMCS_GUEST_CR4) & CR4_LA57;
 }
 
 static void paging_of_l1(struct guest_paging *g, const struct nested_env *env)

@@ -92,7 +92,7 @@ enum nested_cpu_mode nested_cpu_mode_of(uint64_t cr0, uint64_t efer, uint32_t cs
 	if (efer & EFER_LMA)
 		return (cs_ar & VMX_AR_L) ? NMODE_64 : NMODE_COMPAT;
 	/* SDM Vol. 3A 2.2, 2.3: RFLAGS.VM = 1 in protected mode is virtual-8086 mode. */
-	if (rflags & NESTED_RFLAGS_VM)
+	if (rflags & RFLAGS_VM)
 		return NMODE_V8086;
 	/* SDM Vol. 3A 3.4.5: CS.D selects the default operand and address size. */
 	return (cs_ar & VMX_AR_DB) ? NMODE_PROT32 : NMODE_PROT16;

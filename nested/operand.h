@@ -23,13 +23,13 @@
 #ifndef MICROHV_NESTED_OPERAND_H
 #define MICROHV_NESTED_OPERAND_H
 
+#include "arch/x86/regs.h"
 #include "vmx/vcpu.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 /* RFLAGS.VM (SDM Vol. 3A 2.3): virtual-8086 mode. */
-#define NESTED_RFLAGS_VM (1ull << 17)
 
 /* Segment registers in the instruction-information encoding (table 28-13, bits 17:15). */
 enum nested_seg { NSEG_ES, NSEG_CS, NSEG_SS, NSEG_DS, NSEG_FS, NSEG_GS, NSEG_COUNT };

@@ -3,6 +3,7 @@
  */
 #include "cpuid_policy.h"
 
+#include "arch/x86/regs.h"
 #include "vmx_arch.h"
 
 #define CPUID_1_ECX_SMX (1u << 6)
@@ -10,8 +11,6 @@
 #define CPUID_1_ECX_OSXSAVE (1u << 27)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
 #define CPUID_7_ECX_OSPKE (1u << 4)
-#define CR4_OSXSAVE_BIT (1ull << 18)
-#define CR4_PKE_BIT (1ull << 22)
 #define CPUID_7_EBX_INVPCID (1u << 10)
 #define CPUID_7_ECX_WAITPKG (1u << 5)
 #define CPUID_D1_EAX_XSAVES (1u << 3)
@@ -47,7 +46,7 @@ void cpuid_policy_apply(const struct cpuid_policy *p, uint64_t l1_cr4, uint32_t 
 		else
 			r->ecx &= ~CPUID_1_ECX_VMX;
 		/* SDM Vol. 2 CPUID: OSXSAVE "reflects the setting of CR4.OSXSAVE". */
-		if ((l1_cr4 & CR4_OSXSAVE_BIT) && (r->ecx & CPUID_1_ECX_XSAVE))
+		if ((l1_cr4 & CR4_OSXSAVE) && (r->ecx & CPUID_1_ECX_XSAVE))
 			r->ecx |= CPUID_1_ECX_OSXSAVE;
 		else
 			r->ecx &= ~CPUID_1_ECX_OSXSAVE;
@@ -59,7 +58,7 @@ void cpuid_policy_apply(const struct cpuid_policy *p, uint64_t l1_cr4, uint32_t 
 			if (!p->has_user_wait)
 				r->ecx &= ~CPUID_7_ECX_WAITPKG;
 			/* OSPKE reflects CR4.PKE; only where the CPU reports PKU at all. */
-			if (!(l1_cr4 & CR4_PKE_BIT))
+			if (!(l1_cr4 & CR4_PKE))
 				r->ecx &= ~CPUID_7_ECX_OSPKE;
 			else if (r->ecx & (1u << 3)) /* PKU */
 				r->ecx |= CPUID_7_ECX_OSPKE;

@@ -16,7 +16,6 @@
 
 #define CR4_TLB_BITS ((1ull << 4) | (1ull << 5) | (1ull << 7) | (1ull << 17) | (1ull << 20))
 #define CR0_TLB_BITS (CR0_PG | CR0_WP | CR0_PE | CR0_CD | CR0_NW)
-#define CR0_TS (1ull << 3)
 
 /*
  * L1's current CR0/CR4: guest-owned bits from the register (L1 changes

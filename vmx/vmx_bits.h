@@ -6,6 +6,8 @@
 #ifndef MICROHV_VMX_BITS_H
 #define MICROHV_VMX_BITS_H
 
+#include "arch/x86/regs.h"
+
 /* Primary processor-based controls (SDM Vol. 3C 25.6.2, table 25-6). */
 #define CPU_INTR_WINDOW_EXITING (1u << 2)
 #define CPU_USE_TSC_OFFSETTING (1u << 3)
@@ -204,32 +206,7 @@
 #define EPT_QUAL_FETCH (1ull << 2)
 #define EPT_QUAL_NMI_UNBLOCKED_BY_IRET (1ull << 12)
 
-/* Control-register bits. */
-#define CR0_PE (1ull << 0)
-#define CR0_MP (1ull << 1)
-#define CR0_ET (1ull << 4)
-#define CR0_NE (1ull << 5)
-#define CR0_WP (1ull << 16)
-#define CR0_NW (1ull << 29)
-#define CR0_CD (1ull << 30)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE (1ull << 5)
-#define CR4_LA57 (1ull << 12)
-#define CR4_VMXE (1ull << 13)
-#define CR4_SMXE (1ull << 14)
-#define CR4_PCIDE (1ull << 17)
-#define CR4_OSXSAVE (1ull << 18)
-#define CR4_CET (1ull << 23)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-
-#define RFLAGS_RESERVED1 (1ull << 1)
-#define RFLAGS_TF (1ull << 8)
-#define RFLAGS_IF (1ull << 9)
-#define RFLAGS_VM (1ull << 17)
-#define DEBUGCTL_BTF (1ull << 1)
-#define PENDING_DBG_BS (1ull << 14) /* single step (SDM Vol. 3C 25.4.2) */
-#define RFLAGS_CF (1ull << 0)
-#define RFLAGS_ZF (1ull << 6)
+/* Pending debug exceptions (SDM Vol. 3C 25.4.2). */
+#define PENDING_DBG_BS (1ull << 14) /* single step */
 
 #endif

@@ -72,8 +72,6 @@
 #define FRAME 0x00000abcd1234000ull
 #define LA_GPA 0x00000abcd1234abcull
 
-#define CR0_PE 1ull
-#define EFER_LME (1ull << 8)
 
 static uint8_t mem[MEM_SIZE] __attribute__((aligned(4096)));
 static struct {
@@ -189,9 +187,9 @@ static void setup_common(void)
 static void setup_4level(void)
 {
 	setup_common();
-	g.cr0 = GW_CR0_PG | GW_CR0_WP | CR0_PE;
-	g.cr4 = GW_CR4_PAE;
-	g.efer = EFER_LME | GW_EFER_LMA | GW_EFER_NXE;
+	g.cr0 = CR0_PG | CR0_WP | CR0_PE;
+	g.cr4 = CR4_PAE;
+	g.efer = EFER_LME | EFER_LMA | EFER_NXE;
 	g.cr3 = T_PML4;
 	put64(E4, T_PDPT | ALL);
 	put64(E3, T_PD | ALL);
@@ -203,7 +201,7 @@ TEST(guest_walk_paging_off_and_modes)
 {
 	setup_common();
 	g.cr0 = CR0_PE;
-	g.cr4 = GW_CR4_PAE | GW_CR4_PSE; /* ignored without CR0.PG */
+	g.cr4 = CR4_PAE | CR4_PSE; /* ignored without CR0.PG */
 	CHECK_EQ(guest_paging_mode(&g), GWALK_MODE_NONE);
 	CHECK_MAPS(walk(0x12345678, WR | USER), 0x12345678, 0x1000);
 	CHECK_MAPS(walk(0xffffffff, FETCH), 0xffffffff, 0x1000);
@@ -213,11 +211,11 @@ TEST(guest_walk_paging_off_and_modes)
 	setup_4level();
 	CHECK_EQ(LA, 0x00007f1234567abcull);
 	CHECK_EQ(guest_paging_mode(&g), GWALK_MODE_4LEVEL);
-	g.cr4 |= GW_CR4_LA57;
+	g.cr4 |= CR4_LA57;
 	CHECK_EQ(guest_paging_mode(&g), GWALK_MODE_5LEVEL);
 	g.efer = 0;
 	CHECK_EQ(guest_paging_mode(&g), GWALK_MODE_PAE);
-	g.cr4 = GW_CR4_PSE;
+	g.cr4 = CR4_PSE;
 	CHECK_EQ(guest_paging_mode(&g), GWALK_MODE_32BIT);
 }
 
@@ -258,7 +256,7 @@ TEST(guest_walk_5level)
 	uint64_t la = ((uint64_t)I5 << 48) | LA;
 	CHECK_EQ(la, 0x00f37f1234567abcull);
 	CHECK_EQ(walk(la, RD), GWALK_BAD_ADDRESS); /* not canonical with 4 levels */
-	g.cr4 |= GW_CR4_LA57;
+	g.cr4 |= CR4_LA57;
 	g.cr3 = T_PML5;
 	put64(E5, T_PML4 | ALL);
 	CHECK_MAPS(walk(la, RD), LA_GPA, 0x1000);
@@ -330,7 +328,7 @@ TEST(guest_walk_reserved_bits)
 	setup_4level();
 	put64(E2, get64(E2) | XD);
 	CHECK_MAPS(walk(LA, RD), LA_GPA, 0x1000);
-	g.efer &= ~GW_EFER_NXE;
+	g.efer &= ~EFER_NXE;
 	CHECK_PF(walk(LA, RD), PFR);
 	/* MAXPHYADDR below 32 is taken as 32: FRAME's bits 43:32 are reserved then. */
 	setup_4level();
@@ -358,8 +356,8 @@ static const struct rights_case {
 	unsigned access;
 	int ec;
 } rights[] = {
-#define SMEP GW_CR4_SMEP
-#define SMAP GW_CR4_SMAP
+#define SMEP CR4_SMEP
+#define SMAP CR4_SMAP
 /* clang-format off */
 #define R(...) {__LINE__, __VA_ARGS__}
 	/* R/W = 0 in the PTE: supervisor writes need CR0.WP = 0, user writes never pass. */
@@ -417,8 +415,8 @@ TEST(guest_walk_access_rights)
 		put64(E3, T_PD | c->e3);
 		put64(E2, T_PT | c->e2);
 		put64(E1, FRAME | c->e1);
-		g.cr0 &= c->no_wp ? ~GW_CR0_WP : ~0ull;
-		g.efer &= c->no_nxe ? ~GW_EFER_NXE : ~0ull;
+		g.cr0 &= c->no_wp ? ~CR0_WP : ~0ull;
+		g.efer &= c->no_nxe ? ~EFER_NXE : ~0ull;
 		g.cr4 |= c->cr4;
 		g.rflags_ac = c->ac;
 		enum gwalk_status st = walk(LA, c->access);
@@ -441,9 +439,9 @@ static void setup_pae(void)
 {
 	setup_common();
 	g.maxphyaddr = 36;
-	g.cr0 = GW_CR0_PG | GW_CR0_WP | CR0_PE;
-	g.cr4 = GW_CR4_PAE;
-	g.efer = GW_EFER_NXE;
+	g.cr0 = CR0_PG | CR0_WP | CR0_PE;
+	g.cr4 = CR4_PAE;
+	g.efer = EFER_NXE;
 	g.cr3 = PAE_PDPT | 0x18; /* PWT, PCD: not address bits */
 	put64(PAE_PDPT + 16, T_PD | P);
 	put64(PAE_PDE, T_PT | ALL);
@@ -505,9 +503,9 @@ static void setup_32bit(void)
 {
 	setup_common();
 	g.maxphyaddr = 40;
-	g.cr0 = GW_CR0_PG | GW_CR0_WP | CR0_PE;
-	g.cr4 = GW_CR4_PSE;
-	g.efer = GW_EFER_NXE; /* no effect on 32-bit paging */
+	g.cr0 = CR0_PG | CR0_WP | CR0_PE;
+	g.cr4 = CR4_PSE;
+	g.efer = EFER_NXE; /* no effect on 32-bit paging */
 	g.cr3 = PD32 | 0x18;
 	put32(PDE32, T_PT | ALL);
 	put32(PTE32, 0x76543000u | ALL);
@@ -540,14 +538,14 @@ TEST(guest_walk_32bit)
 	setup_32bit();
 	put32(PTE32, 0x76543000u | P | US);
 	CHECK_PF(walk(LA32, WR), PFP | PFW);
-	g.cr0 &= ~GW_CR0_WP;
+	g.cr0 &= ~CR0_WP;
 	CHECK_MAPS(walk(LA32, WR), 0x76543abc, 0x1000);
 	put32(PDE32, T_PT | P | RW);
 	CHECK_PF(walk(LA32, USER), PFP | PFU);
 	/* Not present; a fetch reports I/D only with SMEP (no NXE in 32-bit paging). */
 	put32(PTE32, 0);
 	CHECK_PF(walk(LA32, FETCH), 0);
-	g.cr4 |= GW_CR4_SMEP;
+	g.cr4 |= CR4_SMEP;
 	CHECK_PF(walk(LA32, FETCH), PFI);
 	put32(PDE32, 0);
 	CHECK_PF(walk(LA32, USER | WR), PFU | PFW);
@@ -594,7 +592,7 @@ TEST(guest_walk_accessed_dirty)
 	CHECK_EQ(walk(LA, WR), GWALK_PAGE_FAULT);
 	CHECK_EQ(get64(E4), T_PDPT | ALL);
 	CHECK_EQ(ms.cas, 0);
-	g.cr0 &= ~GW_CR0_WP;
+	g.cr0 &= ~CR0_WP;
 	CHECK_EQ(walk(LA, WR), GWALK_OK);
 	CHECK_EQ(get64(E2), 0x0000000456600000ull | PS | P | US | A | D);
 	CHECK_EQ(get64(E3), T_PD | ALL | A);

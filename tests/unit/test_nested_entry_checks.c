@@ -36,7 +36,6 @@
 
 #define CR4_PGE (1ull << 7)
 #define CR4_OSFXSR (1ull << 9)
-#define CR4_LA57 (1ull << 12)
 #define CR4_PCIDE (1ull << 17)
 #define CR4_CET (1ull << 23)
 #define RFLAGS_TF (1ull << 8)

@@ -126,7 +126,7 @@ TEST(nested_operand_cpu_mode)
 {
 	CHECK_EQ(nested_cpu_mode_of(0, 0, AR_CODE16, 0x2), NMODE_REAL);
 	CHECK_EQ(nested_cpu_mode_of(0x10, EFER_LMA, AR_CODE64, 0x2), NMODE_REAL);
-	CHECK_EQ(nested_cpu_mode_of(CR0_PE, 0, AR_CODE16, 0x2 | NESTED_RFLAGS_VM), NMODE_V8086);
+	CHECK_EQ(nested_cpu_mode_of(CR0_PE, 0, AR_CODE16, 0x2 | RFLAGS_VM), NMODE_V8086);
 	CHECK_EQ(nested_cpu_mode_of(CR0_PE, 0, AR_CODE16, 0x2), NMODE_PROT16);
 	CHECK_EQ(nested_cpu_mode_of(CR0_PE, 0, AR_CODE32, 0x2), NMODE_PROT32);
 	CHECK_EQ(nested_cpu_mode_of(CR0_PE | CR0_PG, EFER_LME | EFER_LMA, AR_CODE32, 0x2),
