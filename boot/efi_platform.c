@@ -114,35 +114,29 @@ static uint64_t rdmsr_cb(uint32_t msr)
 	return rdmsr(msr);
 }
 
+static void wrmsr_cb(uint32_t msr, uint64_t value)
+{
+	wrmsr(msr, value);
+}
+
 bool vmx_probe(struct vmx_caps *caps)
 {
 	struct cpuid_regs r;
 	cpuid_count(1, 0, &r);
-	uint64_t fc = 0;
-	/* IA32_FEATURE_CONTROL exists only with VMX (or SMX): test CPUID first. */
-	enum vmx_avail a = vmx_availability(r.ecx, 0);
-	if (a != VMX_NO_CPU_SUPPORT) {
-		fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
-		a = vmx_availability(r.ecx, fc);
-	}
-	if (a == VMX_NEEDS_ENABLE) {
-		/* SDM Vol. 3C 24.7: set enable-outside-SMX, then lock until reset. */
-		wrmsr(MSR_IA32_FEATURE_CONTROL,
-		      fc | FEATURE_CONTROL_VMX_OUTSIDE_SMX | FEATURE_CONTROL_LOCK);
-		uint64_t now = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	struct vmx_enable e = vmx_enable_feature_control(r.ecx, rdmsr_cb, wrmsr_cb);
+	enum vmx_avail a = e.avail;
+	if (e.wrote) {
 		log_info("IA32_FEATURE_CONTROL was unlocked (0x%llx): enabled VMX outside SMX "
 			 "and locked it (now 0x%llx)",
-			 (unsigned long long)fc, (unsigned long long)now);
-		fc = now;
-		a = vmx_availability(r.ecx, fc);
+			 (unsigned long long)e.before, (unsigned long long)e.after);
 		if (a == VMX_NEEDS_ENABLE) {
 			log_warn("VT-x not available: IA32_FEATURE_CONTROL did not take the lock "
-				 "(reads 0x%llx)", (unsigned long long)fc);
+				 "(reads 0x%llx)", (unsigned long long)e.after);
 			return false;
 		}
 	} else if (a != VMX_NO_CPU_SUPPORT) {
 		log_info("IA32_FEATURE_CONTROL = 0x%llx (locked by firmware)",
-			 (unsigned long long)fc);
+			 (unsigned long long)e.before);
 	}
 	if (a != VMX_AVAILABLE) {
 		log_warn("VT-x not available: %s", vmx_avail_reason(a));

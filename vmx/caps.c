@@ -19,6 +19,24 @@ enum vmx_avail vmx_availability(uint32_t cpuid1_ecx, uint64_t feature_control)
 	return VMX_AVAILABLE;
 }
 
+struct vmx_enable vmx_enable_feature_control(uint32_t cpuid1_ecx, uint64_t (*rd)(uint32_t msr),
+					     void (*wr)(uint32_t msr, uint64_t value))
+{
+	struct vmx_enable e = { vmx_availability(cpuid1_ecx, 0), 0, 0, false };
+	if (e.avail == VMX_NO_CPU_SUPPORT)
+		return e;
+	e.before = e.after = rd(MSR_IA32_FEATURE_CONTROL);
+	e.avail = vmx_availability(cpuid1_ecx, e.before);
+	if (e.avail == VMX_NEEDS_ENABLE) {
+		wr(MSR_IA32_FEATURE_CONTROL,
+		   e.before | FEATURE_CONTROL_VMX_OUTSIDE_SMX | FEATURE_CONTROL_LOCK);
+		e.wrote = true;
+		e.after = rd(MSR_IA32_FEATURE_CONTROL);
+		e.avail = vmx_availability(cpuid1_ecx, e.after);
+	}
+	return e;
+}
+
 const char *vmx_avail_reason(enum vmx_avail a)
 {
 	switch (a) {

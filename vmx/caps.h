@@ -40,6 +40,24 @@ enum vmx_avail {
  */
 enum vmx_avail vmx_availability(uint32_t cpuid1_ecx, uint64_t feature_control);
 
+/* What enabling VMX in this CPU's IA32_FEATURE_CONTROL found and did. */
+struct vmx_enable {
+	enum vmx_avail avail; /* after any write */
+	uint64_t before;      /* IA32_FEATURE_CONTROL as found (0 without VMX) */
+	uint64_t after;	      /* as it reads after the write, or before */
+	bool wrote;	      /* it was unlocked: L0 set VMX outside SMX and the lock */
+};
+
+/*
+ * SDM Vol. 3C 24.7: on a CPU with VMX, sets "VMX outside SMX" and the lock
+ * in IA32_FEATURE_CONTROL if the firmware left it unlocked (each CPU has
+ * its own copy).  The MSR is only touched when CPUID.1:ECX.VMX says it
+ * exists.  rd/wr are RDMSR/WRMSR in the loader and the core, fakes in the
+ * unit tests.  avail stays VMX_NEEDS_ENABLE if the lock did not take.
+ */
+struct vmx_enable vmx_enable_feature_control(uint32_t cpuid1_ecx, uint64_t (*rd)(uint32_t msr),
+					     void (*wr)(uint32_t msr, uint64_t value));
+
 /* The text after "VT-x not available: " for each refusal. */
 const char *vmx_avail_reason(enum vmx_avail a);
 

@@ -201,23 +201,17 @@ bool l0_prepare(const struct boot_info *bi, struct page_alloc *pages, uint64_t h
 	return true;
 }
 
+static void wrmsr_cb(uint32_t msr, uint64_t value)
+{
+	wrmsr(msr, value);
+}
+
 /* Enables VMX in this CPU's own IA32_FEATURE_CONTROL if the firmware did not. */
 static bool enable_vmx_here(uint32_t apic_id)
 {
 	struct cpuid_regs r;
 	cpuid_count(1, 0, &r);
-	enum vmx_avail a = vmx_availability(r.ecx, 0);
-	uint64_t fc = 0;
-	if (a != VMX_NO_CPU_SUPPORT) {
-		fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
-		a = vmx_availability(r.ecx, fc);
-	}
-	if (a == VMX_NEEDS_ENABLE) {
-		/* SDM Vol. 3C 24.7: set "VMX outside SMX" and lock, on every CPU. */
-		wrmsr(MSR_IA32_FEATURE_CONTROL,
-		      fc | FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX);
-		a = vmx_availability(r.ecx, rdmsr(MSR_IA32_FEATURE_CONTROL));
-	}
+	enum vmx_avail a = vmx_enable_feature_control(r.ecx, rdmsr_cb, wrmsr_cb).avail;
 	if (a != VMX_AVAILABLE) {
 		log_error("VT-x not available on the CPU with APIC ID %u: %s", apic_id,
 			  vmx_avail_reason(a));

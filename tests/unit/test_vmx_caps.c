@@ -390,3 +390,64 @@ TEST(vmx_caps_print_memtype_reserved)
 	CHECK_STR(printed.line[0], "[t] info: VMX: revision id 0x12, VMCS size 2048 bytes, "
 				   "VMCS memory type reserved, TRUE controls no");
 }
+
+/* ---- vmx_enable_feature_control with a fake IA32_FEATURE_CONTROL ---- */
+
+static uint64_t fake_fc;
+static bool fake_fc_sticky; /* writes are ignored (a lock that does not take) */
+static unsigned fake_fc_reads, fake_fc_writes;
+
+static uint64_t fc_rd(uint32_t msr)
+{
+	CHECK_EQ(msr, MSR_IA32_FEATURE_CONTROL);
+	fake_fc_reads++;
+	return fake_fc;
+}
+
+static void fc_wr(uint32_t msr, uint64_t value)
+{
+	CHECK_EQ(msr, MSR_IA32_FEATURE_CONTROL);
+	fake_fc_writes++;
+	if (!fake_fc_sticky)
+		fake_fc = value;
+}
+
+static struct vmx_enable fc_enable(uint32_t ecx, uint64_t fc, bool sticky)
+{
+	fake_fc = fc;
+	fake_fc_sticky = sticky;
+	fake_fc_reads = fake_fc_writes = 0;
+	return vmx_enable_feature_control(ecx, fc_rd, fc_wr);
+}
+
+TEST(vmx_enable_feature_control_cases)
+{
+	/* No VMX: the MSR is never touched. */
+	struct vmx_enable e = fc_enable(0, 0, false);
+	CHECK_EQ(e.avail, VMX_NO_CPU_SUPPORT);
+	CHECK_EQ(fake_fc_reads + fake_fc_writes, 0);
+	/* Unlocked (Bochs): VMX outside SMX and the lock are set, read back. */
+	e = fc_enable(1u << 5, 0, false);
+	CHECK_EQ(e.avail, VMX_AVAILABLE);
+	CHECK(e.wrote);
+	CHECK_EQ(e.before, 0);
+	CHECK_EQ(e.after, 0x5);
+	CHECK_EQ(fake_fc_writes, 1);
+	/* Other bits the firmware set survive the write. */
+	e = fc_enable(1u << 5, 0x2, false);
+	CHECK_EQ(e.after, 0x7);
+	/* Locked with VMX on: nothing written. */
+	e = fc_enable(1u << 5, 0x5, false);
+	CHECK_EQ(e.avail, VMX_AVAILABLE);
+	CHECK(!e.wrote);
+	CHECK_EQ(fake_fc_writes, 0);
+	/* Locked with VMX off: refused, nothing written. */
+	e = fc_enable(1u << 5, 0x1, false);
+	CHECK_EQ(e.avail, VMX_LOCKED_OFF);
+	CHECK_EQ(fake_fc_writes, 0);
+	/* A lock that does not take stays "needs enable". */
+	e = fc_enable(1u << 5, 0, true);
+	CHECK(e.wrote);
+	CHECK_EQ(e.avail, VMX_NEEDS_ENABLE);
+	CHECK_EQ(e.after, 0);
+}
