@@ -3,18 +3,6 @@
  */
 #include "vmcs12.h"
 
-static uint64_t width_mask(unsigned width)
-{
-	switch (width) {
-	case VMCS_WIDTH_16:
-		return 0xffffull;
-	case VMCS_WIDTH_32:
-		return 0xffffffffull;
-	default:
-		return ~0ull; /* 64-bit and natural width (L1 runs in 64-bit mode) */
-	}
-}
-
 static long field_index(uint32_t encoding)
 {
 	const struct vmcs_field_info *f = vmcs_field_lookup(encoding);
@@ -43,7 +31,7 @@ bool vmcs12_write(struct vmcs12 *v, uint32_t encoding, uint64_t value)
 	if (VMCS_ENCODING_WIDTH(encoding) == VMCS_WIDTH_64 && VMCS_ENCODING_HIGH(encoding))
 		v->field[i] = (v->field[i] & 0xffffffffull) | (value << 32);
 	else
-		v->field[i] = value & width_mask(f->width);
+		v->field[i] = value & vmcs_width_mask(f->width);
 	return true;
 }
 
@@ -57,7 +45,7 @@ void vmcs12_set(struct vmcs12 *v, uint32_t encoding, uint64_t value)
 {
 	long i = field_index(encoding);
 	if (i >= 0)
-		v->field[i] = value & width_mask(vmcs_field_table[i].width);
+		v->field[i] = value & vmcs_width_mask(vmcs_field_table[i].width);
 }
 
 unsigned vmcs12_highest_field_index(void)

@@ -22,3 +22,15 @@ const struct vmcs_field_info *vmcs_field_lookup(uint32_t encoding)
 			return &vmcs_field_table[i];
 	return NULL;
 }
+
+uint64_t vmcs_width_mask(unsigned width)
+{
+	switch (width) {
+	case VMCS_WIDTH_16:
+		return 0xffffull;
+	case VMCS_WIDTH_32:
+		return 0xffffffffull;
+	default:
+		return ~0ull;
+	}
+}

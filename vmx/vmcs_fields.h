@@ -260,6 +260,9 @@ struct vmcs_field_info {
 
 extern const struct vmcs_field_info vmcs_field_table[VMCS_FIELD_COUNT];
 
+/* The bits a field of this width holds (natural width: 64 in 64-bit mode). */
+uint64_t vmcs_width_mask(unsigned width);
+
 /* The row of an encoding (a "high" alias maps to its field), or NULL. */
 const struct vmcs_field_info *vmcs_field_lookup(uint32_t encoding);
 

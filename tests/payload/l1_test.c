@@ -85,11 +85,9 @@ static struct idt_gate *gp_gate(void)
 	return (struct idt_gate *)(uintptr_t)idtr.base + VEC_GP;
 }
 
-static void gp_catch_on(void)
+static void set_gp_handler(uint64_t h)
 {
 	struct idt_gate *g = gp_gate();
-	probe_fw_gp_handler = g->lo | ((uint64_t)g->mid << 16) | ((uint64_t)g->hi << 32);
-	uint64_t h = (uint64_t)(uintptr_t)probe_gp_handler;
 	cli();
 	g->lo = (uint16_t)h;
 	g->mid = (uint16_t)(h >> 16);
@@ -97,15 +95,16 @@ static void gp_catch_on(void)
 	__asm__ volatile("sti");
 }
 
-static void gp_catch_off(void)
+static void gp_catch_on(void)
 {
 	struct idt_gate *g = gp_gate();
-	uint64_t h = probe_fw_gp_handler;
-	cli();
-	g->lo = (uint16_t)h;
-	g->mid = (uint16_t)(h >> 16);
-	g->hi = (uint32_t)(h >> 32);
-	__asm__ volatile("sti");
+	probe_fw_gp_handler = g->lo | ((uint64_t)g->mid << 16) | ((uint64_t)g->hi << 32);
+	set_gp_handler((uint64_t)(uintptr_t)probe_gp_handler);
+}
+
+static void gp_catch_off(void)
+{
+	set_gp_handler(probe_fw_gp_handler);
 }
 
 static void test_cpuid(void)

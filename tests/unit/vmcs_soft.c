@@ -51,18 +51,6 @@ static long index_of(uint32_t encoding, bool *high)
 	return f - vmcs_field_table;
 }
 
-static uint64_t width_mask(unsigned width)
-{
-	switch (width) {
-	case VMCS_WIDTH_16:
-		return 0xffffull;
-	case VMCS_WIDTH_32:
-		return 0xffffffffull;
-	default:
-		return ~0ull;
-	}
-}
-
 static uint64_t get(long i, bool high)
 {
 	return high ? s.value[i] >> 32 : s.value[i];
@@ -73,7 +61,7 @@ static void put(long i, bool high, uint64_t value)
 	if (high)
 		s.value[i] = (s.value[i] & 0xffffffffull) | (value << 32);
 	else
-		s.value[i] = value & width_mask(vmcs_field_table[i].width);
+		s.value[i] = value & vmcs_width_mask(vmcs_field_table[i].width);
 }
 
 void vmcs_soft_set(uint32_t encoding, uint64_t value)
