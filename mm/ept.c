@@ -241,6 +241,49 @@ void ept_destroy(struct page_alloc *pa, uint64_t pml4)
 		free_table(pa, pml4 & EPT_ADDR_MASK, EPT_LEVELS);
 }
 
+/*
+ * Splits the leaf `e` of a level-`level` table (a 1 GiB or 2 MiB page)
+ * into a table of 512 leaves one level down with the same address run,
+ * rights and memory type (SDM Vol. 3C 29.3.2: the same entry format, bit
+ * 7 kept only for 2 MiB leaves).  Returns the new non-leaf entry, or 0.
+ */
+static uint64_t split_leaf(struct page_alloc *pa, uint64_t e, unsigned level)
+{
+	uint64_t child = page_alloc(pa, 1, 1);
+	if (!child)
+		return 0;
+	uint64_t *t = table_ptr(child);
+	uint64_t keep = e & ~EPT_ADDR_MASK & ~EPT_LEAF;
+	uint64_t base = e & EPT_ADDR_MASK & ~(entry_size(level) - 1);
+	for (unsigned i = 0; i < EPT_ENTRIES; i++)
+		t[i] = (base + i * entry_size(level - 1)) | keep | (level - 1 > 1 ? EPT_LEAF : 0);
+	return child | EPT_RWX;
+}
+
+bool ept_set_page_rights(struct page_alloc *pa, uint64_t pml4, uint64_t gpa, unsigned rights)
+{
+	if (!pml4 || gpa >= EPT_MAX_TOP || (rights & ~EPT_RWX))
+		return false;
+	uint64_t *table = table_ptr(pml4 & EPT_ADDR_MASK);
+	for (unsigned l = EPT_LEVELS; l >= 1; l--) {
+		uint64_t *e = &table[entry_index(gpa, l)];
+		if (!(*e & EPT_RWX))
+			return false; /* not mapped: nothing to restrict */
+		if (l == 1) {
+			*e = (*e & ~(uint64_t)EPT_RWX) | rights;
+			return true;
+		}
+		if (l <= 3 && (*e & EPT_LEAF)) {
+			uint64_t split = split_leaf(pa, *e, l);
+			if (!split)
+				return false;
+			*e = split; /* the CPU sees the old leaf or the same mapping in 4 KiB */
+		}
+		table = table_ptr(*e & EPT_ADDR_MASK);
+	}
+	return false;
+}
+
 /* SDM Vol. 3C 25.6.11: type in bits 2:0, walk length - 1 in 5:3, A/D in 6. */
 uint64_t ept_eptp(uint64_t pml4, bool ad_bits)
 {

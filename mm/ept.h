@@ -54,6 +54,15 @@ uint64_t ept_build_identity(struct page_alloc *pa, const struct mtrr_state *m, u
 			    const struct mem_range *holes, size_t nholes,
 			    const struct ept_options *opt, struct ept_stats *st);
 
+/*
+ * Sets the rights (EPT_READ | EPT_WRITE | EPT_EXEC) of the 4 KiB page at
+ * gpa, splitting a 1 GiB or 2 MiB leaf that holds it into 4 KiB leaves of
+ * the same memory type.  False when gpa is not mapped or a table page
+ * cannot be had (the EPT is then unchanged for gpa's rights).  The caller
+ * invalidates cached translations (INVEPT) if the EPT is in use.
+ */
+bool ept_set_page_rights(struct page_alloc *pa, uint64_t pml4, uint64_t gpa, unsigned rights);
+
 /* Gives every table page of the EPT at pml4 back to pa (0: nothing). */
 void ept_destroy(struct page_alloc *pa, uint64_t pml4);
 

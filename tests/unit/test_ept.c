@@ -528,3 +528,69 @@ TEST(ept_eptp_bits)
 	CHECK_EQ(ept_eptp(0, false) & 7, VMX_MEMTYPE_WB);
 	CHECK_EQ((ept_eptp(0, false) >> EPTP_WALK_LENGTH_SHIFT) & 7, 3);
 }
+
+/*
+ * ept_set_page_rights on the local APIC page (0xfee00000, in the UC 1 GiB
+ * leaf): the 1 GiB leaf becomes 512 2 MiB leaves, the one holding the page
+ * 512 4 KiB leaves, all with the old type and address; only that page's
+ * rights change; 2 table pages are taken; a second call splits nothing.
+ */
+TEST(ept_set_page_rights_splits_down_to_the_page)
+{
+	struct page_alloc pa;
+	void *mem = pool_new(&pa, POOL_PAGES);
+	struct mtrr_state m;
+	ovmf_mtrrs(&m);
+	uint64_t pml4 = ept_build_identity(&pa, &m, GB(8), NULL, 0, &opt_1g, NULL);
+	CHECK(pml4 != 0);
+	CHECK(mapped(pml4, 0xfee00000ull, UC, 3));
+	size_t free0 = page_alloc_free_pages(&pa);
+
+	CHECK(ept_set_page_rights(&pa, pml4, 0xfee00abcull, EPT_READ));
+	CHECK_EQ(free0 - page_alloc_free_pages(&pa), 2);
+	struct walk w = walk(pml4, 0xfee00abcull);
+	CHECK(w.ok);
+	CHECK_EQ(w.hpa, 0xfee00abcull);
+	CHECK_EQ(w.perms, EPT_READ);
+	CHECK_EQ(w.type, UC);
+	CHECK_EQ(w.level, 1);
+	/* The neighbours keep RWX and the type, at the smallest level needed. */
+	CHECK(mapped(pml4, 0xfedff000ull, UC, 2));
+	CHECK(mapped(pml4, 0xfee01000ull, UC, 1));
+	CHECK(mapped(pml4, 0xfedfffffull, UC, 2));
+	CHECK(mapped(pml4, 0xfeffffffull, UC, 1));
+	CHECK(mapped(pml4, GB(3), UC, 2));
+	CHECK(mapped(pml4, GB(4) - 1, UC, 2));
+	CHECK(mapped(pml4, GB(2), WB, 3));
+	for (uint64_t a = 0xfee00000ull - MB(1); a < 0xfee00000ull + MB(3); a += KB(4))
+		if (a != 0xfee00000ull)
+			CHECK(walk(pml4, a).perms == EPT_RWX && walk(pml4, a).hpa == a);
+
+	/* Already 4 KiB: no new table; rights can be given back. */
+	CHECK(ept_set_page_rights(&pa, pml4, 0xfee00000ull, EPT_RWX));
+	CHECK_EQ(free0 - page_alloc_free_pages(&pa), 2);
+	CHECK(mapped(pml4, 0xfee00000ull, UC, 1));
+
+	/* Not mapped, out of range, bad rights: refused, nothing changed. */
+	CHECK(!ept_set_page_rights(&pa, pml4, GB(8), EPT_READ));
+	CHECK(!ept_set_page_rights(&pa, pml4, 1ull << 48, EPT_READ));
+	CHECK(!ept_set_page_rights(&pa, pml4, 0, 8));
+	CHECK(!ept_set_page_rights(&pa, 0, 0, EPT_READ));
+	CHECK_EQ(walk(pml4, 0).perms, EPT_RWX);
+	free(mem);
+}
+
+TEST(ept_set_page_rights_out_of_memory_changes_nothing)
+{
+	struct page_alloc pa;
+	void *mem = pool_new(&pa, POOL_PAGES);
+	struct mtrr_state m;
+	ovmf_mtrrs(&m);
+	uint64_t pml4 = ept_build_identity(&pa, &m, GB(4), NULL, 0, &opt_1g, NULL);
+	CHECK(pml4 != 0);
+	while (page_alloc(&pa, 1, 1))
+		;
+	CHECK(!ept_set_page_rights(&pa, pml4, 0xfee00000ull, EPT_READ));
+	CHECK(mapped(pml4, 0xfee00000ull, UC, 3));
+	free(mem);
+}
