@@ -92,29 +92,6 @@ static void operand_env(struct nested_operand_env *e, const struct guest_regs *r
 	e->la57 = vmcs_read(VMCS_GUEST_CR4) & CR4_LA57;
 }
 
-static void paging_of_l1(struct guest_paging *g, const struct nested_env *env)
-{
-	*g = (struct guest_paging){ 0 };
-	g->cr0 = vmcs_read(VMCS_GUEST_CR0);
-	g->cr3 = vmcs_read(VMCS_GUEST_CR3);
-	g->cr4 = vmcs_read(VMCS_GUEST_CR4);
-	g->efer = vmcs_read(VMCS_GUEST_IA32_EFER);
-	g->rflags_ac = vmcs_read(VMCS_GUEST_RFLAGS) & (1ull << 18);
-	g->maxphyaddr = env->mem->maxphyaddr;
-	g->page_1g = true;
-	/* With EPT, PAE paging walks from the PDPTEs the VM exit saved (SDM 4.4.1). */
-	if (guest_paging_mode(g) == GWALK_MODE_PAE) {
-		g->pdpte_valid = true;
-		g->pdpte[0] = vmcs_read(VMCS_GUEST_PDPTE0);
-		g->pdpte[1] = vmcs_read(VMCS_GUEST_PDPTE1);
-		g->pdpte[2] = vmcs_read(VMCS_GUEST_PDPTE2);
-		g->pdpte[3] = vmcs_read(VMCS_GUEST_PDPTE3);
-	}
-	g->read_gpa = env->mem->read;
-	g->write_gpa = env->mem->write;
-	g->ctx = env->mem->ctx;
-}
-
 static void inject(enum nested_operand_result res)
 {
 	if (res == NOPERAND_UD)
@@ -199,7 +176,7 @@ static bool read_operand(const struct nested_env *env, const struct nested_opera
 {
 	struct guest_paging g;
 	struct guest_walk w;
-	paging_of_l1(&g, env);
+	l1_paging_of_current(&g, env->mem);
 	*value = 0;
 	if (guest_read_linear(&g, op->linear, value, op->size > 8 ? 8 : op->size, access_flags(),
 			      &w) != GWALK_OK) {
@@ -214,7 +191,7 @@ static bool write_operand(const struct nested_env *env, const struct nested_oper
 {
 	struct guest_paging g;
 	struct guest_walk w;
-	paging_of_l1(&g, env);
+	l1_paging_of_current(&g, env->mem);
 	if (guest_write_linear(&g, op->linear, &value, op->size, access_flags() | GWALK_WRITE,
 			       &w) != GWALK_OK) {
 		inject_walk_failure(&w);

@@ -15,6 +15,7 @@
 
 #include "nested/vmcs12.h"
 #include "vmx/caps.h"
+#include "vmx/l1_memory.h"
 #include "vmx/vcpu.h"
 
 #include <stdbool.h>
@@ -23,13 +24,6 @@
 
 #define VMPTR_INVALID (~0ull)
 
-/* L1's physical memory as L0 may touch it (L0's own region refused). */
-struct l1_memory {
-	bool (*read)(void *ctx, uint64_t gpa, void *buf, size_t len);
-	bool (*write)(void *ctx, uint64_t gpa, const void *buf, size_t len);
-	void *ctx;
-	unsigned maxphyaddr; /* physical-address width L1 sees (CPUID.80000008H) */
-};
 
 struct nested_cpu {
 	bool vmxon;		/* L1 is in VMX operation */

@@ -9,7 +9,9 @@
  */
 #include "exit.h"
 
+#include "ap_start.h"
 #include "arch/x86/cpu.h"
+#include "hw_ops.h"
 #include "console.h"
 #include "controls.h"
 #include "drivers/serial/log.h"
@@ -98,6 +100,7 @@ void vmx_exit_dispatch(struct guest_regs *r)
 		vmx_halt_cpu(v, "unexpected VM exit");
 	}
 	h(v, r);
+	ap_start_poll(v, r);
 	vmx_deliver_pending_nmi(v);
 }
 
@@ -119,8 +122,12 @@ __attribute__((noreturn)) void vmx_resume_failed(struct guest_regs *r, int cf, i
 
 void vmx_skip_instruction(void)
 {
-	vmcs_write(VMCS_GUEST_RIP,
-		   vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN));
+	vmx_skip_instruction_len((unsigned)vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN));
+}
+
+void vmx_skip_instruction_len(unsigned len)
+{
+	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + len);
 	/*
 	 * An instruction completed with RFLAGS.TF = 1 owes a single-step trap
 	 * (SDM Vol. 3A 18.3.1.4); L0 completed it, so L0 leaves the trap
@@ -228,7 +235,10 @@ void exit_exception_nmi(struct vcpu *v, struct guest_regs *r)
 	(void)r;
 	uint32_t info = (uint32_t)vmcs_read(VMCS_VM_EXIT_INTR_INFO);
 	if ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI) {
-		vmx_queue_nmi(v);
+		/* NMI blocking after an NMI exit lasts until an IRET in VMX root. */
+		hw_unblock_nmi();
+		if (!ap_start_nmi_is_kick(v))
+			vmx_queue_nmi(v); /* a kick of L0's own (ap_start.c) is not L1's */
 		return;
 	}
 	/* The exception bitmap of vmcs01 is 0: no other exception should exit. */

@@ -45,6 +45,8 @@ void exit_ept_misconfig(struct vcpu *v, struct guest_regs *r);
 
 /* GUEST_RIP += instruction length; clears STI/MOV-SS blocking it ends. */
 void vmx_skip_instruction(void);
+/* The same for an instruction L0 decoded itself (no length in the VMCS). */
+void vmx_skip_instruction_len(unsigned len);
 
 /* Queues an exception for L1 at the next VM entry (SDM Vol. 3C 27.6). */
 void vmx_inject_exception(unsigned vector, bool has_error, uint32_t error);

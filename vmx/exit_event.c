@@ -5,6 +5,8 @@
  */
 #include "exit.h"
 
+#include "ap_start.h"
+#include "apic_access.h"
 #include "arch/x86/cpu.h"
 #include "controls.h"
 #include "drivers/serial/log.h"
@@ -38,7 +40,7 @@ static void set_segment(uint32_t sel_field, uint16_t sel, uint64_t base, uint32_
  * started at cs:ip: the SIPI vector for an AP, the reset vector for the BSP.
  * Real mode runs natively thanks to unrestricted guest.
  */
-static void enter_init_state(struct guest_regs *r, uint16_t cs, uint64_t cs_base, uint64_t rip)
+void vmx_enter_init_state(struct guest_regs *r, uint16_t cs, uint64_t cs_base, uint64_t rip)
 {
 	for (unsigned i = 0; i < GPR_COUNT; i++)
 		r->gpr[i] = 0;
@@ -92,7 +94,7 @@ void exit_init(struct vcpu *v, struct guest_regs *r)
 	v->nmi_pending = false;
 	if (v->index == 0) {
 		log_warn("CPU 0: INIT on the bootstrap processor: L1 restarts at the reset vector");
-		enter_init_state(r, 0xf000, 0xffff0000ull, 0xfff0);
+		vmx_enter_init_state(r, 0xf000, 0xffff0000ull, 0xfff0);
 		vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
 		return;
 	}
@@ -117,8 +119,9 @@ void exit_init(struct vcpu *v, struct guest_regs *r)
 	 * checks apply in wait-for-SIPI too) whatever the AP was doing.
 	 */
 	log_debug("CPU %u: INIT: waiting for SIPI", v->index);
-	enter_init_state(r, 0, 0, 0);
+	vmx_enter_init_state(r, 0, 0, 0);
 	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_WAIT_SIPI);
+	v->start.hw_wait_sipi = true; /* a SIPI must now come from the hardware */
 }
 
 /* SIPI exits only in wait-for-SIPI; the qualification is the vector (table 28-1). */
@@ -127,9 +130,10 @@ void exit_sipi(struct vcpu *v, struct guest_regs *r)
 	uint8_t vector = (uint8_t)vmcs_read(VMCS_EXIT_QUALIFICATION);
 	log_debug("CPU %u: SIPI vector 0x%x: starting at 0x%x in real mode", v->index, vector,
 		  vector << 12);
-	enter_init_state(r, (uint16_t)(vector << 8), (uint64_t)vector << 12, 0);
+	vmx_enter_init_state(r, (uint16_t)(vector << 8), (uint64_t)vector << 12, 0);
 	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
 	v->sipi_exit = v->exits_total;
+	v->start.hw_wait_sipi = false;
 }
 
 static void dump_l1(struct vcpu *v, const struct guest_regs *r)
@@ -172,16 +176,22 @@ static bool in_l0_memory(uint64_t gpa)
 }
 
 /*
- * EPT01 maps everything but L0's own memory, so an EPT violation is L1
- * touching L0 (or an address beyond the mapped top).  L0 refuses it: the
- * access does not happen and L1 gets #GP(0) at the faulting instruction
- * (docs/l0.md).  The first refusals of each CPU are logged one by one.
+ * EPT01 maps everything but L0's own memory, and the local-APIC page
+ * read-only.  A store to that page is finished by L0 (apic_access.c).
+ * Any other EPT violation is L1 touching L0 (or an address beyond the
+ * mapped top).  L0 refuses it: the access does not happen and L1 gets
+ * #GP(0) at the faulting instruction (docs/l0.md).  The first refusals of
+ * each CPU are logged one by one.
  */
 void exit_ept_violation(struct vcpu *v, struct guest_regs *r)
 {
-	(void)r;
 	uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
 	uint64_t gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
+	if (g_l0.apic_page && (gpa & ~(PAGE_SIZE - 1)) == g_l0.apic_page &&
+	    (q & (EPT_QUAL_WRITE | EPT_QUAL_FETCH)) == EPT_QUAL_WRITE) {
+		apic_access_write(v, r, gpa, l0_l1_memory());
+		return;
+	}
 	const char *what = (q & EPT_QUAL_WRITE) ? "write" : (q & EPT_QUAL_FETCH) ? "fetch" : "read";
 	v->l0_refusals++;
 	if (v->l0_refusals <= 16 || (v->l0_refusals & 1023) == 0)

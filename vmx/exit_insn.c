@@ -6,6 +6,9 @@
  */
 #include "exit.h"
 
+#include "ap_start.h"
+#include "arch/x86/msr.h"
+
 #include "controls.h"
 #include "cpuid_policy.h"
 #include "drivers/serial/log.h"
@@ -73,9 +76,16 @@ void exit_rdmsr(struct vcpu *v, struct guest_regs *r)
 
 void exit_wrmsr(struct vcpu *v, struct guest_regs *r)
 {
-	(void)v;
 	uint32_t msr = (uint32_t)r->gpr[GPR_RCX];
 	uint64_t value = (r->gpr[GPR_RDX] << 32) | (uint32_t)r->gpr[GPR_RAX];
+	/* The x2APIC ICR (SDM Vol. 3A 11.12.9): INIT and SIPI may be L0's to do. */
+	if (msr == MSR_X2APIC_ICR) {
+		struct ipi ipi = { (uint32_t)value, (uint32_t)(value >> 32), true };
+		if (ap_start_icr_write(v, &ipi)) {
+			vmx_skip_instruction();
+			return;
+		}
+	}
 	switch (msr_policy_write(&g_l0.msr, msr, value)) {
 	case MSR_EMULATED:
 		break;

@@ -4,6 +4,8 @@
  */
 #include "hw_ops.h"
 
+#include "ap_start.h"
+#include "arch/x86/msr.h"
 #include "l0.h"
 #include "vmx_arch.h"
 #include "vmx_insn.h"
@@ -49,4 +51,75 @@ void hw_invvpid_single(uint16_t vpid)
 void hw_set_cr2(uint64_t value)
 {
 	__asm__ volatile("mov %0, %%cr2" : : "r"(value));
+}
+
+static volatile uint32_t *xapic_reg(uint64_t base, unsigned offset)
+{
+	return (volatile uint32_t *)(uintptr_t)(base + offset);
+}
+
+/* SDM Vol. 3A 11.6.1: a new IPI only once the last one left (delivery status idle). */
+static void xapic_wait_idle(uint64_t base)
+{
+	for (unsigned i = 0; i < (1u << 20) && (*xapic_reg(base, XAPIC_ICR_LOW) & ICR_DELIVERY_PENDING);
+	     i++)
+		cpu_pause();
+}
+
+void hw_send_ipi(uint32_t apic_id, uint32_t icr_low)
+{
+	uint64_t apic_base = rdmsr(MSR_IA32_APIC_BASE);
+	icr_low &= ~(ICR_SHORTHAND_MASK | ICR_DEST_LOGICAL | ICR_DELIVERY_PENDING);
+	if (apic_base & APIC_BASE_X2APIC) {
+		wrmsr(MSR_X2APIC_ICR, ((uint64_t)apic_id << 32) | icr_low);
+		return;
+	}
+	uint64_t base = apic_base & APIC_BASE_ADDR_MASK;
+	xapic_wait_idle(base);
+	uint32_t high = *xapic_reg(base, XAPIC_ICR_HIGH);
+	*xapic_reg(base, XAPIC_ICR_HIGH) = apic_id << XAPIC_DEST_SHIFT;
+	*xapic_reg(base, XAPIC_ICR_LOW) = icr_low;
+	xapic_wait_idle(base);
+	*xapic_reg(base, XAPIC_ICR_HIGH) = high;
+}
+
+void hw_mmio_write(uint64_t pa, unsigned width, uint64_t value)
+{
+	switch (width) {
+	case 1:
+		*(volatile uint8_t *)(uintptr_t)pa = (uint8_t)value;
+		break;
+	case 2:
+		*(volatile uint16_t *)(uintptr_t)pa = (uint16_t)value;
+		break;
+	case 4:
+		*(volatile uint32_t *)(uintptr_t)pa = (uint32_t)value;
+		break;
+	default:
+		*(volatile uint64_t *)(uintptr_t)pa = value;
+		break;
+	}
+}
+
+uint32_t hw_mmio_read32(uint64_t pa)
+{
+	return *(volatile uint32_t *)(uintptr_t)pa;
+}
+
+void hw_unblock_nmi(void)
+{
+	__asm__ volatile("mov %%ss, %%ecx\n\t"
+			 "mov %%rsp, %%rax\n\t"
+			 "push %%rcx\n\t"
+			 "push %%rax\n\t"
+			 "pushfq\n\t"
+			 "mov %%cs, %%ecx\n\t"
+			 "push %%rcx\n\t"
+			 "lea 1f(%%rip), %%rax\n\t"
+			 "push %%rax\n\t"
+			 "iretq\n"
+			 "1:"
+			 :
+			 :
+			 : "rax", "rcx", "memory", "cc");
 }

@@ -26,4 +26,23 @@ void hw_set_cr2(uint64_t value);
 /* INVVPID single-context for vpid (or all-context where that is all there is). */
 void hw_invvpid_single(uint16_t vpid);
 
+/*
+ * Sends an IPI from this CPU's local APIC (xAPIC or x2APIC, whichever mode
+ * it is in) to the CPU with apic_id: icr_low's vector, delivery mode and
+ * level, physical destination, no shorthand.  An xAPIC ICR high that L1
+ * had written is put back.
+ */
+void hw_send_ipi(uint32_t apic_id, uint32_t icr_low);
+
+/* A store of width 1, 2, 4 or 8 bytes to physical address pa, done for L1. */
+void hw_mmio_write(uint64_t pa, unsigned width, uint64_t value);
+uint32_t hw_mmio_read32(uint64_t pa);
+
+/*
+ * Unblocks NMIs after an NMI VM exit (SDM Vol. 3C 28.x, "NMI blocking"
+ * after an exit due to NMI lasts until an IRET in VMX root): an IRET to
+ * the next instruction.
+ */
+void hw_unblock_nmi(void);
+
 #endif

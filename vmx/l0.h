@@ -43,6 +43,9 @@ struct l0 {
 	struct msr_policy msr;
 	bool halt_on_triple_fault;
 
+	/* L1's xAPIC page, read-only in EPT01 (vmx/apic_access.h); 0: none. */
+	uint64_t apic_page;
+
 	/* L0's own memory, which L1 must never touch. */
 	uint64_t hv_base, hv_size;
 

@@ -10,6 +10,7 @@
  * (VM-instruction error number and its meaning, or the exit reason and
  * qualification of a failed VM entry).
  */
+#include "ap_start.h"
 #include "l0.h"
 
 #include "arch/x86/cpu.h"
@@ -50,7 +51,7 @@ static uint64_t rdmsr_cb(uint32_t msr)
 static void nmi_in_root(void)
 {
 	struct vcpu *v = l0_this_vcpu();
-	if (v)
+	if (v && !ap_start_nmi_is_kick(v))
 		v->nmi_pending = true;
 }
 
@@ -113,6 +114,25 @@ static bool choose_controls(void)
 	return ok;
 }
 
+/*
+ * The xAPIC page read-only for L1, so that L0 sees the INIT and SIPI that
+ * L1 sends (ap_start.h).  Without it, APs are restarted through the INIT
+ * VM exit alone, which is the hardware's way too.
+ */
+static void protect_apic_page(uint64_t pml4)
+{
+	uint64_t base = rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_ADDR_MASK;
+	if (!ept_set_page_rights(g_l0.pages, pml4, base, EPT_READ)) {
+		log_warn("EPT: cannot write-protect the local APIC at 0x%llx: INIT and SIPI go to "
+			 "the hardware only",
+			 (unsigned long long)base);
+		return;
+	}
+	g_l0.apic_page = base;
+	log_info("EPT: local APIC page 0x%llx read-only for L1 (L0 sees its INIT and SIPI)",
+		 (unsigned long long)base);
+}
+
 static bool build_ept(const struct boot_info *bi)
 {
 	struct cpuid_regs r;
@@ -147,6 +167,7 @@ static bool build_ept(const struct boot_info *bi)
 		return false;
 	}
 	g_l0.eptp = ept_eptp(pml4, false);
+	protect_apic_page(pml4);
 	log_info("EPT for L1: identity up to 0x%llx without L0's 0x%llx-0x%llx; leaves 1G %llu "
 		 "2M %llu 4K %llu, %llu table pages",
 		 (unsigned long long)top, (unsigned long long)bi->hv_base,

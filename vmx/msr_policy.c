@@ -58,6 +58,8 @@ static void intercept(uint8_t *bitmap, uint32_t msr)
 void msr_bitmap_build(uint8_t *bitmap)
 {
 	intercept(bitmap, MSR_IA32_FEATURE_CONTROL);
+	long icr = bitmap_bit(MSR_X2APIC_ICR, true); /* writes only: reads are harmless */
+	bitmap[icr / 8] |= (uint8_t)(1u << (icr % 8));
 	for (uint32_t msr = MSR_IA32_VMX_BASIC; msr <= MSR_IA32_VMX_VMFUNC; msr++)
 		intercept(bitmap, msr);
 }

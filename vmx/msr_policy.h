@@ -3,7 +3,8 @@
  *
  * The MSR bitmap (SDM Vol. 3C 25.6.9) makes only these accesses exit:
  *   IA32_FEATURE_CONTROL (0x3a), read and write;
- *   IA32_VMX_BASIC .. IA32_VMX_VMFUNC (0x480-0x491), read and write.
+ *   IA32_VMX_BASIC .. IA32_VMX_VMFUNC (0x480-0x491), read and write;
+ *   the x2APIC ICR (0x830), write only: INIT and SIPI (vmx/ap_start.h).
  * Everything else in the bitmap's two ranges passes straight through; MSRs
  * outside them always exit (SDM 26.1.3) and L0 executes the access for L1,
  * turning a #GP there into a #GP for L1.

@@ -6,6 +6,7 @@
 #define MICROHV_VMX_VCPU_H
 
 #include "arch/x86/gdt.h"
+#include "arch/x86/spinlock.h"
 #include "vmx_bits.h"
 
 #include <stdbool.h>
@@ -48,6 +49,18 @@ struct guest_regs {
 #define VCPU_STACK_PAGES 4
 #define MAX_CPUS 64
 
+/* INIT/SIPI that L0 emulates for this CPU (vmx/ap_start.h). */
+enum ap_start_state { AP_RUNNING, AP_INIT_PENDING, AP_WAIT_SIPI };
+
+struct ap_start {
+	struct spinlock lock;	  /* state and sipi, between sender and target */
+	volatile uint32_t state;  /* enum ap_start_state */
+	volatile uint32_t sipi;	  /* AP_SIPI_VALID | vector: a SIPI arrived */
+	volatile bool kick_armed; /* NMIs now are L0's kicks, not L1's */
+	volatile bool hw_wait_sipi; /* a real INIT exit left L1 in wait-for-SIPI */
+};
+#define AP_SIPI_VALID 0x100u
+
 struct vcpu {
 	unsigned index;	 /* 0 = the BSP, then in launch order */
 	uint32_t apic_id;
@@ -63,6 +76,8 @@ struct vcpu {
 	uint64_t l0_refusals; /* L1 accesses to L0 memory refused */
 	uint64_t sipi_exit;   /* exits_total at the last SIPI (0: none) */
 	bool init_quirk_reported;
+	struct ap_start start;
+	uint64_t restarts; /* INIT-SIPI restarts L0 emulated */
 	uint64_t exits_total;
 	uint64_t exits[EXIT_REASON_MAX];
 };

@@ -10,6 +10,12 @@
 #define FEATURE_CONTROL_VMX_INSIDE_SMX (1ull << 1)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
 
+#define MSR_IA32_APIC_BASE 0x01b
+#define APIC_BASE_X2APIC (1ull << 10) /* x2APIC mode (SDM Vol. 3A 11.12.1) */
+#define APIC_BASE_ENABLE (1ull << 11)
+#define APIC_BASE_ADDR_MASK 0x000ffffffffff000ull
+#define MSR_X2APIC_ICR 0x830 /* the 64-bit ICR in x2APIC mode (SDM Vol. 3A 11.12.9) */
+
 #define MSR_IA32_MTRRCAP 0x0fe
 #define MSR_IA32_PAT 0x277
 #define MSR_IA32_SYSENTER_CS 0x174

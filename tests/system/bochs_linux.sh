@@ -55,7 +55,7 @@ clean_log "$serial"
 literal() { printf '%s' "$1" | sed -e 's/[][\\.*^$+?(){}|/]/\\&/g'; }
 
 if [ "$sig_re" = microhv ]; then
-	expect "the firmware was late-launched as L1" "^\\[boot\\] info: late launch: 1 of 1 CPUs run as L1 under microhv\$"
+	expect "the firmware was late-launched as L1" "^\\[boot\\] info: late launch: $cpus of $cpus CPUs run as L1 under microhv\$"
 	expect "Linux's /proc/cpuinfo shows the hypervisor flag" '^microhv-linux: cpuinfo flags hypervisor: yes$'
 fi
 expect "chain-load of the kernel" '^\[boot\] info: chain-loading next stage \\EFI\\linux\\vmlinuz\.efi$'

@@ -42,6 +42,8 @@ void hw_fake_reset(void)
 	f.xcr0 = 1;
 	memset(&hw_calls, 0, sizeof(hw_calls));
 	hw_fake_launch_failed_env = NULL;
+	hw_fake_mmio_value = 0;
+	hw_fake_ipi_hook = NULL;
 }
 
 static int msr_slot(uint32_t msr)
@@ -175,6 +177,41 @@ void hw_set_cr2(uint64_t value)
 	hw_calls.last_cr2 = value;
 }
 
+uint32_t hw_fake_mmio_value;
+void (*hw_fake_ipi_hook)(uint32_t apic_id, uint32_t icr_low);
+
+void hw_send_ipi(uint32_t apic_id, uint32_t icr_low)
+{
+	if (hw_calls.ipis < 16) {
+		hw_calls.ipi_apic_id[hw_calls.ipis] = apic_id;
+		hw_calls.ipi_low[hw_calls.ipis] = icr_low;
+	}
+	hw_calls.ipis++;
+	hw_calls.last_ipi_apic_id = apic_id;
+	hw_calls.last_ipi_low = icr_low;
+	if (hw_fake_ipi_hook)
+		hw_fake_ipi_hook(apic_id, icr_low);
+}
+
+void hw_mmio_write(uint64_t pa, unsigned width, uint64_t value)
+{
+	hw_calls.mmio_writes++;
+	hw_calls.last_mmio_pa = pa;
+	hw_calls.last_mmio_width = width;
+	hw_calls.last_mmio_value = value;
+}
+
+uint32_t hw_mmio_read32(uint64_t pa)
+{
+	(void)pa;
+	return hw_fake_mmio_value;
+}
+
+void hw_unblock_nmi(void)
+{
+	hw_calls.unblock_nmi++;
+}
+
 /* ---- vmx/launch.c ---- */
 
 void vmx_launch_failed_exit(struct vcpu *v)
@@ -210,4 +247,12 @@ void hw_fake_bochs_caps(struct vmx_caps *c)
 	c->has_ept_vpid_cap = 1;
 	c->has_true = 1;
 	c->has_vmfunc = 1;
+}
+
+/* ---- vmx/l1_memory.c: the tests set hw_fake_l1_memory ---- */
+const struct l1_memory *hw_fake_l1_memory;
+
+const struct l1_memory *l0_l1_memory(void)
+{
+	return hw_fake_l1_memory;
 }

@@ -32,6 +32,11 @@ struct hw_fake_calls {
 	uint32_t last_cpuid_leaf, last_cpuid_subleaf;
 	uint16_t last_vpid;
 	struct vcpu *last_launch_failed;
+	unsigned ipis, mmio_writes, unblock_nmi;
+	uint32_t ipi_apic_id[16], ipi_low[16]; /* the first 16 IPIs */
+	uint32_t last_ipi_apic_id, last_ipi_low; /* the latest IPI */
+	uint64_t last_mmio_pa, last_mmio_value;
+	unsigned last_mmio_width;
 };
 
 extern struct hw_fake_calls hw_calls;
@@ -58,6 +63,16 @@ extern jmp_buf *hw_fake_launch_failed_env;
 void vmx_launch_failed_exit(struct vcpu *v);
 
 /* The capability MSRs of Bochs 2.7's corei7_skylake_x (tests/unit/test_vmx_caps.c). */
+/* What l0_l1_memory() returns (vmx/l1_memory.h). */
+struct l1_memory;
+extern const struct l1_memory *hw_fake_l1_memory;
+
+/* What hw_mmio_read32 returns. */
+extern uint32_t hw_fake_mmio_value;
+
+/* Called by hw_send_ipi after recording the IPI, when set (hw_fake_reset clears it). */
+extern void (*hw_fake_ipi_hook)(uint32_t apic_id, uint32_t icr_low);
+
 void hw_fake_bochs_caps(struct vmx_caps *c);
 
 #endif

@@ -422,14 +422,17 @@ TEST(policy_msr_bitmap_raw)
 	CHECK_EQ(b[2048 + 0x480 / 8], 0xff);
 	CHECK_EQ(b[2048 + 0x488 / 8], 0xff);
 	CHECK_EQ(b[2048 + 0x490 / 8], 0x03);
-	/* Nothing else anywhere: 2 x (1 + 18) bits in all. */
+	/* The x2APIC ICR (0x830): write only (byte 0x106, bit 0). */
+	CHECK_EQ(b[0x830 / 8], 0);
+	CHECK_EQ(b[2048 + 0x830 / 8], 0x01);
+	/* Nothing else anywhere: 2 x (1 + 18) + 1 bits in all. */
 	unsigned bits = 0, high_bits = 0;
 	for (unsigned i = 0; i < MSR_BITMAP_SIZE; i++) {
 		bits += (unsigned)__builtin_popcount(b[i]);
 		if ((i >= 1024 && i < 2048) || i >= 3072)
 			high_bits += (unsigned)__builtin_popcount(b[i]);
 	}
-	CHECK_EQ(bits, 38);
+	CHECK_EQ(bits, 39);
 	CHECK_EQ(high_bits, 0);
 }
 
@@ -438,11 +441,15 @@ TEST(policy_msr_bitmap_exits)
 	static uint8_t b[MSR_BITMAP_SIZE];
 	memset(b, 0, sizeof(b));
 	msr_bitmap_build(b);
-	/* Exactly FEATURE_CONTROL and 0x480..0x491 exit in the low range, both ways. */
+	/*
+	 * Exactly FEATURE_CONTROL and 0x480..0x491 exit in the low range, both
+	 * ways, and the x2APIC ICR on writes.
+	 */
 	int wrong = 0;
 	for (uint32_t m = 0; m <= 0x1fff; m++) {
 		bool want = m == MSR_IA32_FEATURE_CONTROL || (m >= 0x480 && m <= 0x491);
-		if (msr_bitmap_exits(b, m, false) != want || msr_bitmap_exits(b, m, true) != want)
+		if (msr_bitmap_exits(b, m, false) != want ||
+		    msr_bitmap_exits(b, m, true) != (want || m == MSR_X2APIC_ICR))
 			wrong++;
 	}
 	for (uint32_t m = 0xc0000000u; m <= 0xc0001fffu; m++)

@@ -1,0 +1,236 @@
+/*
+ * ap_start.c - INIT and SIPI emulated by L0 (see ap_start.h).
+ *
+ * Sender and target meet in the target's struct ap_start under its lock:
+ *
+ *   sender (ICR write exit)            target (end of any exit)
+ *   INIT:  state = INIT_PENDING,
+ *          kick_armed, NMI kick  --->  NMI exit (or NMI in root): a kick
+ *          wait: state moves on  <---  state = WAIT_SIPI, INIT state loaded
+ *   SIPI:  sipi = vector         --->  spins in root until sipi: real mode
+ *                                      at vector << 12, state = RUNNING
+ *
+ * The sender waits for the INIT to be taken (re-kicking now and then: a
+ * kick that lands in VMX root after the target's last look is not lost
+ * for good), so its SIPI can never reach a target that has not left L1.
+ * While kick_armed, every NMI of the target is taken as a kick: a real NMI
+ * in that window is dropped, as it would be by a CPU in wait-for-SIPI.
+ */
+#include "ap_start.h"
+
+#include "drivers/serial/log.h"
+#include "exit.h"
+#include "hw_ops.h"
+#include "l0.h"
+#include "vmcs.h"
+#include "vmx_arch.h"
+
+#define KICK_RETRY_SPINS (1u << 16)
+#define KICK_GIVE_UP_SPINS (1u << 24)
+
+static struct ipi_plan pass(const char *why)
+{
+	return (struct ipi_plan){ IPI_PASS, 0, why };
+}
+
+/* SDM Vol. 3A 11.6.2.1 / 11.12.9: destination all-ones is a broadcast. */
+static bool is_broadcast(const struct ipi *ipi)
+{
+	return ipi->dest == (ipi->x2apic ? 0xffffffffu : 0xffu);
+}
+
+struct ipi_plan ipi_plan(const struct ipi *ipi, unsigned self, const uint32_t *apic_ids,
+			 unsigned ncpus, unsigned cpus_in_system)
+{
+	uint32_t mode = ipi->low & ICR_MODE_MASK;
+	if (mode != ICR_MODE_INIT && mode != ICR_MODE_STARTUP)
+		return pass("not INIT or SIPI");
+	unsigned shorthand = (ipi->low & ICR_SHORTHAND_MASK) >> ICR_SHORTHAND_SHIFT;
+	/* SDM 11.6.2.2: logical destinations go through LDR/DFR: left to the APIC. */
+	if ((ipi->low & ICR_DEST_LOGICAL) && shorthand == ICR_SHORTHAND_NONE)
+		return pass("logical destination");
+	if (ncpus > MAX_CPUS)
+		ncpus = MAX_CPUS;
+	uint64_t all = ncpus == 64 ? ~0ull : (1ull << ncpus) - 1;
+	uint64_t targets = 0;
+	bool broadcast = false;
+	switch (shorthand) {
+	case ICR_SHORTHAND_SELF:
+		targets = 1ull << self;
+		break;
+	case ICR_SHORTHAND_ALL:
+		targets = all;
+		broadcast = true;
+		break;
+	case ICR_SHORTHAND_OTHERS:
+		targets = all & ~(1ull << self);
+		broadcast = true;
+		break;
+	default:
+		if (is_broadcast(ipi)) {
+			targets = all;
+			broadcast = true;
+			break;
+		}
+		for (unsigned i = 0; i < ncpus; i++)
+			if (apic_ids[i] == ipi->dest)
+				targets = 1ull << i;
+		if (!targets)
+			return pass("not a CPU under L0");
+	}
+	if (broadcast && ncpus < cpus_in_system)
+		return pass("a broadcast while some CPUs run without L0");
+	if (targets & 1)
+		return pass("the BSP (its INIT exit restarts it at the reset vector)");
+	if (!targets)
+		return pass("no target");
+	return (struct ipi_plan){ IPI_EMULATE, targets, NULL };
+}
+
+static uint32_t load_state(struct vcpu *t)
+{
+	return __atomic_load_n(&t->start.state, __ATOMIC_ACQUIRE);
+}
+
+static void kick(struct vcpu *t)
+{
+	hw_send_ipi(t->apic_id, ICR_MODE_NMI | ICR_LEVEL_ASSERT);
+}
+
+/* SDM Vol. 3A 10.4.2 / 9.4.4: INIT puts an AP into wait-for-SIPI. */
+static void send_init(struct vcpu *t)
+{
+	spin_lock(&t->start.lock);
+	t->start.sipi = 0; /* a SIPI before this INIT is gone */
+	if (t->start.state == AP_RUNNING)
+		t->start.state = AP_INIT_PENDING;
+	t->start.kick_armed = true;
+	spin_unlock(&t->start.lock);
+}
+
+/* A SIPI counts only for a CPU in wait-for-SIPI, the first one only. */
+static void send_sipi(struct vcpu *t, uint8_t vector)
+{
+	spin_lock(&t->start.lock);
+	if (t->start.state != AP_RUNNING && !t->start.sipi)
+		t->start.sipi = AP_SIPI_VALID | vector;
+	spin_unlock(&t->start.lock);
+}
+
+static bool wait_init_taken(struct vcpu *t)
+{
+	for (uint32_t spins = 1; load_state(t) == AP_INIT_PENDING; spins++) {
+		if (spins >= KICK_GIVE_UP_SPINS)
+			return false;
+		if (spins % KICK_RETRY_SPINS == 0)
+			kick(t);
+		cpu_pause();
+	}
+	return true;
+}
+
+/* The target never took the kick (NMIs blocked?): let the hardware INIT it. */
+static void give_up(struct vcpu *v, struct vcpu *t, uint32_t icr_low)
+{
+	spin_lock(&t->start.lock);
+	bool still = t->start.state == AP_INIT_PENDING;
+	if (still) {
+		t->start.state = AP_RUNNING;
+		t->start.kick_armed = false;
+	}
+	spin_unlock(&t->start.lock);
+	if (!still)
+		return;
+	log_error("CPU %u: CPU %u did not take the INIT L0 emulates for it: sending the real INIT",
+		  v->index, t->index);
+	hw_send_ipi(t->apic_id, icr_low);
+}
+
+bool ap_start_icr_write(struct vcpu *v, const struct ipi *ipi)
+{
+	uint32_t ids[MAX_CPUS];
+	unsigned n = g_l0.ncpus;
+	for (unsigned i = 0; i < n; i++)
+		ids[i] = g_l0.vcpus[i]->apic_id;
+	struct ipi_plan plan = ipi_plan(ipi, v->index, ids, n, g_l0.bi ? g_l0.bi->cpu_count : n);
+	uint32_t mode = ipi->low & ICR_MODE_MASK;
+	if (plan.kind == IPI_PASS) {
+		if (mode == ICR_MODE_INIT || mode == ICR_MODE_STARTUP)
+			log_debug("CPU %u: %s to APIC ID %u goes to the hardware: %s", v->index,
+				  mode == ICR_MODE_INIT ? "INIT" : "SIPI", ipi->dest, plan.why);
+		return false;
+	}
+	/*
+	 * SDM 11.6.1: INIT level de-assert (level 0, trigger mode level) is not
+	 * supported since the Pentium 4: no effect.
+	 */
+	bool deassert = mode == ICR_MODE_INIT && !(ipi->low & ICR_LEVEL_ASSERT) &&
+			(ipi->low & ICR_TRIGGER_LEVEL);
+	for (unsigned i = 0; i < n; i++) {
+		struct vcpu *t = g_l0.vcpus[i];
+		if (!(plan.targets & (1ull << i)) || deassert)
+			continue;
+		if (t->start.hw_wait_sipi) {
+			/* Already in the real wait-for-SIPI (NMIs blocked): the hardware's turn. */
+			hw_send_ipi(t->apic_id, ipi->low);
+			continue;
+		}
+		if (mode == ICR_MODE_INIT) {
+			log_debug("CPU %u: INIT to CPU %u: emulated by L0", v->index, t->index);
+			send_init(t);
+			if (t != v)
+				kick(t);
+		} else {
+			log_debug("CPU %u: SIPI vector 0x%x to CPU %u: emulated by L0", v->index,
+				  ipi->low & ICR_VECTOR_MASK, t->index);
+			send_sipi(t, (uint8_t)(ipi->low & ICR_VECTOR_MASK));
+		}
+	}
+	if (mode == ICR_MODE_INIT && !deassert) {
+		for (unsigned i = 0; i < n; i++) {
+			struct vcpu *t = g_l0.vcpus[i];
+			if ((plan.targets & (1ull << i)) && t != v && !t->start.hw_wait_sipi &&
+			    !wait_init_taken(t))
+				give_up(v, t, ipi->low);
+		}
+	}
+	return true;
+}
+
+bool ap_start_nmi_is_kick(struct vcpu *v)
+{
+	return __atomic_load_n(&v->start.kick_armed, __ATOMIC_ACQUIRE);
+}
+
+void ap_start_poll(struct vcpu *v, struct guest_regs *r)
+{
+	if (load_state(v) != AP_INIT_PENDING)
+		return;
+	spin_lock(&v->start.lock);
+	v->start.state = AP_WAIT_SIPI;
+	spin_unlock(&v->start.lock);
+	v->nmi_pending = false; /* blocked in wait-for-SIPI (SDM Vol. 3C 26.6.2) */
+	log_debug("CPU %u: INIT: waiting for SIPI in VMX root", v->index);
+	vmx_enter_init_state(r, 0, 0, 0);
+
+	uint32_t sipi = 0;
+	while (!sipi) {
+		spin_lock(&v->start.lock);
+		sipi = v->start.sipi;
+		if (sipi) {
+			v->start.sipi = 0;
+			v->start.state = AP_RUNNING;
+			v->start.kick_armed = false;
+		}
+		spin_unlock(&v->start.lock);
+		if (!sipi)
+			cpu_pause();
+	}
+	uint8_t vector = (uint8_t)sipi;
+	v->restarts++;
+	log_info("CPU %u: INIT and SIPI from L1 (emulated by L0): starts at 0x%x in real mode "
+		 "(restart %llu)",
+		 v->index, vector << 12, (unsigned long long)v->restarts);
+	vmx_enter_init_state(r, (uint16_t)(vector << 8), (uint64_t)vector << 12, 0);
+	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
+}

@@ -1,0 +1,90 @@
+/*
+ * apic_access.c - finishing L1's stores to the write-protected xAPIC page
+ * (see apic_access.h).
+ */
+#include "apic_access.h"
+
+#include "ap_start.h"
+#include "arch/x86/decode_store.h"
+#include "drivers/serial/log.h"
+#include "exit.h"
+#include "hw_ops.h"
+#include "mm/page_alloc.h"
+#include "vmcs.h"
+#include "vmx_arch.h"
+
+/* SDM Vol. 3A 5.2.1: CS.L in IA-32e mode, else CS.D, chooses the code size. */
+static enum x86_code_size code_size(void)
+{
+	uint64_t ar = vmcs_read(VMCS_GUEST_CS_AR_BYTES);
+	if ((vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_LMA) && (ar & VMX_AR_L))
+		return X86_CODE64;
+	return (ar & VMX_AR_DB) ? X86_CODE32 : X86_CODE16;
+}
+
+/*
+ * Reads up to X86_INSN_MAX bytes at CS:RIP as an instruction fetch; the
+ * bytes that a fault or a refused page cuts off are simply not there (the
+ * decoder then refuses a truncated instruction).  Returns how many.
+ */
+static unsigned fetch(uint8_t *buf, enum x86_code_size cs, const struct l1_memory *mem)
+{
+	struct guest_paging g;
+	struct guest_walk w;
+	l1_paging_of_current(&g, mem);
+	uint64_t la = vmcs_read(VMCS_GUEST_CS_BASE) + vmcs_read(VMCS_GUEST_RIP);
+	if (cs != X86_CODE64)
+		la &= 0xffffffffull;
+	unsigned access = GWALK_FETCH | (vmx_guest_cpl() == 3 ? GWALK_USER : 0);
+	unsigned first = PAGE_SIZE - (unsigned)(la & (PAGE_SIZE - 1));
+	if (first > X86_INSN_MAX)
+		first = X86_INSN_MAX;
+	if (guest_read_linear(&g, la, buf, first, access, &w) != GWALK_OK)
+		return 0;
+	uint64_t next = la + first;
+	if (cs != X86_CODE64)
+		next &= 0xffffffffull;
+	if (first == X86_INSN_MAX ||
+	    guest_read_linear(&g, next, buf + first, X86_INSN_MAX - first, access, &w) !=
+		    GWALK_OK)
+		return first;
+	return X86_INSN_MAX;
+}
+
+void apic_access_write(struct vcpu *v, struct guest_regs *r, uint64_t gpa,
+		       const struct l1_memory *mem)
+{
+	uint8_t insn[X86_INSN_MAX] = { 0 };
+	enum x86_code_size cs = code_size();
+	unsigned n = fetch(insn, cs, mem);
+	struct x86_store s;
+	if (!x86_decode_store(insn, n, cs, &s)) {
+		log_error("CPU %u: L1 store to its local APIC at 0x%llx by an instruction L0 cannot "
+			  "finish (RIP 0x%llx, %u bytes fetched: %02x %02x %02x %02x %02x %02x): "
+			  "#GP(0) to L1",
+			  v->index, (unsigned long long)gpa,
+			  (unsigned long long)vmcs_read(VMCS_GUEST_RIP), n, insn[0], insn[1], insn[2],
+			  insn[3], insn[4], insn[5]);
+		vmx_inject_gp0();
+		return;
+	}
+	uint64_t gpr[GPR_COUNT];
+	for (unsigned i = 0; i < GPR_COUNT; i++)
+		gpr[i] = vmx_gpr_read(r, i);
+	uint64_t value = x86_store_value(&s, gpr);
+
+	bool taken = false;
+	uint64_t page = gpa & ~(PAGE_SIZE - 1);
+	if ((gpa & (PAGE_SIZE - 1)) == XAPIC_ICR_LOW && s.width == 4) {
+		/* SDM Vol. 3A 11.6.1: the write to the low half sends the IPI. */
+		struct ipi ipi = {
+			.low = (uint32_t)value,
+			.dest = hw_mmio_read32(page + XAPIC_ICR_HIGH) >> XAPIC_DEST_SHIFT,
+			.x2apic = false,
+		};
+		taken = ap_start_icr_write(v, &ipi);
+	}
+	if (!taken)
+		hw_mmio_write(gpa, s.width, value);
+	vmx_skip_instruction_len(s.len);
+}

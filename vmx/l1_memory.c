@@ -1,0 +1,55 @@
+/*
+ * l1_memory.c - the core's struct l1_memory: L1's guest-physical memory
+ * reached through L0's identity map, page by page only where EPT01 grants
+ * L1 the same access (so L0's own pages, which EPT01 does not map, and
+ * pages beyond its top are refused, and a write-protected MMIO page is
+ * never written behind L1's back).
+ */
+#include "l1_memory.h"
+
+#include "l0.h"
+#include "mm/ept.h"
+#include "vmx_arch.h"
+
+static bool granted(uint64_t gpa, size_t len, unsigned need)
+{
+	if (!len)
+		return true;
+	uint64_t last = gpa + len - 1;
+	if (last < gpa)
+		return false;
+	for (uint64_t page = gpa & ~(PAGE_SIZE - 1); page <= last; page += PAGE_SIZE) {
+		unsigned rights;
+		if (!ept_translate(g_l0.eptp & EPT_ADDR_MASK, page, NULL, &rights, NULL, NULL) ||
+		    (rights & need) != need)
+			return false;
+		if (page + PAGE_SIZE < page)
+			break;
+	}
+	return true;
+}
+
+static bool read_l1(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	(void)ctx;
+	if (!granted(gpa, len, EPT_READ))
+		return false;
+	__builtin_memcpy(buf, (const void *)(uintptr_t)gpa, len);
+	return true;
+}
+
+static bool write_l1(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	(void)ctx;
+	if (!granted(gpa, len, EPT_READ | EPT_WRITE))
+		return false;
+	__builtin_memcpy((void *)(uintptr_t)gpa, buf, len);
+	return true;
+}
+
+const struct l1_memory *l0_l1_memory(void)
+{
+	static struct l1_memory mem = { read_l1, write_l1, NULL, 0 };
+	mem.maxphyaddr = g_l0.bi && g_l0.bi->max_phys_bits ? g_l0.bi->max_phys_bits : 36;
+	return &mem;
+}

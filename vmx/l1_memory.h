@@ -1,0 +1,37 @@
+/*
+ * l1_memory.h - L1's physical memory as L0 may touch it, and L1's paging
+ * as the current VMCS describes it.
+ *
+ * Every guest-physical address L1 hands to L0 (a VMX operand, a VMCS, a
+ * bitmap, the bytes of an instruction L0 must finish for it) is reached
+ * through a struct l1_memory, which refuses L0's own memory and whatever
+ * EPT01 does not map (vmx/l1_memory.c in the core; the unit tests supply
+ * their own over a host buffer).
+ */
+#ifndef MICROHV_VMX_L1_MEMORY_H
+#define MICROHV_VMX_L1_MEMORY_H
+
+#include "mm/guest_walk.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct l1_memory {
+	bool (*read)(void *ctx, uint64_t gpa, void *buf, size_t len);
+	bool (*write)(void *ctx, uint64_t gpa, const void *buf, size_t len);
+	void *ctx;
+	unsigned maxphyaddr; /* physical-address width L1 sees (CPUID.80000008H) */
+};
+
+/*
+ * L1's paging from the current VMCS's guest state (CR0, CR3, CR4, EFER,
+ * RFLAGS.AC, and with EPT the PDPTEs the exit saved for PAE paging: SDM
+ * Vol. 3A 4.4.1), reaching memory through mem.
+ */
+void l1_paging_of_current(struct guest_paging *g, const struct l1_memory *mem);
+
+/* The core's l1_memory over EPT01 (vmx/l1_memory.c). */
+const struct l1_memory *l0_l1_memory(void);
+
+#endif
