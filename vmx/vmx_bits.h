@@ -167,6 +167,9 @@
 /* Segment access rights in the VMCS (25.4.1, table 25-2). */
 #define VMX_AR_TYPE_MASK 0xfu
 #define VMX_AR_TYPE_ACCESSED 1u
+#define VMX_AR_TYPE_RW (1u << 1)   /* S = 1: data writable / code readable (Vol. 3A 3.4.5.1) */
+#define VMX_AR_TYPE_CODE (1u << 3) /* S = 1: code segment */
+#define VMX_AR_TYPE_TSS_BUSY 0xbu  /* S = 0: busy 32-bit / 64-bit TSS (Vol. 3A 3.5) */
 #define VMX_AR_S (1u << 4)
 #define VMX_AR_DPL_SHIFT 5
 #define VMX_AR_P (1u << 7)
