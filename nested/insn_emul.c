@@ -12,6 +12,8 @@
  */
 #include "nested.h"
 
+#include "nested/entry_checks.h"
+
 #include "drivers/serial/log.h"
 #include "mm/guest_walk.h"
 #include "nested/operand.h"
@@ -27,12 +29,17 @@
 enum {
 	VMXERR_VMCLEAR_INVALID_ADDRESS = 2,
 	VMXERR_VMCLEAR_VMXON_POINTER = 3,
+	VMXERR_VMLAUNCH_NOT_CLEAR = 4,
+	VMXERR_VMRESUME_NOT_LAUNCHED = 5,
+	VMXERR_ENTRY_INVALID_CONTROL = 7,
+	VMXERR_ENTRY_INVALID_HOST_STATE = 8,
 	VMXERR_VMPTRLD_INVALID_ADDRESS = 9,
 	VMXERR_VMPTRLD_VMXON_POINTER = 10,
 	VMXERR_VMPTRLD_BAD_REVISION = 11,
 	VMXERR_UNSUPPORTED_FIELD = 12,
 	VMXERR_VMWRITE_READ_ONLY = 13,
 	VMXERR_VMXON_IN_VMX_ROOT = 15,
+	VMXERR_ENTRY_MOV_SS_BLOCKING = 26,
 };
 
 /* ---- results (SDM Vol. 3C 31.2 "Conventions") ---- */
@@ -440,6 +447,57 @@ static void emulate_vmwrite(struct nested_cpu *n, const struct nested_env *env,
 		value &= 0xffffffffull;
 	vmcs12_write(n->vmcs12, field, value);
 	vm_succeed();
+}
+
+/* VMfailValid 7 or 8 for a failed check of 27.2, with the rule in the log. */
+static void entry_vmfail(struct nested_cpu *n, const struct nested_entry_check *c, uint32_t error)
+{
+	log_debug("nested: VM entry to L2 refused, VMfailValid %u: %s (%s)", error, c->what,
+		  c->sdm);
+	vm_fail(n, error);
+}
+
+bool nested_vmentry_begin(struct nested_cpu *n, const struct nested_env *env, bool launch)
+{
+	/* SDM 31.3 VMLAUNCH/VMRESUME: the mode #UDs are the CPU's, before any exit. */
+	if (!in_vmx_operation_or_ud(n))
+		return false;
+	if (vmx_guest_cpl() != 0) {
+		vmx_inject_gp0();
+		return false;
+	}
+	if (n->current_vmptr == VMPTR_INVALID) {
+		vm_fail_invalid();
+		return false;
+	}
+	/* SDM 27.1: VM entry is refused right after MOV SS/POP SS. */
+	if (vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO) & GUEST_INTR_STATE_MOV_SS) {
+		vm_fail(n, VMXERR_ENTRY_MOV_SS_BLOCKING);
+		return false;
+	}
+	/* SDM 27.1: VMLAUNCH needs a clear VMCS, VMRESUME a launched one. */
+	if (launch && n->vmcs12->launch_state != VMCS12_LAUNCH_CLEAR) {
+		vm_fail(n, VMXERR_VMLAUNCH_NOT_CLEAR);
+		return false;
+	}
+	if (!launch && n->vmcs12->launch_state != VMCS12_LAUNCH_LAUNCHED) {
+		vm_fail(n, VMXERR_VMRESUME_NOT_LAUNCHED);
+		return false;
+	}
+	/* SDM 27.2.1, then 27.2.2-27.2.4: the controls, then the host-state area. */
+	struct nested_entry_check c =
+		nested_check_controls(n->vmcs12, env->l1_caps, env->mem->maxphyaddr);
+	if (c.result != NENTRY_OK) {
+		entry_vmfail(n, &c, VMXERR_ENTRY_INVALID_CONTROL);
+		return false;
+	}
+	bool l1_in_ia32e = vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_LMA;
+	c = nested_check_host_state(n->vmcs12, env->l1_caps, env->mem->maxphyaddr, l1_in_ia32e);
+	if (c.result != NENTRY_OK) {
+		entry_vmfail(n, &c, VMXERR_ENTRY_INVALID_HOST_STATE);
+		return false;
+	}
+	return true;
 }
 
 bool nested_emulate_vmx_insn(struct nested_cpu *n, const struct nested_env *env,

@@ -52,6 +52,19 @@ struct nested_env {
 bool nested_emulate_vmx_insn(struct nested_cpu *n, const struct nested_env *env,
 			     struct guest_regs *r, uint32_t exit_reason);
 
+/*
+ * VMLAUNCH (launch) or VMRESUME executed by L1, up to vmcs02: the checks
+ * of SDM Vol. 3C 31.3 "VMLAUNCH/VMRESUME", 27.1 and 27.2 in their order -
+ * #UD outside VMX operation, #GP(0) at CPL > 0, VMfailInvalid without a
+ * current VMCS, then VMfailValid 26 (blocking by MOV SS), 4 (VMLAUNCH of
+ * a VMCS whose launch state is not clear), 5 (VMRESUME of one not
+ * launched), 7 (a control, 27.2.1), 8 (the host state, 27.2.2-27.2.4).
+ * Returns false when the instruction ended there (fault injected, or the
+ * VMfail done with RIP advanced); true when L1's VM entry goes on to the
+ * guest-state checks of 27.3 and vmcs02, with nothing changed yet.
+ */
+bool nested_vmentry_begin(struct nested_cpu *n, const struct nested_env *env, bool launch);
+
 /* RFLAGS arithmetic flags set by VMsucceed/VMfail (SDM Vol. 3C 31.2). */
 #define VMX_RFLAGS_MASK 0x8d5ull /* CF PF AF ZF SF OF */
 

@@ -1815,3 +1815,124 @@ TEST(nested_insn_regression_single_step_trap_lost)
 	      ((info & INTR_INFO_VALID) && (info & INTR_INFO_VECTOR_MASK) == VEC_DB));
 	CHECK_CLEAN();
 }
+
+/* ================= VMLAUNCH / VMRESUME: up to vmcs02 ================= */
+
+#define LEN_VMLAUNCH 3 /* 0F 01 C2; VMRESUME is 0F 01 C3 */
+
+/* Like run(), for nested_vmentry_begin. */
+static bool begin(bool launch)
+{
+	vmcs_soft_set(VMCS_VM_EXIT_REASON, launch ? EXIT_REASON_VMLAUNCH : EXIT_REASON_VMRESUME);
+	vmcs_soft_set(VMCS_VM_EXIT_INSTRUCTION_LEN, LEN_VMLAUNCH);
+	rip_in = field(VMCS_GUEST_RIP);
+	vmcs_soft_set(VMCS_GUEST_RFLAGS, rflags_in);
+	vmcs_soft_set(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmcs_soft_set(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, ERRCODE_POISON);
+	hw_calls.set_cr2 = 0;
+	return nested_vmentry_begin(&n, &env, launch);
+}
+
+/* vmcs12 controls and host state that pass 27.2 for a 64-bit L1 host. */
+static void valid_controls_and_host(struct vmcs12 *v)
+{
+	vmcs12_set(v, VMCS_PIN_BASED_VM_EXEC_CONTROL, (uint32_t)l1_caps.true_pinbased);
+	vmcs12_set(v, VMCS_CPU_BASED_VM_EXEC_CONTROL, (uint32_t)l1_caps.true_procbased);
+	vmcs12_set(v, VMCS_VM_EXIT_CONTROLS,
+		   (uint32_t)l1_caps.true_exit | EXIT_HOST_ADDR_SPACE_SIZE);
+	vmcs12_set(v, VMCS_VM_ENTRY_CONTROLS, (uint32_t)l1_caps.true_entry | ENTRY_IA32E_MODE_GUEST);
+	vmcs12_set(v, VMCS_HOST_CR0, 0x80050033);
+	vmcs12_set(v, VMCS_HOST_CR3, 0x100000);
+	vmcs12_set(v, VMCS_HOST_CR4, CR4_VMXE | CR4_PAE);
+	vmcs12_set(v, VMCS_HOST_CS_SELECTOR, 0x08);
+	vmcs12_set(v, VMCS_HOST_SS_SELECTOR, 0x10);
+	vmcs12_set(v, VMCS_HOST_TR_SELECTOR, 0x18);
+	vmcs12_set(v, VMCS_HOST_RIP, 0xffffffff81000000ull);
+}
+
+TEST(nested_vmentry_begin_faults_and_vmfail_invalid)
+{
+	setup();
+	CHECK(!begin(true));
+	CHECK_UD(); /* not in VMX operation */
+	CHECK_CLEAN();
+
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	vmcs_soft_set(VMCS_GUEST_SS_AR_BYTES, 0xf3);
+	CHECK(!begin(false));
+	CHECK_GP0();
+	CHECK_CLEAN();
+
+	setup();
+	enter_vmx();
+	CHECK(!begin(true));
+	CHECK_VMFAIL_INVALID(LEN_VMLAUNCH);
+	CHECK(!begin(false));
+	CHECK_VMFAIL_INVALID(LEN_VMLAUNCH);
+	CHECK_CLEAN();
+}
+
+TEST(nested_vmentry_begin_vmfail_valid_in_sdm_order)
+{
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	valid_controls_and_host(&cache.v);
+	vmcs_soft_set(VMCS_GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+
+	/* 26 comes before the launch state: MOV-SS blocking with a launched VMCS. */
+	cache.v.launch_state = VMCS12_LAUNCH_LAUNCHED;
+	vmcs_soft_set(VMCS_GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_MOV_SS);
+	CHECK(!begin(true));
+	CHECK_VMFAIL_VALID(LEN_VMLAUNCH, 26);
+	CHECK_EQ(field(VMCS_GUEST_INTERRUPTIBILITY_INFO), 0); /* the instruction completed */
+
+	CHECK(!begin(true));
+	CHECK_VMFAIL_VALID(LEN_VMLAUNCH, 4); /* VMLAUNCH of a launched VMCS */
+	cache.v.launch_state = VMCS12_LAUNCH_CLEAR;
+	CHECK(!begin(false));
+	CHECK_VMFAIL_VALID(LEN_VMLAUNCH, 5); /* VMRESUME of a clear VMCS */
+
+	/* The launch state comes before the controls. */
+	vmcs12_set(&cache.v, VMCS_PIN_BASED_VM_EXEC_CONTROL, 0);
+	CHECK(!begin(false));
+	CHECK_VMFAIL_VALID(LEN_VMLAUNCH, 5);
+	CHECK(!begin(true));
+	CHECK_VMFAIL_VALID(LEN_VMLAUNCH, 7); /* reserved-1 pin-based bits clear */
+
+	/* Controls before host state; then host state alone. */
+	vmcs12_set(&cache.v, VMCS_HOST_CR0, 0);
+	CHECK(!begin(true));
+	CHECK_VMFAIL_VALID(LEN_VMLAUNCH, 7);
+	vmcs12_set(&cache.v, VMCS_PIN_BASED_VM_EXEC_CONTROL, (uint32_t)l1_caps.true_pinbased);
+	CHECK(!begin(true));
+	CHECK_VMFAIL_VALID(LEN_VMLAUNCH, 8); /* HOST_CR0 without the fixed bits */
+	vmcs12_set(&cache.v, VMCS_HOST_CR0, 0x80050033);
+	vmcs12_set(&cache.v, VMCS_HOST_CS_SELECTOR, 0);
+	CHECK(!begin(true));
+	CHECK_VMFAIL_VALID(LEN_VMLAUNCH, 8); /* null host CS */
+	CHECK_CLEAN();
+}
+
+TEST(nested_vmentry_begin_passes_and_changes_nothing)
+{
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	valid_controls_and_host(&cache.v);
+	vmcs_soft_set(VMCS_GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	vmcs12_set(&cache.v, VMCS_VM_INSTRUCTION_ERROR, 0x77);
+	CHECK(begin(true));
+	CHECK_AT_INSN();
+	CHECK_EQ(field(VMCS_VM_ENTRY_INTR_INFO_FIELD), 0);
+	CHECK_EQ(cached(VMCS_IDX_VM_INSTRUCTION_ERROR), 0x77);
+	CHECK_EQ(cache.v.launch_state, VMCS12_LAUNCH_CLEAR); /* the caller marks it launched */
+	cache.v.launch_state = VMCS12_LAUNCH_LAUNCHED;
+	CHECK(begin(false));
+	CHECK_AT_INSN();
+
+	/* A 64-bit host needs L1 in IA-32e mode (27.2.4): from a 32-bit L1, error 8. */
+	vmcs_soft_set(VMCS_GUEST_IA32_EFER, 0);
+	CHECK(!begin(false));
+	CHECK_VMFAIL_VALID(LEN_VMLAUNCH, 8);
+	CHECK_CLEAN();
+}
