@@ -133,6 +133,26 @@ static void accumulate(struct walk_rights *r, const struct guest_paging *g, enum
  * from the 32-byte-aligned table at CR3[31:5].  PDPTEs carry no access
  * rights and no accessed flag (4.6, 4.8).
  */
+static uint64_t pae_pdpte_reserved(const struct guest_paging *g)
+{
+	return bits(2, 1) | bits(8, 5) | bits(63, maxphyaddr(g));
+}
+
+enum pae_pdptes guest_load_pae_pdptes(const struct guest_paging *g, uint64_t pdpte[4],
+				      unsigned *bad)
+{
+	if (!g->read_gpa(g->ctx, g->cr3 & 0xffffffe0ull, pdpte, 4 * sizeof(pdpte[0])))
+		return PAE_PDPTES_UNREADABLE;
+	for (unsigned i = 0; i < 4; i++) {
+		if ((pdpte[i] & GW_PTE_P) && (pdpte[i] & pae_pdpte_reserved(g))) {
+			if (bad)
+				*bad = i;
+			return PAE_PDPTES_RESERVED;
+		}
+	}
+	return PAE_PDPTES_OK;
+}
+
 static enum step pae_pdpte(const struct guest_paging *g, uint64_t la, unsigned access, uint64_t *e,
 			   struct guest_walk *out)
 {
@@ -149,7 +169,7 @@ static enum step pae_pdpte(const struct guest_paging *g, uint64_t la, unsigned a
 	}
 	if (!(*e & GW_PTE_P))
 		return page_fault(g, GWALK_MODE_PAE, la, access, 0, out);
-	if (*e & (bits(2, 1) | bits(8, 5) | bits(63, maxphyaddr(g))))
+	if (*e & pae_pdpte_reserved(g))
 		return page_fault(g, GWALK_MODE_PAE, la, access, PF_ERR_P | PF_ERR_RSVD, out);
 	return STEP_OK;
 }

@@ -133,6 +133,22 @@ enum gwalk_mode guest_paging_mode(const struct guest_paging *g);
 enum gwalk_status guest_walk(const struct guest_paging *g, uint64_t la, unsigned access,
 			     struct guest_walk *out);
 
+enum pae_pdptes {
+	PAE_PDPTES_OK,
+	PAE_PDPTES_UNREADABLE, /* the table at CR3[31:5] cannot be read */
+	PAE_PDPTES_RESERVED,   /* a present PDPTE sets a reserved bit (*bad: which) */
+};
+
+/*
+ * Loads the four PDPTEs of PAE paging from the table at g->cr3[31:5] and
+ * checks them as MOV to CR3 does (SDM Vol. 3A 4.4.1): a present PDPTE
+ * must not set bits 2:1, 8:5 or 63:MAXPHYADDR.  What VM entries (27.3.1.6,
+ * 27.4) and VM exits (28.5.4) do to load them for a guest or host that
+ * uses PAE paging.
+ */
+enum pae_pdptes guest_load_pae_pdptes(const struct guest_paging *g, uint64_t pdpte[4],
+				      unsigned *bad);
+
 /*
  * Copies len (<= GWALK_COPY_MAX) bytes from/to L1's linear address la,
  * translating each page (the access is a read, or a write plus any

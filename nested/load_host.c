@@ -120,24 +120,23 @@ static bool uses_pae_paging(const struct l1_regs *r)
  */
 static bool read_pdptes(uint64_t cr3, const struct l1_memory *mem, uint64_t pdpte[PDPTE_COUNT])
 {
-	uint64_t pdpt = cr3 & PAE_PDPT_MASK;
-	if (!mem->read(mem->ctx, pdpt, pdpte, PDPTE_COUNT * sizeof(pdpte[0]))) {
+	struct guest_paging g = { .cr3 = cr3, .maxphyaddr = mem->maxphyaddr,
+				  .read_gpa = mem->read, .ctx = mem->ctx };
+	unsigned bad = 0;
+	switch (guest_load_pae_pdptes(&g, pdpte, &bad)) {
+	case PAE_PDPTES_OK:
+		return true;
+	case PAE_PDPTES_UNREADABLE:
 		log_warn("nested: L1's host CR3 0x%llx names PDPTEs L0 cannot read: VMX abort",
 			 (unsigned long long)cr3);
 		return false;
+	case PAE_PDPTES_RESERVED:
+		break;
 	}
-	unsigned m = mem->maxphyaddr < MAXPHYADDR_MAX ? mem->maxphyaddr : MAXPHYADDR_MAX;
-	uint64_t reserved = BITS(2, 1) | BITS(8, 5) | BITS(63, m);
-	for (unsigned i = 0; i < PDPTE_COUNT; i++) {
-		if ((pdpte[i] & GW_PTE_P) && (pdpte[i] & reserved)) {
-			log_warn("nested: L1's host PDPTE%u 0x%llx at 0x%llx sets reserved bits: "
-				 "VMX abort",
-				 i, (unsigned long long)pdpte[i],
-				 (unsigned long long)(pdpt + 8 * i));
-			return false;
-		}
-	}
-	return true;
+	log_warn("nested: L1's host PDPTE%u 0x%llx at 0x%llx sets reserved bits: VMX abort", bad,
+		 (unsigned long long)pdpte[bad],
+		 (unsigned long long)((cr3 & PAE_PDPT_MASK) + 8 * bad));
+	return false;
 }
 
 static void write_control_regs(const struct vmcs12 *v12, const struct l1_regs *r,

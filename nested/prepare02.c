@@ -128,3 +128,24 @@ void nested_prepare_vmcs02(const struct vmcs12 *v12, const struct vmcs02_l0 *l0,
 	controls(v12, l0);
 	cr_ownership(v12, l0, cr);
 }
+
+bool nested_load_l2_pdptes(const struct vmcs12 *v12, const struct l1_memory *mem)
+{
+	/* SDM Vol. 3A 4.1.1: PAE paging; 27.3.1.6: and not an IA-32e-mode guest. */
+	if (!(vmcs12_get(v12, VMCS_GUEST_CR0) & CR0_PG) ||
+	    !(vmcs12_get(v12, VMCS_GUEST_CR4) & CR4_PAE) ||
+	    (vmcs12_get(v12, VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST))
+		return true;
+	struct guest_paging g = { .cr3 = vmcs12_get(v12, VMCS_GUEST_CR3),
+				  .maxphyaddr = mem->maxphyaddr,
+				  .read_gpa = mem->read,
+				  .ctx = mem->ctx };
+	uint64_t pdpte[4];
+	if (guest_load_pae_pdptes(&g, pdpte, NULL) != PAE_PDPTES_OK)
+		return false;
+	vmcs_write(VMCS_GUEST_PDPTE0, pdpte[0]);
+	vmcs_write(VMCS_GUEST_PDPTE1, pdpte[1]);
+	vmcs_write(VMCS_GUEST_PDPTE2, pdpte[2]);
+	vmcs_write(VMCS_GUEST_PDPTE3, pdpte[3]);
+	return true;
+}

@@ -22,6 +22,7 @@
 
 #include "nested/sync12.h"
 #include "nested/vmcs12.h"
+#include "vmx/l1_memory.h"
 #include "vmx/caps.h"
 
 #include <stdbool.h>
@@ -48,5 +49,17 @@ struct vmcs02_l0 {
  */
 void nested_prepare_vmcs02(const struct vmcs12 *v12, const struct vmcs02_l0 *l0,
 			   struct vmcs02_cr_state *cr);
+
+/*
+ * The PDPTEs of an L2 that uses PAE paging (vmcs12: CR0.PG = 1, CR4.PAE = 1,
+ * "IA-32e mode guest" = 0).  L1 has no EPT, so its VM entry would load
+ * them from the table at L2's CR3 and check them (SDM Vol. 3C 27.3.1.6,
+ * 27.4); vmcs02 runs L2 with EPT01, where the CPU takes them from the
+ * VMCS: L0 reads and checks them here and writes vmcs02's GUEST_PDPTE0-3.
+ * Returns false for a table L0 cannot read or a present PDPTE with a
+ * reserved bit: a VM-entry failure for L1, exit reason 33, qualification
+ * 2 (27.8).  Other paging modes write nothing and return true.
+ */
+bool nested_load_l2_pdptes(const struct vmcs12 *v12, const struct l1_memory *mem);
 
 #endif

@@ -725,3 +725,40 @@ TEST(guest_walk_copy_wraps_at_4g)
 	CHECK_EQ(v, 0x00000001ddccbbaaull);
 	CHECK_EQ(w.gpa, MEM_BASE + 0xffc);
 }
+
+/*
+ * guest_load_pae_pdptes: the 4 entries at CR3[31:5] in one read; a
+ * present entry with a reserved bit (2:1, 8:5, 63:MAXPHYADDR) is named;
+ * a not-present entry may hold anything; an unreadable table fails.
+ */
+TEST(guest_load_pae_pdptes_checks_like_mov_cr3)
+{
+	setup_pae();
+	put64(PAE_PDPT + 0, T_PD | P);
+	put64(PAE_PDPT + 8, 0xffffffffffffffeull); /* not present: anything goes */
+	put64(PAE_PDPT + 24, (1ull << 35) | P);	 /* bit 35 < MAXPHYADDR 36: fine */
+	uint64_t e[4] = {0};
+	unsigned bad = 9;
+	ms.reads = 0;
+	CHECK_EQ(guest_load_pae_pdptes(&g, e, &bad), PAE_PDPTES_OK);
+	CHECK_EQ(ms.reads, 1);
+	CHECK_EQ(e[0], T_PD | P);
+	CHECK_EQ(e[1], 0xffffffffffffffeull);
+	CHECK_EQ(e[2], T_PD | P);
+	CHECK_EQ(e[3], (1ull << 35) | P);
+	CHECK_EQ(bad, 9);
+
+	static const uint64_t reserved[] = {RW, US, 1ull << 5, 1ull << 8, 1ull << 36, 1ull << 63};
+	for (unsigned i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		put64(PAE_PDPT + 24, (1ull << 35) | P | reserved[i]);
+		bad = 9;
+		CHECK_EQ(guest_load_pae_pdptes(&g, e, &bad), PAE_PDPTES_RESERVED);
+		CHECK_EQ(bad, 3);
+	}
+	/* Bits 4:3 (PWT, PCD) and 11:9 are not reserved. */
+	put64(PAE_PDPT + 24, P | (3ull << 3) | (7ull << 9));
+	CHECK_EQ(guest_load_pae_pdptes(&g, e, &bad), PAE_PDPTES_OK);
+
+	g.cr3 = MEM_BASE + MEM_SIZE; /* outside the memory the callbacks serve */
+	CHECK_EQ(guest_load_pae_pdptes(&g, e, &bad), PAE_PDPTES_UNREADABLE);
+}

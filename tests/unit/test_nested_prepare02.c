@@ -165,3 +165,90 @@ TEST(prepare02_round_trip_with_rebuild)
 	CHECK_EQ(vmcs12_get(&v12, VMCS_VMCS_LINK_POINTER), 0x1000); /* L1's, untouched */
 	CHECK_EQ(vmcs_soft_reads(VMCS_CLASS_CONTROL) + vmcs_soft_reads(VMCS_CLASS_HOST), 0);
 }
+
+/* ---- nested_load_l2_pdptes: a PAE L2's PDPTEs into vmcs02 ---- */
+
+#define PDPT_GPA 0x5000ull /* L2's CR3 (bits 4:3 are PWT/PCD) */
+static uint64_t pdpt_mem[4];
+static bool pdpt_readable;
+static unsigned pdpt_reads;
+
+static bool pdpt_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	(void)ctx;
+	pdpt_reads++;
+	if (!pdpt_readable || gpa != PDPT_GPA || len != sizeof(pdpt_mem))
+		return false;
+	memcpy(buf, pdpt_mem, len);
+	return true;
+}
+
+static const struct l1_memory pdpt_l1mem = { pdpt_read, NULL, NULL, 36 };
+
+static void pae_l2(void)
+{
+	vmcs_soft_reset();
+	memset(&v12, 0, sizeof(v12));
+	vmcs12_set(&v12, VMCS_GUEST_CR0, CR0_PG | CR0_PE);
+	vmcs12_set(&v12, VMCS_GUEST_CR4, CR4_PAE);
+	vmcs12_set(&v12, VMCS_GUEST_CR3, PDPT_GPA | 0x18);
+	pdpt_mem[0] = 0x10000 | 1;
+	pdpt_mem[1] = 0;
+	pdpt_mem[2] = 0x0000000fe0000000ull | 1; /* bit 35: below MAXPHYADDR 36 */
+	pdpt_mem[3] = 0x12000 | 1 | (3u << 3);	 /* PWT, PCD allowed */
+	pdpt_readable = true;
+	pdpt_reads = 0;
+	for (unsigned i = 0; i < 4; i++)
+		vmcs_soft_set(VMCS_GUEST_PDPTE0 + 2 * i, 0xdead);
+}
+
+TEST(nested_l2_pdptes_pae_loaded_into_vmcs02)
+{
+	pae_l2();
+	CHECK(nested_load_l2_pdptes(&v12, &pdpt_l1mem));
+	CHECK_EQ(pdpt_reads, 1);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_PDPTE0), 0x10001);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_PDPTE1), 0);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_PDPTE2), 0x0000000fe0000001ull);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_PDPTE3), 0x12019);
+	CHECK_EQ(vmcs_soft_errors(), 0);
+}
+
+TEST(nested_l2_pdptes_bad_ones_fail_entry)
+{
+	/* Reserved bits in a present PDPTE: bits 2:1, 8:5, 63:36. */
+	static const uint64_t reserved[] = { 2, 4, 1u << 5, 1u << 8, 1ull << 36, 1ull << 63 };
+	for (unsigned i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		pae_l2();
+		pdpt_mem[1] = 0x11000 | 1 | reserved[i];
+		CHECK(!nested_load_l2_pdptes(&v12, &pdpt_l1mem));
+		CHECK_EQ(vmcs_soft_get(VMCS_GUEST_PDPTE0), 0xdead); /* vmcs02 untouched */
+	}
+	/* Not present: reserved bits do not matter. */
+	pae_l2();
+	pdpt_mem[1] = 0xfffffffffffffffeull;
+	CHECK(nested_load_l2_pdptes(&v12, &pdpt_l1mem));
+	/* A table L0 cannot read (L0's memory, beyond EPT01). */
+	pae_l2();
+	pdpt_readable = false;
+	CHECK(!nested_load_l2_pdptes(&v12, &pdpt_l1mem));
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_PDPTE3), 0xdead);
+}
+
+TEST(nested_l2_pdptes_other_modes_untouched)
+{
+	/* 4-level (IA-32e guest), 32-bit paging, paging off: nothing read or written. */
+	for (unsigned mode = 0; mode < 3; mode++) {
+		pae_l2();
+		pdpt_mem[0] = 0xff; /* would fail if read */
+		if (mode == 0)
+			vmcs12_set(&v12, VMCS_VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST);
+		else if (mode == 1)
+			vmcs12_set(&v12, VMCS_GUEST_CR4, 0);
+		else
+			vmcs12_set(&v12, VMCS_GUEST_CR0, CR0_PE);
+		CHECK(nested_load_l2_pdptes(&v12, &pdpt_l1mem));
+		CHECK_EQ(pdpt_reads, 0);
+		CHECK_EQ(vmcs_soft_get(VMCS_GUEST_PDPTE0), 0xdead);
+	}
+}
