@@ -92,7 +92,4 @@ bool ap_start_nmi_is_kick(struct vcpu *v);
  */
 void ap_start_poll(struct vcpu *v, struct guest_regs *r);
 
-/* exit_event.c: the INIT state (SDM Vol. 3A table 10-1) started at cs:ip. */
-void vmx_enter_init_state(struct guest_regs *r, uint16_t cs, uint64_t cs_base, uint64_t rip);
-
 #endif

@@ -13,15 +13,6 @@
 #include "vmcs.h"
 #include "vmx_arch.h"
 
-/* SDM Vol. 3A 5.2.1: CS.L in IA-32e mode, else CS.D, chooses the code size. */
-static enum x86_code_size code_size(void)
-{
-	uint64_t ar = vmcs_read(VMCS_GUEST_CS_AR_BYTES);
-	if ((vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_LMA) && (ar & VMX_AR_L))
-		return X86_CODE64;
-	return (ar & VMX_AR_DB) ? X86_CODE32 : X86_CODE16;
-}
-
 /*
  * Reads up to X86_INSN_MAX bytes at CS:RIP as an instruction fetch; the
  * bytes that a fault or a refused page cuts off are simply not there (the
@@ -55,7 +46,7 @@ void apic_access_write(struct vcpu *v, struct guest_regs *r, uint64_t gpa,
 		       const struct l1_memory *mem)
 {
 	uint8_t insn[X86_INSN_MAX] = { 0 };
-	enum x86_code_size cs = code_size();
+	enum x86_code_size cs = vmx_guest_code_size();
 	unsigned n = fetch(insn, cs, mem);
 	struct x86_store s;
 	if (!x86_decode_store(insn, n, cs, &s)) {

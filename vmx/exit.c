@@ -168,6 +168,14 @@ void vmx_inject_gp0(void)
 	vmx_inject_exception(VEC_GP, true, 0);
 }
 
+enum x86_code_size vmx_guest_code_size(void)
+{
+	uint64_t ar = vmcs_read(VMCS_GUEST_CS_AR_BYTES);
+	if ((vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_LMA) && (ar & VMX_AR_L))
+		return X86_CODE64;
+	return (ar & VMX_AR_DB) ? X86_CODE32 : X86_CODE16;
+}
+
 unsigned vmx_guest_cpl(void)
 {
 	return (unsigned)((vmcs_read(VMCS_GUEST_SS_AR_BYTES) >> VMX_AR_DPL_SHIFT) & 3);

@@ -10,6 +10,7 @@
 #ifndef MICROHV_VMX_EXIT_H
 #define MICROHV_VMX_EXIT_H
 
+#include "arch/x86/decode_store.h"
 #include "vcpu.h"
 
 #include <stdbool.h>
@@ -56,6 +57,12 @@ void vmx_inject_gp0(void);
 /* NMI delivery to L1, now or through an NMI window (exit.c). */
 void vmx_queue_nmi(struct vcpu *v);
 void vmx_deliver_pending_nmi(struct vcpu *v);
+
+/* L1's code size: CS.L in IA-32e mode, else CS.D (SDM Vol. 3A 5.2.1). */
+enum x86_code_size vmx_guest_code_size(void);
+
+/* Loads the INIT state (SDM Vol. 3A table 10-1) started at cs:ip (exit_event.c). */
+void vmx_enter_init_state(struct guest_regs *r, uint16_t cs, uint64_t cs_base, uint64_t rip);
 
 /* L1's current privilege level: SS.DPL (SDM Vol. 3A 5.5). */
 unsigned vmx_guest_cpl(void);

@@ -111,12 +111,6 @@ static void flush_l1_tlb(void)
 		hw_invvpid_single(L1_VPID);
 }
 
-static bool in_64bit_mode(void)
-{
-	return (vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_LMA) &&
-	       (vmcs_read(VMCS_GUEST_CS_AR_BYTES) & VMX_AR_L);
-}
-
 /*
  * MOV to CR0 (SDM Vol. 2 "MOV—Move to/from Control Registers", Vol. 3A
  * 2.5 and 4.1.2): #GP(0) for bits 63:32, PG without PE, NW without CD,
@@ -134,7 +128,7 @@ static bool l1_write_cr0(uint64_t value)
 		return false;
 	if (pg_on && (efer & EFER_LME) && !(l1_cr4() & CR4_PAE))
 		return false;
-	if (pg_off && in_64bit_mode())
+	if (pg_off && vmx_guest_code_size() == X86_CODE64)
 		return false;
 	/* Turning paging on or off with EFER.LME set enters or leaves IA-32e mode. */
 	if (pg_on && (efer & EFER_LME)) {
