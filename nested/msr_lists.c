@@ -6,6 +6,8 @@
 
 #include "arch/x86/msr.h"
 
+#include <stddef.h>
+
 #define MSR_IA32_SMM_MONITOR_CTL 0x09b
 #define MSR_IA32_SMBASE 0x09e
 #define X2APIC_MSR_RANGE(index) (((index) >> 8) == 0x8) /* 800H-8FFH */
@@ -27,39 +29,31 @@ bool nested_msr_entry_allowed(enum nested_msr_list kind, uint32_t index, uint32_
 	       index != MSR_IA32_SMM_MONITOR_CTL;
 }
 
-static uint64_t le64(const uint8_t *b)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < 8; i++)
-		v |= (uint64_t)b[i] << (8 * i);
-	return v;
-}
-
-static void put_le64(uint8_t *b, uint64_t v)
-{
-	for (unsigned i = 0; i < 8; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-}
+/* SDM Vol. 3C 25.7.2, "Format of an MSR Entry" (x86: little-endian). */
+struct msr_entry {
+	uint32_t index;
+	uint32_t reserved;
+	uint64_t data;
+};
+_Static_assert(sizeof(struct msr_entry) == VMX_MSR_ENTRY_SIZE, "an MSR entry is 16 bytes");
 
 /* One entry; false: it fails. */
 static bool process(enum nested_msr_list kind, uint64_t entry_gpa, const struct l1_memory *mem,
 		    const struct nested_msr_ops *ops)
 {
-	uint8_t e[VMX_MSR_ENTRY_SIZE];
-	if (!mem->read(mem->ctx, entry_gpa, e, sizeof(e)))
+	struct msr_entry e;
+	if (!mem->read(mem->ctx, entry_gpa, &e, sizeof(e)))
 		return false;
-	uint64_t head = le64(e);
-	uint32_t index = (uint32_t)head, reserved = (uint32_t)(head >> 32);
-	if (!nested_msr_entry_allowed(kind, index, reserved))
+	if (!nested_msr_entry_allowed(kind, e.index, e.reserved))
 		return false;
 	if (kind != NMSR_EXIT_STORE)
-		return ops->write(ops->ctx, index, le64(e + 8)); /* "as WRMSR at CPL 0" */
+		return ops->write(ops->ctx, e.index, e.data); /* "as WRMSR at CPL 0" */
 	/* 28.4: RDMSR at CPL 0, then bits 127:64 of the entry get the value. */
 	uint64_t value;
-	if (!ops->read(ops->ctx, index, &value))
+	if (!ops->read(ops->ctx, e.index, &value))
 		return false;
-	put_le64(e + 8, value);
-	return mem->write(mem->ctx, entry_gpa + 8, e + 8, 8);
+	return mem->write(mem->ctx, entry_gpa + offsetof(struct msr_entry, data), &value,
+			  sizeof(value));
 }
 
 uint32_t nested_msr_list(enum nested_msr_list kind, uint64_t gpa, uint32_t count,

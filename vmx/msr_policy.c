@@ -47,19 +47,22 @@ static long bitmap_bit(uint32_t msr, bool write)
 	return base + (write ? 2048 * 8 : 0) + (long)(msr & 0x1fff);
 }
 
+static void intercept_access(uint8_t *bitmap, uint32_t msr, bool write)
+{
+	long bit = bitmap_bit(msr, write);
+	bitmap[bit / 8] |= (uint8_t)(1u << (bit % 8));
+}
+
 static void intercept(uint8_t *bitmap, uint32_t msr)
 {
-	for (int w = 0; w < 2; w++) {
-		long bit = bitmap_bit(msr, w);
-		bitmap[bit / 8] |= (uint8_t)(1u << (bit % 8));
-	}
+	intercept_access(bitmap, msr, false);
+	intercept_access(bitmap, msr, true);
 }
 
 void msr_bitmap_build(uint8_t *bitmap)
 {
 	intercept(bitmap, MSR_IA32_FEATURE_CONTROL);
-	long icr = bitmap_bit(MSR_X2APIC_ICR, true); /* writes only: reads are harmless */
-	bitmap[icr / 8] |= (uint8_t)(1u << (icr % 8));
+	intercept_access(bitmap, MSR_X2APIC_ICR, true); /* writes only: reads are harmless */
 	for (uint32_t msr = MSR_IA32_VMX_BASIC; msr <= MSR_IA32_VMX_VMFUNC; msr++)
 		intercept(bitmap, msr);
 }
