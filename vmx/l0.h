@@ -46,6 +46,9 @@ struct l0 {
 	/* L1's xAPIC page, read-only in EPT01 (vmx/apic_access.h); 0: none. */
 	uint64_t apic_page;
 
+	/* Physical-address width (CPUID.80000008H:EAX[7:0]; 36 without that leaf). */
+	unsigned maxphyaddr;
+
 	/* L0's own memory, which L1 must never touch. */
 	uint64_t hv_base, hv_size;
 

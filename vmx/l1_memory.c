@@ -50,6 +50,6 @@ static bool write_l1(void *ctx, uint64_t gpa, const void *buf, size_t len)
 const struct l1_memory *l0_l1_memory(void)
 {
 	static struct l1_memory mem = { read_l1, write_l1, NULL, 0 };
-	mem.maxphyaddr = g_l0.bi && g_l0.bi->max_phys_bits ? g_l0.bi->max_phys_bits : 36;
+	mem.maxphyaddr = g_l0.maxphyaddr;
 	return &mem;
 }

@@ -138,7 +138,7 @@ static bool build_ept(const struct boot_info *bi)
 	struct cpuid_regs r;
 	cpuid_count(1, 0, &r);
 	static struct mtrr_state mtrr;
-	unsigned maxphy = bi->max_phys_bits ? bi->max_phys_bits : 36;
+	unsigned maxphy = g_l0.maxphyaddr;
 	mtrr_read(&mtrr, rdmsr_cb, maxphy, r.edx & CPUID_1_EDX_MTRR);
 
 	struct ept_options opt = {
@@ -184,6 +184,7 @@ bool l0_prepare(const struct boot_info *bi, struct page_alloc *pages, uint64_t h
 	g_l0.pages = pages;
 	g_l0.host_cr3 = host_cr3;
 	g_l0.host_idtr = *host_idtr;
+	g_l0.maxphyaddr = bi->max_phys_bits ? bi->max_phys_bits : 36;
 	g_l0.hv_base = bi->hv_base;
 	g_l0.hv_size = bi->hv_size;
 	g_l0.halt_on_triple_fault = !bi->config.reset_on_triple_fault;
