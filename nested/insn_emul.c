@@ -64,7 +64,7 @@ static void vm_fail_invalid(void)
 /* VMfail(n): VMfailValid with the error in the current VMCS, if there is one. */
 static void vm_fail(struct nested_cpu *n, uint32_t error)
 {
-	if (n->current_vmptr == VMPTR_INVALID) {
+	if (n->current_vmptr == VMPTR_INVALID || !error) {
 		vm_fail_invalid();
 		return;
 	}
@@ -498,6 +498,11 @@ bool nested_vmentry_begin(struct nested_cpu *n, const struct nested_env *env, bo
 		return false;
 	}
 	return true;
+}
+
+void nested_vm_fail(struct nested_cpu *n, uint32_t error)
+{
+	vm_fail(n, error);
 }
 
 bool nested_emulate_vmx_insn(struct nested_cpu *n, const struct nested_env *env,

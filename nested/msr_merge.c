@@ -1,9 +1,12 @@
 /*
- * msr_merge.c - the merged MSR bitmap for vmcs02 (msr_merge.h).
+ * msr_merge.c - the merged MSR and I/O bitmaps of vmcs02 (msr_merge.h).
  */
 #include "msr_merge.h"
 
 #include "vmx/msr_policy.h"
+#include "vmx/vmx_bits.h"
+
+#define IO_BITMAP_PAGE 4096
 
 void nested_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, bool l1_uses_bitmaps,
 			     uint64_t l1_bitmap_gpa, const struct l1_memory *mem)
@@ -12,4 +15,29 @@ void nested_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, bool l1_uses_bitma
 		     mem->read(mem->ctx, l1_bitmap_gpa, out, MSR_BITMAP_SIZE);
 	for (unsigned i = 0; i < MSR_BITMAP_SIZE; i++)
 		out[i] = (uint8_t)((l1_ok ? out[i] : 0xff) | l0[i]);
+}
+
+/* One I/O bitmap page of L1's: read, or all ones where L0 cannot. */
+static void l1_io_page(uint8_t *out, uint64_t gpa, const struct l1_memory *mem)
+{
+	if ((gpa & 0xfff) || !mem->read(mem->ctx, gpa, out, IO_BITMAP_PAGE))
+		__builtin_memset(out, 0xff, IO_BITMAP_PAGE);
+}
+
+void nested_merge_io_bitmaps(uint8_t *out, const uint8_t *l0_a, const uint8_t *l0_b,
+			     uint32_t proc12, uint64_t a12, uint64_t b12,
+			     const struct l1_memory *mem)
+{
+	/* SDM Vol. 3C 26.1.3: the bitmaps decide when used; else "unconditional I/O exiting". */
+	if (proc12 & CPU_USE_IO_BITMAPS) {
+		l1_io_page(out, a12, mem);
+		l1_io_page(out + IO_BITMAP_PAGE, b12, mem);
+	} else {
+		__builtin_memset(out, (proc12 & CPU_UNCOND_IO_EXITING) ? 0xff : 0,
+				 2 * IO_BITMAP_PAGE);
+	}
+	for (unsigned i = 0; i < IO_BITMAP_PAGE; i++) {
+		out[i] |= l0_a[i];
+		out[IO_BITMAP_PAGE + i] |= l0_b[i];
+	}
 }

@@ -1,8 +1,9 @@
 /*
- * msr_merge.h - the MSR bitmap vmcs02 uses: an access exits to L0 when L0
- * wants it (its own bitmap) or L1 does (vmcs12's bitmap, or every MSR when
- * L1 does not use MSR bitmaps: SDM Vol. 3C 25.6.9).  The reflect decision
- * (nested/reflect.c) then tells whose exit it was.
+ * msr_merge.h - the bitmaps vmcs02 uses.  An MSR access exits to L0 when
+ * L0 wants it (its own bitmap) or L1 does (vmcs12's bitmap, or every MSR
+ * when L1 does not use MSR bitmaps: SDM Vol. 3C 25.6.9); likewise an I/O
+ * port.  The reflect decision (nested/reflect.c) then tells whose exit it
+ * was.
  */
 #ifndef MICROHV_NESTED_MSR_MERGE_H
 #define MICROHV_NESTED_MSR_MERGE_H
@@ -20,5 +21,15 @@
  */
 void nested_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, bool l1_uses_bitmaps,
 			     uint64_t l1_bitmap_gpa, const struct l1_memory *mem);
+
+/*
+ * The I/O bitmaps A and B (8 KiB at out) vmcs02 uses when L0 itself owns
+ * ports (its console): L0's OR what L1's controls make exit - L1's bitmap
+ * pages when it uses I/O bitmaps (an unreadable one counts as all ones),
+ * else every port with "unconditional I/O exiting", else none.
+ */
+void nested_merge_io_bitmaps(uint8_t *out, const uint8_t *l0_a, const uint8_t *l0_b,
+			     uint32_t proc12, uint64_t a12, uint64_t b12,
+			     const struct l1_memory *mem);
 
 #endif

@@ -65,6 +65,13 @@ bool nested_emulate_vmx_insn(struct nested_cpu *n, const struct nested_env *env,
  */
 bool nested_vmentry_begin(struct nested_cpu *n, const struct nested_env *env, bool launch);
 
+/*
+ * VMfailValid(error) with RIP advanced past L1's instruction, or
+ * VMfailInvalid when error is 0 or there is no current VMCS (SDM Vol. 3C
+ * 31.2).
+ */
+void nested_vm_fail(struct nested_cpu *n, uint32_t error);
+
 /* RFLAGS arithmetic flags set by VMsucceed/VMfail (SDM Vol. 3C 31.2). */
 #define VMX_RFLAGS_MASK 0x8d5ull /* CF PF AF ZF SF OF */
 

@@ -90,7 +90,13 @@ static void controls(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
 		   proc12 | l0->proc | CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY);
 	vmcs_write(VMCS_SECONDARY_VM_EXEC_CONTROL,
 		   proc2_12 | l0->proc2 | CPU2_ENABLE_EPT | (l0->vpid ? CPU2_ENABLE_VPID : 0));
-	vmcs_write(VMCS_VM_EXIT_CONTROLS, l0->exit);
+	/*
+	 * L0's exit controls, plus L1's "acknowledge interrupt on exit": the
+	 * CPU then acknowledges the interrupt and reports its vector, as it
+	 * would for L1 (SDM Vol. 3C 28.2), and the rebuild copies it.
+	 */
+	vmcs_write(VMCS_VM_EXIT_CONTROLS,
+		   l0->exit | ((uint32_t)F(VM_EXIT_CONTROLS) & EXIT_ACK_INTR_ON_EXIT));
 	vmcs_write(VMCS_VM_ENTRY_CONTROLS, (uint32_t)F(VM_ENTRY_CONTROLS) | ENTRY_LOAD_IA32_EFER |
 						   ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_DEBUG_CONTROLS);
 	vmcs_write(VMCS_EXCEPTION_BITMAP, F(EXCEPTION_BITMAP));

@@ -16,6 +16,7 @@
 #include "controls.h"
 #include "drivers/serial/log.h"
 #include "l0.h"
+#include "nested/run.h"
 #include "vmcs.h"
 #include "vmcs_dump.h"
 #include "vmx_arch.h"
@@ -78,9 +79,28 @@ static void entry_failed(struct vcpu *v, uint32_t reason)
 	vmx_halt_cpu(v, "VM entry to L1 failed");
 }
 
-void vmx_exit_dispatch(struct guest_regs *r)
+/* What the exit stub enters next: VMLAUNCH (a fresh vmcs02) or VMRESUME. */
+static int take_enter_launch(struct vcpu *v)
+{
+	int launch = v->enter_launch;
+	v->enter_launch = false;
+	return launch;
+}
+
+int vmx_exit_dispatch(struct guest_regs *r)
 {
 	struct vcpu *v = r->vcpu;
+	/*
+	 * While L2 runs, vmcs02 is current and nested/ decides (run.h).  An
+	 * INIT that L0 emulates waits for L2's next exit to L1 (docs/nested.md).
+	 */
+	if (nested_in_l2(v)) {
+		nested_l2_exit(v, r);
+		if (!nested_in_l2(v))
+			ap_start_poll(v, r);
+		vmx_deliver_pending_nmi(v);
+		return take_enter_launch(v);
+	}
 	uint32_t reason = (uint32_t)vmcs_read(VMCS_VM_EXIT_REASON);
 	if (reason & EXIT_REASON_FAILED_ENTRY)
 		entry_failed(v, reason);
@@ -100,14 +120,25 @@ void vmx_exit_dispatch(struct guest_regs *r)
 		vmx_halt_cpu(v, "unexpected VM exit");
 	}
 	h(v, r);
-	ap_start_poll(v, r);
+	if (!nested_in_l2(v))
+		ap_start_poll(v, r);
 	vmx_deliver_pending_nmi(v);
+	return take_enter_launch(v);
 }
 
-/* arch/x86/vmx_entry.asm: VMRESUME itself failed (cf = VMfailInvalid). */
-__attribute__((noreturn)) void vmx_resume_failed(struct guest_regs *r, int cf, int zf)
+/*
+ * arch/x86/vmx_entry.asm: VMRESUME/VMLAUNCH itself failed (cf =
+ * VMfailInvalid).  Of vmcs02: L1 gets the VMfail and goes on (the return
+ * value is the stub's next entry, as from vmx_exit_dispatch).  Of vmcs01:
+ * L0 cannot run L1 any more; the CPU halts.
+ */
+int vmx_resume_failed(struct guest_regs *r, int cf, int zf)
 {
 	struct vcpu *v = r->vcpu;
+	if (nested_in_l2(v)) {
+		nested_vmcs02_entry_failed(v, cf);
+		return take_enter_launch(v);
+	}
 	if (cf) {
 		log_error("CPU %u: VMRESUME failed: VMfailInvalid", v->index);
 	} else {

@@ -22,7 +22,11 @@ typedef void (*exit_handler_fn)(struct vcpu *v, struct guest_regs *r);
 exit_handler_fn vmx_exit_handler_for(uint32_t basic_reason);
 
 /* Called by arch/x86/vmx_entry.asm on every VM exit. */
-void vmx_exit_dispatch(struct guest_regs *r);
+/* Returns nonzero when the stub must enter with VMLAUNCH (a fresh vmcs02). */
+int vmx_exit_dispatch(struct guest_regs *r);
+
+/* Called by the stub when VMRESUME/VMLAUNCH failed; returns like the dispatcher. */
+int vmx_resume_failed(struct guest_regs *r, int cf, int zf);
 
 /* Exit handlers (exit_insn.c, exit_event.c, hypercall.c). */
 void exit_cpuid(struct vcpu *v, struct guest_regs *r);

@@ -15,6 +15,7 @@
 #include "hw_ops.h"
 #include "l0.h"
 #include "msr_policy.h"
+#include "nested/run.h"
 #include "vmcs.h"
 
 #define CR4_TLB_BITS ((1ull << 4) | (1ull << 5) | (1ull << 7) | (1ull << 17) | (1ull << 20))
@@ -241,12 +242,16 @@ void exit_getsec(struct vcpu *v, struct guest_regs *r)
 }
 
 /*
- * The VMX instructions always exit from VMX non-root.  Until nested VMX
- * exists they raise #UD in L1, as on a CPU without VMX.
+ * The VMX instructions always exit from VMX non-root.  With nested = on
+ * nested/ emulates them for L1 (nested/run.h); with nested = off they
+ * raise #UD, as on a CPU without VMX.
  */
 void exit_vmx_instruction(struct vcpu *v, struct guest_regs *r)
 {
-	(void)v;
-	(void)r;
-	vmx_inject_ud();
+	if (!v->nested) {
+		vmx_inject_ud(); /* nested = off: L1 has no VMX (CPUID.1:ECX.VMX = 0) */
+		return;
+	}
+	uint32_t reason = (uint32_t)vmcs_read(VMCS_VM_EXIT_REASON) & EXIT_REASON_BASIC_MASK;
+	nested_vmx_instruction(v, r, reason);
 }

@@ -9,6 +9,7 @@
 #include "l0.h"
 #include "vmx_arch.h"
 #include "vmx_insn.h"
+#include "drivers/serial/log.h"
 
 bool safe_rdmsr(uint32_t msr, uint64_t *value);
 bool safe_wrmsr(uint32_t msr, uint64_t value);
@@ -37,6 +38,22 @@ void hw_cpuid(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r)
 void hw_wbinvd(void)
 {
 	__asm__ volatile("wbinvd" : : : "memory");
+}
+
+void hw_vmclear(uint64_t pa)
+{
+	if (vmclear(pa) != VMX_SUCCEED) {
+		log_error("VMCLEAR of L0's VMCS at 0x%llx failed", (unsigned long long)pa);
+		cpu_halt_forever();
+	}
+}
+
+void hw_vmptrld(uint64_t pa)
+{
+	if (vmptrld(pa) != VMX_SUCCEED) {
+		log_error("VMPTRLD of L0's VMCS at 0x%llx failed", (unsigned long long)pa);
+		cpu_halt_forever();
+	}
 }
 
 void hw_invvpid_single(uint16_t vpid)

@@ -23,6 +23,13 @@ void hw_wbinvd(void);
 /* Loads CR2 for L1: CR2 is not switched by VM entries and exits. */
 void hw_set_cr2(uint64_t value);
 
+/*
+ * VMCLEAR / VMPTRLD of a VMCS of L0's (vmcs01, vmcs02): L0 built them, so
+ * a failure is L0's bug: logged, and the CPU halts.
+ */
+void hw_vmclear(uint64_t pa);
+void hw_vmptrld(uint64_t pa);
+
 /* INVVPID single-context for vpid (or all-context where that is all there is). */
 void hw_invvpid_single(uint16_t vpid);
 

@@ -40,6 +40,7 @@ struct l0 {
 	uint64_t cr0_mask, cr4_mask;
 
 	struct cpuid_policy cpuid;
+	struct vmx_caps l1_vmx; /* L1's capability MSRs (nested/vmx_msrs.h), nested = on */
 	struct msr_policy msr;
 	bool halt_on_triple_fault;
 

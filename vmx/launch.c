@@ -21,6 +21,9 @@
 #include "drivers/serial/log.h"
 #include "mm/ept.h"
 #include "mm/mtrr.h"
+#include "nested/run.h"
+#include "nested/vmcs12.h"
+#include "nested/vmx_msrs.h"
 #include "vmcs.h"
 #include "vmcs01.h"
 #include "vmx_arch.h"
@@ -205,6 +208,10 @@ bool l0_prepare(const struct boot_info *bi, struct page_alloc *pages, uint64_t h
 		.version = MICROHV_VERSION_CODE,
 	};
 	g_l0.msr = (struct msr_policy){ .nested = bi->config.nested };
+	if (bi->config.nested) {
+		nested_vmx_msrs_init(&g_l0.caps, vmcs12_highest_field_index(), &g_l0.l1_vmx);
+		g_l0.msr.l1_vmx = &g_l0.l1_vmx;
+	}
 
 	g_l0.msr_bitmap_pa = page_alloc(pages, 1, 1);
 	if (!g_l0.msr_bitmap_pa) {
@@ -348,6 +355,9 @@ int l0_launch_this_cpu(uint64_t guest_rsp, uint64_t guest_rip)
 		return L0_LAUNCH_NO_MEMORY;
 	}
 	gdt_build(&v->gdt, &v->tss, &v->gdtr);
+	if (g_l0.cpuid.nested && !v->nested && !nested_vcpu_init(v)) {
+		log_error("CPU %u: out of memory for nested VMX: L1 gets no VMX", v->index);
+	}
 
 	/* SDM Vol. 3C 24.8: CR0 and CR4 must honour the FIXED MSRs in VMX operation. */
 	write_cr0(vmx_fix_cr0(&g_l0.caps, snap.cr0, false));

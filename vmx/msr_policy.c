@@ -4,6 +4,7 @@
 #include "msr_policy.h"
 
 #include "arch/x86/msr.h"
+#include "nested/vmx_msrs.h"
 
 static bool is_vmx_capability_msr(uint32_t msr)
 {
@@ -17,7 +18,8 @@ enum msr_action msr_policy_read(const struct msr_policy *p, uint32_t msr, uint64
 		return MSR_EMULATED;
 	}
 	if (is_vmx_capability_msr(msr))
-		return MSR_INJECT_GP;
+		return p->l1_vmx && nested_vmx_msr_read(p->l1_vmx, msr, value) ? MSR_EMULATED
+									: MSR_INJECT_GP;
 	return MSR_PASSTHROUGH;
 }
 

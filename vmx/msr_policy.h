@@ -11,8 +11,9 @@
  * Emulated values:
  *   IA32_FEATURE_CONTROL reads as locked (bit 0), with "VMX outside SMX"
  *   (bit 2) when nested is on; any write is #GP (a locked MSR).
- *   The VMX capability MSRs are #GP until nested VMX is implemented, and
- *   always #GP on write (they are read-only).
+ *   The VMX capability MSRs read as L1's (nested/vmx_msrs.h) when nested
+ *   is on, a capability L1 is not offered (EPT/VPID, VMFUNC) and any of
+ *   them with nested off is #GP; a write is always #GP (read-only MSRs).
  */
 #ifndef MICROHV_VMX_MSR_POLICY_H
 #define MICROHV_VMX_MSR_POLICY_H
@@ -28,8 +29,11 @@ enum msr_action {
 	MSR_INJECT_GP,	 /* L1 gets #GP(0) */
 };
 
+#include "vmx/caps.h"
+
 struct msr_policy {
 	bool nested;
+	const struct vmx_caps *l1_vmx; /* L1's capability MSRs when nested = on */
 };
 
 enum msr_action msr_policy_read(const struct msr_policy *p, uint32_t msr, uint64_t *value);

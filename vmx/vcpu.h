@@ -34,6 +34,7 @@ enum gpr {
 };
 
 struct vcpu;
+struct nested_vcpu;
 
 /*
  * The exit frame.  HOST_RSP points at .vcpu; the stub pushes the 16 GPR
@@ -77,6 +78,8 @@ struct vcpu {
 	uint64_t sipi_exit;   /* exits_total at the last SIPI (0: none) */
 	bool init_quirk_reported;
 	struct ap_start start;
+	struct nested_vcpu *nested; /* L1's VMX operation (nested/run.h); NULL: nested = off */
+	bool enter_launch;	    /* the exit stub enters the current VMCS with VMLAUNCH */
 	uint64_t restarts; /* INIT-SIPI restarts L0 emulated */
 	uint64_t exits_total;
 	uint64_t exits[EXIT_REASON_MAX];

@@ -143,7 +143,7 @@ static void guest_state(const struct cpu_snapshot *s, uint64_t rsp, uint64_t rip
 	vmcs_write(VMCS_VMCS_LINK_POINTER, ~0ull); /* SDM 27.3.1.5: no shadow VMCS */
 }
 
-static void host_state(const struct vcpu *v)
+void vmcs_write_host_state(const struct vcpu *v)
 {
 	uint64_t cr4 = read_cr4();
 	struct cpuid_regs r;
@@ -210,7 +210,7 @@ void vmcs01_init(const struct vcpu *v, const struct cpu_snapshot *s, uint64_t gu
 {
 	controls(s);
 	guest_state(s, guest_rsp, guest_rip);
-	host_state(v);
+	vmcs_write_host_state(v);
 	/*
 	 * L0's console (console.h): its ports are L0's on every CPU; the BSP
 	 * polls it on VMX-preemption-timer exits.

@@ -35,4 +35,10 @@ void cpu_snapshot_restore(const struct cpu_snapshot *s);
 void vmcs01_init(const struct vcpu *v, const struct cpu_snapshot *s, uint64_t guest_rsp,
 		 uint64_t guest_rip);
 
+/*
+ * The host-state area of every VMCS of v (vmcs01, vmcs02): L0's GDT/TSS,
+ * IDT, page tables, exit stub and host stack (SDM Vol. 3C 25.5).
+ */
+void vmcs_write_host_state(const struct vcpu *v);
+
 #endif

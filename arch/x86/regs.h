@@ -29,6 +29,7 @@
 #define CR4_PKE (1ull << 22)
 #define CR4_CET (1ull << 23)
 
+#define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)

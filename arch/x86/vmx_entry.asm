@@ -1,12 +1,15 @@
 ; vmx_entry.asm - VM-exit entry and the launch checkpoint.
 ;
-; vmx_exit_entry is HOST_RIP of every vmcs01.  HOST_RSP points at the
-; `vcpu` member of the CPU's struct guest_regs (vmx/vcpu.h), at the top of
-; its host stack.  The stub pushes the 16 GPR slots below it in
+; vmx_exit_entry is HOST_RIP of every vmcs01 and vmcs02.  HOST_RSP points
+; at the `vcpu` member of the CPU's struct guest_regs (vmx/vcpu.h), at the
+; top of its host stack.  The stub pushes the 16 GPR slots below it in
 ; architectural order (rax lowest; rsp's slot is a dummy: the guest RSP is
 ; in the VMCS), calls vmx_exit_dispatch(frame), pops the (possibly
-; updated) registers and VMRESUMEs.  16 pushes keep RSP 16-byte aligned
-; (HOST_RSP is), as the System V ABI wants at the call.
+; updated) registers and enters the current VMCS again: VMRESUME, or
+; VMLAUNCH when the dispatcher returned nonzero (a fresh vmcs02 for L2).
+; 16 pushes keep RSP 16-byte aligned (HOST_RSP is), as the System V ABI
+; wants at the call.  Between the call and the entry only pops and LEA
+; run, so the flags of `test eax, eax` survive to the branch.
 ;
 ; Extended state (x87/SSE/AVX, XCR0): the core is built with
 ; -mgeneral-regs-only and never touches it, so L1's extended state stays
@@ -39,11 +42,13 @@ vmx_exit_entry:
 	push rax
 	mov rdi, rsp
 	call vmx_exit_dispatch
+.enter:				; eax: 0 = VMRESUME, else VMLAUNCH
+	test eax, eax
 	pop rax
 	pop rcx
 	pop rdx
 	pop rbx
-	add rsp, 8
+	lea rsp, [rsp + 8]
 	pop rbp
 	pop rsi
 	pop rdi
@@ -55,16 +60,21 @@ vmx_exit_entry:
 	pop r13
 	pop r14
 	pop r15
+	jnz .launch
 	vmresume
-	; Only a failed VMRESUME gets here: CF = VMfailInvalid, ZF = VMfailValid.
+	jmp .failed
+.launch:
+	vmlaunch
+.failed:
+	; Only a failed VMRESUME/VMLAUNCH gets here: CF = VMfailInvalid, ZF = VMfailValid.
 	setc al
 	setz cl
 	sub rsp, 128		; back over the frame (its contents are intact)
 	mov rdi, rsp
 	movzx esi, al
 	movzx edx, cl
-	call vmx_resume_failed	; does not return
-	ud2
+	call vmx_resume_failed	; returns only when L1 goes on (L0 could not enter L2)
+	jmp .enter
 
 ; int vmx_launch_checkpoint(struct launch_ctx *ctx)
 ; Saves the callee-saved registers, RSP and the return address in ctx, then

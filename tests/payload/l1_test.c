@@ -7,7 +7,8 @@
  *
  * Checks: the hypervisor CPUID leaves; hypercalls (version, CPU info,
  * exit counters moving by exactly the exits caused, unknown function);
- * IA32_FEATURE_CONTROL as emulated; #GP for the VMX capability MSRs and
+ * IA32_FEATURE_CONTROL as emulated; L1's VMX capability MSRs (read-only,
+ * EPT/VPID absent) and #GP
  * for writing FEATURE_CONTROL; CR4.VMXE through the read shadow; code run
  * on every AP through MP services after the launch (which makes the
  * firmware restart them with INIT/SIPI under L0); reads and writes of L0's
@@ -173,8 +174,19 @@ static void test_msrs(void)
 	check(gp && probe_gp_count == n + 1 && probe_gp_last_error == 0,
 	      "WRMSR IA32_FEATURE_CONTROL gets #GP(0)", "#GP %d error 0x%llx", gp,
 	      (unsigned long long)probe_gp_last_error);
+	/* L1's virtual IA32_VMX_BASIC (nested/vmx_msrs.c): our revision, 4-KiB VMCS, WB. */
 	gp = probe_rdmsr(MSR_IA32_VMX_BASIC, &v);
-	check(gp, "RDMSR IA32_VMX_BASIC gets #GP (nested VMX not offered yet)", "#GP %d", gp);
+	check(!gp && (uint32_t)v == 0x6d687631u && ((v >> 32) & 0x1fff) == 4096 &&
+		      ((v >> 50) & 0xf) == 6,
+	      "RDMSR IA32_VMX_BASIC reads L1's revision 0x6d687631, 4096-byte VMCS, WB",
+	      "#GP %d value 0x%llx", gp, (unsigned long long)v);
+	n = probe_gp_count;
+	gp = probe_wrmsr(MSR_IA32_VMX_BASIC, v);
+	check(gp && probe_gp_count == n + 1, "WRMSR IA32_VMX_BASIC gets #GP(0) (read-only)",
+	      "#GP %d", gp);
+	gp = probe_rdmsr(MSR_IA32_VMX_EPT_VPID_CAP, &v);
+	check(gp, "RDMSR IA32_VMX_EPT_VPID_CAP gets #GP (EPT and VPID not offered to L1)",
+	      "#GP %d", gp);
 	gp = probe_rdmsr(MSR_IA32_EFER, &v);
 	check(!gp && (v & EFER_LMA), "RDMSR IA32_EFER passes through", "#GP %d value 0x%llx", gp,
 	      (unsigned long long)v);

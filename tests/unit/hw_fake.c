@@ -165,6 +165,24 @@ void hw_wbinvd(void)
 	hw_calls.wbinvd++;
 }
 
+void hw_vmclear(uint64_t pa)
+{
+	hw_calls.vmclear++;
+	hw_calls.last_vmclear = pa;
+}
+
+void hw_vmptrld(uint64_t pa)
+{
+	hw_calls.vmptrld++;
+	hw_calls.last_vmptrld = pa;
+}
+
+void vmcs_write_host_state(const struct vcpu *v)
+{
+	(void)v;
+	hw_calls.host_state++;
+}
+
 void hw_invvpid_single(uint16_t vpid)
 {
 	hw_calls.invvpid++;

@@ -37,6 +37,8 @@ struct hw_fake_calls {
 	uint32_t last_ipi_apic_id, last_ipi_low; /* the latest IPI */
 	uint64_t last_mmio_pa, last_mmio_value;
 	unsigned last_mmio_width;
+	unsigned vmclear, vmptrld, host_state;
+	uint64_t last_vmclear, last_vmptrld;
 };
 
 extern struct hw_fake_calls hw_calls;

@@ -52,9 +52,6 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-/* arch/x86/vmx_entry.asm's other way into C (vmx/exit.c). */
-__attribute__((noreturn)) void vmx_resume_failed(struct guest_regs *r, int cf, int zf);
-
 /* ---- the fixture ---- */
 
 #define RIP0 0xfffff80000401000ull

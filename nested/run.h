@@ -1,0 +1,92 @@
+/*
+ * run.h - running L2 for L1 on one CPU: the switch from vmcs01 to vmcs02
+ * when L1 executes VMLAUNCH/VMRESUME (nested/vmentry.c), and back when an
+ * exit from L2 is L1's (nested/vmexit.c).  docs/nested.md tells the whole
+ * path; the pure steps it strings together live in their own files
+ * (entry_checks*.c, prepare02.c, reflect.c, sync12.c, msr_lists.c,
+ * load_host.c).
+ *
+ * Per CPU, L0 keeps one hardware VMCS for L2 (vmcs02).  It is rebuilt from
+ * vmcs12 on every VM entry L1 asks for (L1 may have changed any field),
+ * launched afresh when L1 enters with another vmcs12 than last time and
+ * resumed otherwise.  While L2 runs vmcs02 is current; vmcs01 keeps L1
+ * exactly at its VMLAUNCH/VMRESUME instruction until L0 either reflects
+ * an exit (L1 continues at its host RIP) or gives up on the entry.
+ */
+#ifndef MICROHV_NESTED_RUN_H
+#define MICROHV_NESTED_RUN_H
+
+#include "nested/msr_lists.h"
+#include "nested/nested.h"
+#include "nested/sync12.h"
+#include "vmx/vcpu.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define L2_VPID 2 /* L2 on every CPU (L1 is L1_VPID): flushed on each entry from L1 */
+
+struct nested_vcpu {
+	struct nested_cpu cpu;	 /* L1's own VMX operation (nested.h) */
+	bool in_l2;		 /* vmcs02 is current: L2 runs */
+	bool launch_pending;	 /* L1's VMLAUNCH until L2's first exit: undone if the CPU refuses */
+	uint64_t vmcs02_pa;
+	uint64_t vmcs02_for;	 /* vmcs12 pointer vmcs02 was launched for; VMPTR_INVALID: clear */
+	uint64_t msr_bitmap02_pa; /* L0's MSR bitmap | L1's */
+	uint64_t io_bitmap02_pa; /* two pages, A then B: L0's console ports | L1's */
+	struct vmcs02_cr_state cr; /* vmcs02's CR ownership, for the vmcs12 rebuild */
+	/* Counters (the console and make bench read them). */
+	uint64_t entries;	/* VM entries to L2 */
+	uint64_t entry_failures; /* VM-entry failures reported to L1 (reason 33/34) */
+	uint64_t l2_exits;	/* exits from L2 L0 took */
+	uint64_t reflected;	/* of those, given to L1 */
+	unsigned last_sync_reads; /* vmcs02 fields read by the last vmcs12 rebuild */
+};
+
+/* Allocates this CPU's nested state (nested = on); false: out of memory. */
+bool nested_vcpu_init(struct vcpu *v);
+
+static inline bool nested_in_l2(const struct vcpu *v)
+{
+	return v->nested && v->nested->in_l2;
+}
+
+/*
+ * A VMX instruction executed by L1 (basic exit reason 18-28, 50, 53):
+ * emulated per SDM Vol. 3C 31.3; VMLAUNCH/VMRESUME may leave vmcs02
+ * current with v->enter_launch telling the exit stub which instruction
+ * enters it.
+ */
+void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reason);
+
+/* Every VM exit while L2 runs (vmcs02 current), also a failed entry to L2. */
+void nested_l2_exit(struct vcpu *v, struct guest_regs *r);
+
+/*
+ * VMLAUNCH/VMRESUME of vmcs02 itself failed (cf: VMfailInvalid, else
+ * VMfailValid): a state L0's checks let through and the CPU refused.
+ * L1 gets the CPU's VMfail at its VMLAUNCH/VMRESUME and goes on.
+ */
+void nested_vmcs02_entry_failed(struct vcpu *v, bool cf);
+
+/* ---- shared by nested/vmentry.c and nested/vmexit.c ---- */
+
+/*
+ * The MSRs of the guest of the current VMCS, for the MSR areas: those a
+ * VMCS switches (EFER, PAT, DEBUGCTL, SYSENTER, FS/GS base) in its guest
+ * fields, the others through L0's MSR policy on the CPU.
+ */
+extern const struct nested_msr_ops nested_msr_ops_current;
+
+struct nested_env;
+void nested_env_of(struct nested_env *env, const struct vcpu *v);
+
+/*
+ * L1 continues as after a VM exit from L2, at its host RIP: L2's MSRs
+ * stored (from_l2 only: not after a failed entry, SDM 27.8), vmcs01
+ * current again, L1's state from vmcs12's host-state area (28.5), the
+ * VM-exit MSR-load area (28.6).  A failure there is a VMX abort (28.7).
+ */
+void nested_exit_to_l1(struct vcpu *v, struct guest_regs *r, bool from_l2);
+
+#endif

@@ -1,0 +1,358 @@
+/*
+ * vmentry.c - L1's VMLAUNCH and VMRESUME: from vmcs01 to vmcs02 (run.h).
+ *
+ * The order is SDM Vol. 3C 31.3 "VMLAUNCH/VMRESUME" (operation section):
+ * the instruction's own checks and those of 27.1-27.2 (nested_vmentry_begin:
+ * #UD, #GP, VMfail 26/4/5/7/8); the guest-state checks of 27.3.1, then the
+ * PDPTEs (27.3.1.6) and the VM-entry MSR-load area (27.4), whose failures
+ * are VM-entry failures reported to L1 as exits with bit 31 set (27.8);
+ * only then "launched".  vmcs02 is built between the guest-state checks
+ * and the PDPTEs, so that they and the MSR loads land in it.
+ */
+#include "run.h"
+
+#include "arch/x86/msr.h"
+#include "drivers/serial/log.h"
+#include "mm/page_alloc.h"
+#include "nested/entry_checks.h"
+#include "nested/msr_lists.h"
+#include "nested/msr_merge.h"
+#include "nested/prepare02.h"
+#include "vmx/console.h"
+#include "vmx/exit.h"
+#include "vmx/hw_ops.h"
+#include "vmx/l0.h"
+#include "vmx/msr_policy.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmcs01.h"
+#include "vmx/vmx_arch.h"
+#include "vmx/vmx_names.h"
+
+#define F(name) vmcs12_get(v12, VMCS_##name)
+
+/* Qualification 2 of exit reason 33: the PDPTEs (SDM Vol. 3C 27.8). */
+#define NENTRY_QUAL_PDPTE 2
+
+bool nested_vcpu_init(struct vcpu *v)
+{
+	spin_lock(&g_l0.lock);
+	uint64_t pages = (sizeof(struct nested_vcpu) + PAGE_SIZE - 1) / PAGE_SIZE;
+	uint64_t nv_pa = page_alloc(g_l0.pages, pages, 1);
+	uint64_t v12 = page_alloc(g_l0.pages, 1, 1);
+	uint64_t vmcs02 = page_alloc(g_l0.pages, 1, 1);
+	uint64_t msr = page_alloc(g_l0.pages, 1, 1);
+	uint64_t io = page_alloc(g_l0.pages, 2, 1);
+	bool ok = nv_pa && v12 && vmcs02 && msr && io;
+	if (!ok) {
+		if (nv_pa)
+			page_free(g_l0.pages, nv_pa, pages);
+		if (v12)
+			page_free(g_l0.pages, v12, 1);
+		if (vmcs02)
+			page_free(g_l0.pages, vmcs02, 1);
+		if (msr)
+			page_free(g_l0.pages, msr, 1);
+		if (io)
+			page_free(g_l0.pages, io, 2);
+	}
+	spin_unlock(&g_l0.lock);
+	if (!ok)
+		return false;
+	struct nested_vcpu *nv = (struct nested_vcpu *)(uintptr_t)nv_pa;
+	nv->cpu.vmcs12 = (struct vmcs12 *)(uintptr_t)v12;
+	nv->cpu.current_vmptr = VMPTR_INVALID;
+	nv->vmcs02_pa = vmcs02;
+	nv->vmcs02_for = VMPTR_INVALID;
+	nv->msr_bitmap02_pa = msr;
+	nv->io_bitmap02_pa = io;
+	*(volatile uint32_t *)(uintptr_t)vmcs02 = vmx_caps_revision(&g_l0.caps);
+	v->nested = nv;
+	return true;
+}
+
+/* L1's CR0/CR4 as L1 sees them: vmcs01's register merged with its shadow. */
+static uint64_t l1_view(uint32_t reg, uint32_t mask, uint32_t shadow)
+{
+	uint64_t m = vmcs_read(mask);
+	return (vmcs_read(reg) & ~m) | (vmcs_read(shadow) & m);
+}
+
+void nested_env_of(struct nested_env *env, const struct vcpu *v)
+{
+	(void)v;
+	env->l1_caps = &g_l0.l1_vmx;
+	env->mem = l0_l1_memory();
+	env->l1_cr0 = l1_view(VMCS_GUEST_CR0, VMCS_CR0_GUEST_HOST_MASK, VMCS_CR0_READ_SHADOW);
+	env->l1_cr4 = l1_view(VMCS_GUEST_CR4, VMCS_CR4_GUEST_HOST_MASK, VMCS_CR4_READ_SHADOW);
+}
+
+/* SDM Vol. 3C 27.8: a VM-entry failure after the VMfail checks exits to L1. */
+static void entry_failure(struct vcpu *v, struct guest_regs *r, uint32_t basic, uint64_t qual,
+			  const char *what, const char *sdm)
+{
+	struct nested_vcpu *nv = v->nested;
+	struct vmcs12 *v12 = nv->cpu.vmcs12;
+	log_debug("nested: CPU %u: VM entry to L2 failed, exit reason %u (%s) qualification %llu: "
+		  "%s (%s)",
+		  v->index, basic, vmx_exit_reason_name(basic), (unsigned long long)qual, what, sdm);
+	/* Only the exit reason and qualification change (27.8 step 1). */
+	vmcs12_set(v12, VMCS_VM_EXIT_REASON, basic | EXIT_REASON_FAILED_ENTRY);
+	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, qual);
+	nv->entry_failures++;
+	nested_exit_to_l1(v, r, false);
+}
+
+/* MSRs "of the current VMCS's guest": those the VMCS switches, or the CPU's. */
+static bool msr_in_vmcs(uint32_t msr, uint32_t *field)
+{
+	switch (msr) {
+	case MSR_IA32_EFER:
+		*field = VMCS_GUEST_IA32_EFER;
+		return true;
+	case MSR_IA32_PAT:
+		*field = VMCS_GUEST_IA32_PAT;
+		return true;
+	case MSR_IA32_DEBUGCTL:
+		*field = VMCS_GUEST_IA32_DEBUGCTL;
+		return true;
+	case MSR_IA32_SYSENTER_CS:
+		*field = VMCS_GUEST_SYSENTER_CS;
+		return true;
+	case MSR_IA32_SYSENTER_ESP:
+		*field = VMCS_GUEST_SYSENTER_ESP;
+		return true;
+	case MSR_IA32_SYSENTER_EIP:
+		*field = VMCS_GUEST_SYSENTER_EIP;
+		return true;
+	case MSR_IA32_FS_BASE:
+		*field = VMCS_GUEST_FS_BASE;
+		return true;
+	case MSR_IA32_GS_BASE:
+		*field = VMCS_GUEST_GS_BASE;
+		return true;
+	}
+	return false;
+}
+
+static bool msr_read_current(void *ctx, uint32_t msr, uint64_t *value)
+{
+	(void)ctx;
+	uint32_t field;
+	if (msr_in_vmcs(msr, &field)) {
+		*value = vmcs_read(field);
+		return true;
+	}
+	switch (msr_policy_read(&g_l0.msr, msr, value)) {
+	case MSR_EMULATED:
+		return true;
+	case MSR_PASSTHROUGH:
+		return hw_rdmsr_safe(msr, value);
+	case MSR_INJECT_GP:
+		break;
+	}
+	return false;
+}
+
+#define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
+
+/* Every PAT entry a memory type: 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC-. */
+static bool pat_valid(uint64_t pat)
+{
+	for (unsigned i = 0; i < 8; i++) {
+		unsigned t = (pat >> (8 * i)) & 0xff;
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
+static bool msr_write_current(void *ctx, uint32_t msr, uint64_t value)
+{
+	(void)ctx;
+	uint32_t field;
+	if (msr_in_vmcs(msr, &field)) {
+		/* WRMSR's own #GP cases for these (SDM Vol. 4 IA32_EFER; Vol. 3A 13.12.2 PAT). */
+		if (msr == MSR_IA32_EFER && (value & ~EFER_WRITABLE))
+			return false;
+		if (msr == MSR_IA32_PAT && !pat_valid(value))
+			return false;
+		vmcs_write(field, value);
+		return true;
+	}
+	switch (msr_policy_write(&g_l0.msr, msr, value)) {
+	case MSR_EMULATED:
+		return true;
+	case MSR_PASSTHROUGH:
+		return hw_wrmsr_safe(msr, value);
+	case MSR_INJECT_GP:
+		break;
+	}
+	return false;
+}
+
+const struct nested_msr_ops nested_msr_ops_current = { msr_read_current, msr_write_current,
+							NULL };
+
+/*
+ * What L0 adds to vmcs02, taken from vmcs01 while it is current: L1's
+ * EFER/PAT/DR7/DEBUGCTL (for what L1's entry controls do not load), and
+ * whether L0's console ticks on this CPU (preemption timer, I/O bitmaps).
+ */
+struct l0_extras {
+	struct vmcs02_l0 l0;
+	bool timer;
+	uint64_t io_a, io_b; /* L0's own I/O bitmaps; 0: none */
+};
+
+static void l0_extras_of_vmcs01(struct nested_vcpu *nv, struct l0_extras *x)
+{
+	*x = (struct l0_extras){ 0 };
+	x->l0 = (struct vmcs02_l0){
+		.hw = &g_l0.caps,
+		.l1 = &g_l0.l1_vmx,
+		.pin = g_l0.pin,
+		.proc = g_l0.proc,
+		.proc2 = 0, /* "enable" bits are L1's to give L2; EPT and VPID come with prepare02 */
+		.exit = g_l0.exit,
+		.cr0_mask = g_l0.cr0_mask,
+		.cr4_mask = g_l0.cr4_mask,
+		.eptp = g_l0.eptp,
+		.vpid = g_l0.vpid ? L2_VPID : 0,
+		.msr_bitmap = nv->msr_bitmap02_pa,
+		.l1_efer = vmcs_read(VMCS_GUEST_IA32_EFER),
+		.l1_pat = vmcs_read(VMCS_GUEST_IA32_PAT),
+		.l1_dr7 = vmcs_read(VMCS_GUEST_DR7),
+		.l1_debugctl = vmcs_read(VMCS_GUEST_IA32_DEBUGCTL),
+	};
+	x->timer = vmcs_read(VMCS_PIN_BASED_VM_EXEC_CONTROL) & PIN_PREEMPTION_TIMER;
+	if (!l0_console_io_bitmaps(&x->io_a, &x->io_b))
+		x->io_a = x->io_b = 0;
+}
+
+/* L0's needs that are not control bits: its console's ports and timer. */
+static void apply_l0_extras(struct nested_vcpu *nv, const struct vmcs12 *v12,
+			    const struct l0_extras *x)
+{
+	uint8_t *io = (uint8_t *)(uintptr_t)nv->io_bitmap02_pa;
+	if (x->io_a) {
+		nested_merge_io_bitmaps(io, (const uint8_t *)(uintptr_t)x->io_a,
+					(const uint8_t *)(uintptr_t)x->io_b,
+					(uint32_t)F(CPU_BASED_VM_EXEC_CONTROL), F(IO_BITMAP_A),
+					F(IO_BITMAP_B), l0_l1_memory());
+		vmcs_write(VMCS_IO_BITMAP_A, nv->io_bitmap02_pa);
+		vmcs_write(VMCS_IO_BITMAP_B, nv->io_bitmap02_pa + PAGE_SIZE);
+		vmcs_set_bits(VMCS_CPU_BASED_VM_EXEC_CONTROL, CPU_USE_IO_BITMAPS);
+	}
+	if (x->timer) {
+		vmcs_set_bits(VMCS_PIN_BASED_VM_EXEC_CONTROL, PIN_PREEMPTION_TIMER);
+		vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, l0_console_timer_value());
+	}
+}
+
+static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
+{
+	struct nested_vcpu *nv = v->nested;
+	struct nested_env env;
+	nested_env_of(&env, v);
+	if (!nested_vmentry_begin(&nv->cpu, &env, launch))
+		return;
+	struct vmcs12 *v12 = nv->cpu.vmcs12;
+
+	/* SDM Vol. 3C 27.3.1: the guest-state area. */
+	struct nested_entry_check c =
+		nested_check_guest_state(v12, env.l1_caps, env.mem->maxphyaddr);
+	if (c.result != NENTRY_OK) {
+		entry_failure(v, r, EXIT_REASON_INVALID_GUEST_STATE, c.qualification, c.what,
+			      c.sdm);
+		return;
+	}
+
+	struct l0_extras x;
+	l0_extras_of_vmcs01(nv, &x);
+	nested_merge_msr_bitmap((uint8_t *)(uintptr_t)nv->msr_bitmap02_pa,
+				(const uint8_t *)(uintptr_t)g_l0.msr_bitmap_pa,
+				F(CPU_BASED_VM_EXEC_CONTROL) & CPU_USE_MSR_BITMAPS, F(MSR_BITMAP),
+				env.mem);
+	/* vmcs02 is launched afresh for VMLAUNCH and for another vmcs12 than last time. */
+	bool hw_launch = launch || nv->vmcs02_for != nv->cpu.current_vmptr;
+	if (hw_launch) {
+		hw_vmclear(nv->vmcs02_pa);
+		nv->vmcs02_for = VMPTR_INVALID;
+	}
+	hw_vmptrld(nv->vmcs02_pa);
+	nested_prepare_vmcs02(v12, &x.l0, &nv->cr);
+	vmcs_write_host_state(v);
+	apply_l0_extras(nv, v12, &x);
+
+	/* SDM 27.3.1.6: the PDPTEs of a PAE-paging L2. */
+	if (!nested_load_l2_pdptes(v12, env.mem)) {
+		hw_vmptrld(v->vmcs01_pa);
+		entry_failure(v, r, EXIT_REASON_INVALID_GUEST_STATE, NENTRY_QUAL_PDPTE,
+			      "a PDPTE at GUEST_CR3 is unreadable or sets a reserved bit",
+			      "SDM 27.3.1.6");
+		return;
+	}
+	/* SDM 27.4: the VM-entry MSR-load area, into L2's MSRs (vmcs02 current). */
+	uint32_t bad = nested_msr_list(NMSR_ENTRY_LOAD, F(VM_ENTRY_MSR_LOAD_ADDR),
+				       (uint32_t)F(VM_ENTRY_MSR_LOAD_COUNT),
+				       VMX_MISC_MAX_MSR_LIST(g_l0.l1_vmx.misc), env.mem,
+				       &nested_msr_ops_current);
+	if (bad) {
+		hw_vmptrld(v->vmcs01_pa);
+		entry_failure(v, r, EXIT_REASON_MSR_LOADING, bad,
+			      "an entry of the VM-entry MSR-load area failed", "SDM 27.4");
+		return;
+	}
+
+	/* A TLB of its own for each L2 entry: L1 has no VPID (27.3.2.5). */
+	if (g_l0.vpid)
+		hw_invvpid_single(L2_VPID);
+	nv->launch_pending = launch;
+	if (launch)
+		v12->launch_state = VMCS12_LAUNCH_LAUNCHED;
+	nv->vmcs02_for = nv->cpu.current_vmptr;
+	nv->in_l2 = true;
+	nv->entries++;
+	v->enter_launch = hw_launch;
+}
+
+void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reason)
+{
+	switch (reason) {
+	case EXIT_REASON_VMLAUNCH:
+	case EXIT_REASON_VMRESUME:
+		vmentry(v, r, reason == EXIT_REASON_VMLAUNCH);
+		return;
+	case EXIT_REASON_INVEPT:
+	case EXIT_REASON_INVVPID:
+		/*
+		 * SDM Vol. 3C 31.3 INVEPT/INVVPID: #UD when IA32_VMX_PROCBASED_CTLS2
+		 * does not allow EPT/VPID, as for L1 (nested/vmx_msrs.c).
+		 */
+		vmx_inject_ud();
+		return;
+	}
+	struct nested_env env;
+	nested_env_of(&env, v);
+	if (!nested_emulate_vmx_insn(&v->nested->cpu, &env, r, reason))
+		vmx_inject_ud();
+}
+
+void nested_vmcs02_entry_failed(struct vcpu *v, bool cf)
+{
+	struct nested_vcpu *nv = v->nested;
+	uint32_t err = cf ? 0 : (uint32_t)vmcs_read(VMCS_VM_INSTRUCTION_ERROR);
+	log_error("nested: CPU %u: the CPU refused vmcs02 (%s %u: %s) that L0 built from a vmcs12 "
+		  "its checks passed: L1 gets the same VMfail",
+		  v->index, cf ? "VMfailInvalid" : "VMfailValid", err,
+		  cf ? "-" : vmx_instruction_error_name(err));
+	hw_vmclear(nv->vmcs02_pa);
+	nv->vmcs02_for = VMPTR_INVALID;
+	nv->in_l2 = false;
+	if (nv->launch_pending)
+		nv->cpu.vmcs12->launch_state = VMCS12_LAUNCH_CLEAR;
+	hw_vmptrld(v->vmcs01_pa);
+	/* vmcs01's exit information is still that of L1's VMLAUNCH/VMRESUME. */
+	nested_vm_fail(&nv->cpu, cf ? 0 : err);
+	v->enter_launch = false;
+}

@@ -1,0 +1,210 @@
+/*
+ * vmexit.c - exits while L2 runs: L0's own, handled on vmcs02 and L2
+ * resumed; or L1's, reflected: vmcs12 rebuilt from vmcs02, and L1 loaded
+ * from vmcs12's host-state area at its host RIP on vmcs01 (run.h).
+ *
+ * The order of a reflected exit is SDM Vol. 3C 28: exit information and
+ * guest state recorded (28.2-28.3, nested_sync_vmcs12), the VM-exit
+ * MSR-store area (28.4), host state (28.5, nested_load_l1_host_state),
+ * the VM-exit MSR-load area (28.6); a failure in 28.4-28.6 is a VMX abort
+ * (28.7).  "Acknowledge interrupt on exit" is the CPU's own: vmcs02 has it
+ * when vmcs12 has it (prepare02.c), so the vector the CPU acknowledged is
+ * in the exit interruption information the rebuild copies.
+ */
+#include "run.h"
+
+#include "drivers/serial/log.h"
+#include "nested/load_host.h"
+#include "nested/msr_lists.h"
+#include "nested/reflect.h"
+#include "vmx/exit.h"
+#include "vmx/hw_ops.h"
+#include "vmx/l0.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmcs_dump.h"
+#include "vmx/vmx_arch.h"
+#include "vmx/vmx_names.h"
+
+#define F(name) vmcs12_get(v12, VMCS_##name)
+
+static const char *abort_name(uint32_t indicator)
+{
+	switch (indicator) {
+	case VMX_ABORT_SAVE_GUEST_MSR:
+		return "saving an MSR of L2 failed";
+	case VMX_ABORT_HOST_PDPTE:
+		return "a PDPTE of L1's host CR3 is bad";
+	case VMX_ABORT_LOAD_HOST_MSR:
+		return "loading an MSR of L1 failed";
+	}
+	return "?";
+}
+
+/*
+ * SDM Vol. 3C 28.7: the indicator goes into the VMCS region's abort
+ * field and the logical processor (here: L1) enters the shutdown state.
+ * L0 treats L1's shutdown as its triple fault: the CPU stops or the
+ * machine resets (on_triple_fault).
+ */
+static __attribute__((noreturn)) void vmx_abort(struct vcpu *v, uint32_t indicator,
+						 uint32_t entry)
+{
+	struct nested_vcpu *nv = v->nested;
+	nv->cpu.vmcs12->abort = indicator;
+	const struct l1_memory *mem = l0_l1_memory();
+	mem->write(mem->ctx, nv->cpu.current_vmptr + offsetof(struct vmcs12, abort), &indicator,
+		   sizeof(indicator));
+	log_error("nested: CPU %u: VMX abort %u (%s; MSR entry %u) while L2 exited to L1: "
+		  "L1 shuts down (SDM 28.7)",
+		  v->index, indicator, abort_name(indicator), entry);
+	if (nv->in_l2) {
+		hw_vmptrld(v->vmcs01_pa);
+		nv->in_l2 = false;
+	}
+	exit_triple_fault(v, v->frame);
+	__builtin_unreachable();
+}
+
+void nested_exit_to_l1(struct vcpu *v, struct guest_regs *r, bool from_l2)
+{
+	(void)r;
+	struct nested_vcpu *nv = v->nested;
+	struct vmcs12 *v12 = nv->cpu.vmcs12;
+	const struct l1_memory *mem = l0_l1_memory();
+	uint32_t max = VMX_MISC_MAX_MSR_LIST(g_l0.l1_vmx.misc);
+	if (from_l2) {
+		/* SDM 28.4: L2's MSRs, read while vmcs02 is current. */
+		uint32_t bad = nested_msr_list(NMSR_EXIT_STORE, F(VM_EXIT_MSR_STORE_ADDR),
+					       (uint32_t)F(VM_EXIT_MSR_STORE_COUNT), max, mem,
+					       &nested_msr_ops_current);
+		if (bad)
+			vmx_abort(v, VMX_ABORT_SAVE_GUEST_MSR, bad);
+		hw_vmptrld(v->vmcs01_pa);
+		nv->in_l2 = false;
+	}
+	/* SDM 28.5 into vmcs01; then 28.6 with vmcs01 current. */
+	struct nested_host_env henv = { &g_l0.caps, g_l0.unrestricted_guest, mem };
+	if (nested_load_l1_host_state(v12, &henv) != NHOST_OK)
+		vmx_abort(v, VMX_ABORT_HOST_PDPTE, 0);
+	uint32_t bad = nested_msr_list(NMSR_EXIT_LOAD, F(VM_EXIT_MSR_LOAD_ADDR),
+				       (uint32_t)F(VM_EXIT_MSR_LOAD_COUNT), max, mem,
+				       &nested_msr_ops_current);
+	if (bad)
+		vmx_abort(v, VMX_ABORT_LOAD_HOST_MSR, bad);
+	/* L1 has no VPID: an exit flushes its linear mappings (SDM 28.5.5). */
+	if (g_l0.vpid)
+		hw_invvpid_single(L1_VPID);
+	v->enter_launch = false;
+}
+
+/* The exit as the reflect decision needs it (vmcs02 current). */
+static void read_exit(struct l2_exit *e, const struct guest_regs *r, uint32_t basic)
+{
+	*e = (struct l2_exit){ 0 };
+	e->reason = basic;
+	e->qualification = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	if (basic == EXIT_REASON_EXCEPTION_NMI) {
+		e->intr_info = (uint32_t)vmcs_read(VMCS_VM_EXIT_INTR_INFO);
+		e->intr_error = (uint32_t)vmcs_read(VMCS_VM_EXIT_INTR_ERROR_CODE);
+	}
+	/* MOV to CR (access type 0): the source register, SDM Table 28-3. */
+	if (basic == EXIT_REASON_CR_ACCESS && ((e->qualification >> 4) & 3) == 0)
+		e->gpr_value = vmx_gpr_read(r, (unsigned)(e->qualification >> 8) & 15);
+	if (basic == EXIT_REASON_MSR_READ || basic == EXIT_REASON_MSR_WRITE)
+		e->msr = (uint32_t)r->gpr[GPR_RCX];
+}
+
+/*
+ * The CPU refused vmcs02's guest state although L0's checks passed
+ * vmcs12's (a gap in entry_checks_guest.c, or a CPU rule beyond the
+ * SDM): L1 sees the CPU's failure as the failure of its own entry.
+ */
+static void hw_entry_failure(struct vcpu *v, struct guest_regs *r, uint32_t reason)
+{
+	struct nested_vcpu *nv = v->nested;
+	struct vmcs12 *v12 = nv->cpu.vmcs12;
+	uint64_t qual = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	uint32_t basic = reason & EXIT_REASON_BASIC_MASK;
+	log_warn("nested: CPU %u: the CPU refused vmcs02 with exit reason %u (%s), qualification "
+		 "%llu, after L0's checks passed vmcs12: L1 gets the same VM-entry failure",
+		 v->index, basic, vmx_exit_reason_name(basic), (unsigned long long)qual);
+	vmcs_dump(LOG_DEBUG, VMCS_DUMP_GUEST);
+	nv->vmcs02_for = VMPTR_INVALID; /* not launched: VMCLEAR before the next try */
+	if (nv->launch_pending)
+		v12->launch_state = VMCS12_LAUNCH_CLEAR;
+	hw_vmptrld(v->vmcs01_pa);
+	nv->in_l2 = false;
+	vmcs12_set(v12, VMCS_VM_EXIT_REASON, reason);
+	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, qual);
+	nv->entry_failures++;
+	nested_exit_to_l1(v, r, false);
+}
+
+static void reflect(struct vcpu *v, struct guest_regs *r, const struct l2_exit *e)
+{
+	struct nested_vcpu *nv = v->nested;
+	nv->last_sync_reads = nested_sync_vmcs12(nv->cpu.vmcs12, &g_l0.l1_vmx, &nv->cr);
+	nv->reflected++;
+	nested_exit_to_l1(v, r, true);
+	/*
+	 * SDM 28.5 (and 26.2.x): after a VM exit caused by an NMI, NMIs are
+	 * blocked in the host until its IRET: L1's virtual-NMI blocking.
+	 */
+	if (e->reason == EXIT_REASON_EXCEPTION_NMI &&
+	    (e->intr_info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI)
+		vmcs_set_bits(VMCS_GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_NMI);
+}
+
+/*
+ * An exit of L0's own that interrupted the delivery of an event to L2
+ * (IDT-vectoring information valid, SDM Vol. 3C 28.2.4): L2 has not
+ * received the event, so L0 injects it again at the next entry (27.6),
+ * unless L0's handler injects something of its own instead.
+ */
+static void redeliver_interrupted_event(void)
+{
+	uint32_t idt = (uint32_t)vmcs_read(VMCS_IDT_VECTORING_INFO_FIELD);
+	if (!(idt & INTR_INFO_VALID))
+		return;
+	/* Bit 12 is undefined in IDT-vectoring information and reserved on entry. */
+	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, idt & ~(uint32_t)(1u << 12));
+	if (idt & INTR_INFO_DELIVER_CODE)
+		vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE,
+			   vmcs_read(VMCS_IDT_VECTORING_ERROR_CODE));
+	vmcs_write(VMCS_VM_ENTRY_INSTRUCTION_LEN, vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN));
+}
+
+void nested_l2_exit(struct vcpu *v, struct guest_regs *r)
+{
+	struct nested_vcpu *nv = v->nested;
+	uint32_t reason = (uint32_t)vmcs_read(VMCS_VM_EXIT_REASON);
+	nv->l2_exits++;
+	if (reason & EXIT_REASON_FAILED_ENTRY) {
+		hw_entry_failure(v, r, reason);
+		return;
+	}
+	nv->launch_pending = false;
+	uint32_t basic = reason & EXIT_REASON_BASIC_MASK;
+	struct l2_exit e;
+	read_exit(&e, r, basic);
+	bool nmi = basic == EXIT_REASON_EXCEPTION_NMI &&
+		   (e.intr_info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI;
+	if (nested_exit_owner(nv->cpu.vmcs12, &e, l0_l1_memory()) == NESTED_L1) {
+		if (nmi)
+			hw_unblock_nmi(); /* L0's own blocking; L1's is set by reflect */
+		reflect(v, r, &e);
+		return;
+	}
+	/* L0's own: its handlers act on the current VMCS, vmcs02, i.e. on L2. */
+	redeliver_interrupted_event();
+	exit_handler_fn h = vmx_exit_handler_for(basic);
+	if (!h) {
+		log_error("nested: CPU %u: exit reason %u (%s) from L2 that neither L1 asked for nor "
+			  "L0 expects, qualification 0x%llx",
+			  v->index, basic, vmx_exit_reason_name(basic),
+			  (unsigned long long)e.qualification);
+		vmcs_dump(LOG_ERROR, VMCS_DUMP_ALL);
+		vmx_halt_cpu(v, "unexpected VM exit from L2");
+	}
+	h(v, r);
+}
