@@ -33,7 +33,7 @@ CORE_C := core/main.c core/selftest.c core/string.c \
 	vmx/console.c vmx/ap_start.c vmx/apic_access.c vmx/l1_memory.c vmx/l1_paging.c \
 	mm/guest_walk.c nested/vmx_msrs.c nested/vmcs12.c nested/operand.c nested/insn_emul.c \
 	nested/entry_checks.c nested/entry_checks_guest.c nested/reflect.c nested/sync12.c \
-	nested/prepare02.c nested/load_host.c nested/msr_merge.c nested/msr_lists.c nested/vmentry.c nested/vmexit.c \
+	nested/prepare02.c nested/load_host.c nested/msr_merge.c nested/msr_lists.c \
 	nested/vmentry.c nested/vmexit.c
 CORE_ASM := arch/x86/isr.asm arch/x86/tables.asm arch/x86/vmx_entry.asm arch/x86/safe_insn.asm
 CORE_OBJS := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.o)
