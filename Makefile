@@ -129,7 +129,7 @@ $(BUILD)/bench/%.efi: $(BUILD)/bench/%.so
 	$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 --subsystem=10 $< $@
 
 .PHONY: bench
-bench: deps $(BUILD)/hv.efi $(BUILD)/bench/cpuid_bench.efi
+bench: deps $(BUILD)/hv.efi $(BUILD)/bench/cpuid_bench.efi $(BUILD)/bench/nested_bench.efi
 	tests/bench/run.sh
 
 $(BUILD)/payload/%.efi: $(BUILD)/payload/%.so

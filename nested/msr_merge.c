@@ -8,13 +8,28 @@
 
 #define IO_BITMAP_PAGE 4096
 
+/* out |= in, len a multiple of 8: a word at a time (on every entry to L2). */
+static void or_into(uint8_t *out, const uint8_t *in, unsigned len)
+{
+	for (unsigned i = 0; i < len; i += 8) {
+		uint64_t a, b;
+		__builtin_memcpy(&a, out + i, 8);
+		__builtin_memcpy(&b, in + i, 8);
+		a |= b;
+		__builtin_memcpy(out + i, &a, 8);
+	}
+}
+
 void nested_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, bool l1_uses_bitmaps,
 			     uint64_t l1_bitmap_gpa, const struct l1_memory *mem)
 {
 	bool l1_ok = l1_uses_bitmaps && !(l1_bitmap_gpa & 0xfff) &&
 		     mem->read(mem->ctx, l1_bitmap_gpa, out, MSR_BITMAP_SIZE);
-	for (unsigned i = 0; i < MSR_BITMAP_SIZE; i++)
-		out[i] = (uint8_t)((l1_ok ? out[i] : 0xff) | l0[i]);
+	if (!l1_ok) {
+		__builtin_memset(out, 0xff, MSR_BITMAP_SIZE);
+		return;
+	}
+	or_into(out, l0, MSR_BITMAP_SIZE);
 }
 
 /* One I/O bitmap page of L1's: read, or all ones where L0 cannot. */
@@ -36,8 +51,6 @@ void nested_merge_io_bitmaps(uint8_t *out, const uint8_t *l0_a, const uint8_t *l
 		__builtin_memset(out, (proc12 & CPU_UNCOND_IO_EXITING) ? 0xff : 0,
 				 2 * IO_BITMAP_PAGE);
 	}
-	for (unsigned i = 0; i < IO_BITMAP_PAGE; i++) {
-		out[i] |= l0_a[i];
-		out[IO_BITMAP_PAGE + i] |= l0_b[i];
-	}
+	or_into(out, l0_a, IO_BITMAP_PAGE);
+	or_into(out + IO_BITMAP_PAGE, l0_b, IO_BITMAP_PAGE);
 }

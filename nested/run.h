@@ -40,7 +40,10 @@ struct nested_vcpu {
 	uint64_t entry_failures; /* VM-entry failures reported to L1 (reason 33/34) */
 	uint64_t l2_exits;	/* exits from L2 L0 took */
 	uint64_t reflected;	/* of those, given to L1 */
-	unsigned last_sync_reads; /* vmcs02 fields read by the last vmcs12 rebuild */
+	/* The last reflected exit: vmcs02 fields its rebuild read, and all of
+	 * L0's VMREADs/VMWRITEs from the exit to L1's resumption. */
+	unsigned last_sync_reads;
+	uint64_t last_reflect_vmreads, last_reflect_vmwrites;
 };
 
 /* Allocates this CPU's nested state (nested = on); false: out of memory. */

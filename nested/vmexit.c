@@ -140,7 +140,8 @@ static void hw_entry_failure(struct vcpu *v, struct guest_regs *r, uint32_t reas
 	nested_exit_to_l1(v, r, false);
 }
 
-static void reflect(struct vcpu *v, struct guest_regs *r, const struct l2_exit *e)
+static void reflect(struct vcpu *v, struct guest_regs *r, const struct l2_exit *e,
+		    uint64_t reads0, uint64_t writes0)
 {
 	struct nested_vcpu *nv = v->nested;
 	nv->last_sync_reads = nested_sync_vmcs12(nv->cpu.vmcs12, &g_l0.l1_vmx, &nv->cr);
@@ -153,6 +154,10 @@ static void reflect(struct vcpu *v, struct guest_regs *r, const struct l2_exit *
 	if (e->reason == EXIT_REASON_EXCEPTION_NMI &&
 	    (e->intr_info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI)
 		vmcs_set_bits(VMCS_GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_NMI);
+	uint64_t reads, writes;
+	vmcs_access_counts(&reads, &writes);
+	nv->last_reflect_vmreads = reads - reads0;
+	nv->last_reflect_vmwrites = writes - writes0;
 }
 
 /*
@@ -177,6 +182,8 @@ static void redeliver_interrupted_event(void)
 void nested_l2_exit(struct vcpu *v, struct guest_regs *r)
 {
 	struct nested_vcpu *nv = v->nested;
+	uint64_t reads0, writes0;
+	vmcs_access_counts(&reads0, &writes0);
 	uint32_t reason = (uint32_t)vmcs_read(VMCS_VM_EXIT_REASON);
 	nv->l2_exits++;
 	if (reason & EXIT_REASON_FAILED_ENTRY) {
@@ -192,7 +199,7 @@ void nested_l2_exit(struct vcpu *v, struct guest_regs *r)
 	if (nested_exit_owner(nv->cpu.vmcs12, &e, l0_l1_memory()) == NESTED_L1) {
 		if (nmi)
 			hw_unblock_nmi(); /* L0's own blocking; L1's is set by reflect */
-		reflect(v, r, &e);
+		reflect(v, r, &e, reads0, writes0);
 		return;
 	}
 	/* L0's own: its handlers act on the current VMCS, vmcs02, i.e. on L2. */

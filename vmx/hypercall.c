@@ -6,23 +6,49 @@
 #include "drivers/serial/log.h"
 #include "exit.h"
 #include "l0.h"
+#include "nested/run.h"
 #include "vmcs.h"
+
+/* The CPU RBX names (~0: the caller), or NULL. */
+static struct vcpu *cpu_arg(struct vcpu *self, const struct guest_regs *r)
+{
+	uint64_t cpu = r->gpr[GPR_RBX];
+	if (cpu == HC_ANY)
+		return self;
+	return cpu < g_l0.ncpus ? g_l0.vcpus[cpu] : NULL;
+}
 
 static int64_t hc_exit_count(struct vcpu *self, struct guest_regs *r)
 {
-	uint64_t cpu = r->gpr[GPR_RBX], reason = r->gpr[GPR_RCX];
-	struct vcpu *v = self;
-	if (cpu != HC_ANY) {
-		if (cpu >= g_l0.ncpus)
-			return HV_EINVAL;
-		v = g_l0.vcpus[cpu];
-	}
+	uint64_t reason = r->gpr[GPR_RCX];
+	struct vcpu *v = cpu_arg(self, r);
+	if (!v)
+		return HV_EINVAL;
 	if (reason == HC_ANY)
 		r->gpr[GPR_RBX] = v->exits_total;
 	else if (reason < EXIT_REASON_MAX)
 		r->gpr[GPR_RBX] = v->exits[reason];
 	else
 		return HV_EINVAL;
+	return HV_OK;
+}
+
+/* Nested counters (nested/run.h); HV_EINVAL for a CPU without nested state. */
+static int64_t hc_nested(struct vcpu *self, struct guest_regs *r, bool last_exit)
+{
+	struct vcpu *v = cpu_arg(self, r);
+	if (!v || !v->nested)
+		return HV_EINVAL;
+	const struct nested_vcpu *nv = v->nested;
+	if (last_exit) {
+		r->gpr[GPR_RBX] = nv->last_sync_reads;
+		r->gpr[GPR_RCX] = nv->last_reflect_vmreads;
+		r->gpr[GPR_RDX] = nv->last_reflect_vmwrites;
+	} else {
+		r->gpr[GPR_RBX] = nv->entries;
+		r->gpr[GPR_RCX] = nv->l2_exits;
+		r->gpr[GPR_RDX] = nv->reflected;
+	}
 	return HV_OK;
 }
 
@@ -62,6 +88,10 @@ void exit_vmcall(struct vcpu *v, struct guest_regs *r)
 		r->gpr[GPR_RBX] = v->index;
 		r->gpr[GPR_RCX] = v->apic_id;
 		r->gpr[GPR_RDX] = g_l0.ncpus;
+		break;
+	case HC_NESTED_STATS:
+	case HC_NESTED_LAST_EXIT:
+		status = hc_nested(v, r, fn == HC_NESTED_LAST_EXIT);
 		break;
 	default:
 		status = HV_ENOSYS;

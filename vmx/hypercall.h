@@ -14,6 +14,8 @@
 #define HC_SET_LOGLEVEL 2  /* RBX level 0..3 -> RBX previous level */
 #define HC_L0_RANGE 3	   /* -> RBX base, RCX size of L0's memory (test hook) */
 #define HC_CPU_INFO 4	   /* -> RBX caller's CPU index, RCX its APIC ID, RDX CPUs */
+#define HC_NESTED_STATS 5  /* RBX cpu (~0 = caller) -> RBX L2 entries, RCX exits from L2, RDX reflected */
+#define HC_NESTED_LAST_EXIT 6 /* RBX cpu -> RBX vmcs02 fields read by the rebuild, RCX VMREADs, RDX VMWRITEs */
 
 #define HV_OK 0
 #define HV_ENOSYS (-1ll) /* unknown function */

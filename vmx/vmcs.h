@@ -20,6 +20,13 @@ void vmcs_write(uint32_t field, uint64_t value);
 /* VMREAD that reports failure (a field this CPU lacks) instead of logging it. */
 bool vmcs_read_checked(uint32_t field, uint64_t *value);
 
+/*
+ * VMREADs and VMWRITEs done so far, for `make bench` (HC_NESTED_LAST_EXIT).
+ * In the core the counters are shared by all CPUs and not atomic: exact
+ * on one CPU, approximate when several exit at once.
+ */
+void vmcs_access_counts(uint64_t *reads, uint64_t *writes);
+
 /* Read-modify-write helpers for control fields. */
 static inline void vmcs_set_bits(uint32_t field, uint64_t bits)
 {

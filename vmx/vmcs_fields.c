@@ -11,15 +11,38 @@ const struct vmcs_field_info vmcs_field_table[VMCS_FIELD_COUNT] = {
 #undef VMCS_ROW
 };
 
+/*
+ * Row + 1 of each encoding by width, type and index (SDM Vol. 3C 25.11.2),
+ * 0 for none: lookups are on every exit path (VMREAD/VMWRITE emulation,
+ * vmcs12 access), so they take constant time.  An index past the array
+ * is a compile error in the initializer, not a silent miss.
+ */
+#define VMCS_LOOKUP_INDICES 64
+_Static_assert(VMCS_FIELD_COUNT < 255, "row + 1 must fit the lookup array");
+static const uint8_t lookup_row[4][4][VMCS_LOOKUP_INDICES] = {
+#define VMCS_SLOT(name, enc, cls, feat)                                                    \
+	[VMCS_ENCODING_WIDTH(enc)][VMCS_ENCODING_TYPE(enc)][((enc) >> 1) & 0x1ff] =        \
+		VMCS_IDX_##name + 1,
+	VMCS_FIELDS(VMCS_SLOT)
+#undef VMCS_SLOT
+};
+
 const struct vmcs_field_info *vmcs_field_lookup(uint32_t encoding)
 {
-	uint32_t full = encoding;
-	/* A 64-bit field's high half is encoding | 1 (access type "high"). */
-	if (VMCS_ENCODING_WIDTH(encoding) == VMCS_WIDTH_64 && VMCS_ENCODING_HIGH(encoding))
-		full = encoding & ~1u;
-	for (size_t i = 0; i < VMCS_FIELD_COUNT; i++)
-		if (vmcs_field_table[i].encoding == full)
-			return &vmcs_field_table[i];
+	/* Bits 31:15 and 12 are reserved in an encoding: no field has them. */
+	if (encoding & ~0x6fffu)
+		return NULL;
+	unsigned index = (encoding >> 1) & 0x1ff;
+	if (index >= VMCS_LOOKUP_INDICES)
+		return NULL;
+	unsigned row = lookup_row[VMCS_ENCODING_WIDTH(encoding)][VMCS_ENCODING_TYPE(encoding)][index];
+	if (!row)
+		return NULL;
+	const struct vmcs_field_info *f = &vmcs_field_table[row - 1];
+	/* The access-type bit: "high" exists only for 64-bit fields (25.11.2). */
+	if (f->encoding == encoding ||
+	    (f->width == VMCS_WIDTH_64 && (encoding & ~1u) == f->encoding))
+		return f;
 	return NULL;
 }
 

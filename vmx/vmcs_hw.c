@@ -22,9 +22,18 @@ static void report(const char *op, uint32_t field, enum vmx_result r)
 		  r == VMX_FAIL_INVALID ? "" : vmx_instruction_error_name((uint32_t)err));
 }
 
+static uint64_t g_reads, g_writes;
+
+void vmcs_access_counts(uint64_t *reads, uint64_t *writes)
+{
+	*reads = g_reads;
+	*writes = g_writes;
+}
+
 uint64_t vmcs_read(uint32_t field)
 {
 	uint64_t v;
+	g_reads++;
 	enum vmx_result r = vmread_checked(field, &v);
 	if (r != VMX_SUCCEED) {
 		report("VMREAD", field, r);
@@ -35,6 +44,7 @@ uint64_t vmcs_read(uint32_t field)
 
 void vmcs_write(uint32_t field, uint64_t value)
 {
+	g_writes++;
 	enum vmx_result r = vmwrite_checked(field, value);
 	if (r != VMX_SUCCEED)
 		report("VMWRITE", field, r);

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# run.sh - `make bench`: one Bochs run of tests/bench/cpuid_bench.c as L1.
-# Prints the bench's own lines; exits non-zero only if the run produced no
-# figures (never because of a figure's value).
+# run.sh - `make bench`: one Bochs run per bench, each as L1 under microhv:
+#   tests/bench/cpuid_bench.c   single-level exits (L1 -> L0 -> L1);
+#   tests/bench/nested_bench.c  nested round trips (L2 -> L0 -> L1 -> L0 -> L2).
+# Prints the benches' own lines; exits non-zero only if a run produced no
+# complete figures (never because of a figure's value).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out="$top/build/bench"
 mkdir -p "$out"
-"$top/tools/mkimage.sh" "$out/bench.img" "$top/build/hv.efi" "$top/boot/hv.cfg" \
-	"$top/build/bench/cpuid_bench.efi" || exit 1
-"$top/tools/bochs.sh" "$out/bench.img" "$out/serial.txt" "${CPUS:-1}" 180
-tr -d '\r' <"$out/serial.txt" | grep -a '^bench:' | tee "$out/results.txt"
-grep -q '^bench: done$' "$out/results.txt" || {
-	echo "bench: no complete result; serial log in $out/serial.txt" >&2
-	exit 1
-}
+status=0
+for b in cpuid_bench nested_bench; do
+	"$top/tools/mkimage.sh" "$out/$b.img" "$top/build/hv.efi" "$top/boot/hv.cfg" \
+		"$top/build/bench/$b.efi" || exit 1
+	"$top/tools/bochs.sh" "$out/$b.img" "$out/$b.serial.txt" "${CPUS:-1}" 180
+	tr -d '\r' <"$out/$b.serial.txt" | grep -a '^bench:' | tee "$out/$b.results.txt"
+	grep -q '^bench: done$' "$out/$b.results.txt" || {
+		echo "bench: $b gave no complete result; serial log in $out/$b.serial.txt" >&2
+		status=1
+	}
+done
+exit $status
