@@ -214,4 +214,12 @@ void nested_l2_exit(struct vcpu *v, struct guest_regs *r)
 		vmx_halt_cpu(v, "unexpected VM exit from L2");
 	}
 	h(v, r);
+	/*
+	 * A MOV to CR0/CR4 that only L0's ownership made exit updates vmcs02's
+	 * read shadow (exit_insn.c): the rebuild's merge must use the new one.
+	 */
+	if (basic == EXIT_REASON_CR_ACCESS) {
+		nv->cr.cr0_shadow02 = vmcs_read(VMCS_CR0_READ_SHADOW);
+		nv->cr.cr4_shadow02 = vmcs_read(VMCS_CR4_READ_SHADOW);
+	}
 }
