@@ -109,6 +109,8 @@ $(BUILD)/hv.efi: $(BUILD)/hv.so
 # Test payloads: gnu-efi applications run as the next stage.
 PAYLOAD_SHARED := tests/payload/payload.c drivers/serial/uart16550.c drivers/serial/format.c
 $(BUILD)/payload/l1_test.so: $(BUILD)/boot/tests/payload/l1_probe.o
+$(BUILD)/payload/nested_test.so: $(addprefix $(BUILD)/boot/tests/payload/,nested_env.o \
+	nested_insn.o nested_entry.o nested_exits.o nested_events.o nested_vmx.o nested_l2.o)
 
 $(BUILD)/boot/tests/payload/%.o: tests/payload/%.asm | deps
 	@mkdir -p $(dir $@)
@@ -117,7 +119,8 @@ $(BUILD)/boot/tests/payload/%.o: tests/payload/%.asm | deps
 $(BUILD)/payload/%.so: $(BUILD)/boot/tests/payload/%.o $(PAYLOAD_SHARED:%.c=$(BUILD)/boot/%.o)
 	@mkdir -p $(dir $@)
 	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $^ -o $@ $(EFI_LIBS)
-PAYLOADS := $(BUILD)/payload/marker.efi $(BUILD)/payload/l1_test.efi $(BUILD)/payload/idle.efi
+PAYLOADS := $(BUILD)/payload/marker.efi $(BUILD)/payload/l1_test.efi $(BUILD)/payload/idle.efi \
+	$(BUILD)/payload/nested_test.efi
 
 # Benchmarks (never part of make test): tests/bench.
 $(BUILD)/bench/%.so: $(BUILD)/boot/tests/bench/%.o $(BUILD)/boot/tests/payload/l1_probe.o \

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# bochs_nested_bare.sh - the nested test hypervisor on bare Bochs: the reference.
+#
+# Boots tests/payload/nested_test.c's payload directly as BOOTX64.EFI (no
+# microhv; the hv.cfg beside it is ignored), so it runs as the hypervisor
+# on Bochs's own emulated VT-x.  Every "microhv-nested: ok/not ok" line of
+# the payload is one check here; the payload's closing
+# "nested-test: N passed, 0 failed" must show at least the checks it
+# reaches on Bochs 2.7.  tests/system/bochs_nested.sh runs the same
+# payload as L1 under microhv and expects the same answers.
+. "$(dirname "$0")/lib.sh"
+
+min_checks=114
+img="$out/bochs-nested-bare.img"
+serial="$out/bochs-nested-bare.serial.txt"
+rm -f "$serial"
+"$top/tools/mkimage.sh" "$img" "$top/build/payload/nested_test.efi" "$top/boot/hv.cfg" ||
+	{ fail "build the image"; finish bochs-nested-bare; }
+"$top/tools/bochs.sh" "$img" "$serial" 1 240
+status=$?
+[ -f "$serial" ] || : >"$serial"
+clean_log "$serial"
+
+expect "payload started on bare hardware" '^microhv-nested: nested test hypervisor started$'
+expect "no hypervisor under it" '^microhv-nested: group A - .*\(no microhv: bare hardware\)$'
+while IFS= read -r line; do
+	case "$line" in
+	"microhv-nested: ok - "*) pass "nested: ${line#microhv-nested: ok - }" ;;
+	"microhv-nested: not ok - "*) fail "nested: ${line#microhv-nested: not ok - }" ;;
+	esac
+done < <(grep -a '^microhv-nested: \(not \)\?ok - ' "$log")
+n=$(capture '^nested-test: ([0-9]+) passed, 0 failed$')
+if [ -n "$n" ] && [ "$n" -ge "$min_checks" ]; then
+	pass "payload finished: $n passed, 0 failed"
+else
+	fail "payload finished with all of its $min_checks+ checks passed (got: $(grep -a '^nested-test:' "$log"))"
+fi
+expect_status "Bochs powered off by the payload, not killed" "$status" 1
+finish bochs-nested-bare
