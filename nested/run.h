@@ -62,6 +62,15 @@ static inline bool nested_in_l2(const struct vcpu *v)
  */
 void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reason);
 
+/*
+ * An NMI L0 holds for L1 (v->nmi_pending) while L2 runs: if vmcs12 has
+ * "NMI exiting" it must become L1's NMI exit, not an NMI in L2 (SDM Vol.
+ * 3C 26.2): L0 sends the CPU a self-NMI, which exits from L2 and is
+ * reflected like any NMI.  Otherwise the CPU would deliver it through L2's
+ * IDT, and vmx_deliver_pending_nmi injects it into vmcs02.
+ */
+void nested_route_pending_nmi(struct vcpu *v);
+
 /* Every VM exit while L2 runs (vmcs02 current), also a failed entry to L2. */
 void nested_l2_exit(struct vcpu *v, struct guest_regs *r);
 

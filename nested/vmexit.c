@@ -17,6 +17,7 @@
 #include "nested/load_host.h"
 #include "nested/msr_lists.h"
 #include "nested/reflect.h"
+#include "vmx/ap_start.h"
 #include "vmx/exit.h"
 #include "vmx/hw_ops.h"
 #include "vmx/l0.h"
@@ -161,22 +162,80 @@ static void reflect(struct vcpu *v, struct guest_regs *r, const struct l2_exit *
 }
 
 /*
- * An exit of L0's own that interrupted the delivery of an event to L2
- * (IDT-vectoring information valid, SDM Vol. 3C 28.2.4): L2 has not
- * received the event, so L0 injects it again at the next entry (27.6),
- * unless L0's handler injects something of its own instead.
+ * Injects again the event whose delivery to L2 an exit of L0's own
+ * interrupted (IDT-vectoring information, SDM Vol. 3C 28.2.4): L2 has not
+ * received it (27.6).
  */
-static void redeliver_interrupted_event(void)
+static void redeliver(uint32_t idt)
 {
-	uint32_t idt = (uint32_t)vmcs_read(VMCS_IDT_VECTORING_INFO_FIELD);
-	if (!(idt & INTR_INFO_VALID))
-		return;
 	/* Bit 12 is undefined in IDT-vectoring information and reserved on entry. */
 	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, idt & ~(uint32_t)(1u << 12));
 	if (idt & INTR_INFO_DELIVER_CODE)
 		vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE,
 			   vmcs_read(VMCS_IDT_VECTORING_ERROR_CODE));
 	vmcs_write(VMCS_VM_ENTRY_INSTRUCTION_LEN, vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN));
+}
+
+/* SDM Vol. 3A 6.15, Table 6-4: #DE, #TS, #NP, #SS, #GP. */
+static bool contributory(unsigned vector)
+{
+	return vector == VEC_DE || (vector >= VEC_TS && vector <= VEC_GP);
+}
+
+/* A triple fault of L2 always exits to L1 (SDM Vol. 3C 26.2), reason 2. */
+static void reflect_triple_fault(struct vcpu *v, struct guest_regs *r)
+{
+	struct nested_vcpu *nv = v->nested;
+	struct vmcs12 *v12 = nv->cpu.vmcs12;
+	nv->last_sync_reads = nested_sync_vmcs12(v12, &g_l0.l1_vmx, &nv->cr);
+	vmcs12_set(v12, VMCS_VM_EXIT_REASON, EXIT_REASON_TRIPLE_FAULT);
+	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, 0);
+	vmcs12_set(v12, VMCS_VM_EXIT_INTR_INFO, 0);
+	vmcs12_set(v12, VMCS_IDT_VECTORING_INFO_FIELD, 0);
+	nv->reflected++;
+	nested_exit_to_l1(v, r, true);
+}
+
+/*
+ * After L0's own handling of an exit that interrupted the delivery of an
+ * event to L2 (idt: the IDT-vectoring information): if L0 injected
+ * nothing, the event is delivered again; if L0 injected an exception, the
+ * CPU would have combined the two (SDM Vol. 3A 6.15, Table 6-5):
+ * contributory after contributory, or #PF/contributory after #PF, is #DF;
+ * either after #DF is a triple fault, L1's exit.  Otherwise L0's
+ * exception stands and the interrupted event is lost, as on the CPU.
+ */
+static void complete_interrupted_event(struct vcpu *v, struct guest_regs *r, uint32_t idt)
+{
+	if (!(idt & INTR_INFO_VALID))
+		return;
+	uint32_t now = (uint32_t)vmcs_read(VMCS_VM_ENTRY_INTR_INFO_FIELD);
+	if (!(now & INTR_INFO_VALID)) {
+		redeliver(idt);
+		return;
+	}
+	if ((idt & INTR_INFO_TYPE_MASK) != INTR_TYPE_HARD_EXCEPTION ||
+	    (now & INTR_INFO_TYPE_MASK) != INTR_TYPE_HARD_EXCEPTION)
+		return;
+	unsigned first = idt & INTR_INFO_VECTOR_MASK, second = now & INTR_INFO_VECTOR_MASK;
+	bool second_severe = contributory(second) || second == VEC_PF;
+	if (first == VEC_DF && second_severe) {
+		reflect_triple_fault(v, r);
+	} else if ((contributory(first) && contributory(second)) ||
+		   (first == VEC_PF && second_severe)) {
+		vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION |
+								   INTR_INFO_DELIVER_CODE | VEC_DF);
+		vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
+	}
+}
+
+void nested_route_pending_nmi(struct vcpu *v)
+{
+	if (!v->nmi_pending || !nested_in_l2(v) ||
+	    !(vmcs12_get(v->nested->cpu.vmcs12, VMCS_PIN_BASED_VM_EXEC_CONTROL) & PIN_NMI_EXITING))
+		return;
+	v->nmi_pending = false;
+	hw_send_ipi(v->apic_id, ICR_MODE_NMI);
 }
 
 void nested_l2_exit(struct vcpu *v, struct guest_regs *r)
@@ -203,7 +262,17 @@ void nested_l2_exit(struct vcpu *v, struct guest_regs *r)
 		return;
 	}
 	/* L0's own: its handlers act on the current VMCS, vmcs02, i.e. on L2. */
-	redeliver_interrupted_event();
+	uint32_t idt = (uint32_t)vmcs_read(VMCS_IDT_VECTORING_INFO_FIELD);
+	/*
+	 * A MOV to CR0/CR4 (CLTS, LMSW) exits to L0 alone only when it would
+	 * change a bit L0 owns and L1 does not: a bit fixed in VMX operation
+	 * (vmx_cr0_host_owned), which L2 runs in.  SDM Vol. 3C 26.3: #GP(0).
+	 */
+	if (basic == EXIT_REASON_CR_ACCESS) {
+		vmx_inject_gp0();
+		complete_interrupted_event(v, r, idt);
+		return;
+	}
 	exit_handler_fn h = vmx_exit_handler_for(basic);
 	if (!h) {
 		log_error("nested: CPU %u: exit reason %u (%s) from L2 that neither L1 asked for nor "
@@ -214,12 +283,5 @@ void nested_l2_exit(struct vcpu *v, struct guest_regs *r)
 		vmx_halt_cpu(v, "unexpected VM exit from L2");
 	}
 	h(v, r);
-	/*
-	 * A MOV to CR0/CR4 that only L0's ownership made exit updates vmcs02's
-	 * read shadow (exit_insn.c): the rebuild's merge must use the new one.
-	 */
-	if (basic == EXIT_REASON_CR_ACCESS) {
-		nv->cr.cr0_shadow02 = vmcs_read(VMCS_CR0_READ_SHADOW);
-		nv->cr.cr4_shadow02 = vmcs_read(VMCS_CR4_READ_SHADOW);
-	}
+	complete_interrupted_event(v, r, idt);
 }

@@ -98,6 +98,7 @@ int vmx_exit_dispatch(struct guest_regs *r)
 		nested_l2_exit(v, r);
 		if (!nested_in_l2(v))
 			ap_start_poll(v, r);
+		nested_route_pending_nmi(v);
 		vmx_deliver_pending_nmi(v);
 		return take_enter_launch(v);
 	}
@@ -122,6 +123,7 @@ int vmx_exit_dispatch(struct guest_regs *r)
 	h(v, r);
 	if (!nested_in_l2(v))
 		ap_start_poll(v, r);
+	nested_route_pending_nmi(v);
 	vmx_deliver_pending_nmi(v);
 	return take_enter_launch(v);
 }

@@ -118,9 +118,12 @@ static void flush_l1_tlb(void)
  * PG with EFER.LME but CR4.PAE clear, and clearing PG in 64-bit mode.
  * L1's view goes to the read shadow; the CPU gets it with the VMX-pinned bits.
  */
-static bool l1_write_cr0(uint64_t value)
+static bool l1_write_cr0(uint64_t value, bool vmx_operation)
 {
 	uint64_t old = l1_cr0();
+	/* SDM Vol. 3C 24.8: in (its own) VMX operation L1 cannot clear a bit fixed to 1. */
+	if (vmx_operation && (value & g_l0.l1_vmx.cr0_fixed0) != g_l0.l1_vmx.cr0_fixed0)
+		return false;
 	uint64_t efer = vmcs_read(VMCS_GUEST_IA32_EFER);
 	bool pg_on = (value & CR0_PG) && !(old & CR0_PG);
 	bool pg_off = !(value & CR0_PG) && (old & CR0_PG);
@@ -152,9 +155,12 @@ static bool l1_write_cr0(uint64_t value)
  * for clearing PAE in IA-32e mode (SDM Vol. 3A 4.1.2).  CR4.VMXE itself
  * stays set in the CPU; L1 sees its own VMXE in the shadow.
  */
-static bool l1_write_cr4(uint64_t value)
+static bool l1_write_cr4(uint64_t value, bool vmx_operation)
 {
 	uint64_t old = l1_cr4();
+	/* SDM Vol. 3C 24.8: not CR4.VMXE while L1 is in VMX operation (after its VMXON). */
+	if (vmx_operation && !(value & CR4_VMXE))
+		return false;
 	if (value & ~g_l0.caps.cr4_fixed1 & ~CR4_VMXE)
 		return false;
 	if ((value & CR4_VMXE) && !g_l0.cpuid.nested)
@@ -173,25 +179,26 @@ void exit_cr_access(struct vcpu *v, struct guest_regs *r)
 	uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
 	unsigned cr = CR_QUAL_NUMBER(q);
 	bool ok = true;
+	bool vmx_op = v->nested && v->nested->cpu.vmxon;
 	switch (CR_QUAL_ACCESS(q)) {
 	case CR_ACCESS_MOV_TO_CR: {
 		uint64_t value = vmx_gpr_read(r, CR_QUAL_GPR(q));
 		if (cr == 0)
-			ok = l1_write_cr0(value);
+			ok = l1_write_cr0(value, vmx_op);
 		else if (cr == 4)
-			ok = l1_write_cr4(value);
+			ok = l1_write_cr4(value, vmx_op);
 		else
 			goto unexpected;
 		break;
 	}
 	case CR_ACCESS_CLTS:
-		ok = l1_write_cr0(l1_cr0() & ~CR0_TS);
+		ok = l1_write_cr0(l1_cr0() & ~CR0_TS, vmx_op);
 		break;
 	case CR_ACCESS_LMSW: {
 		/* LMSW loads CR0[3:0] but cannot clear PE (SDM Vol. 2 "LMSW"). */
 		uint64_t old = l1_cr0();
 		uint64_t src = CR_QUAL_LMSW_SOURCE(q) & 0xf;
-		ok = l1_write_cr0((old & ~0xeull) | src | (old & CR0_PE));
+		ok = l1_write_cr0((old & ~0xeull) | src | (old & CR0_PE), vmx_op);
 		break;
 	}
 	default:

@@ -4,6 +4,7 @@
  */
 #include "hw_fake.h"
 
+#include "vmcs_soft.h"
 #include "vmx/l0.h"
 
 #include <string.h>
@@ -165,22 +166,37 @@ void hw_wbinvd(void)
 	hw_calls.wbinvd++;
 }
 
+static void record_vmcs_op(char op, uint64_t pa)
+{
+	if (hw_calls.vmcs_ops < sizeof(hw_calls.vmcs_op) / sizeof(hw_calls.vmcs_op[0])) {
+		hw_calls.vmcs_op[hw_calls.vmcs_ops].op = op;
+		hw_calls.vmcs_op[hw_calls.vmcs_ops].pa = pa;
+	}
+	hw_calls.vmcs_ops++;
+}
+
 void hw_vmclear(uint64_t pa)
 {
 	hw_calls.vmclear++;
 	hw_calls.last_vmclear = pa;
+	record_vmcs_op('C', pa);
+	vmcs_soft_clear(pa);
 }
 
 void hw_vmptrld(uint64_t pa)
 {
 	hw_calls.vmptrld++;
 	hw_calls.last_vmptrld = pa;
+	record_vmcs_op('P', pa);
+	vmcs_soft_load(pa);
 }
 
 void vmcs_write_host_state(const struct vcpu *v)
 {
 	(void)v;
 	hw_calls.host_state++;
+	hw_calls.host_state_vmcs = vmcs_soft_current();
+	record_vmcs_op('H', hw_calls.host_state_vmcs);
 }
 
 void hw_invvpid_single(uint16_t vpid)

@@ -9,6 +9,10 @@
  *   XSETBV: XCR0 exists; XCR n != 0 and the (xcr, value) pairs registered
  *           with hw_fake_xsetbv_fail are a #GP.
  *   CPUID:  the programmed (leaf, subleaf) answers; anything else is zero.
+ *   VMCS:   hw_vmptrld/hw_vmclear select and clear software VMCSs
+ *           (vmcs_soft_load/vmcs_soft_clear, tests/unit/vmcs_soft.h);
+ *           vmcs_write_host_state writes nothing, it records which VMCS
+ *           was current.
  * Every call is recorded in hw_calls.
  */
 #ifndef MICROHV_TESTS_HW_FAKE_H
@@ -33,12 +37,19 @@ struct hw_fake_calls {
 	uint16_t last_vpid;
 	struct vcpu *last_launch_failed;
 	unsigned ipis, mmio_writes, unblock_nmi;
-	uint32_t ipi_apic_id[16], ipi_low[16]; /* the first 16 IPIs */
+	uint32_t ipi_apic_id[16], ipi_low[16];	 /* the first 16 IPIs */
 	uint32_t last_ipi_apic_id, last_ipi_low; /* the latest IPI */
 	uint64_t last_mmio_pa, last_mmio_value;
 	unsigned last_mmio_width;
 	unsigned vmclear, vmptrld, host_state;
 	uint64_t last_vmclear, last_vmptrld;
+	uint64_t host_state_vmcs; /* the VMCS current at the latest vmcs_write_host_state */
+	/* The first 16 VMCLEAR ('C'), VMPTRLD ('P') and host-state writes ('H'), in order. */
+	struct {
+		char op;
+		uint64_t pa;
+	} vmcs_op[16];
+	unsigned vmcs_ops;
 };
 
 extern struct hw_fake_calls hw_calls;

@@ -215,3 +215,54 @@ TEST(vmcs_dump_all_classes)
 	for (unsigned c = 0; c < 4; c++)
 		CHECK_EQ(vmcs_soft_reads((enum vmcs_class)c), 0);
 }
+
+/* ---- several VMCSs (VMPTRLD/VMCLEAR through tests/unit/hw_fake.c) ---- */
+
+TEST(vmcs_soft_several_instances)
+{
+	vmcs_soft_reset();
+	CHECK_EQ(vmcs_soft_current(), VMCS_SOFT_DEFAULT_PA);
+	vmcs_write(VMCS_GUEST_RIP, 0x1000);
+	vmcs_soft_load(0x5000);
+	CHECK_EQ(vmcs_soft_current(), 0x5000);
+	CHECK_EQ(vmcs_soft_launch_state(0x5000), VMCS_SOFT_LAUNCH_UNKNOWN);
+	CHECK_EQ(vmcs_read(VMCS_GUEST_RIP), 0); /* a new one: every field 0 */
+	vmcs_write(VMCS_GUEST_RIP, 0x2000);
+	vmcs_write(VMCS_EPT_POINTER, 0x1e);
+	CHECK_EQ(vmcs_soft_get_in(VMCS_SOFT_DEFAULT_PA, VMCS_GUEST_RIP), 0x1000);
+	CHECK_EQ(vmcs_soft_get_in(0x5000, VMCS_GUEST_RIP), 0x2000);
+	vmcs_soft_set_in(VMCS_SOFT_DEFAULT_PA, VMCS_GUEST_RSP, 0x77);
+	CHECK_EQ(vmcs_read(VMCS_GUEST_RSP), 0);
+	/* Per-instance counters; the global ones count both. */
+	CHECK_EQ(vmcs_soft_writes_in(0x5000, VMCS_CLASS_GUEST), 1);
+	CHECK_EQ(vmcs_soft_writes_in(0x5000, VMCS_CLASS_CONTROL), 1);
+	CHECK_EQ(vmcs_soft_reads_in(0x5000, VMCS_CLASS_GUEST), 2);
+	CHECK_EQ(vmcs_soft_writes_in(VMCS_SOFT_DEFAULT_PA, VMCS_CLASS_GUEST), 1);
+	CHECK_EQ(vmcs_soft_writes(VMCS_CLASS_GUEST), 2);
+	/* VMCLEAR of the current one: launch state clear, no current VMCS, values kept. */
+	vmcs_soft_clear(0x5000);
+	CHECK_EQ(vmcs_soft_current(), VMCS_SOFT_NONE);
+	CHECK_EQ(vmcs_soft_launch_state(0x5000), VMCS_SOFT_LAUNCH_CLEAR);
+	CHECK_EQ(vmcs_soft_errors(), 0);
+	CHECK_EQ(vmcs_read(VMCS_GUEST_RIP), 0);
+	vmcs_write(VMCS_GUEST_RIP, 0x3000);
+	CHECK_EQ(vmcs_soft_errors(), 2);
+	vmcs_soft_load(0x5000);
+	CHECK_EQ(vmcs_read(VMCS_GUEST_RIP), 0x2000);
+	vmcs_soft_set_launched(0x5000);
+	CHECK_EQ(vmcs_soft_launch_state(0x5000), VMCS_SOFT_LAUNCH_LAUNCHED);
+	/* Four besides the default one; a fifth is an error and leaves none current. */
+	for (uint64_t pa = 0x6000; pa < 0x9000; pa += 0x1000)
+		vmcs_soft_load(pa);
+	CHECK_EQ(vmcs_soft_current(), 0x8000);
+	CHECK_EQ(vmcs_soft_errors(), 2);
+	vmcs_soft_load(0x9000);
+	CHECK_EQ(vmcs_soft_current(), VMCS_SOFT_NONE);
+	CHECK_EQ(vmcs_soft_errors(), 3);
+	CHECK(!vmcs_soft_exists(0x9000));
+	/* A reset leaves the default one alone, current. */
+	vmcs_soft_reset();
+	CHECK_EQ(vmcs_soft_current(), VMCS_SOFT_DEFAULT_PA);
+	CHECK(!vmcs_soft_exists(0x5000));
+	CHECK_EQ(vmcs_read(VMCS_GUEST_RIP), 0);
+}
