@@ -123,7 +123,8 @@ PAYLOADS := $(BUILD)/payload/marker.efi $(BUILD)/payload/l1_test.efi $(BUILD)/pa
 	$(BUILD)/payload/nested_test.efi
 
 # Benchmarks (never part of make test): tests/bench.
-$(BUILD)/bench/%.so: $(BUILD)/boot/tests/bench/%.o $(BUILD)/boot/tests/payload/l1_probe.o \
+$(BUILD)/bench/%.so: $(BUILD)/boot/tests/bench/%.o $(BUILD)/boot/tests/bench/bench_util.o \
+		$(BUILD)/boot/tests/payload/l1_probe.o \
 		$(PAYLOAD_SHARED:%.c=$(BUILD)/boot/%.o) $(BUILD)/boot/vmx/vmx_names.o
 	@mkdir -p $(dir $@)
 	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $^ -o $@ $(EFI_LIBS)

@@ -46,8 +46,12 @@ struct nested_vcpu {
 	uint64_t last_reflect_vmreads, last_reflect_vmwrites;
 };
 
-/* Allocates this CPU's nested state (nested = on); false: out of memory. */
-bool nested_vcpu_init(struct vcpu *v);
+/*
+ * One CPU's nested state, zeroed, with its pages (vmcs12 cache, vmcs02,
+ * merged bitmaps); NULL when out of memory.  l0_prepare allocates one per
+ * CPU before any launch, so the launch of a CPU allocates nothing more.
+ */
+struct nested_vcpu *nested_vcpu_alloc(void);
 
 static inline bool nested_in_l2(const struct vcpu *v)
 {

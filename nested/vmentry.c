@@ -33,7 +33,7 @@
 /* Qualification 2 of exit reason 33: the PDPTEs (SDM Vol. 3C 27.8). */
 #define NENTRY_QUAL_PDPTE 2
 
-bool nested_vcpu_init(struct vcpu *v)
+struct nested_vcpu *nested_vcpu_alloc(void)
 {
 	spin_lock(&g_l0.lock);
 	uint64_t pages = (sizeof(struct nested_vcpu) + PAGE_SIZE - 1) / PAGE_SIZE;
@@ -57,7 +57,7 @@ bool nested_vcpu_init(struct vcpu *v)
 	}
 	spin_unlock(&g_l0.lock);
 	if (!ok)
-		return false;
+		return NULL;
 	struct nested_vcpu *nv = (struct nested_vcpu *)(uintptr_t)nv_pa;
 	nv->cpu.vmcs12 = (struct vmcs12 *)(uintptr_t)v12;
 	nv->cpu.current_vmptr = VMPTR_INVALID;
@@ -66,8 +66,7 @@ bool nested_vcpu_init(struct vcpu *v)
 	nv->msr_bitmap02_pa = msr;
 	nv->io_bitmap02_pa = io;
 	*(volatile uint32_t *)(uintptr_t)vmcs02 = vmx_caps_revision(&g_l0.caps);
-	v->nested = nv;
-	return true;
+	return nv;
 }
 
 /* L1's CR0/CR4 as L1 sees them: vmcs01's register merged with its shadow. */

@@ -27,6 +27,7 @@
 
 #define KICK_RETRY_SPINS (1u << 16)
 #define KICK_GIVE_UP_SPINS (1u << 24)
+#define STALL_REPORT_SPINS (1u << 22)
 
 static struct ipi_plan pass(const char *why)
 {
@@ -120,6 +121,8 @@ static void send_sipi(struct vcpu *t, uint8_t vector)
 static bool wait_init_taken(struct vcpu *t)
 {
 	for (uint32_t spins = 1; load_state(t) == AP_INIT_PENDING; spins++) {
+		if (spins == STALL_REPORT_SPINS)
+			log_warn("CPU %u has not taken its INIT after %u spins", t->index, spins);
 		if (spins >= KICK_GIVE_UP_SPINS)
 			return false;
 		if (spins % KICK_RETRY_SPINS == 0)
@@ -214,7 +217,10 @@ void ap_start_poll(struct vcpu *v, struct guest_regs *r)
 	vmx_enter_init_state(r, 0, 0, 0);
 
 	uint32_t sipi = 0;
-	while (!sipi) {
+	for (uint64_t spins = 1; !sipi; spins++) {
+		if (spins == STALL_REPORT_SPINS)
+			log_warn("CPU %u: INIT taken, no SIPI after %llu spins in VMX root", v->index,
+				 (unsigned long long)spins);
 		spin_lock(&v->start.lock);
 		sipi = v->start.sipi;
 		if (sipi) {

@@ -53,6 +53,9 @@ struct l0 {
 	/* L0's own memory, which L1 must never touch. */
 	uint64_t hv_base, hv_size;
 
+	/* Each CPU's nested state by launch index (nested/run.h), nested = on. */
+	struct nested_vcpu *nested[MAX_CPUS];
+
 	struct vcpu *vcpus[MAX_CPUS];
 	unsigned ncpus;
 };

@@ -221,6 +221,16 @@ bool l0_prepare(const struct boot_info *bi, struct page_alloc *pages, uint64_t h
 	msr_bitmap_build((uint8_t *)(uintptr_t)g_l0.msr_bitmap_pa);
 	if (!build_ept(bi))
 		return false;
+	if (bi->config.nested) {
+		unsigned cpus = bi->cpu_count && bi->cpu_count < MAX_CPUS ? bi->cpu_count : MAX_CPUS;
+		for (unsigned i = 0; i < cpus; i++) {
+			g_l0.nested[i] = nested_vcpu_alloc();
+			if (!g_l0.nested[i]) {
+				log_error("nested VMX: out of memory for CPU %u's state", i);
+				break;
+			}
+		}
+	}
 	idt_nmi_hook = nmi_in_root;
 	if (bi->config.console_port &&
 	    !vmx_controls_allowed(&g_l0.caps, VMX_CTL_PIN, PIN_PREEMPTION_TIMER))
@@ -355,9 +365,9 @@ int l0_launch_this_cpu(uint64_t guest_rsp, uint64_t guest_rip)
 		return L0_LAUNCH_NO_MEMORY;
 	}
 	gdt_build(&v->gdt, &v->tss, &v->gdtr);
-	if (g_l0.cpuid.nested && !v->nested && !nested_vcpu_init(v)) {
-		log_error("CPU %u: out of memory for nested VMX: L1 gets no VMX", v->index);
-	}
+	v->nested = g_l0.nested[v->index];
+	if (g_l0.cpuid.nested && !v->nested)
+		log_error("CPU %u: no nested VMX state: L1 gets #UD for VMX here", v->index);
 
 	/* SDM Vol. 3C 24.8: CR0 and CR4 must honour the FIXED MSRs in VMX operation. */
 	write_cr0(vmx_fix_cr0(&g_l0.caps, snap.cr0, false));

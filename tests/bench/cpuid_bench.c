@@ -20,37 +20,15 @@
 #include "vmx/vmx_bits.h"
 #include "vmx/vmx_names.h"
 
+#include "tests/bench/bench.h"
 #include "tests/payload/payload.h"
 
-#define BENCH_ROUNDS 1000
 
 void hv_vmcall(uint64_t regs[4]);
 
 #define say payload_say
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
 
-static void measure(const char *what, int with_cpuid)
-{
-	uint64_t min = ~0ull, sum = 0;
-	struct cpuid_regs r;
-	for (int i = 0; i < BENCH_ROUNDS; i++) {
-		uint64_t t0 = rdtsc();
-		if (with_cpuid)
-			cpuid_count(0, 0, &r);
-		uint64_t d = rdtsc() - t0;
-		sum += d;
-		if (d < min)
-			min = d;
-	}
-	say("bench: %s: min %llu, mean %llu TSC cycles over %d rounds", what,
-	    (unsigned long long)min, (unsigned long long)(sum / BENCH_ROUNDS), BENCH_ROUNDS);
-}
 
 /* VMCALLs this bench made, each counted by L0 as it happened. */
 static uint64_t g_own_vmcalls;
@@ -99,8 +77,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 				    vmx_exit_reason_name((uint32_t)reason), (unsigned long long)n);
 		}
 	}
-	measure("RDTSC pair alone (no exit)", 0);
-	measure("CPUID round trip L1 -> L0 -> L1", 1);
+	bench_measure_single("RDTSC pair alone (no exit)", 0);
+	bench_measure_single("CPUID round trip L1 -> L0 -> L1", 1);
 	say("bench: done");
 off:
 	payload_power_off();

@@ -25,19 +25,13 @@
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx_bits.h"
 
+#include "tests/bench/bench.h"
 #include "tests/payload/payload.h"
 
-#define BENCH_ROUNDS 1000
 #define say payload_say
 
 void hv_vmcall(uint64_t regs[4]);
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
 
 static uint64_t hc(uint64_t fn, uint64_t b, uint64_t out[4])
 {
@@ -265,22 +259,6 @@ static int setup_vmcs(uint64_t vmcs, uint16_t tr, uint64_t tss, uint64_t l2_stac
 
 /* ---- measurement ---- */
 
-static void measure_single(const char *what, int with_cpuid)
-{
-	uint64_t min = ~0ull, sum = 0;
-	struct cpuid_regs r;
-	for (int i = 0; i < BENCH_ROUNDS; i++) {
-		uint64_t t0 = rdtsc();
-		if (with_cpuid)
-			cpuid_count(0, 0, &r);
-		uint64_t d = rdtsc() - t0;
-		sum += d;
-		if (d < min)
-			min = d;
-	}
-	say("bench: %s: min %llu, mean %llu TSC cycles over %d rounds", what,
-	    (unsigned long long)min, (unsigned long long)(sum / BENCH_ROUNDS), BENCH_ROUNDS);
-}
 
 /* One nested round trip; returns 0 after a CPUID exit was handled. */
 static int round_trip(void)
@@ -307,9 +285,9 @@ static void measure_nested(void)
 	hv_vmcall(r);
 	l1_0 = r[1];
 	for (int i = 0; i < BENCH_ROUNDS; i++) {
-		uint64_t t0 = rdtsc();
+		uint64_t t0 = bench_rdtsc();
 		int rc = round_trip();
-		uint64_t d = rdtsc() - t0;
+		uint64_t d = bench_rdtsc() - t0;
 		if (rc) {
 			say("bench: error: nested round %d: %s %d", i,
 			    rc < 100 ? "VMRESUME failed with VMfail" : "unexpected exit reason",
@@ -400,8 +378,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		goto off;
 	}
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_VM_EXIT_INSTRUCTION_LEN));
-	measure_single("RDTSC pair alone (no exit)", 0);
-	measure_single("CPUID round trip L1 -> L0 -> L1", 1);
+	bench_measure_single("RDTSC pair alone (no exit)", 0);
+	bench_measure_single("CPUID round trip L1 -> L0 -> L1", 1);
 	measure_nested();
 	__asm__ volatile("vmxoff" ::: "cc");
 	say("bench: done");

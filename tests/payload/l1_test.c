@@ -43,16 +43,10 @@ static unsigned g_pass, g_fail;
 static void check(int ok, const char *what, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void check(int ok, const char *what, const char *fmt, ...)
 {
-	char detail[160];
 	va_list ap;
 	va_start(ap, fmt);
-	fmt_vsnprintf(detail, sizeof(detail), fmt, ap);
+	payload_check("microhv-l1", &g_pass, &g_fail, ok, what, fmt, ap);
 	va_end(ap);
-	if (ok)
-		g_pass++;
-	else
-		g_fail++;
-	say("microhv-l1: %s - %s (%s)", ok ? "ok" : "not ok", what, detail);
 }
 
 static void vmcall(uint64_t fn, uint64_t b, uint64_t c, uint64_t d, uint64_t out[4])

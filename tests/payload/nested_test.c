@@ -54,16 +54,10 @@ void nx_say(const char *fmt, ...)
 
 void nx_check(bool ok, const char *what, const char *fmt, ...)
 {
-	char detail[LINE];
 	va_list ap;
 	va_start(ap, fmt);
-	fmt_vsnprintf(detail, sizeof(detail), fmt, ap);
+	payload_check("microhv-nested", &g_pass, &g_fail, ok, what, fmt, ap);
 	va_end(ap);
-	if (ok)
-		g_pass++;
-	else
-		g_fail++;
-	payload_say("microhv-nested: %s - %s (%s)", ok ? "ok" : "not ok", what, detail);
 }
 
 void nx_finish(void)

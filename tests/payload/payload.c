@@ -32,6 +32,18 @@ void payload_say(const char *fmt, ...)
 	uart_write(&g_uart, "\n", 1);
 }
 
+void payload_check(const char *prefix, unsigned *passed, unsigned *failed, int ok,
+		   const char *what, const char *fmt, va_list ap)
+{
+	char detail[LINE_MAX];
+	fmt_vsnprintf(detail, sizeof(detail), fmt, ap);
+	if (ok)
+		(*passed)++;
+	else
+		(*failed)++;
+	payload_say("%s: %s - %s (%s)", prefix, ok ? "ok" : "not ok", what, detail);
+}
+
 void payload_power_off(void)
 {
 	uart_flush(&g_uart);

@@ -23,17 +23,6 @@ clean_log "$serial"
 
 expect "payload started on bare hardware" '^microhv-nested: nested test hypervisor started$'
 expect "no hypervisor under it" '^microhv-nested: group A - .*\(no microhv: bare hardware\)$'
-while IFS= read -r line; do
-	case "$line" in
-	"microhv-nested: ok - "*) pass "nested: ${line#microhv-nested: ok - }" ;;
-	"microhv-nested: not ok - "*) fail "nested: ${line#microhv-nested: not ok - }" ;;
-	esac
-done < <(grep -a '^microhv-nested: \(not \)\?ok - ' "$log")
-n=$(capture '^nested-test: ([0-9]+) passed, 0 failed$')
-if [ -n "$n" ] && [ "$n" -ge "$min_checks" ]; then
-	pass "payload finished: $n passed, 0 failed"
-else
-	fail "payload finished with all of its $min_checks+ checks passed (got: $(grep -a '^nested-test:' "$log"))"
-fi
+payload_checks microhv-nested nested nested-test "$min_checks"
 expect_status "Bochs powered off by the payload, not killed" "$status" 1
 finish bochs-nested-bare

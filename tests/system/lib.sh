@@ -57,6 +57,25 @@ capture() {
 	sed -n -E "s/$1/\\1/p" "$log" | head -n1
 }
 
+# payload_checks PREFIX LABEL SUMMARY MIN: each "PREFIX: ok - X" line of a
+# payload is a pass "LABEL: X", each "PREFIX: not ok - X" a failure; then
+# the payload's own "SUMMARY: N passed, 0 failed" must show N >= MIN.
+payload_checks() {
+	local prefix=$1 label=$2 summary=$3 min=$4 line n
+	while IFS= read -r line; do
+		case "$line" in
+		"$prefix: ok - "*) pass "$label: ${line#"$prefix: ok - "}" ;;
+		"$prefix: not ok - "*) fail "$label: ${line#"$prefix: not ok - "}" ;;
+		esac
+	done < <(grep -a "^$prefix: \(not \)\?ok - " "$log")
+	n=$(capture "^$summary: ([0-9]+) passed, 0 failed\$")
+	if [ -n "$n" ] && [ "$n" -ge "$min" ]; then
+		pass "payload finished: $n passed, 0 failed"
+	else
+		fail "payload finished with all of its $min+ checks passed (got: $(grep -a "^$summary:" "$log"))"
+	fi
+}
+
 finish() {
 	echo "$1: $passed passed, $failed failed"
 	if [ "$failed" -ne 0 ]; then
