@@ -218,9 +218,18 @@ void ap_start_poll(struct vcpu *v, struct guest_regs *r)
 
 	uint32_t sipi = 0;
 	for (uint64_t spins = 1; !sipi; spins++) {
-		if (spins == STALL_REPORT_SPINS)
-			log_warn("CPU %u: INIT taken, no SIPI after %llu spins in VMX root", v->index,
-				 (unsigned long long)spins);
+		/*
+		 * Poll without the lock and take it only to claim a SIPI: the
+		 * sender needs the lock to post it, and a poller that holds it
+		 * nearly all the time starved the sender for good in Bochs.
+		 */
+		if (!__atomic_load_n(&v->start.sipi, __ATOMIC_ACQUIRE)) {
+			if (spins == STALL_REPORT_SPINS)
+				log_warn("CPU %u: INIT taken, no SIPI after %llu spins in VMX root",
+					 v->index, (unsigned long long)spins);
+			cpu_pause();
+			continue;
+		}
 		spin_lock(&v->start.lock);
 		sipi = v->start.sipi;
 		if (sipi) {
