@@ -322,3 +322,36 @@ TEST(nested_run_l1_pending_nmi_becomes_an_nmi_exit)
 	/* L1's NMIs blocked after an NMI exit until its IRET (SDM 28.5 / 26.2). */
 	CHECK(f01(VMCS_GUEST_INTERRUPTIBILITY_INFO) & GUEST_INTR_STATE_NMI);
 }
+
+/*
+ * A bitmap page L1's controls name must be L1's memory (docs/nested.md):
+ * an I/O or MSR bitmap in L0's memory is VMfailValid 7 with a log line,
+ * and vmcs02 is never touched.
+ */
+TEST(nested_run_bitmap_in_l0_memory_is_vmfail_7)
+{
+	static const struct {
+		uint32_t control, field;
+	} cases[] = {
+		{ CPU_USE_IO_BITMAPS, VMCS_IO_BITMAP_A },
+		{ CPU_USE_IO_BITMAPS, VMCS_IO_BITMAP_B },
+		{ CPU_USE_MSR_BITMAPS, VMCS_MSR_BITMAP },
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		run_setup();
+		vmcs12_set(V12, VMCS_CPU_BASED_VM_EXEC_CONTROL,
+			   f12(VMCS_CPU_BASED_VM_EXEC_CONTROL) | cases[i].control);
+		vmcs12_set(V12, VMCS_IO_BITMAP_A, 0x30000);
+		vmcs12_set(V12, VMCS_IO_BITMAP_B, 0x31000);
+		vmcs12_set(V12, VMCS_MSR_BITMAP, 0x32000);
+		vmcs12_set(V12, cases[i].field, HV_BASE + 0x2000);
+		unsigned vmptrlds = hw_calls.vmptrld;
+		CHECK_EQ(run_l1_exit(EXIT_REASON_VMLAUNCH, LEN_VMLAUNCH, false), 0);
+		CHECK(!NV->in_l2);
+		CHECK_EQ(hw_calls.vmptrld, vmptrlds);
+		CHECK_EQ(f12(VMCS_VM_INSTRUCTION_ERROR), ERR_INVALID_CONTROL);
+		CHECK_EQ(f01(VMCS_GUEST_RFLAGS) & RFLAGS_ZF, RFLAGS_ZF);
+		CHECK_EQ(f01(VMCS_GUEST_RIP), RIP0 + LEN_VMLAUNCH);
+		CHECK(run_log_has("is not L1's memory: VM entry refused, VMfailValid 7"));
+	}
+}
