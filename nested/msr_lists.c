@@ -5,6 +5,7 @@
 #include "msr_lists.h"
 
 #include "arch/x86/msr.h"
+#include "drivers/serial/log.h"
 
 #include <stddef.h>
 
@@ -37,13 +38,23 @@ struct msr_entry {
 };
 _Static_assert(sizeof(struct msr_entry) == VMX_MSR_ENTRY_SIZE, "an MSR entry is 16 bytes");
 
+/* An entry L0 may not read or write: named in the log, then it fails. */
+static bool refused(enum nested_msr_list kind, uint64_t entry_gpa)
+{
+	static const char *const name[] = { "VM-entry MSR-load", "VM-exit MSR-store",
+					    "VM-exit MSR-load" };
+	log_warn("nested: an entry of L1's %s area at 0x%llx is not L1's memory: it fails",
+		 name[kind], (unsigned long long)entry_gpa);
+	return false;
+}
+
 /* One entry; false: it fails. */
 static bool process(enum nested_msr_list kind, uint64_t entry_gpa, const struct l1_memory *mem,
 		    const struct nested_msr_ops *ops)
 {
 	struct msr_entry e;
 	if (!mem->read(mem->ctx, entry_gpa, &e, sizeof(e)))
-		return false;
+		return refused(kind, entry_gpa);
 	if (!nested_msr_entry_allowed(kind, e.index, e.reserved))
 		return false;
 	if (kind != NMSR_EXIT_STORE)
@@ -52,8 +63,10 @@ static bool process(enum nested_msr_list kind, uint64_t entry_gpa, const struct 
 	uint64_t value;
 	if (!ops->read(ops->ctx, e.index, &value))
 		return false;
-	return mem->write(mem->ctx, entry_gpa + offsetof(struct msr_entry, data), &value,
-			  sizeof(value));
+	if (!mem->write(mem->ctx, entry_gpa + offsetof(struct msr_entry, data), &value,
+			sizeof(value)))
+		return refused(kind, entry_gpa);
+	return true;
 }
 
 uint32_t nested_msr_list(enum nested_msr_list kind, uint64_t gpa, uint32_t count,
