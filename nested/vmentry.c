@@ -280,7 +280,9 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 	}
 	hw_vmptrld(nv->vmcs02_pa);
 	nested_prepare_vmcs02(v12, &x.l0, &nv->cr);
-	vmcs_write_host_state(v);
+	/* L0's host state stays in vmcs02 until the next VMCLEAR. */
+	if (hw_launch)
+		vmcs_write_host_state(v);
 	apply_l0_extras(nv, v12, &x);
 
 	/* SDM 27.3.1.6: the PDPTEs of a PAE-paging L2. */
