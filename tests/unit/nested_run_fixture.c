@@ -6,6 +6,8 @@
 
 #include "nested_run_fixture.h"
 
+#include "halting.h"
+
 #include "drivers/serial/log.h"
 #include "hw_fake.h"
 #include "nested/vmx_msrs.h"
@@ -397,66 +399,7 @@ bool run_l1_vmlaunch(void)
 
 /* ---- paths that halt the CPU ---- */
 
-char run_child_out[32768];
-static int child_log_fd = -1;
-
-static void pipe_sink(const char *line, size_t len, void *ctx)
-{
-	(void)ctx;
-	if (write(child_log_fd, line, len) < 0 || write(child_log_fd, "\n", 1) < 0)
-		_exit(74);
-}
-
-static void on_segv(int sig, siginfo_t *si, void *uctx)
-{
-	(void)sig;
-	(void)si;
-	const ucontext_t *uc = uctx;
-	const unsigned char *ip = (const unsigned char *)uc->uc_mcontext.gregs[REG_RIP];
-	_exit(ip[0] == 0xfa || ip[0] == 0xf4 ? RUN_HALTED_CLI : RUN_HALTED_OTHER);
-}
-
 int run_halting(void (*fn)(void))
 {
-	int fds[2];
-	memset(run_child_out, 0, sizeof(run_child_out));
-	if (pipe(fds) != 0)
-		return -1000;
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(fds[0]);
-		child_log_fd = fds[1];
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = on_segv;
-		sa.sa_flags = SA_SIGINFO;
-		sigaction(SIGSEGV, &sa, NULL);
-		alarm(20);
-		log_init("t", LOG_DEBUG);
-		log_add_sink(pipe_sink, NULL);
-		fn();
-		_exit(RUN_RETURNED);
-	}
-	close(fds[1]);
-	size_t got = 0;
-	for (;;) {
-		ssize_t n = read(fds[0], run_child_out + got, sizeof(run_child_out) - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (got == sizeof(run_child_out) - 1) {
-			char sink[4096];
-			while (read(fds[0], sink, sizeof(sink)) > 0)
-				;
-			break;
-		}
-	}
-	close(fds[0]);
-	int status = 0;
-	if (waitpid(pid, &status, 0) != pid)
-		return -1001;
-	if (WIFSIGNALED(status))
-		return -WTERMSIG(status);
-	return WEXITSTATUS(status);
+	return halting_run(NULL, fn);
 }

@@ -137,15 +137,7 @@ uint64_t f12(uint32_t encoding);
 /* The captured log has a line containing text. */
 bool run_log_has(const char *text);
 
-/*
- * Runs fn in a forked child (after the parent's own setup); returns its
- * exit code: RUN_HALTED_CLI when cpu_halt_forever's cli faulted,
- * RUN_RETURNED when fn returned.  The child's log is in run_child_out.
- */
-#define RUN_HALTED_CLI 70
-#define RUN_HALTED_OTHER 72
-#define RUN_RETURNED 73
+/* Runs fn in a forked child (halting.h), after the parent's own setup. */
 int run_halting(void (*fn)(void));
-extern char run_child_out[32768];
 
 #endif

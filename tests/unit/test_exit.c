@@ -32,6 +32,7 @@
 
 #include "arch/x86/msr.h"
 #include "drivers/serial/log.h"
+#include "halting.h"
 #include "hw_fake.h"
 #include "vmcs_soft.h"
 #include "vmx/console.h"
@@ -1563,79 +1564,19 @@ TEST(exits_failed_entry_before_launch)
 
 /* ---- paths that halt the CPU, in a child process ---- */
 
-#define HALTED_CLI 70 /* cpu_halt_forever: cli faulted (CPL 3) */
-#define HALTED_OUT 71 /* an OUT instruction faulted (platform reset) */
-#define HALTED_OTHER 72
-#define RETURNED 73
-
-static int child_log_fd = -1;
-
-static void pipe_sink(const char *line, size_t len, void *ctx)
+static void setup_launched(void)
 {
-	(void)ctx;
-	if (write(child_log_fd, line, len) < 0 || write(child_log_fd, "\n", 1) < 0)
-		_exit(74);
+	setup(true);
 }
 
-static void on_segv(int sig, siginfo_t *si, void *uctx)
-{
-	(void)sig;
-	(void)si;
-	const ucontext_t *uc = uctx;
-	const unsigned char *ip = (const unsigned char *)uc->uc_mcontext.gregs[REG_RIP];
-	_exit(ip[0] == 0xfa || ip[0] == 0xf4   ? HALTED_CLI
-	      : ip[0] == 0xee || ip[0] == 0xe6 ? HALTED_OUT
-					       : HALTED_OTHER);
-}
-
-static char child_out[32768];
-
-/* Runs fn after setup(true) in a child; returns its exit code (or -signal), log in child_out. */
+/* Runs fn after setup(true) in a child (halting.h); its log in halting_out. */
 static int run_halting(void (*fn)(void))
 {
-	int fds[2];
-	memset(child_out, 0, sizeof(child_out));
-	if (pipe(fds) != 0)
-		return -1000;
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(fds[0]);
-		child_log_fd = fds[1];
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = on_segv;
-		sa.sa_flags = SA_SIGINFO;
-		sigaction(SIGSEGV, &sa, NULL);
-		alarm(20);
-		setup(true);
-		log_init("t", LOG_DEBUG);
-		log_add_sink(pipe_sink, NULL);
-		fn();
-		_exit(RETURNED);
-	}
-	close(fds[1]);
-	size_t got = 0;
-	for (;;) {
-		ssize_t n = read(fds[0], child_out + got, sizeof(child_out) - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (got == sizeof(child_out) - 1) {
-			char sink[4096];
-			while (read(fds[0], sink, sizeof(sink)) > 0)
-				;
-			break;
-		}
-	}
-	close(fds[0]);
-	int status = 0;
-	if (waitpid(pid, &status, 0) != pid)
-		return -1001;
-	if (WIFSIGNALED(status))
-		return -WTERMSIG(status);
-	return WEXITSTATUS(status);
+	return halting_run(setup_launched, fn);
 }
+
+#define child_out halting_out
+#define RETURNED HALT_RETURNED
 
 static bool out_has(const char *line)
 {

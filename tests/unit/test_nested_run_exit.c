@@ -10,6 +10,7 @@
 #include "test.h"
 
 #include "arch/x86/msr.h"
+#include "halting.h"
 #include "hw_fake.h"
 #include "nested_run_fixture.h"
 #include "vmcs_soft.h"
@@ -353,13 +354,13 @@ TEST(nested_exit_vmx_abort)
 	run_msr_entry(EXIT_LOAD_AREA, 0, 0x808, 0);
 	vmcs12_set(V12, VMCS_VM_EXIT_MSR_LOAD_COUNT, 1);
 	CHECK(run_l1_vmlaunch());
-	CHECK_EQ(run_halting(l2_cpuid_exit), RUN_HALTED_CLI);
+	CHECK_EQ(run_halting(l2_cpuid_exit), HALTED_CLI);
 	CHECK_EQ(V12->abort, 4);
 	CHECK_EQ(abort_in_memory(), 4);
-	CHECK(strstr(run_child_out, "nested: CPU 0: VMX abort 4 (loading an MSR of L1 failed; MSR "
+	CHECK(strstr(halting_out, "nested: CPU 0: VMX abort 4 (loading an MSR of L1 failed; MSR "
 				    "entry 1) while L2 exited to L1: L1 shuts down (SDM 28.7)"));
-	CHECK(strstr(run_child_out, "L1 triple fault at RIP 0xffffffffa0001000"));
-	CHECK(strstr(run_child_out, "L1 triple fault (on_triple_fault = halt): CPU halted"));
+	CHECK(strstr(halting_out, "L1 triple fault at RIP 0xffffffffa0001000"));
+	CHECK(strstr(halting_out, "L1 triple fault (on_triple_fault = halt): CPU halted"));
 
 	/* The MSR-store area's second entry is IA32_SMBASE (28.4): indicator 1, before 28.5. */
 	run_setup();
@@ -367,12 +368,12 @@ TEST(nested_exit_vmx_abort)
 	run_msr_entry(EXIT_STORE_AREA, 1, 0x9e, 0);
 	vmcs12_set(V12, VMCS_VM_EXIT_MSR_STORE_COUNT, 2);
 	CHECK(run_l1_vmlaunch());
-	CHECK_EQ(run_halting(l2_cpuid_exit), RUN_HALTED_CLI);
+	CHECK_EQ(run_halting(l2_cpuid_exit), HALTED_CLI);
 	CHECK_EQ(V12->abort, 1);
 	CHECK_EQ(abort_in_memory(), 1);
-	CHECK(strstr(run_child_out, "VMX abort 1 (saving an MSR of L2 failed; MSR entry 2)"));
-	CHECK(strstr(run_child_out, "L1 triple fault at RIP 0xfffff80000401000"));
-	CHECK(strstr(run_child_out, "L1 triple fault (on_triple_fault = halt): CPU halted"));
+	CHECK(strstr(halting_out, "VMX abort 1 (saving an MSR of L2 failed; MSR entry 2)"));
+	CHECK(strstr(halting_out, "L1 triple fault at RIP 0xfffff80000401000"));
+	CHECK(strstr(halting_out, "L1 triple fault (on_triple_fault = halt): CPU halted"));
 }
 
 /*
