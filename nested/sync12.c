@@ -9,9 +9,8 @@
 #include "vmx/vmx_bits.h"
 
 /* Whether L1's exit controls ask for the field to be saved (SDM 28.3.1). */
-static bool saved_on_exit(const struct vmcs12 *v12, uint32_t encoding)
+static bool saved_on_exit(uint64_t exit, uint32_t encoding)
 {
-	uint64_t exit = vmcs12_get(v12, VMCS_VM_EXIT_CONTROLS);
 	switch (encoding) {
 	case VMCS_GUEST_DR7:
 	case VMCS_GUEST_IA32_DEBUGCTL:
@@ -34,11 +33,12 @@ unsigned nested_sync_vmcs12(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
 			    const struct vmcs02_cr_state *cr)
 {
 	unsigned reads = 0;
+	uint64_t exit = vmcs12_get(v12, VMCS_VM_EXIT_CONTROLS);
 	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
 		const struct vmcs_field_info *f = &vmcs_field_table[i];
 		if (f->cls != VMCS_CLASS_GUEST && f->cls != VMCS_CLASS_EXIT_INFO)
 			continue;
-		if (!vmcs_field_exists(f, l1_caps) || !saved_on_exit(v12, f->encoding))
+		if (!vmcs_field_exists(f, l1_caps) || !saved_on_exit(exit, f->encoding))
 			continue;
 		uint64_t value = vmcs_read(f->encoding);
 		reads++;
