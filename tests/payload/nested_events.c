@@ -200,10 +200,61 @@ static void task_switches(void)
 	nx_reset_l2();
 }
 
+/*
+ * Event injection (SDM Vol. 3C 27.6): the event L1 writes into the VM-entry
+ * interruption-information field is delivered through L2's IDT (the
+ * exception bitmap is not consulted), with its error code; the exit that
+ * follows leaves the field's valid bit clear (28.2).  An external
+ * interrupt needs RFLAGS.IF = 1 in the guest state (27.3.1.4).
+ */
+static void injection(void)
+{
+	struct nx_exit f;
+	nx_reset_l2();
+	vw(VMCS_VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | 0x40);
+	nx_run(L2(l2_nop), NX_RFLAGS_FIXED, &f);
+	nx_check(!f.entry && f.reason == (EXIT_REASON_FAILED_ENTRY | EXIT_REASON_INVALID_GUEST_STATE) &&
+			 f.qual == 0,
+		 "injecting an external interrupt into L2 with RFLAGS.IF = 0: invalid guest state",
+		 "%s", nx_exit_str(&f));
+	vw(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+
+	static const struct {
+		const char *what;
+		uint32_t info, error;
+	} cases[] = {
+		{ "injected external interrupt 0x40 is delivered through L2's IDT",
+		  INTR_INFO_VALID | INTR_TYPE_EXT_INTR | 0x40, 0 },
+		{ "injected #GP with error code 0x1234 is delivered through L2's IDT",
+		  INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_DELIVER_CODE | VEC_GP,
+		  0x1234 },
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct nx_exit e;
+		nx_reset_l2();
+		vw(VMCS_VM_ENTRY_INTR_INFO_FIELD, cases[i].info);
+		vw(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, cases[i].error);
+		nx_run(L2(l2_nop), NX_RFLAGS_FIXED | NX_RFLAGS_IF, &e);
+		uint64_t vec = nx_l2_gpr[GPR_R15], top = nx_l2_gpr[GPR_R13];
+		uint64_t next = nx_l2_gpr[GPR_R12], after = vr(VMCS_VM_ENTRY_INTR_INFO_FIELD);
+		bool code = cases[i].info & INTR_INFO_DELIVER_CODE;
+		bool frame = code ? top == cases[i].error && next == L2(l2_nop) : top == L2(l2_nop);
+		nx_check(!e.entry && e.reason == EXIT_REASON_VMCALL &&
+				 vec == (cases[i].info & INTR_INFO_VECTOR_MASK) && frame &&
+				 !(after & INTR_INFO_VALID),
+			 cases[i].what,
+			 "reason %u; L2's handler: vector %llu stack 0x%llx 0x%llx; entry field now 0x%llx",
+			 e.reason, (unsigned long long)vec, (unsigned long long)top,
+			 (unsigned long long)next, (unsigned long long)after);
+		vw(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	}
+}
+
 void nx_group_events(void)
 {
 	nx_say("microhv-nested: group D - VM exits from L2: events (SDM Vol. 3C 26.2, 26.7, 28.2)");
 	ud_and_bp();
+	injection();
 	page_faults();
 	interrupts();
 	triple_fault();
