@@ -94,8 +94,19 @@ void nested_vmcs02_entry_failed(struct vcpu *v, bool cf);
  */
 extern const struct nested_msr_ops nested_msr_ops_current;
 
-struct nested_env;
-void nested_env_of(struct nested_env *env, const struct vcpu *v);
+/*
+ * The CPU refused to enter vmcs02 (a VMfail, or an entry failure that
+ * exited): vmcs01 current again, vmcs02 to be launched afresh next time,
+ * and L1's vmcs12 not "launched" if this was its VMLAUNCH (SDM 31.3).
+ */
+void nested_abandon_vmcs02(struct vcpu *v);
+
+/*
+ * A VM-entry failure of L1's entry (SDM 27.8): only the exit reason
+ * (reason: bit 31 set) and qualification change in vmcs12, then L1
+ * continues at its host RIP.  vmcs01 must be current.
+ */
+void nested_fail_entry(struct vcpu *v, struct guest_regs *r, uint32_t reason, uint64_t qual);
 
 /*
  * L1 continues as after a VM exit from L2, at its host RIP: L2's MSRs

@@ -22,7 +22,6 @@
 #include "vmx/exit.h"
 #include "vmx/hw_ops.h"
 #include "vmx/l0.h"
-#include "vmx/msr_policy.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmcs01.h"
 #include "vmx/vmx_arch.h"
@@ -76,9 +75,9 @@ static uint64_t l1_view(uint32_t reg, uint32_t mask, uint32_t shadow)
 	return (vmcs_read(reg) & ~m) | (vmcs_read(shadow) & m);
 }
 
-void nested_env_of(struct nested_env *env, const struct vcpu *v)
+/* What the instruction emulation needs, from vmcs01 (current). */
+static void env_of_l1(struct nested_env *env)
 {
-	(void)v;
 	env->l1_caps = &g_l0.l1_vmx;
 	env->mem = l0_l1_memory();
 	env->l1_cr0 = l1_view(VMCS_GUEST_CR0, VMCS_CR0_GUEST_HOST_MASK, VMCS_CR0_READ_SHADOW);
@@ -89,16 +88,30 @@ void nested_env_of(struct nested_env *env, const struct vcpu *v)
 static void entry_failure(struct vcpu *v, struct guest_regs *r, uint32_t basic, uint64_t qual,
 			  const char *what, const char *sdm)
 {
-	struct nested_vcpu *nv = v->nested;
-	struct vmcs12 *v12 = nv->cpu.vmcs12;
 	log_debug("nested: CPU %u: VM entry to L2 failed, exit reason %u (%s) qualification %llu: "
 		  "%s (%s)",
 		  v->index, basic, vmx_exit_reason_name(basic), (unsigned long long)qual, what, sdm);
+	nested_fail_entry(v, r, basic | EXIT_REASON_FAILED_ENTRY, qual);
+}
+
+void nested_fail_entry(struct vcpu *v, struct guest_regs *r, uint32_t reason, uint64_t qual)
+{
+	struct nested_vcpu *nv = v->nested;
 	/* Only the exit reason and qualification change (27.8 step 1). */
-	vmcs12_set(v12, VMCS_VM_EXIT_REASON, basic | EXIT_REASON_FAILED_ENTRY);
-	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, qual);
+	vmcs12_set(nv->cpu.vmcs12, VMCS_VM_EXIT_REASON, reason);
+	vmcs12_set(nv->cpu.vmcs12, VMCS_EXIT_QUALIFICATION, qual);
 	nv->entry_failures++;
 	nested_exit_to_l1(v, r, false);
+}
+
+void nested_abandon_vmcs02(struct vcpu *v)
+{
+	struct nested_vcpu *nv = v->nested;
+	nv->vmcs02_for = VMPTR_INVALID;
+	if (nv->launch_pending)
+		nv->cpu.vmcs12->launch_state = VMCS12_LAUNCH_CLEAR;
+	hw_vmptrld(v->vmcs01_pa);
+	nv->in_l2 = false;
 }
 
 /* MSRs "of the current VMCS's guest": those the VMCS switches, or the CPU's. */
@@ -141,28 +154,7 @@ static bool msr_read_current(void *ctx, uint32_t msr, uint64_t *value)
 		*value = vmcs_read(field);
 		return true;
 	}
-	switch (msr_policy_read(&g_l0.msr, msr, value)) {
-	case MSR_EMULATED:
-		return true;
-	case MSR_PASSTHROUGH:
-		return hw_rdmsr_safe(msr, value);
-	case MSR_INJECT_GP:
-		break;
-	}
-	return false;
-}
-
-#define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
-
-/* Every PAT entry a memory type: 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC-. */
-static bool pat_valid(uint64_t pat)
-{
-	for (unsigned i = 0; i < 8; i++) {
-		unsigned t = (pat >> (8 * i)) & 0xff;
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
+	return vmx_msr_read_for_guest(msr, value);
 }
 
 static bool msr_write_current(void *ctx, uint32_t msr, uint64_t value)
@@ -171,22 +163,14 @@ static bool msr_write_current(void *ctx, uint32_t msr, uint64_t value)
 	uint32_t field;
 	if (msr_in_vmcs(msr, &field)) {
 		/* WRMSR's own #GP cases for these (SDM Vol. 4 IA32_EFER; Vol. 3A 13.12.2 PAT). */
-		if (msr == MSR_IA32_EFER && (value & ~EFER_WRITABLE))
+		if (msr == MSR_IA32_EFER && (value & ~NENTRY_EFER_VALID))
 			return false;
-		if (msr == MSR_IA32_PAT && !pat_valid(value))
+		if (msr == MSR_IA32_PAT && !nentry_pat_valid(value))
 			return false;
 		vmcs_write(field, value);
 		return true;
 	}
-	switch (msr_policy_write(&g_l0.msr, msr, value)) {
-	case MSR_EMULATED:
-		return true;
-	case MSR_PASSTHROUGH:
-		return hw_wrmsr_safe(msr, value);
-	case MSR_INJECT_GP:
-		break;
-	}
-	return false;
+	return vmx_msr_write_for_guest(msr, value);
 }
 
 const struct nested_msr_ops nested_msr_ops_current = { msr_read_current, msr_write_current,
@@ -252,7 +236,7 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 {
 	struct nested_vcpu *nv = v->nested;
 	struct nested_env env;
-	nested_env_of(&env, v);
+	env_of_l1(&env);
 	if (!nested_vmentry_begin(&nv->cpu, &env, launch))
 		return;
 	struct vmcs12 *v12 = nv->cpu.vmcs12;
@@ -334,7 +318,7 @@ void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reaso
 		return;
 	}
 	struct nested_env env;
-	nested_env_of(&env, v);
+	env_of_l1(&env);
 	if (!nested_emulate_vmx_insn(&v->nested->cpu, &env, r, reason))
 		vmx_inject_ud();
 }
@@ -348,11 +332,7 @@ void nested_vmcs02_entry_failed(struct vcpu *v, bool cf)
 		  v->index, cf ? "VMfailInvalid" : "VMfailValid", err,
 		  cf ? "-" : vmx_instruction_error_name(err));
 	hw_vmclear(nv->vmcs02_pa);
-	nv->vmcs02_for = VMPTR_INVALID;
-	nv->in_l2 = false;
-	if (nv->launch_pending)
-		nv->cpu.vmcs12->launch_state = VMCS12_LAUNCH_CLEAR;
-	hw_vmptrld(v->vmcs01_pa);
+	nested_abandon_vmcs02(v);
 	/* vmcs01's exit information is still that of L1's VMLAUNCH/VMRESUME. */
 	nested_vm_fail(&nv->cpu, cf ? 0 : err);
 	v->enter_launch = false;

@@ -122,23 +122,14 @@ static void read_exit(struct l2_exit *e, const struct guest_regs *r, uint32_t ba
  */
 static void hw_entry_failure(struct vcpu *v, struct guest_regs *r, uint32_t reason)
 {
-	struct nested_vcpu *nv = v->nested;
-	struct vmcs12 *v12 = nv->cpu.vmcs12;
 	uint64_t qual = vmcs_read(VMCS_EXIT_QUALIFICATION);
 	uint32_t basic = reason & EXIT_REASON_BASIC_MASK;
 	log_warn("nested: CPU %u: the CPU refused vmcs02 with exit reason %u (%s), qualification "
 		 "%llu, after L0's checks passed vmcs12: L1 gets the same VM-entry failure",
 		 v->index, basic, vmx_exit_reason_name(basic), (unsigned long long)qual);
 	vmcs_dump(LOG_DEBUG, VMCS_DUMP_GUEST);
-	nv->vmcs02_for = VMPTR_INVALID; /* not launched: VMCLEAR before the next try */
-	if (nv->launch_pending)
-		v12->launch_state = VMCS12_LAUNCH_CLEAR;
-	hw_vmptrld(v->vmcs01_pa);
-	nv->in_l2 = false;
-	vmcs12_set(v12, VMCS_VM_EXIT_REASON, reason);
-	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, qual);
-	nv->entry_failures++;
-	nested_exit_to_l1(v, r, false);
+	nested_abandon_vmcs02(v);
+	nested_fail_entry(v, r, reason, qual);
 }
 
 static void reflect(struct vcpu *v, struct guest_regs *r, const struct l2_exit *e,

@@ -79,9 +79,17 @@ static void entry_failed(struct vcpu *v, uint32_t reason)
 	vmx_halt_cpu(v, "VM entry to L1 failed");
 }
 
-/* What the exit stub enters next: VMLAUNCH (a fresh vmcs02) or VMRESUME. */
-static int take_enter_launch(struct vcpu *v)
+/*
+ * The end of every exit: an emulated INIT taken (not while L2 runs), a
+ * pending NMI routed or delivered; returns what the exit stub enters next:
+ * VMLAUNCH (a fresh vmcs02, nonzero) or VMRESUME.
+ */
+static int finish_exit(struct vcpu *v, struct guest_regs *r)
 {
+	if (!nested_in_l2(v))
+		ap_start_poll(v, r);
+	nested_route_pending_nmi(v);
+	vmx_deliver_pending_nmi(v);
 	int launch = v->enter_launch;
 	v->enter_launch = false;
 	return launch;
@@ -96,11 +104,7 @@ int vmx_exit_dispatch(struct guest_regs *r)
 	 */
 	if (nested_in_l2(v)) {
 		nested_l2_exit(v, r);
-		if (!nested_in_l2(v))
-			ap_start_poll(v, r);
-		nested_route_pending_nmi(v);
-		vmx_deliver_pending_nmi(v);
-		return take_enter_launch(v);
+		return finish_exit(v, r);
 	}
 	uint32_t reason = (uint32_t)vmcs_read(VMCS_VM_EXIT_REASON);
 	if (reason & EXIT_REASON_FAILED_ENTRY)
@@ -121,11 +125,7 @@ int vmx_exit_dispatch(struct guest_regs *r)
 		vmx_halt_cpu(v, "unexpected VM exit");
 	}
 	h(v, r);
-	if (!nested_in_l2(v))
-		ap_start_poll(v, r);
-	nested_route_pending_nmi(v);
-	vmx_deliver_pending_nmi(v);
-	return take_enter_launch(v);
+	return finish_exit(v, r);
 }
 
 /*
@@ -139,7 +139,7 @@ int vmx_resume_failed(struct guest_regs *r, int cf, int zf)
 	struct vcpu *v = r->vcpu;
 	if (nested_in_l2(v)) {
 		nested_vmcs02_entry_failed(v, cf);
-		return take_enter_launch(v);
+		return 0; /* VMRESUME of vmcs01: L1 goes on after its VMfail */
 	}
 	if (cf) {
 		log_error("CPU %u: VMRESUME failed: VMfailInvalid", v->index);

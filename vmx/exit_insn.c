@@ -53,20 +53,38 @@ void exit_cpuid(struct vcpu *v, struct guest_regs *r)
 	vmx_skip_instruction();
 }
 
+bool vmx_msr_read_for_guest(uint32_t msr, uint64_t *value)
+{
+	switch (msr_policy_read(&g_l0.msr, msr, value)) {
+	case MSR_EMULATED:
+		return true;
+	case MSR_PASSTHROUGH:
+		return hw_rdmsr_safe(msr, value); /* false: the MSR does not exist */
+	case MSR_INJECT_GP:
+		break;
+	}
+	return false;
+}
+
+bool vmx_msr_write_for_guest(uint32_t msr, uint64_t value)
+{
+	switch (msr_policy_write(&g_l0.msr, msr, value)) {
+	case MSR_EMULATED:
+		return true;
+	case MSR_PASSTHROUGH:
+		return hw_wrmsr_safe(msr, value); /* false: no such MSR, or a value it refuses */
+	case MSR_INJECT_GP:
+		break;
+	}
+	return false;
+}
+
 void exit_rdmsr(struct vcpu *v, struct guest_regs *r)
 {
 	(void)v;
 	uint32_t msr = (uint32_t)r->gpr[GPR_RCX];
 	uint64_t value = 0;
-	switch (msr_policy_read(&g_l0.msr, msr, &value)) {
-	case MSR_EMULATED:
-		break;
-	case MSR_PASSTHROUGH:
-		if (hw_rdmsr_safe(msr, &value))
-			break;
-		vmx_inject_gp0(); /* the MSR does not exist */
-		return;
-	case MSR_INJECT_GP:
+	if (!vmx_msr_read_for_guest(msr, &value)) {
 		vmx_inject_gp0();
 		return;
 	}
@@ -87,15 +105,7 @@ void exit_wrmsr(struct vcpu *v, struct guest_regs *r)
 			return;
 		}
 	}
-	switch (msr_policy_write(&g_l0.msr, msr, value)) {
-	case MSR_EMULATED:
-		break;
-	case MSR_PASSTHROUGH:
-		if (hw_wrmsr_safe(msr, value))
-			break;
-		vmx_inject_gp0(); /* no such MSR, or a value it refuses */
-		return;
-	case MSR_INJECT_GP:
+	if (!vmx_msr_write_for_guest(msr, value)) {
 		vmx_inject_gp0();
 		return;
 	}
