@@ -5,7 +5,9 @@
 #include "hw_fake.h"
 
 #include "vmcs_soft.h"
+#include "vmx/controls.h"
 #include "vmx/l0.h"
+#include "vmx/vmx_bits.h"
 
 #include <string.h>
 
@@ -289,4 +291,36 @@ const struct l1_memory *hw_fake_l1_memory;
 const struct l1_memory *l0_l1_memory(void)
 {
 	return hw_fake_l1_memory;
+}
+
+void hw_fake_vmcs01_l1_64(uint64_t cr0, uint64_t cr4, uint64_t efer, uint64_t rip,
+			  uint64_t rsp)
+{
+	const struct vmx_caps *c = &g_l0.caps;
+	vmcs_soft_set(VMCS_VIRTUAL_PROCESSOR_ID, L1_VPID);
+	vmcs_soft_set(VMCS_PIN_BASED_VM_EXEC_CONTROL, g_l0.pin);
+	vmcs_soft_set(VMCS_CPU_BASED_VM_EXEC_CONTROL, g_l0.proc);
+	vmcs_soft_set(VMCS_SECONDARY_VM_EXEC_CONTROL, g_l0.proc2);
+	vmcs_soft_set(VMCS_VM_EXIT_CONTROLS, g_l0.exit);
+	vmcs_soft_set(VMCS_VM_ENTRY_CONTROLS, g_l0.entry | ENTRY_IA32E_MODE_GUEST);
+	vmcs_soft_set(VMCS_CR0_GUEST_HOST_MASK, g_l0.cr0_mask);
+	vmcs_soft_set(VMCS_CR4_GUEST_HOST_MASK, g_l0.cr4_mask);
+	vmcs_soft_set(VMCS_CR0_READ_SHADOW, cr0);
+	vmcs_soft_set(VMCS_CR4_READ_SHADOW, cr4);
+	vmcs_soft_set(VMCS_GUEST_CR0, vmx_fix_cr0(c, cr0, true));
+	vmcs_soft_set(VMCS_GUEST_CR3, 0x1000);
+	vmcs_soft_set(VMCS_GUEST_CR4, vmx_fix_cr4(c, cr4));
+	vmcs_soft_set(VMCS_GUEST_IA32_EFER, efer);
+	vmcs_soft_set(VMCS_GUEST_IA32_PAT, 0x0007040600070406ull);
+	vmcs_soft_set(VMCS_GUEST_CS_SELECTOR, 0x38);
+	vmcs_soft_set(VMCS_GUEST_CS_AR_BYTES, 0xa09b);
+	vmcs_soft_set(VMCS_GUEST_CS_LIMIT, 0xffffffff);
+	vmcs_soft_set(VMCS_GUEST_SS_SELECTOR, 0x30);
+	vmcs_soft_set(VMCS_GUEST_SS_AR_BYTES, 0xc093);
+	vmcs_soft_set(VMCS_GUEST_TR_AR_BYTES, 0x8b);
+	vmcs_soft_set(VMCS_GUEST_RIP, rip);
+	vmcs_soft_set(VMCS_GUEST_RSP, rsp);
+	vmcs_soft_set(VMCS_GUEST_RFLAGS, 0x202);
+	vmcs_soft_set(VMCS_GUEST_DR7, 0x400);
+	vmcs_soft_set(VMCS_VMCS_LINK_POINTER, ~0ull);
 }

@@ -88,4 +88,13 @@ extern void (*hw_fake_ipi_hook)(uint32_t apic_id, uint32_t icr_low);
 
 void hw_fake_bochs_caps(struct vmx_caps *c);
 
+/*
+ * The current software VMCS as vmcs01 of a 64-bit L1 at RIP/RSP, CPL 0,
+ * with g_l0's controls and CR masks, cr0/cr4 as L1 sees them (the read
+ * shadows; the registers with the CPU's fixed bits), efer, a valid PAT,
+ * flat CS/SS, a busy TR, DR7 = 400H, RFLAGS = 202H, link pointer ~0.
+ */
+void hw_fake_vmcs01_l1_64(uint64_t cr0, uint64_t cr4, uint64_t efer, uint64_t rip,
+			  uint64_t rsp);
+
 #endif

@@ -172,33 +172,8 @@ static void setup(bool nested)
 	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++)
 		if (vmcs_field_table[i].cls == VMCS_CLASS_HOST)
 			vmcs_soft_set(vmcs_field_table[i].encoding, HOST_POISON);
-	vmcs_soft_set(VMCS_VIRTUAL_PROCESSOR_ID, L1_VPID);
-	vmcs_soft_set(VMCS_PIN_BASED_VM_EXEC_CONTROL, g_l0.pin);
-	vmcs_soft_set(VMCS_CPU_BASED_VM_EXEC_CONTROL, g_l0.proc);
-	vmcs_soft_set(VMCS_SECONDARY_VM_EXEC_CONTROL, g_l0.proc2);
-	vmcs_soft_set(VMCS_VM_EXIT_CONTROLS, g_l0.exit);
-	vmcs_soft_set(VMCS_VM_ENTRY_CONTROLS, g_l0.entry | ENTRY_IA32E_MODE_GUEST);
+	hw_fake_vmcs01_l1_64(CR0_L1, CR4_L1, EFER_L1, RIP0, RSP0);
 	vmcs_soft_set(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, ERRCODE_POISON);
-	vmcs_soft_set(VMCS_CR0_GUEST_HOST_MASK, g_l0.cr0_mask);
-	vmcs_soft_set(VMCS_CR4_GUEST_HOST_MASK, g_l0.cr4_mask);
-	vmcs_soft_set(VMCS_CR0_READ_SHADOW, CR0_L1);
-	vmcs_soft_set(VMCS_CR4_READ_SHADOW, CR4_L1);
-	vmcs_soft_set(VMCS_GUEST_CR0, vmx_fix_cr0(c, CR0_L1, true));
-	vmcs_soft_set(VMCS_GUEST_CR3, 0x1000);
-	vmcs_soft_set(VMCS_GUEST_CR4, vmx_fix_cr4(c, CR4_L1));
-	vmcs_soft_set(VMCS_GUEST_IA32_EFER, EFER_L1);
-	vmcs_soft_set(VMCS_GUEST_IA32_PAT, 0x0007040600070406ull);
-	vmcs_soft_set(VMCS_GUEST_CS_SELECTOR, 0x38);
-	vmcs_soft_set(VMCS_GUEST_CS_AR_BYTES, 0xa09b);
-	vmcs_soft_set(VMCS_GUEST_CS_LIMIT, 0xffffffff);
-	vmcs_soft_set(VMCS_GUEST_SS_SELECTOR, 0x30);
-	vmcs_soft_set(VMCS_GUEST_SS_AR_BYTES, 0xc093);
-	vmcs_soft_set(VMCS_GUEST_TR_AR_BYTES, 0x8b);
-	vmcs_soft_set(VMCS_GUEST_RIP, RIP0);
-	vmcs_soft_set(VMCS_GUEST_RSP, RSP0);
-	vmcs_soft_set(VMCS_GUEST_RFLAGS, 0x202);
-	vmcs_soft_set(VMCS_GUEST_DR7, 0x400);
-	vmcs_soft_set(VMCS_VMCS_LINK_POINTER, ~0ull);
 
 	/* The CPU's CPUID.1 (Skylake-X stepping 4). */
 	hw_fake_cpuid_set(1, 0, 0x00050654, 0x00100800, 0x7ffefbff, 0xbfebfbff);

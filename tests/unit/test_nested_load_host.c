@@ -15,7 +15,6 @@
 
 #include <string.h>
 
-#define EFER_SCE (1ull << 0) /* SDM Vol. 3A 2.2.1: SYSCALL enable */
 #define CR0_AM (1ull << 18)
 
 static struct vmcs12 v12;
