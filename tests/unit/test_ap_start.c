@@ -21,7 +21,6 @@
 #include "vmcs_soft.h"
 #include "vmx/ap_start.h"
 #include "vmx/apic_access.h"
-#include "vmx/controls.h"
 #include "vmx/l0.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_arch.h"
@@ -401,8 +400,19 @@ TEST(ap_poll_takes_init_and_sipi)
 	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_RSP), 0);
 	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_RFLAGS), 0x2);
 	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_ACTIVITY_STATE), GUEST_ACTIVITY_ACTIVE);
+	/* SDM Vol. 3A 10.1.1, Table 10-1: CR0 after INIT is 0x60000010 (CD, NW, ET); L1 sees it. */
 	CHECK_EQ(vmcs_soft_get(VMCS_CR0_READ_SHADOW), 0x60000010);
-	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_CR0), vmx_fix_cr0(&g_l0.caps, 0x60000010, true));
+	/*
+	 * The CR0 the CPU runs with: Bochs's IA32_VMX_CR0_FIXED0 0x80000021 less PG and PE
+	 * (unrestricted guest, SDM Vol. 3C 24.8) forces NE (bit 5); FIXED1 0xffffffff clears
+	 * nothing: 0x60000010 | 0x20.
+	 */
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_CR0), 0x60000030);
+	/* Table 10-1: CR4 = 0 after INIT; Bochs's CR4_FIXED0 0x2000 forces VMXE (bit 13). */
+	CHECK_EQ(vmcs_soft_get(VMCS_CR4_READ_SHADOW), 0);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_CR4), 0x2000);
+	/* Table 10-1: DR7 = 0x400 after INIT. */
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_DR7), 0x400);
 	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_IA32_EFER), 0);
 	CHECK_EQ(vmcs_soft_get(VMCS_VM_ENTRY_CONTROLS), ENTRY_LOAD_IA32_EFER);
 	bool zero = true;
