@@ -11,14 +11,32 @@
 #define L1_GPA 0x20000ull
 static uint8_t l1_page[MSR_BITMAP_SIZE];
 
+/*
+ * L1's memory as L0 reads it: any address inside the page at L1_GPA reads
+ * (as l1_page), so that a misaligned bitmap address is refused by the
+ * function's own alignment check, not by the read; the page after it is
+ * unreadable (L0's memory).
+ */
 static bool rd(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
 	(void)ctx;
-	if (gpa != L1_GPA || len != sizeof(l1_page))
+	if (gpa < L1_GPA || gpa >= L1_GPA + sizeof(l1_page) || len != sizeof(l1_page))
 		return false;
 	memcpy(buf, l1_page, len);
 	return true;
 }
+
+/* Every byte of buf is value. */
+static bool all_bytes(const uint8_t *buf, size_t len, uint8_t value)
+{
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] != value)
+			return false;
+	return true;
+}
+
+/* A value the function never writes: what it leaves untouched keeps it. */
+#define POISON 0x5a
 
 static bool wr(void *ctx, uint64_t gpa, const void *buf, size_t len)
 {
@@ -47,14 +65,26 @@ TEST(msr_merge_all_exit_without_l1_bitmap)
 {
 	static uint8_t l0[MSR_BITMAP_SIZE], out[MSR_BITMAP_SIZE];
 	memset(l0, 0, sizeof(l0));
+	memset(l1_page, 0, sizeof(l1_page));
+	memset(out, POISON, sizeof(out));
 	nested_merge_msr_bitmap(out, l0, false, L1_GPA, &mem);
-	for (unsigned i = 0; i < MSR_BITMAP_SIZE; i++)
-		CHECK_EQ(out[i], 0xff);
-	/* Unreadable or misaligned: the same. */
+	CHECK(all_bytes(out, sizeof(out), 0xff));
+	/* The readable page, used: L0's zeros OR L1's zeros (the cases below differ from it). */
+	memset(out, POISON, sizeof(out));
+	nested_merge_msr_bitmap(out, l0, true, L1_GPA, &mem);
+	CHECK(all_bytes(out, sizeof(out), 0));
+	/* Unreadable (the page after L1's): every MSR exits. */
+	memset(out, POISON, sizeof(out));
 	nested_merge_msr_bitmap(out, l0, true, L1_GPA + 0x1000, &mem);
-	CHECK_EQ(out[100], 0xff);
+	CHECK(all_bytes(out, sizeof(out), 0xff));
+	/*
+	 * Misaligned (SDM Vol. 3C 27.2.1.1: bits 11:0 of the MSR-bitmap
+	 * address must be 0): the read itself would succeed, the address is
+	 * still refused and every MSR exits.
+	 */
+	memset(out, POISON, sizeof(out));
 	nested_merge_msr_bitmap(out, l0, true, L1_GPA + 8, &mem);
-	CHECK_EQ(out[4095], 0xff);
+	CHECK(all_bytes(out, sizeof(out), 0xff));
 }
 
 /* ---- the I/O bitmaps (SDM Vol. 3C 26.1.3, 25.6.4) ---- */
@@ -77,12 +107,22 @@ TEST(io_merge_l1_bitmaps_or_l0_ports)
 	memset(l1_page, 0, sizeof(l1_page));
 	l1_page[0x80 / 8] |= 1u << (0x80 % 8); /* L1 wants port 0x80 */
 	/* B is unreadable for L0: every port of B exits, the cautious side. */
+	memset(out, POISON, sizeof(out));
 	nested_merge_io_bitmaps(out, a0, b0, CPU_USE_IO_BITMAPS, L1_IO_A, 0x30000, &mem);
 	CHECK_EQ(PORT_BIT(out, 0x80), 1);  /* L1's */
 	CHECK_EQ(PORT_BIT(out, 0x2f8), 1); /* L0's */
 	CHECK_EQ(PORT_BIT(out, 0x3f8), 0); /* nobody's */
-	CHECK_EQ(out[4096], 0xff);
-	CHECK_EQ(out[8191], 0xff);
+	CHECK_EQ(out[0x3f8 / 8], 0);
+	CHECK(all_bytes(out + 4096, 4096, 0xff));
+	/*
+	 * A misaligned (SDM Vol. 3C 27.2.1.1: bits 11:0 must be 0) though
+	 * readable, B readable: every port of A exits, B is L1's page.
+	 */
+	memset(out, POISON, sizeof(out));
+	nested_merge_io_bitmaps(out, a0, b0, CPU_USE_IO_BITMAPS, L1_IO_A + 8, L1_IO_A, &mem);
+	CHECK(all_bytes(out, 4096, 0xff));
+	CHECK_EQ(out[4096 + 0x80 / 8], 1u << (0x80 % 8)); /* port 0x8080: L1's page as B */
+	CHECK_EQ(out[4096 + 100], 0);
 }
 
 TEST(io_merge_without_l1_bitmaps)
@@ -90,16 +130,20 @@ TEST(io_merge_without_l1_bitmaps)
 	static uint8_t a0[4096], b0[4096], out[8192];
 	l0_console_ports(a0, b0);
 	/* Neither control: only L0's ports exit. */
+	memset(out, POISON, sizeof(out));
 	nested_merge_io_bitmaps(out, a0, b0, 0, 0, 0, &mem);
 	CHECK_EQ(PORT_BIT(out, 0x2f8), 1);
 	CHECK_EQ(PORT_BIT(out, 0x3f8), 0);
-	CHECK_EQ(out[4096 + 100], 0);
+	CHECK_EQ(out[0x2f8 / 8], 0xff); /* 0x2f8-0x2ff: one whole byte */
+	CHECK_EQ(out[0x2f8 / 8 - 1], 0);
+	CHECK(all_bytes(out + 4096, 4096, 0));
 	/* Unconditional I/O exiting: every port. */
+	memset(out, POISON, sizeof(out));
 	nested_merge_io_bitmaps(out, a0, b0, CPU_UNCOND_IO_EXITING, 0, 0, &mem);
-	CHECK_EQ(out[0], 0xff);
-	CHECK_EQ(out[8191], 0xff);
+	CHECK(all_bytes(out, sizeof(out), 0xff));
 	/* "Use I/O bitmaps" wins over unconditional exiting (26.1.3). */
 	memset(l1_page, 0, sizeof(l1_page));
+	memset(out, POISON, sizeof(out));
 	nested_merge_io_bitmaps(out, a0, b0, CPU_USE_IO_BITMAPS | CPU_UNCOND_IO_EXITING, L1_IO_A,
 				L1_IO_A, &mem);
 	CHECK_EQ(PORT_BIT(out, 0x3f8), 0);
