@@ -111,9 +111,6 @@ TEST(decode_store_refuses_the_rest)
 		{ C32, { 0x48, 0x89, 0x08 }, 3 },	  /* 0x48 is DEC outside 64-bit mode */
 		{ C64, { 0x0f, 0x11, 0x00 }, 3 },	  /* movups: not a GPR store */
 		{ C64, { 0 }, 0 },			  /* nothing */
-		{ C64, { 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
-			 0x66, 0x89, 0x04 },
-		  15 }, /* 16 bytes with the SIB: too long */
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct x86_store s;
@@ -129,6 +126,45 @@ TEST(decode_store_refuses_the_rest)
 	struct x86_store s;
 	CHECK(x86_decode_store(p, 15, C64, &s));
 	CHECK_EQ(s.len, 15);
+}
+
+/*
+ * An instruction longer than 15 bytes is #GP (SDM Vol. 2A 2.1), even when
+ * the bytes are all there: each case sits in a 32-byte buffer, so only
+ * the 15-byte limit refuses it.  The byte past the limit is, in turn,
+ * the SIB, the last displacement byte and the last immediate byte; the
+ * same instruction with one prefix fewer (15 bytes) is accepted.
+ */
+TEST(decode_store_refuses_past_15_bytes)
+{
+	static const struct {
+		unsigned prefixes; /* 0x3e (DS) prefixes before the tail */
+		uint8_t tail[10];
+		unsigned tail_n;
+	} longs[] = {
+		{ 13, { 0x89, 0x04, 0x24 }, 3 },			/* mov %eax,(%rsp): SIB 16th */
+		{ 9, { 0x89, 0x04, 0x25, 0xb0, 0xd0, 0x5f, 0xff }, 7 }, /* disp32 ends 16th */
+		{ 6, { 0xc7, 0x05, 0x10, 0, 0, 0, 0x78, 0x56, 0x34, 0x12 }, 10 }, /* imm32 ends 16th */
+	};
+	for (unsigned i = 0; i < sizeof(longs) / sizeof(longs[0]); i++) {
+		uint8_t buf[32];
+		unsigned n = 0;
+		for (unsigned k = 0; k < longs[i].prefixes; k++)
+			buf[n++] = 0x3e;
+		for (unsigned k = 0; k < longs[i].tail_n; k++)
+			buf[n++] = longs[i].tail[k];
+		CHECK_EQ(n, 16);
+		for (unsigned k = n; k < sizeof(buf); k++)
+			buf[k] = 0xcc;
+		struct x86_store s;
+		if (!CHECK(!x86_decode_store(buf, sizeof(buf), C64, &s)))
+			printf("    long case %u accepted, length %u\n", i, s.len);
+		/* One prefix fewer: 15 bytes, accepted with length 15. */
+		s.len = 0;
+		if (!CHECK(x86_decode_store(buf + 1, sizeof(buf) - 1, C64, &s)))
+			printf("    15-byte case %u refused\n", i);
+		CHECK_EQ(s.len, 15);
+	}
 }
 
 TEST(decode_store_value)
