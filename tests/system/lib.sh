@@ -5,8 +5,13 @@
 #   expect  "description" 'extended regex'     a line matching must be there
 #   expect_no "description" 'extended regex'   no line may match
 #   expect_status "description" ACTUAL WANTED  the emulator's exit status
-# then `finish NAME` prints "NAME: N passed, N failed", and on failure keeps
-# the logs and prints the tail of the serial log.
+#   expect_bochs_power_off "description" STATUS SERIAL
+#                                     Bochs ended because the guest powered
+#                                     it off, proved from Bochs's own log
+# then `finish NAME` prints, on failure, the tail of the serial log (the
+# logs stay in build/test/), and as its very last line
+# "NAME: N passed, N failed": tests/run.sh reads that line, by the suite's
+# name, and the exit status (0 only when nothing failed and something ran).
 
 set -uo pipefail
 
@@ -76,13 +81,45 @@ payload_checks() {
 	fi
 }
 
-finish() {
-	echo "$1: $passed passed, $failed failed"
-	if [ "$failed" -ne 0 ]; then
-		echo "--- $1: logs kept in $out; last 40 lines of $log:"
-		tail -n 40 "$log"
-		echo "---"
-		exit 1
+# Bochs exits with status 1 both when the guest writes "Shutdown" to port
+# 0x8900 (or powers off through ACPI) and when it panics under
+# "panic: action=fatal"; 137 means tools/bochs.sh's SIGKILL ended it.  Bochs
+# logs the power-off request itself as a ">>PANIC<<" line, so the proof is
+# its log: at least one such line, every one of them a power-off request,
+# and the simulator quitting after it.
+expect_bochs_power_off() { # description status serial-log
+	local blog="${3%.*}.bochs.log" panics other
+	if [ "$2" != 1 ]; then
+		local why=""
+		[ "$2" = 137 ] && why=": killed at its time limit"
+		fail "$1 (Bochs exit status $2, wanted 1$why)"
+		return
 	fi
-	exit 0
+	panics=$(grep -a '>>PANIC<<' "$blog" 2>/dev/null)
+	other=$(grep -a -v -E '>>PANIC<< (Shutdown port: shutdown requested|ACPI control: soft power off)$' \
+		<<<"$panics" | head -n1)
+	if [ ! -s "$blog" ]; then
+		fail "$1 (no Bochs log at $blog)"
+	elif [ -z "$panics" ]; then
+		fail "$1 (Bochs's log has no power-off request)"
+	elif [ -n "$other" ]; then
+		fail "$1 (Bochs panicked: $other)"
+	elif ! grep -a -q 'quit_sim called with exit code 1' "$blog"; then
+		fail "$1 (Bochs's log does not show the simulator quitting)"
+	else
+		pass "$1"
+	fi
+}
+
+finish() {
+	local st=0
+	if [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+		st=1
+		echo "--- $1: logs kept in $out; last 40 lines of ${log:-(no log)}:"
+		[ -f "$log" ] && tail -n 40 "$log"
+		echo "---"
+	fi
+	# The suite's own count, last, for tests/run.sh.
+	echo "$1: $passed passed, $failed failed"
+	exit $st
 }

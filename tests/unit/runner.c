@@ -7,13 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_TESTS 512
+#define MAX_TESTS 2048
 
 static struct {
 	const char *name;
 	void (*fn)(void);
 } tests[MAX_TESTS];
 static int ntests;
+/* Tests that found no room: each one is a failure of the run, not a note. */
+static int tests_dropped;
 
 static int checks_run;
 static int checks_failed;
@@ -21,7 +23,9 @@ static int checks_failed;
 void test_register(const char *name, void (*fn)(void))
 {
 	if (ntests == MAX_TESTS) {
-		fprintf(stderr, "runner: more than %d tests\n", MAX_TESTS);
+		tests_dropped++;
+		printf("FAIL %s (not run: the runner holds %d tests; raise MAX_TESTS)\n", name,
+		       MAX_TESTS);
 		return;
 	}
 	tests[ntests].name = name;
@@ -83,6 +87,7 @@ int main(int argc, char **argv)
 			       checks_run);
 		}
 	}
+	failed += tests_dropped;
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
