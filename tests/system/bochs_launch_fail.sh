@@ -32,7 +32,7 @@ expect "control: VMfailValid decoded with error 7 and its text" '^\[core\] error
 expect "control: launch undone" '^\[core\] error: CPU 0: launch undone: this CPU goes on without the hypervisor$'
 expect "control: the loader falls back" '^\[boot\] error: late launch failed on the BSP \(code 5\): the next stage runs without the hypervisor$'
 expect "control: the next stage still runs" '^microhv-payload: marker: next stage started by the loader$'
-expect_status "control: powered off by the payload" "$status" 1
+expect_bochs_power_off "control: powered off by the payload, not killed or panicked" "$status" "$serial"
 
 run_case bochs-launch-fail-guest guest-state
 expect "guest-state: the fault was injected" '^\[core\] warn: test_fail_launch = guest-state: clearing RFLAGS bit 1 in vmcs01 on purpose$'
@@ -41,5 +41,5 @@ expect "guest-state: guest state dumped (RFLAGS without bit 1)" '^\[core\] error
 expect "guest-state: launch undone" '^\[core\] error: CPU 0: launch undone: this CPU goes on without the hypervisor$'
 expect "guest-state: the loader falls back" '^\[boot\] error: late launch failed on the BSP \(code 5\): the next stage runs without the hypervisor$'
 expect "guest-state: firmware intact: the next stage still runs" '^microhv-payload: marker: next stage started by the loader$'
-expect_status "guest-state: powered off by the payload" "$status" 1
+expect_bochs_power_off "guest-state: powered off by the payload, not killed or panicked" "$status" "$serial"
 finish bochs-launch-fail
