@@ -8,7 +8,8 @@
 # counted, leaving a process behind, or needing an emulator that is not
 # there under CI=true), and checks that each replay exits non-zero with a
 # closing total that counts the failure; a clean fake suite is the control
-# that must pass.  Part of `make test` (tests/suites.txt), a few seconds.
+# that must pass.  Then `make bench`'s judge (tests/bench/judge.sh) on a
+# failed round, a cut run, a killed Bochs and a complete run.  Part of `make test` (tests/suites.txt), a few seconds.
 . "$(dirname "$0")/system/lib.sh"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/microhv-harness.XXXXXX")
@@ -127,6 +128,35 @@ if [ "$rc" = 0 ] && [[ "$last" =~ ^0\ passed,\ 0\ failed$ ]] &&
 	pass "skip-local: outside CI a missing emulator is a skip, said with the reason"
 else
 	fail "skip-local: outside CI a missing emulator is a skip, said with the reason (exit $rc, \"$last\")"
+fi
+
+# make bench's judge (tests/bench/judge.sh): the old nested bench printed
+# "bench: done" after a failed round, and the driver took that as success.
+. "$top/tests/bench/judge.sh"
+printf '1p[UNMAP ] >>PANIC<< Shutdown port: shutdown requested\n' >"$tmp/bench.bochs.log"
+printf 'bench: L2 launched\nbench: error: nested round 3: unexpected exit reason 12\nbench: done\n' \
+	>"$tmp/bench-failed.txt"
+printf 'bench: L2 launched\nbench: nested CPUID round trip: min 1 mean 2\nbench: done\n' >"$tmp/bench-ok.txt"
+printf 'bench: L2 launched\n' >"$tmp/bench-cut.txt"
+if bench_judge nested "$tmp/bench-failed.txt" 1 "$tmp/bench.bochs.log" 2>>"$log"; then
+	fail "bench: a failed round followed by \"bench: done\" is a failed bench"
+else
+	pass "bench: a failed round followed by \"bench: done\" is a failed bench"
+fi
+if bench_judge nested "$tmp/bench-cut.txt" 1 "$tmp/bench.bochs.log" 2>>"$log"; then
+	fail "bench: a run without \"bench: done\" is a failed bench"
+else
+	pass "bench: a run without \"bench: done\" is a failed bench"
+fi
+if bench_judge nested "$tmp/bench-ok.txt" 137 "$tmp/bench.bochs.log" 2>>"$log"; then
+	fail "bench: a complete run whose Bochs was killed is a failed bench"
+else
+	pass "bench: a complete run whose Bochs was killed is a failed bench"
+fi
+if bench_judge nested "$tmp/bench-ok.txt" 1 "$tmp/bench.bochs.log" 2>>"$log"; then
+	pass "bench: a complete run that powered off is a bench"
+else
+	fail "bench: a complete run that powered off is a bench"
 fi
 
 finish harness

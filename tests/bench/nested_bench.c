@@ -19,6 +19,8 @@
 #include <efi.h>
 #include <efilib.h>
 
+#include <stdbool.h>
+
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
 #include "vmx/hypercall.h"
@@ -274,7 +276,8 @@ static int round_trip(void)
 	return reason == EXIT_REASON_CPUID && len == 2 ? 0 : 100 + (int)(reason & 0xffff);
 }
 
-static void measure_nested(void)
+/* The nested figures; false (after an error line) if a round failed. */
+static bool measure_nested(void)
 {
 	uint64_t r[4], l1_0, l1_1, st0[4], st1[4];
 	uint64_t min = ~0ull, sum = 0;
@@ -292,7 +295,7 @@ static void measure_nested(void)
 			say("bench: error: nested round %d: %s %d", i,
 			    rc < 100 ? "VMRESUME failed with VMfail" : "unexpected exit reason",
 			    rc < 100 ? rc : rc - 100);
-			return;
+			return false;
 		}
 		sum += d;
 		if (d < min)
@@ -324,6 +327,7 @@ static void measure_nested(void)
 	say("bench: per reflected exit: %llu vmcs02 fields read by the vmcs12 rebuild; L0 VMREADs "
 	    "%llu, VMWRITEs %llu from L2's exit to L1's resumption",
 	    (unsigned long long)r[1], (unsigned long long)r[2], (unsigned long long)r[3]);
+	return true;
 }
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
@@ -380,9 +384,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_VM_EXIT_INSTRUCTION_LEN));
 	bench_measure_single("RDTSC pair alone (no exit)", 0);
 	bench_measure_single("CPUID round trip L1 -> L0 -> L1", 1);
-	measure_nested();
+	bool ok = measure_nested();
 	__asm__ volatile("vmxoff" ::: "cc");
-	say("bench: done");
+	/* "done" only for a bench whose every round and VMWRITE worked. */
+	if (ok && g_vmwrite_fails == 0)
+		say("bench: done");
+	else
+		say("bench: error: the nested bench did not complete (%d VMWRITE failures)",
+		    g_vmwrite_fails);
 off:
 	payload_power_off();
 }
