@@ -30,7 +30,7 @@ system_dir=${MICROHV_SYSTEM_DIR:-tests/system}
 
 # The overrides some scripts take for their run targets (make test-long,
 # make run-linux) loosen checks: `make test` runs every suite on its defaults.
-unset CPUS EXPECT_CPUS EXPECT_SIG EXPECT_HV LINUX_TEST_IMG LINUX_SECONDS
+unset CPUS EXPECT_CPUS LINUX_TEST_IMG LINUX_SECONDS
 
 total_pass=0
 total_fail=0

@@ -75,7 +75,7 @@ run-linux: deps linux-image
 run-linux-qemu: deps linux-image
 	tools/qemu.sh $(LINUX_IMG) - $(LINUX_SECONDS)
 
-# Not in `make test` (minutes); CPUS=N and the test's own variables
-# (EXPECT_SIG, EXPECT_HV, EXPECT_CPUS, LINUX_TEST_IMG) pass through.
+# The Linux test alone; CPUS=N and the test's own variables (EXPECT_CPUS,
+# LINUX_SECONDS, LINUX_TEST_IMG) pass through here, not in `make test`.
 test-long: deps linux-image
 	CPUS=$(or $(CPUS),1) tests/system/bochs_linux.sh

@@ -25,8 +25,8 @@ clean_log "$serial"
 
 expect "L0 prepared vmcs01 controls" '^\[core\] info: vmcs01 controls: pin 0x[0-9a-f]+ proc 0x[0-9a-f]+ proc2 0x[0-9a-f]+'
 expect "EPT for L1 leaves L0's region out" "^\\[core\\] info: EPT for L1: identity up to 0x[0-9a-f]+ without L0's 0x[0-9a-f]+-0x[0-9a-f]+"
-expect "BSP launched" '^\[core\] info: CPU 0 \(APIC ID 0\): vmcs01 at 0x[0-9a-f]+ ready, VMLAUNCH$'
-expect "AP launched through MP services" '^\[core\] info: CPU 1 \(APIC ID 1\): vmcs01 at 0x[0-9a-f]+ ready, VMLAUNCH$'
+expect "the BSP's vmcs01 built and VMLAUNCH issued" '^\[core\] info: CPU 0 \(APIC ID 0\): vmcs01 at 0x[0-9a-f]+ ready, VMLAUNCH$'
+expect "the AP's vmcs01 built and VMLAUNCH issued (through MP services)" '^\[core\] info: CPU 1 \(APIC ID 1\): vmcs01 at 0x[0-9a-f]+ ready, VMLAUNCH$'
 expect "both CPUs run as L1" '^\[boot\] info: late launch: 2 of 2 CPUs run as L1 under microhv$'
 expect "the loader, as L1, sees the hypervisor" '^\[boot\] info: L1 check: CPUID 0x40000000 max leaf 0x40000001 signature "microhv", CPUID.1:ECX hypervisor=1 VMX=1$'
 expect "L0 logged the refused read of its memory" '^\[core\] warn: CPU 0: L1 read at GPA 0x[0-9a-f]+ \(RIP 0x[0-9a-f]+\) is L0 memory: refused, #GP\(0\) to L1'
@@ -35,11 +35,11 @@ expect "L0 write-protected the xAPIC page" '^\[core\] info: EPT: local APIC page
 expect "the AP's first INIT-SIPI under L0 emulated" '^\[core\] info: CPU 1: INIT and SIPI from L1 \(emulated by L0\): starts at 0x[0-9a-f]+000 in real mode \(restart 1\)$'
 expect "the AP's second INIT-SIPI under L0 emulated" '^\[core\] info: CPU 1: INIT and SIPI from L1 \(emulated by L0\): starts at 0x[0-9a-f]+000 in real mode \(restart 2\)$'
 expect_no "no INIT exit left pending by the emulator" 'INIT exit again before the AP executed anything'
-expect "payload started as L1" '^microhv-l1: L1 test payload started$'
+expect "payload started" '^microhv-l1: L1 test payload started$'
 expect "payload saw 2 CPUs" '^microhv-l1: 2 CPUs \(2 enabled\)$'
 
 # Each of the payload's own checks counts here; it has 26.
 payload_checks microhv-l1 L1 l1-test 26
 expect_no "no error lines from loader or core" '^\[(boot|core)\] error:'
-expect_status "Bochs powered off by the payload, not killed" "$status" 1
+expect_bochs_power_off "Bochs powered off by the payload, not killed or panicked" "$status" "$serial"
 finish bochs-l1
