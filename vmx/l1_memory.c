@@ -4,6 +4,11 @@
  * L1 the same access (so L0's own pages, which EPT01 does not map, and
  * pages beyond its top are refused, and a write-protected MMIO page is
  * never written behind L1's back).
+ *
+ * The accessor the exit handlers call, l0_l1_memory, sits beside g_l0 in
+ * vmx/launch.c and only returns l1_memory_ept01(): the host unit tests
+ * link their own l0_l1_memory (tests/unit/hw_fake.c) and this file too
+ * (tests/unit/test_l1_memory.c).
  */
 #include "l1_memory.h"
 
@@ -47,7 +52,7 @@ static bool write_l1(void *ctx, uint64_t gpa, const void *buf, size_t len)
 	return true;
 }
 
-const struct l1_memory *l0_l1_memory(void)
+const struct l1_memory *l1_memory_ept01(void)
 {
 	static struct l1_memory mem = { read_l1, write_l1, NULL, 0 };
 	mem.maxphyaddr = g_l0.maxphyaddr;

@@ -31,7 +31,21 @@ struct l1_memory {
  */
 void l1_paging_of_current(struct guest_paging *g, const struct l1_memory *mem);
 
-/* The core's l1_memory over EPT01 (vmx/l1_memory.c). */
+/*
+ * The l1_memory the exit handlers use: in the core l1_memory_ept01()
+ * (defined in vmx/launch.c beside g_l0); the host unit tests link their
+ * own (tests/unit/hw_fake.c).
+ */
 const struct l1_memory *l0_l1_memory(void);
+
+/*
+ * L1's memory as EPT01 grants it (vmx/l1_memory.c): each access walks the
+ * EPT at g_l0.eptp as it is then, and reads or writes through L0's
+ * identity map only if every page of [gpa, gpa + len) is mapped with the
+ * access's rights (read; read and write); otherwise it copies nothing and
+ * fails.  A range that wraps past 2^64 fails; len 0 succeeds.  maxphyaddr
+ * is g_l0.maxphyaddr at the call.
+ */
+const struct l1_memory *l1_memory_ept01(void);
 
 #endif

@@ -19,6 +19,7 @@
 #include "console.h"
 #include "controls.h"
 #include "drivers/serial/log.h"
+#include "l1_memory.h"
 #include "mm/ept.h"
 #include "mm/mtrr.h"
 #include "nested/run.h"
@@ -34,6 +35,11 @@
 #define CPUID_1_EDX_MTRR (1u << 12)
 
 struct l0 g_l0;
+
+const struct l1_memory *l0_l1_memory(void)
+{
+	return l1_memory_ept01();
+}
 
 struct launch_ctx {
 	uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip;

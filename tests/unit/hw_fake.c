@@ -285,7 +285,7 @@ void hw_fake_bochs_caps(struct vmx_caps *c)
 	c->has_vmfunc = 1;
 }
 
-/* ---- vmx/l1_memory.c: the tests set hw_fake_l1_memory ---- */
+/* ---- vmx/launch.c's l0_l1_memory: the tests set hw_fake_l1_memory ---- */
 const struct l1_memory *hw_fake_l1_memory;
 
 const struct l1_memory *l0_l1_memory(void)
