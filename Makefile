@@ -6,6 +6,7 @@
 #   make run-qemu   boot it in QEMU (KVM + -cpu host,+vmx on an Intel host, else TCG)
 #   make debug      QEMU + gdb with the core's symbols (docs/debugging.md)
 #   make test       unit tests + Bochs and QEMU system tests, ending "N passed, N failed"
+#   make mutate     mutation testing of the unit tests (tests/mutants.txt); not in make test
 #   make deps       install the Debian packages the above need (run by them as needed)
 
 VERSION := 0.1.0
@@ -166,6 +167,13 @@ $(BUILD)/unit/run-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(shell find . -
 .PHONY: unit
 unit: $(BUILD)/unit/run-tests
 	$(BUILD)/unit/run-tests
+
+# Mutation testing, never part of make test (docs/testing.md): each mutant of
+# tests/mutants.txt applied to a copy of the tree, the unit tests rebuilt and
+# run there; the working tree and $(BUILD) are not touched.
+.PHONY: mutate
+mutate:
+	tests/mutate.sh
 
 # Everything the system tests boot, then the whole suite.
 .PHONY: test
