@@ -165,6 +165,15 @@ static void redeliver(uint32_t idt)
 		vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE,
 			   vmcs_read(VMCS_IDT_VECTORING_ERROR_CODE));
 	vmcs_write(VMCS_VM_ENTRY_INSTRUCTION_LEN, vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN));
+	/*
+	 * An NMI whose delivery was interrupted left virtual-NMI blocking
+	 * set (SDM 28.1), under which VM entry refuses to inject an NMI
+	 * (27.3.1.5): the VMM clears it first (Vol. 3C, "Resuming Guest
+	 * Software after Handling an Exception").
+	 */
+	if ((idt & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI &&
+	    (vmcs_read(VMCS_PIN_BASED_VM_EXEC_CONTROL) & PIN_VIRTUAL_NMIS))
+		vmcs_clear_bits(VMCS_GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_NMI);
 }
 
 /* SDM Vol. 3A 6.15, Table 6-4: #DE, #TS, #NP, #SS, #GP. */
