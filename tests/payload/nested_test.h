@@ -135,6 +135,9 @@ enum nx_page {
 	PG_L2_PAE_PDPT,
 	PG_MSR_LOAD,
 	PG_SCRATCH,
+	PG_L1_GDT_ALT, /* L1 runs on these copies before a failed entry (nested_entry.c) */
+	PG_L1_IDT_ALT,
+	PG_L1_CR3_ALT,
 	PG_COUNT
 };
 
