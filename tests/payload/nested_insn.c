@@ -129,11 +129,30 @@ static void no_current_vmcs_checks(void)
 	expect_fail_invalid("VMWRITE without a current VMCS", nx_vmwrite(VMCS_GUEST_RIP, 0));
 }
 
+/*
+ * A refused VMCLEAR or VMPTRLD leaves the current VMCS as it was (SDM
+ * Vol. 3C 31.3: VMfailValid changes nothing but the error field): a value
+ * VMWRITten before reads back unchanged after, which a VMCS reloaded from
+ * memory, cleared or replaced would not give.
+ */
+#define MARK_FIELD VMCS_GUEST_RIP
+#define MARK_BEFORE_REFUSALS 0x00006d6876310a00ull
+#define MARK_BEFORE_L0 0x00006d6876310b00ull
+
+static void expect_mark(const char *what, uint64_t mark)
+{
+	uint64_t v = 0, r = nx_vmread(MARK_FIELD, &v);
+	nx_check(nx_outcome(r) == NX_SUCCEED && v == mark, what, "%s GUEST_RIP 0x%llx, want 0x%llx",
+		 nx_result_str(r), (unsigned long long)v, (unsigned long long)mark);
+}
+
 /* With VMCS A current: the pointer checks of VMCLEAR/VMPTRLD, VMXON again. */
 static void pointer_checks(void)
 {
 	uint64_t vmcs = nx.page[PG_VMCS_A], vmxon = nx.page[PG_VMXON];
 	uint64_t beyond = 1ull << nx.maxphyaddr;
+	uint64_t rip = vr(MARK_FIELD);
+	vw(MARK_FIELD, MARK_BEFORE_REFUSALS);
 	expect_fail_valid("VMXON in VMX root operation", nx_vmxon(vmxon), VMERR_VMXON_IN_ROOT);
 	expect_fail_valid("VMCLEAR of an address not 4-KiB aligned", nx_vmclear(vmcs + 8),
 			  VMERR_VMCLEAR_ADDR);
@@ -149,13 +168,16 @@ static void pointer_checks(void)
 			  VMERR_VMPTRLD_ADDR);
 	expect_fail_valid("VMPTRLD of an address beyond MAXPHYADDR", nx_vmptrld(vmcs | beyond),
 			  VMERR_VMPTRLD_ADDR);
+	expect_mark("the current VMCS keeps a value VMWRITten before the refused VMCLEARs/VMPTRLDs",
+		    MARK_BEFORE_REFUSALS);
 	if (nx.microhv && nx.l0_base) {
+		vw(MARK_FIELD, MARK_BEFORE_L0);
 		expect_fail_valid("VMPTRLD of L0's own memory is an invalid address",
 				  nx_vmptrld(nx.l0_base), VMERR_VMPTRLD_ADDR);
-		uint64_t v = 0, r = nx_vmread(VMCS_GUEST_RIP, &v);
-		nx_check(nx_outcome(r) == NX_SUCCEED, "L0 keeps working: VMREAD after the refusal",
-			 "%s", nx_result_str(r));
+		expect_mark("after refusing L0's memory, VMREAD gives the value VMWRITten before",
+			    MARK_BEFORE_L0);
 	}
+	vw(MARK_FIELD, rip);
 	uint64_t cur = 0;
 	uint64_t r = nx_vmptrst(&cur);
 	nx_check(nx_outcome(r) == NX_SUCCEED && cur == vmcs,
