@@ -84,13 +84,18 @@ static void env_of_l1(struct nested_env *env)
 	env->l1_cr4 = l1_view(VMCS_GUEST_CR4, VMCS_CR4_GUEST_HOST_MASK, VMCS_CR4_READ_SHADOW);
 }
 
-/* SDM Vol. 3C 27.8: a VM-entry failure after the VMfail checks exits to L1. */
+/*
+ * SDM Vol. 3C 27.8: a VM-entry failure after the VMfail checks exits to L1.
+ * One info line names the check that failed and its SDM section: L1 sees
+ * only a reason and a qualification, and whoever debugs L1 wants the rest
+ * (and the system test tells L0's refusals from the CPU's by it).
+ */
 static void entry_failure(struct vcpu *v, struct guest_regs *r, uint32_t basic, uint64_t qual,
 			  const char *what, const char *sdm)
 {
-	log_debug("nested: CPU %u: VM entry to L2 failed, exit reason %u (%s) qualification %llu: "
-		  "%s (%s)",
-		  v->index, basic, vmx_exit_reason_name(basic), (unsigned long long)qual, what, sdm);
+	log_info("nested: CPU %u: VM entry to L2 failed, exit reason %u (%s) qualification %llu: "
+		 "%s (%s)",
+		 v->index, basic, vmx_exit_reason_name(basic), (unsigned long long)qual, what, sdm);
 	nested_fail_entry(v, r, basic | EXIT_REASON_FAILED_ENTRY, qual);
 }
 
