@@ -11,10 +11,10 @@
 # and neither the loader nor the core may log an error.
 . "$(dirname "$0")/lib.sh"
 
-# The bare run's 117 checks, plus 5 that only apply under microhv: its
-# L0-range hypercall, VMPTRLD of L0's memory refused, an I/O bitmap there
-# refused, L0 answering after it.
-min_checks=122
+# The bare run's 124 checks, plus 5 that only apply under microhv: its
+# L0-range hypercall, VMPTRLD of L0's memory refused, the current VMCS
+# unchanged after it, an I/O bitmap there refused, L0 answering at the end.
+min_checks=129
 img="$out/bochs-nested.img"
 serial="$out/bochs-nested.serial.txt"
 cfg="$out/bochs-nested.cfg"
@@ -32,5 +32,18 @@ expect "payload started as L1" '^microhv-nested: nested test hypervisor started$
 expect "payload sees microhv under it" '^microhv-nested: group A - .*\(under microhv\)$'
 payload_checks microhv-nested nested nested-test "$min_checks"
 expect_no "no error lines from loader or core" '^\[(boot|core)\] error:'
+# Each VM-entry failure the payload provokes is refused by L0's own check,
+# named in L0's info line with its SDM section, not by the CPU's check of a
+# vmcs02 L0 let the bad value into (L0's "the CPU refused vmcs02" line):
+# the payload sees reason 33 either way.
+entry_failed='^\[core\] info: nested: CPU 0: VM entry to L2 failed, exit reason'
+expect "L0 refuses guest CR0.PE = 0 itself (27.3.1.1)" "$entry_failed"' 33 \(.*\) qualification 0: GUEST_CR0: a bit fixed to 1 in VMX operation \(IA32_VMX_CR0_FIXED0\) is 0 \(SDM 27\.3\.1\.1\)$'
+expect "L0 refuses guest RFLAGS bit 1 = 0 itself (27.3.1.4)" "$entry_failed"' 33 \(.*\) qualification 0: GUEST_RFLAGS bit 1 must be 1 \(SDM 27\.3\.1\.4\)$'
+expect "L0 refuses an external interrupt injected with RFLAGS.IF = 0 itself (27.3.1.4)" "$entry_failed"' 33 \(.*\) qualification 0: GUEST_RFLAGS\.IF must be 1 when injecting an external interrupt \(SDM 27\.3\.1\.4\)$'
+expect "L0 refuses a VMCS link pointer other than ~0 itself (27.3.1.5)" "$entry_failed"' 33 \(.*\) qualification 4: VMCS_LINK_POINTER must be FFFFFFFF_FFFFFFFFH \(no VMCS shadowing\) \(SDM 27\.3\.1\.5\)$'
+expect "L0 refuses a reserved bit in L2's PDPTE itself (27.3.1.6)" "$entry_failed"' 33 \(.*\) qualification 2: a PDPTE at GUEST_CR3 is unreadable or sets a reserved bit \(SDM 27\.3\.1\.6\)$'
+expect "L0 refuses MSR-load entry 1 itself (27.4)" "$entry_failed"' 34 \(.*\) qualification 1: an entry of the VM-entry MSR-load area failed \(SDM 27\.4\)$'
+expect "L0 refuses MSR-load entry 2 itself (27.4)" "$entry_failed"' 34 \(.*\) qualification 2: an entry of the VM-entry MSR-load area failed \(SDM 27\.4\)$'
+expect_no "the CPU refused no vmcs02 that L0's checks passed" '^\[core\] (warn|error): nested: CPU [0-9]+: the CPU refused vmcs02'
 expect_status "Bochs powered off by the payload, not killed" "$status" 1
 finish bochs-nested
