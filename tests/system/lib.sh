@@ -89,7 +89,11 @@ payload_checks() {
 # and the simulator quitting after it.
 expect_bochs_power_off() { # description status serial-log
 	local blog="${3%.*}.bochs.log" panics other
-	if [ "$2" != 1 ]; then
+	# Bochs 2.7 now and then dies of SIGSEGV (139) in its own teardown,
+	# after quit_sim: judged by the log like a clean exit, and said.
+	if [ "$2" = 139 ] && grep -a -q 'quit_sim called with exit code 1' "$blog" 2>/dev/null; then
+		echo "# Bochs crashed (SIGSEGV) in its teardown after quit_sim; judged from its log"
+	elif [ "$2" != 1 ]; then
 		local why=""
 		[ "$2" = 137 ] && why=": killed at its time limit"
 		fail "$1 (Bochs exit status $2, wanted 1$why)"
