@@ -38,12 +38,14 @@ TEST(nested_exit_reflect_cpuid)
 	run_setup();
 	vmcs12_set(V12, VMCS_VM_ENTRY_INTR_INFO_FIELD, INFO_EXTINT(0x30));
 	vmcs12_set(V12, VMCS_VM_INSTRUCTION_ERROR, 12); /* from an earlier VMfail */
+	vmcs12_set(V12, VMCS_EXIT_QUALIFICATION, 0x1234); /* from an earlier exit */
 	CHECK(run_l1_vmlaunch());
 	l2_ran();
-	CHECK_EQ(run_l2_exit(EXIT_REASON_CPUID, 0, 2), 0);
+	/* CPUID defines no qualification: what the CPU left in vmcs02 is copied (docs/nested.md). */
+	CHECK_EQ(run_l2_exit(EXIT_REASON_CPUID, 0x77, 2), 0);
 	/* vmcs12: the exit as L1 sees it (SDM 28.2, 28.3). */
 	CHECK_EQ(f12(VMCS_VM_EXIT_REASON), EXIT_REASON_CPUID);
-	CHECK_EQ(f12(VMCS_EXIT_QUALIFICATION), 0);
+	CHECK_EQ(f12(VMCS_EXIT_QUALIFICATION), 0x77);
 	CHECK_EQ(f12(VMCS_VM_EXIT_INSTRUCTION_LEN), 2);
 	CHECK_EQ(f12(VMCS_GUEST_RIP), L2_RIP_NOW);
 	CHECK_EQ(f12(VMCS_GUEST_RSP), L2_RSP_NOW);
@@ -141,28 +143,36 @@ TEST(nested_exit_l0_keeps_rdmsr)
  * runs L0's handler on vmcs02.  A handler that injects nothing keeps the
  * event (an NMI exit: the event goes again, the NMI waits for an
  * NMI-window exit); one that injects replaces it (an EPT violation on
- * L0's memory: #GP(0) instead of the external interrupt).
+ * L0's memory: #GP(0) instead of the external interrupt).  The event
+ * here is L1's software interrupt INT 0x30 (type 4), whose instruction
+ * length (2) the exit reports and the next entry needs (SDM 28.2.5,
+ * 27.2.1.3); vmcs02's VM-entry length is poisoned first, since the
+ * entry from L1 had already put 2 there.
  */
+#define INFO_INT30 0x80000430u /* SDM Vol. 3C 25.9.3: valid, type 4, vector 0x30 */
+
 TEST(nested_exit_l0_exit_during_event_delivery)
 {
 	run_setup();
 	/* L1 takes neither NMIs nor NMI windows: both are L0's. */
 	vmcs12_set(V12, VMCS_PIN_BASED_VM_EXEC_CONTROL,
 		   (uint32_t)g_l0.l1_vmx.true_pinbased | PIN_EXTERNAL_INTERRUPT_EXITING);
-	vmcs12_set(V12, VMCS_VM_ENTRY_INTR_INFO_FIELD, INFO_EXTINT(0x30));
+	vmcs12_set(V12, VMCS_VM_ENTRY_INTR_INFO_FIELD, INFO_INT30);
+	vmcs12_set(V12, VMCS_VM_ENTRY_INSTRUCTION_LEN, 2);
 	CHECK(run_l1_vmlaunch());
-	vmcs_soft_set(VMCS_IDT_VECTORING_INFO_FIELD, INFO_EXTINT(0x30) | (1u << 12));
+	vmcs_soft_set(VMCS_IDT_VECTORING_INFO_FIELD, INFO_INT30 | (1u << 12));
 	vmcs_soft_set(VMCS_VM_EXIT_INTR_INFO, INFO_NMI);
-	CHECK_EQ(run_l2_exit(EXIT_REASON_EXCEPTION_NMI, 0, 0), 0);
+	vmcs_soft_set(VMCS_VM_ENTRY_INSTRUCTION_LEN, 9);
+	CHECK_EQ(run_l2_exit(EXIT_REASON_EXCEPTION_NMI, 0, 2), 0);
 	CHECK(NV->in_l2);
 	CHECK_EQ(NV->reflected, 0);
-	CHECK_EQ(f02(VMCS_VM_ENTRY_INTR_INFO_FIELD), INFO_EXTINT(0x30));
-	CHECK_EQ(f02(VMCS_VM_ENTRY_INSTRUCTION_LEN), 0);
+	CHECK_EQ(f02(VMCS_VM_ENTRY_INTR_INFO_FIELD), INFO_INT30);
+	CHECK_EQ(f02(VMCS_VM_ENTRY_INSTRUCTION_LEN), 2);
 	CHECK(vcpu.nmi_pending);
 	CHECK_EQ(hw_calls.unblock_nmi, 1);
 	CHECK_EQ(f02(VMCS_CPU_BASED_VM_EXEC_CONTROL) & CPU_NMI_WINDOW_EXITING,
 		 CPU_NMI_WINDOW_EXITING);
-	/* The interrupt delivered, the window opens: L2 gets the NMI (L1 does not exit on NMIs). */
+	/* INT 0x30 delivered, the window opens: L2 gets the NMI (L1 does not exit on NMIs). */
 	vmcs_soft_set(VMCS_IDT_VECTORING_INFO_FIELD, 0);
 	CHECK_EQ(run_l2_exit(EXIT_REASON_NMI_WINDOW, 0, 0), 0);
 	CHECK_EQ(f02(VMCS_VM_ENTRY_INTR_INFO_FIELD), INFO_NMI);
@@ -172,6 +182,7 @@ TEST(nested_exit_l0_exit_during_event_delivery)
 
 	/* An EPT violation on L0's memory while delivering interrupt 0x30: #GP(0) replaces it. */
 	vmcs_soft_set(VMCS_IDT_VECTORING_INFO_FIELD, INFO_EXTINT(0x30));
+	vmcs_soft_set(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, 0x7777);
 	vmcs_soft_set(VMCS_GUEST_PHYSICAL_ADDRESS, HV_BASE + 0x1000);
 	CHECK_EQ(run_l2_exit(EXIT_REASON_EPT_VIOLATION, EPT_QUAL_READ, 0), 0);
 	CHECK(NV->in_l2);
@@ -196,7 +207,8 @@ TEST(nested_exit_gp_during_gp_delivery_is_df)
 	run_setup();
 	CHECK(run_l1_vmlaunch());
 	vmcs_soft_set(VMCS_IDT_VECTORING_INFO_FIELD, INFO_GP0);
-	vmcs_soft_set(VMCS_IDT_VECTORING_ERROR_CODE, 0);
+	vmcs_soft_set(VMCS_IDT_VECTORING_ERROR_CODE, 0x1a); /* L2's #GP: a selector's */
+	vmcs_soft_set(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, 0x7777);
 	vmcs_soft_set(VMCS_GUEST_PHYSICAL_ADDRESS, HV_BASE + 0x1000);
 	CHECK_EQ(run_l2_exit(EXIT_REASON_EPT_VIOLATION, EPT_QUAL_READ, 0), 0);
 	CHECK(NV->in_l2);
@@ -211,25 +223,29 @@ TEST(nested_exit_gp_during_df_delivery_is_l1s_triple_fault)
 	CHECK(run_l1_vmlaunch());
 	vmcs_soft_set(VMCS_IDT_VECTORING_INFO_FIELD, INFO_DF0);
 	vmcs_soft_set(VMCS_IDT_VECTORING_ERROR_CODE, 0);
+	vmcs_soft_set(VMCS_VM_EXIT_INTR_INFO, 0x80000b0eu); /* stale: a #PF exit's */
 	vmcs_soft_set(VMCS_GUEST_PHYSICAL_ADDRESS, HV_BASE + 0x1000);
 	CHECK_EQ(run_l2_exit(EXIT_REASON_EPT_VIOLATION, EPT_QUAL_READ, 0), 0);
 	CHECK(!NV->in_l2);
-	CHECK_EQ(f12(VMCS_VM_EXIT_REASON), EXIT_REASON_TRIPLE_FAULT);
+	CHECK_EQ(f12(VMCS_VM_EXIT_REASON), 2); /* SDM Vol. 3C appendix C: triple fault */
 	CHECK_EQ(f12(VMCS_EXIT_QUALIFICATION), 0);
+	CHECK_EQ(f12(VMCS_VM_EXIT_INTR_INFO) & 0x80000000u, 0); /* 28.2.2: not a vectored event */
 	CHECK_EQ(f12(VMCS_IDT_VECTORING_INFO_FIELD), 0);
 	CHECK_EQ(f01(VMCS_GUEST_RIP), HOST_RIP12);
 }
 
-/* #PF during the delivery of an external interrupt: L0's #GP stands (benign first). */
+/* #GP during the delivery of an external interrupt: L0's #GP stands (benign first). */
 TEST(nested_exit_gp_during_interrupt_delivery_stands)
 {
 	run_setup();
 	CHECK(run_l1_vmlaunch());
 	vmcs_soft_set(VMCS_IDT_VECTORING_INFO_FIELD, INFO_EXTINT(0x30));
+	vmcs_soft_set(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, 0x7777);
 	vmcs_soft_set(VMCS_GUEST_PHYSICAL_ADDRESS, HV_BASE + 0x1000);
 	CHECK_EQ(run_l2_exit(EXIT_REASON_EPT_VIOLATION, EPT_QUAL_READ, 0), 0);
 	CHECK(NV->in_l2);
 	CHECK_EQ(f02(VMCS_VM_ENTRY_INTR_INFO_FIELD), INFO_GP0);
+	CHECK_EQ(f02(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE), 0);
 }
 
 /*
@@ -303,9 +319,10 @@ TEST(nested_exit_vmcs02_entry_failure)
 	vmcs12_set(V12, VMCS_EXIT_QUALIFICATION, 0x55);
 	CHECK(run_l1_vmlaunch());
 	l2_ran(); /* must not reach vmcs12 */
-	CHECK_EQ(run_l2_exit(EXIT_REASON_FAILED_ENTRY | EXIT_REASON_INVALID_GUEST_STATE, 0, 0), 0);
+	/* Qualification 2: loading the PDPTEs failed (SDM 27.8). */
+	CHECK_EQ(run_l2_exit(EXIT_REASON_FAILED_ENTRY | EXIT_REASON_INVALID_GUEST_STATE, 2, 0), 0);
 	CHECK_EQ(f12(VMCS_VM_EXIT_REASON), 0x80000021u);
-	CHECK_EQ(f12(VMCS_EXIT_QUALIFICATION), 0);
+	CHECK_EQ(f12(VMCS_EXIT_QUALIFICATION), 2);
 	CHECK_EQ(f12(VMCS_VM_EXIT_INTR_INFO), 0x80000b0eu);
 	CHECK_EQ(f12(VMCS_VM_ENTRY_INTR_INFO_FIELD), INFO_EXTINT(0x30));
 	CHECK_EQ(f12(VMCS_GUEST_RIP), L2_RIP);
