@@ -366,6 +366,8 @@ static void emulate_vmptrld(struct nested_cpu *n, const struct nested_env *env,
 			vm_fail(n, VMXERR_VMPTRLD_INVALID_ADDRESS);
 			return;
 		}
+		/* L1 may have written anything into the region: read once, normalised once. */
+		vmcs12_normalize(n->vmcs12);
 		n->current_vmptr = pa;
 	}
 	vm_succeed();

@@ -48,6 +48,14 @@ void vmcs12_set(struct vmcs12 *v, uint32_t encoding, uint64_t value)
 		v->field[i] = value & vmcs_width_mask(vmcs_field_table[i].width);
 }
 
+void vmcs12_normalize(struct vmcs12 *v)
+{
+	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++)
+		v->field[i] &= vmcs_width_mask(vmcs_field_table[i].width);
+	if (v->launch_state != VMCS12_LAUNCH_LAUNCHED)
+		v->launch_state = VMCS12_LAUNCH_CLEAR;
+}
+
 unsigned vmcs12_highest_field_index(void)
 {
 	unsigned hi = 0;

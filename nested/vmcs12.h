@@ -55,6 +55,15 @@ bool vmcs12_write(struct vmcs12 *v, uint32_t encoding, uint64_t value);
 uint64_t vmcs12_get(const struct vmcs12 *v, uint32_t encoding);
 void vmcs12_set(struct vmcs12 *v, uint32_t encoding, uint64_t value);
 
+/*
+ * A region just read from L1's memory made into one a CPU could hold
+ * (VMPTRLD): every field cut to its width (SDM Vol. 3C 25.11.2: a field
+ * never holds more bits than it has), and a launch state other than
+ * "launched" taken as "clear".  After this, no code that reads vmcs12
+ * can see a value its field cannot hold.
+ */
+void vmcs12_normalize(struct vmcs12 *v);
+
 /* The highest field index (bits 9:1 of the encodings) in the table. */
 unsigned vmcs12_highest_field_index(void);
 

@@ -1131,6 +1131,40 @@ TEST(nested_insn_vmptrld_caches_region)
 	CHECK_CLEAN();
 }
 
+/*
+ * A region L1 wrote by hand may hold more bits than a field has (SDM Vol.
+ * 3C 25.11.2): VMPTRLD cuts each to its width once, so that a 32-bit
+ * page-fault error-code match of 1 << 32 cannot reach the reflect
+ * decision (which compares it in full) as anything but 0.
+ */
+TEST(nested_insn_vmptrld_normalizes_widths)
+{
+	setup();
+	set_region_field(VMCS_A, VMCS_IDX_PAGE_FAULT_ERROR_CODE_MATCH, 0x100000005ull);
+	set_region_field(VMCS_A, VMCS_IDX_VIRTUAL_PROCESSOR_ID, 0xdeadbeef0007ull);
+	set_region_field(VMCS_A, VMCS_IDX_GUEST_CS_SELECTOR, 0x123450010ull);
+	set_region_field(VMCS_A, VMCS_IDX_GUEST_RIP, 0xffffffff80001234ull);
+	set_region_field(VMCS_A, VMCS_IDX_TSC_OFFSET, 0x8000000000000001ull);
+	put32(VMCS_A + offsetof(struct vmcs12, launch_state), 7);
+	enter_vmx();
+	CHECK(vmptrld(VMCS_A));
+	CHECK_VMSUCCEED(LEN_VMPTRLD);
+	/* 32-bit control field: bits 63:32 gone. */
+	CHECK_EQ(vmcs12_get(&cache.v, VMCS_PAGE_FAULT_ERROR_CODE_MATCH), 5);
+	/* 16-bit fields. */
+	CHECK_EQ(vmcs12_get(&cache.v, VMCS_VIRTUAL_PROCESSOR_ID), 7);
+	CHECK_EQ(vmcs12_get(&cache.v, VMCS_GUEST_CS_SELECTOR), 0x10);
+	/* Natural-width and 64-bit fields keep all 64 bits. */
+	CHECK_EQ(vmcs12_get(&cache.v, VMCS_GUEST_RIP), 0xffffffff80001234ull);
+	CHECK_EQ(vmcs12_get(&cache.v, VMCS_TSC_OFFSET), 0x8000000000000001ull);
+	/* A launch state that is not "launched" is "clear". */
+	CHECK_EQ(cache.v.launch_state, VMCS12_LAUNCH_CLEAR);
+	CHECK(vmread(VMCS_PAGE_FAULT_ERROR_CODE_MATCH));
+	CHECK_VMSUCCEED(LEN_VMREAD);
+	CHECK_EQ(vmread_value, 5);
+	CHECK_CLEAN();
+}
+
 TEST(nested_insn_vmptrld_second_writes_first_back)
 {
 	setup();
