@@ -135,15 +135,21 @@ bool l0_console_io_bitmaps(uint64_t *a, uint64_t *b)
 	if (!g_console_on)
 		return false;
 	if (!g_io_bitmap_a) {
-		g_io_bitmap_a = page_alloc(g_l0.pages, 1, 1);
-		g_io_bitmap_b = page_alloc(g_l0.pages, 1, 1);
-		if (!g_io_bitmap_a || !g_io_bitmap_b)
+		/* Both pages or neither: a later call must not find A alone. */
+		uint64_t pa_a = page_alloc(g_l0.pages, 1, 1);
+		uint64_t pa_b = pa_a ? page_alloc(g_l0.pages, 1, 1) : 0;
+		if (!pa_b) {
+			if (pa_a)
+				page_free(g_l0.pages, pa_a, 1);
 			return false;
+		}
 		for (uint32_t p = g_console.port; p < (uint32_t)g_console.port + UART_PORTS; p++) {
-			uint8_t *bm = (uint8_t *)(uintptr_t)(p < 0x8000 ? g_io_bitmap_a : g_io_bitmap_b);
+			uint8_t *bm = (uint8_t *)(uintptr_t)(p < 0x8000 ? pa_a : pa_b);
 			uint32_t bit = p & 0x7fff;
 			bm[bit / 8] |= (uint8_t)(1u << (bit % 8));
 		}
+		g_io_bitmap_a = pa_a;
+		g_io_bitmap_b = pa_b;
 	}
 	*a = g_io_bitmap_a;
 	*b = g_io_bitmap_b;
