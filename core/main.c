@@ -93,7 +93,7 @@ int core_main(struct boot_info *bi)
 		return CORE_ERR_SELFTEST;
 
 	bi->launch_entry = 0;
-	if (l0_prepare(bi, &c->pages, c->cr3, &c->idtr))
+	if (l0_prepare(bi, &c->pages, c->cr3, paging_identity_end(top), &c->idtr))
 		bi->launch_entry = (uint64_t)(uintptr_t)core_launch_cpu;
 	log_info("core ready; %zu heap pages free", page_alloc_free_pages(&c->pages));
 	return CORE_OK;

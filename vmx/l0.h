@@ -29,6 +29,12 @@ struct l0 {
 
 	/* Host state shared by all CPUs. */
 	uint64_t host_cr3;
+	/*
+	 * The end of host_cr3's identity map: L0 can dereference a physical
+	 * address only below it (vmx/l1_memory.c refuses the rest, even where
+	 * EPT01, which reaches 2^MAXPHYADDR, maps L1 memory).
+	 */
+	uint64_t host_map_end;
 	struct desc_ptr host_idtr;
 
 	/* What every vmcs01 gets. */
@@ -67,7 +73,7 @@ extern struct l0 g_l0;
  * Returns false (with a logged reason) when this CPU cannot run L1.
  */
 bool l0_prepare(const struct boot_info *bi, struct page_alloc *pages, uint64_t host_cr3,
-		const struct desc_ptr *host_idtr);
+		uint64_t host_map_end, const struct desc_ptr *host_idtr);
 
 /*
  * Launches L1 on the calling CPU: VMXON, vmcs01 from the CPU's current

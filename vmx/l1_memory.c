@@ -3,7 +3,10 @@
  * reached through L0's identity map, page by page only where EPT01 grants
  * L1 the same access (so L0's own pages, which EPT01 does not map, and
  * pages beyond its top are refused, and a write-protected MMIO page is
- * never written behind L1's back).
+ * never written behind L1's back), and only below the end of L0's own
+ * identity map (g_l0.host_map_end): EPT01 reaches 2^MAXPHYADDR, L0's page
+ * tables only max(top of memory, 4 GiB), and an address between the two
+ * would be a #PF in VMX root.
  *
  * The accessor the exit handlers call, l0_l1_memory, sits beside g_l0 in
  * vmx/launch.c and only returns l1_memory_ept01(): the host unit tests
@@ -21,7 +24,7 @@ static bool granted(uint64_t gpa, size_t len, unsigned need)
 	if (!len)
 		return true;
 	uint64_t last = gpa + len - 1;
-	if (last < gpa)
+	if (last < gpa || last >= g_l0.host_map_end)
 		return false;
 	for (uint64_t page = gpa & ~(PAGE_SIZE - 1); page <= last; page += PAGE_SIZE) {
 		unsigned rights;

@@ -187,11 +187,12 @@ static bool build_ept(const struct boot_info *bi)
 }
 
 bool l0_prepare(const struct boot_info *bi, struct page_alloc *pages, uint64_t host_cr3,
-		const struct desc_ptr *host_idtr)
+		uint64_t host_map_end, const struct desc_ptr *host_idtr)
 {
 	g_l0.bi = bi;
 	g_l0.pages = pages;
 	g_l0.host_cr3 = host_cr3;
+	g_l0.host_map_end = host_map_end;
 	g_l0.host_idtr = *host_idtr;
 	g_l0.maxphyaddr = bi->max_phys_bits ? bi->max_phys_bits : 36;
 	g_l0.hv_base = bi->hv_base;

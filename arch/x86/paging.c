@@ -13,9 +13,14 @@ static uint64_t round_up(uint64_t v, uint64_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
+uint64_t paging_identity_end(uint64_t top)
+{
+	return round_up(top ? top : 1, SIZE_1G);
+}
+
 uint64_t paging_identity_pages(uint64_t top, bool use_1g)
 {
-	uint64_t end = round_up(top ? top : 1, SIZE_1G);
+	uint64_t end = paging_identity_end(top);
 	uint64_t pdpts = round_up(end, SIZE_512G) / SIZE_512G;
 	uint64_t pds = use_1g ? 0 : end / SIZE_1G;
 	return 1 + pdpts + pds;
@@ -23,7 +28,7 @@ uint64_t paging_identity_pages(uint64_t top, bool use_1g)
 
 uint64_t paging_build_identity(struct page_alloc *pa, uint64_t top, bool use_1g)
 {
-	uint64_t end = round_up(top ? top : 1, SIZE_1G);
+	uint64_t end = paging_identity_end(top);
 	if (end > 512 * SIZE_512G)
 		return 0; /* beyond 4-level paging's 256 TiB */
 	uint64_t npages = paging_identity_pages(top, use_1g);

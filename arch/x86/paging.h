@@ -29,4 +29,7 @@ uint64_t paging_build_identity(struct page_alloc *pa, uint64_t top, bool use_1g)
 /* Page-table pages paging_build_identity needs for top and use_1g. */
 uint64_t paging_identity_pages(uint64_t top, bool use_1g);
 
+/* The end of what paging_build_identity(top) maps: top rounded up to 1 GiB. */
+uint64_t paging_identity_end(uint64_t top);
+
 #endif

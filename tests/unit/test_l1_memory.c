@@ -119,6 +119,7 @@ static bool setup(void)
 	memset(&g_l0, 0, sizeof(g_l0));
 	g_l0.eptp = ept_eptp(pml4, false);
 	g_l0.maxphyaddr = 39;
+	g_l0.host_map_end = 1ull << 39; /* L0's identity map beyond everything here */
 	fill();
 	return true;
 }
@@ -305,6 +306,34 @@ TEST(l1mem_beyond_ept_top_refused)
 	CHECK(!wr(EPT_TOP, src, 8));
 	CHECK(!wr(EPT_TOP - 12, src, 8)); /* read-only page 7 anyway, then the top */
 	CHECK(mem_unchanged());
+}
+
+/*
+ * EPT01 maps L1's memory up to 2^MAXPHYADDR, L0's own page tables only to
+ * max(top of memory, 4 GiB): an address EPT01 grants but L0 cannot map
+ * (a VMPTRLD pointer or a bitmap at 256 GiB) is refused, never a #PF in
+ * VMX root.  Here L0's map is made to end at page 3, inside EPT01's grant.
+ */
+TEST(l1mem_beyond_l0_map_refused)
+{
+	CHECK(setup());
+	g_l0.host_map_end = PG(3);
+	uint8_t buf[0x20];
+	memset(buf, POISON, sizeof(buf));
+	CHECK(!rd(PG(3), buf, 1));
+	CHECK(!rd(PG(3) - 8, buf, 16)); /* starts below, ends beyond */
+	CHECK(!rd(PG(3) + 0x800, buf, 4));
+	CHECK(all(buf, sizeof(buf), POISON));
+	CHECK(rd(PG(3) - 16, buf, 16)); /* ends right at the end of L0's map */
+	CHECK(is_pattern(buf, PG(3) - 16, 16));
+	uint8_t src[8] = {0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8};
+	CHECK(!wr(PG(3), src, 8));
+	CHECK(!wr(PG(3) - 4, src, 8));
+	CHECK(mem_unchanged());
+	/* The same accesses with L0's map past them: EPT01 alone decides. */
+	g_l0.host_map_end = 1ull << 39;
+	CHECK(rd(PG(3), buf, 16));
+	CHECK(is_pattern(buf, PG(3), 16));
 }
 
 /*
