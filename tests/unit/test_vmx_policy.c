@@ -8,16 +8,25 @@
  *   cpuid_policy.c  every rule of cpuid_policy.h;
  *   msr_policy.c    emulated/#GP/passthrough decisions, the MSR bitmap
  *                   (raw offsets per SDM Vol. 3C 25.6.9);
- *   vmx_names.c     exact strings, "reserved"/"unknown" for gaps.
+ *   vmx_names.c     exact strings, "reserved"/"unknown" for gaps;
+ *   exit.c          which exit reasons have a handler (each with a name),
+ *                   and an I/O-instruction exit dispatched to exit_io.
  */
 #include "test.h"
 
 #include "arch/x86/msr.h"
+#include "halting.h"
 #include "hw_fake.h"
+#include "uart_fake.h"
+#include "vmcs_soft.h"
+#include "vmx/console.h"
 #include "vmx/controls.h"
 #include "vmx/cpuid_policy.h"
+#include "vmx/exit.h"
+#include "vmx/l0.h"
 #include "vmx/msr_policy.h"
 #include "vmx/segment.h"
+#include "vmx/vmcs.h"
 #include "vmx/vmx_arch.h"
 #include "vmx/vmx_bits.h"
 #include "vmx/vmx_names.h"
@@ -509,12 +518,107 @@ TEST(policy_vmx_names)
 	CHECK_STR(vmx_exit_reason_name(EXIT_REASON_MAX - 1), "unknown");
 	CHECK_STR(vmx_exit_reason_name(EXIT_REASON_MAX), "unknown");
 	CHECK_STR(vmx_exit_reason_name(0xffffffffu), "unknown");
-	/* Every reason the dispatcher handles has a real name. */
-	static const uint32_t handled[] = {0,  2,  3,  4,  8,  10, 11, 13, 18, 19, 20, 21, 22,
-					   23, 24, 25, 26, 27, 28, 31, 32, 48, 49, 50, 53, 55};
-	int unnamed = 0;
-	for (unsigned i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
-		if (strcmp(vmx_exit_reason_name(handled[i]), "unknown") == 0)
+}
+
+/*
+ * The reasons vmx/exit.c's table handles, and only those: a handler added
+ * or dropped must change this list (SDM Vol. 3C Appendix C numbers).
+ */
+static const uint32_t handled[] = {
+    /* exception or NMI, triple fault, INIT, SIPI, NMI window */
+    0, 2, 3, 4, 8,
+    /* CPUID, GETSEC, INVD, VMCALL */
+    10, 11, 13, 18,
+    /* VMCLEAR, VMLAUNCH, VMPTRLD, VMPTRST, VMREAD, VMRESUME, VMWRITE, VMXOFF, VMXON */
+    19, 20, 21, 22, 23, 24, 25, 26, 27,
+    /* CR access, I/O instruction (L0's console), RDMSR, WRMSR */
+    28, 30, 31, 32,
+    /* EPT violation and misconfiguration, INVEPT, preemption timer (the console), INVVPID */
+    48, 49, 50, 52, 53,
+    /* XSETBV */
+    55,
+};
+
+TEST(policy_handled_exit_reasons)
+{
+	int unnamed = 0, unlisted = 0, missing = 0;
+	for (uint32_t r = 0; r < EXIT_REASON_MAX; r++) {
+		bool listed = false;
+		for (unsigned i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+			listed |= handled[i] == r;
+		if (vmx_exit_handler_for(r) && !listed)
+			unlisted++;
+		if (!vmx_exit_handler_for(r) && listed)
+			missing++;
+		if (listed && strcmp(vmx_exit_reason_name(r), "unknown") == 0)
 			unnamed++;
-	CHECK_EQ(unnamed, 0);
+	}
+	CHECK_EQ(unlisted, 0);
+	CHECK_EQ(missing, 0);
+	CHECK_EQ(unnamed, 0); /* every handled reason has a real name */
+	CHECK_EQ(sizeof(handled) / sizeof(handled[0]), 28);
+	CHECK(vmx_exit_handler_for(30) == exit_io);
+	CHECK(vmx_exit_handler_for(52) == exit_preemption_timer);
+	CHECK(vmx_exit_handler_for(EXIT_REASON_MAX) == NULL);
+}
+
+/*
+ * An I/O-instruction exit (30) goes to exit_io: with L0's console on COM2
+ * (in a forked child, a fake UART behind IN/OUT: uart_fake.h), L1's IN AL
+ * from 2FDH gets the console's line status, 60H (THR and transmitter
+ * empty), RIP moves past the instruction and the exit is counted.  A port
+ * that is not the console's reaches exit_io's own refusal, not the
+ * dispatcher's "unexpected exit reason".
+ */
+static struct vcpu io_cpu;
+static struct guest_regs io_regs;
+
+static void io_exit(void)
+{
+	if (!l0_console_init(0x2f8, 115200))
+		return;
+	vmx_exit_dispatch(&io_regs);
+	uart_fake->out[0] = io_regs.gpr[GPR_RAX];
+	uart_fake->out[1] = vmcs_soft_get(VMCS_GUEST_RIP);
+	uart_fake->out[2] = io_cpu.exits[30];
+	uart_fake->out[3] = io_cpu.exits_total;
+	uart_fake->out[4] = 1;
+}
+
+static void io_exit_setup(uint16_t port)
+{
+	uart_fake_reset(0x2f8);
+	vmcs_soft_reset();
+	hw_fake_reset();
+	memset(&g_l0, 0, sizeof(g_l0));
+	memset(&io_cpu, 0, sizeof(io_cpu));
+	memset(&io_regs, 0, sizeof(io_regs));
+	io_cpu.index = 1;
+	io_cpu.launched = true;
+	g_l0.vcpus[0] = &io_cpu;
+	g_l0.ncpus = 1;
+	io_regs.vcpu = &io_cpu;
+	io_regs.gpr[GPR_RAX] = 0x1122334455667788ull;
+	vmcs_soft_set(VMCS_VM_EXIT_REASON, 30);
+	/* SDM Vol. 3C table 28-5: 1 byte (0), IN (bit 3), DX encoding, port in 31:16. */
+	vmcs_soft_set(VMCS_EXIT_QUALIFICATION, ((uint64_t)port << 16) | 0x8);
+	vmcs_soft_set(VMCS_VM_EXIT_INSTRUCTION_LEN, 1);
+	vmcs_soft_set(VMCS_GUEST_RIP, 0x401000);
+	vmcs_soft_set(VMCS_GUEST_RFLAGS, 0x2);
+}
+
+TEST(policy_io_exit_dispatched_to_exit_io)
+{
+	io_exit_setup(0x2fd);
+	CHECK_EQ(uart_fake_run(io_exit), HALT_RETURNED);
+	CHECK_EQ(uart_fake->out[4], 1);
+	CHECK_EQ(uart_fake->out[0], 0x1122334455667760ull);
+	CHECK_EQ(uart_fake->out[1], 0x401001);
+	CHECK_EQ(uart_fake->out[2], 1);
+	CHECK_EQ(uart_fake->out[3], 1);
+
+	io_exit_setup(0x3f8);
+	CHECK_EQ(uart_fake_run(io_exit), HALTED_CLI);
+	CHECK(strstr(halting_out, "[t] error: CPU 1: unexpected I/O exit for port 0x3f8\n") != NULL);
+	CHECK(strstr(halting_out, "unexpected exit reason") == NULL);
 }
