@@ -245,9 +245,14 @@ void vmx_deliver_pending_nmi(struct vcpu *v)
 	/* An event already being injected (e.g. an exception) goes first. */
 	if (vmcs_read(VMCS_VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID)
 		goto window;
-	/* SDM 27.2.1.5 / 27.3.1.5: no NMI injection under NMI or MOV-SS blocking. */
+	/*
+	 * SDM 27.3.1.5: no NMI injection under NMI or MOV-SS blocking, and a
+	 * processor may refuse one under STI blocking too (Bochs does): any of
+	 * the three waits for the NMI window, which opens only when none is
+	 * left (SDM 26.7.6).
+	 */
 	uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_INFO);
-	if (intr & (GUEST_INTR_STATE_NMI | GUEST_INTR_STATE_MOV_SS))
+	if (intr & (GUEST_INTR_STATE_NMI | GUEST_INTR_STATE_MOV_SS | GUEST_INTR_STATE_STI))
 		goto window;
 	if (vmcs_read(VMCS_GUEST_ACTIVITY_STATE) == GUEST_ACTIVITY_WAIT_SIPI) {
 		v->nmi_pending = false; /* blocked in wait-for-SIPI: dropped, as by hardware */

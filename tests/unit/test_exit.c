@@ -1421,11 +1421,11 @@ TEST(exits_nmi_injected_when_not_blocked)
 	CHECK_EQ(field(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE), ERRCODE_POISON);
 	CHECK_COUNTED_ONCE(EXIT_REASON_EXCEPTION_NMI);
 	CHECK_CLEAN();
-	/* Blocking by STI does not hold NMIs back. */
+	/* Blocking by STI holds the NMI back for the window (exits_nmi_blocked_uses_nmi_window). */
 	setup(true);
 	vmcs_soft_set(VMCS_GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_STI);
 	nmi_exit();
-	CHECK_EQ(field(VMCS_VM_ENTRY_INTR_INFO_FIELD), INFO_NMI);
+	CHECK_EQ(field(VMCS_VM_ENTRY_INTR_INFO_FIELD), 0);
 	CHECK_EQ(field(VMCS_GUEST_INTERRUPTIBILITY_INFO), GUEST_INTR_STATE_STI);
 }
 
@@ -1454,6 +1454,22 @@ TEST(exits_nmi_blocked_uses_nmi_window)
 	nmi_exit();
 	CHECK_EQ(field(VMCS_VM_ENTRY_INTR_INFO_FIELD), 0);
 	CHECK_EQ(field(VMCS_CPU_BASED_VM_EXEC_CONTROL), g_l0.proc | CPU_NMI_WINDOW_EXITING);
+	/*
+	 * So does STI blocking (an NMI inside `sti; hlt`): a CPU may refuse an
+	 * entry that injects an NMI under it (SDM 27.3.1.5), and on vmcs01 that
+	 * refusal would halt L0.
+	 */
+	setup(true);
+	vmcs_soft_set(VMCS_GUEST_RFLAGS, 0x202);
+	vmcs_soft_set(VMCS_GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_STI);
+	nmi_exit();
+	CHECK_EQ(field(VMCS_VM_ENTRY_INTR_INFO_FIELD), 0);
+	CHECK_EQ(field(VMCS_CPU_BASED_VM_EXEC_CONTROL), g_l0.proc | CPU_NMI_WINDOW_EXITING);
+	CHECK(ap.nmi_pending);
+	vmcs_soft_set(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	run_exit(EXIT_REASON_NMI_WINDOW, 0, 0);
+	CHECK_EQ(field(VMCS_VM_ENTRY_INTR_INFO_FIELD), INFO_NMI);
+	CHECK(!ap.nmi_pending);
 }
 
 TEST(exits_nmi_after_injected_exception)
