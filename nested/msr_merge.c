@@ -20,15 +20,16 @@ static void or_into(uint8_t *out, const uint8_t *in, unsigned len)
 	}
 }
 
-void nested_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, bool l1_uses_bitmaps,
-			     uint64_t l1_bitmap_gpa, const struct l1_memory *mem)
+void nested_merge_msr_bitmap(uint8_t *out, uint8_t *l1_copy, const uint8_t *l0,
+			     bool l1_uses_bitmaps, uint64_t l1_bitmap_gpa,
+			     const struct l1_memory *mem)
 {
 	bool l1_ok = l1_uses_bitmaps && !(l1_bitmap_gpa & 0xfff) &&
-		     mem->read(mem->ctx, l1_bitmap_gpa, out, MSR_BITMAP_SIZE);
-	if (!l1_ok) {
-		__builtin_memset(out, 0xff, MSR_BITMAP_SIZE);
-		return;
-	}
+		     mem->read(mem->ctx, l1_bitmap_gpa, l1_copy, MSR_BITMAP_SIZE);
+	if (!l1_ok)
+		__builtin_memset(l1_copy, 0xff, MSR_BITMAP_SIZE);
+	/* From L0's copy, never from L1's memory a second time. */
+	__builtin_memcpy(out, l1_copy, MSR_BITMAP_SIZE);
 	or_into(out, l0, MSR_BITMAP_SIZE);
 }
 
@@ -39,18 +40,19 @@ static void l1_io_page(uint8_t *out, uint64_t gpa, const struct l1_memory *mem)
 		__builtin_memset(out, 0xff, IO_BITMAP_PAGE);
 }
 
-void nested_merge_io_bitmaps(uint8_t *out, const uint8_t *l0_a, const uint8_t *l0_b,
-			     uint32_t proc12, uint64_t a12, uint64_t b12,
+void nested_merge_io_bitmaps(uint8_t *out, uint8_t *l1_copy, const uint8_t *l0_a,
+			     const uint8_t *l0_b, uint32_t proc12, uint64_t a12, uint64_t b12,
 			     const struct l1_memory *mem)
 {
 	/* SDM Vol. 3C 26.1.3: the bitmaps decide when used; else "unconditional I/O exiting". */
 	if (proc12 & CPU_USE_IO_BITMAPS) {
-		l1_io_page(out, a12, mem);
-		l1_io_page(out + IO_BITMAP_PAGE, b12, mem);
+		l1_io_page(l1_copy, a12, mem);
+		l1_io_page(l1_copy + IO_BITMAP_PAGE, b12, mem);
 	} else {
-		__builtin_memset(out, (proc12 & CPU_UNCOND_IO_EXITING) ? 0xff : 0,
+		__builtin_memset(l1_copy, (proc12 & CPU_UNCOND_IO_EXITING) ? 0xff : 0,
 				 2 * IO_BITMAP_PAGE);
 	}
+	__builtin_memcpy(out, l1_copy, 2 * IO_BITMAP_PAGE);
 	or_into(out, l0_a, IO_BITMAP_PAGE);
 	or_into(out + IO_BITMAP_PAGE, l0_b, IO_BITMAP_PAGE);
 }

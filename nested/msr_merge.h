@@ -14,22 +14,25 @@
 #include <stdint.h>
 
 /*
- * out = l0 | l1, all 4096 bytes.  l1 is read from L1's memory at
- * l1_bitmap_gpa when l1_uses_bitmaps; otherwise, or if L0 cannot read it
- * (L0's own memory), every bit is set: L1 then sees every access exit,
- * which is what it asked for or the safe side of it.
+ * l1_copy = L1's bitmap, read once from L1's memory at l1_bitmap_gpa when
+ * l1_uses_bitmaps; otherwise, or if L0 cannot read it (L0's own memory),
+ * every bit set: L1 then sees every access exit, which is what it asked
+ * for or the safe side of it.  out = l0 | l1_copy, all 4096 bytes each.
+ * l1_copy is what the exit's owner is decided from (reflect.h).
  */
-void nested_merge_msr_bitmap(uint8_t *out, const uint8_t *l0, bool l1_uses_bitmaps,
-			     uint64_t l1_bitmap_gpa, const struct l1_memory *mem);
+void nested_merge_msr_bitmap(uint8_t *out, uint8_t *l1_copy, const uint8_t *l0,
+			     bool l1_uses_bitmaps, uint64_t l1_bitmap_gpa,
+			     const struct l1_memory *mem);
 
 /*
  * The I/O bitmaps A and B (8 KiB at out) vmcs02 uses when L0 itself owns
- * ports (its console): L0's OR what L1's controls make exit - L1's bitmap
- * pages when it uses I/O bitmaps (an unreadable one counts as all ones),
- * else every port with "unconditional I/O exiting", else none.
+ * ports (its console): L0's OR what L1's controls make exit, which goes
+ * to l1_copy (8 KiB, A then B) first - L1's bitmap pages, read once, when
+ * it uses I/O bitmaps (an unreadable one counts as all ones), else every
+ * port with "unconditional I/O exiting", else none.
  */
-void nested_merge_io_bitmaps(uint8_t *out, const uint8_t *l0_a, const uint8_t *l0_b,
-			     uint32_t proc12, uint64_t a12, uint64_t b12,
+void nested_merge_io_bitmaps(uint8_t *out, uint8_t *l1_copy, const uint8_t *l0_a,
+			     const uint8_t *l0_b, uint32_t proc12, uint64_t a12, uint64_t b12,
 			     const struct l1_memory *mem);
 
 #endif

@@ -19,13 +19,9 @@ static bool proc2(const struct vmcs12 *v12, uint32_t bit)
 	return proc(v12, CPU_ACTIVATE_SECONDARY) && (F(SECONDARY_VM_EXEC_CONTROL) & bit);
 }
 
-/* One bit of an L1 bitmap page; unreadable counts as set (exit). */
-static bool bitmap_bit(const struct l1_memory *mem, uint64_t page, uint32_t bit)
+static bool bit_set(const uint8_t *bitmap, uint32_t bit)
 {
-	uint8_t byte;
-	if (!mem->read(mem->ctx, page + bit / 8, &byte, 1))
-		return true;
-	return byte & (1u << (bit % 8));
+	return bitmap[bit / 8] & (1u << (bit % 8));
 }
 
 /*
@@ -90,27 +86,47 @@ static bool cr_access_exits(const struct vmcs12 *v12, const struct l2_exit *e)
 	return true; /* no other CR access exits from L2: let L1 see it */
 }
 
-/* SDM 25.6.4: I/O bitmaps; an access wrapping past 0xffff exits. */
-static bool io_exits(const struct vmcs12 *v12, const struct l2_exit *e,
-		     const struct l1_memory *mem)
+/*
+ * SDM 25.6.4: with I/O bitmaps, an access exits if the bit of any of its
+ * ports is set, or if it wraps past 0xffff; A covers 0-0x7fff, B the rest.
+ * ab is 8 KiB: A then B.
+ */
+static bool io_bitmaps_exit(const uint8_t *a, const uint8_t *b, uint32_t port, uint32_t size)
 {
-	if (!proc(v12, CPU_USE_IO_BITMAPS))
-		return proc(v12, CPU_UNCOND_IO_EXITING);
-	uint32_t port = (uint32_t)(e->qualification >> 16) & 0xffff;
-	uint32_t size = (uint32_t)(e->qualification & 7) + 1;
 	if (port + size - 1 > 0xffff)
 		return true;
-	for (uint32_t p = port; p < port + size; p++) {
-		uint64_t page = p < 0x8000 ? F(IO_BITMAP_A) : F(IO_BITMAP_B);
-		if (bitmap_bit(mem, page, p & 0x7fff))
+	for (uint32_t p = port; p < port + size; p++)
+		if (bit_set(p < 0x8000 ? a : b, p & 0x7fff))
 			return true;
-	}
 	return false;
 }
 
-/* SDM 25.6.9: MSR bitmaps; MSRs outside both ranges always exit. */
+/*
+ * Without L0 ports, vmcs02 has L1's own controls and bitmap addresses: the
+ * CPU exited for L1.  With them, the exit is L0's only if L0's bitmaps
+ * asked for it and L1's copy from the entry did not.
+ */
+static bool io_exits(const struct vmcs12 *v12, const struct l2_exit *e,
+		     const struct nested_bitmaps *bm)
+{
+	if (!bm->io0_a)
+		return true;
+	uint32_t port = (uint32_t)(e->qualification >> 16) & 0xffff;
+	uint32_t size = (uint32_t)(e->qualification & 7) + 1;
+	bool l1_wants;
+	if (proc(v12, CPU_USE_IO_BITMAPS))
+		l1_wants = io_bitmaps_exit(bm->io12, bm->io12 + 4096, port, size);
+	else
+		l1_wants = proc(v12, CPU_UNCOND_IO_EXITING);
+	return l1_wants || !io_bitmaps_exit(bm->io0_a, bm->io0_b, port, size);
+}
+
+/*
+ * SDM 25.6.9: MSR bitmaps; MSRs outside both ranges always exit.  The
+ * exit is L0's only if L0's bitmap asked for it and L1's copy did not.
+ */
 static bool msr_exits(const struct vmcs12 *v12, const struct l2_exit *e,
-		      const struct l1_memory *mem, bool write)
+		      const struct nested_bitmaps *bm, bool write)
 {
 	if (!proc(v12, CPU_USE_MSR_BITMAPS))
 		return true;
@@ -121,11 +137,12 @@ static bool msr_exits(const struct vmcs12 *v12, const struct l2_exit *e,
 		base = 1024 * 8;
 	else
 		return true;
-	return bitmap_bit(mem, F(MSR_BITMAP), base + (write ? 2048 * 8 : 0) + (e->msr & 0x1fff));
+	uint32_t bit = base + (write ? 2048 * 8 : 0) + (e->msr & 0x1fff);
+	return bit_set(bm->msr12, bit) || !bit_set(bm->msr0, bit);
 }
 
 enum nested_owner nested_exit_owner(const struct vmcs12 *v12, const struct l2_exit *e,
-				    const struct l1_memory *mem)
+				    const struct nested_bitmaps *bm)
 {
 	bool l1;
 	switch (e->reason) {
@@ -194,13 +211,13 @@ enum nested_owner nested_exit_owner(const struct vmcs12 *v12, const struct l2_ex
 		l1 = proc(v12, CPU_MOV_DR_EXITING);
 		break;
 	case EXIT_REASON_IO_INSTRUCTION:
-		l1 = io_exits(v12, e, mem);
+		l1 = io_exits(v12, e, bm);
 		break;
 	case EXIT_REASON_MSR_READ:
-		l1 = msr_exits(v12, e, mem, false);
+		l1 = msr_exits(v12, e, bm, false);
 		break;
 	case EXIT_REASON_MSR_WRITE:
-		l1 = msr_exits(v12, e, mem, true);
+		l1 = msr_exits(v12, e, bm, true);
 		break;
 	case EXIT_REASON_MWAIT:
 		l1 = proc(v12, CPU_MWAIT_EXITING);

@@ -34,6 +34,15 @@ struct nested_vcpu {
 	uint64_t vmcs02_for;	 /* vmcs12 pointer vmcs02 was launched for; VMPTR_INVALID: clear */
 	uint64_t msr_bitmap02_pa; /* L0's MSR bitmap | L1's */
 	uint64_t io_bitmap02_pa; /* two pages, A then B: L0's console ports | L1's */
+	/*
+	 * L1's bitmaps as L0 copied them at the entry (all ones where L1 uses
+	 * none, or L0 could not read them): what the CPU used, with L0's own,
+	 * and what decides who owns an MSR or I/O exit from L2 - never L1's
+	 * memory read again at the exit (nested/reflect.h).
+	 */
+	uint64_t msr_bitmap12_copy_pa;
+	uint64_t io_bitmap12_copy_pa; /* two pages, A then B */
+	bool io_merged; /* vmcs02 uses io_bitmap02 (L0 owns ports) this entry */
 	struct vmcs02_cr_state cr; /* vmcs02's CR ownership, for the vmcs12 rebuild */
 	/* Counters (the console and make bench read them). */
 	uint64_t entries;	/* VM entries to L2 */

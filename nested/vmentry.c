@@ -34,37 +34,33 @@
 
 struct nested_vcpu *nested_vcpu_alloc(void)
 {
+	/* The state itself, the vmcs12 cache, vmcs02, the bitmaps and L1's copies. */
+	enum { NV, V12, VMCS02, MSR02, IO02, MSR12, IO12, NPARTS };
+	const uint64_t count[NPARTS] = {
+		(sizeof(struct nested_vcpu) + PAGE_SIZE - 1) / PAGE_SIZE, 1, 1, 1, 2, 1, 2,
+	};
+	uint64_t pa[NPARTS] = { 0 };
+	bool ok = true;
 	spin_lock(&g_l0.lock);
-	uint64_t pages = (sizeof(struct nested_vcpu) + PAGE_SIZE - 1) / PAGE_SIZE;
-	uint64_t nv_pa = page_alloc(g_l0.pages, pages, 1);
-	uint64_t v12 = page_alloc(g_l0.pages, 1, 1);
-	uint64_t vmcs02 = page_alloc(g_l0.pages, 1, 1);
-	uint64_t msr = page_alloc(g_l0.pages, 1, 1);
-	uint64_t io = page_alloc(g_l0.pages, 2, 1);
-	bool ok = nv_pa && v12 && vmcs02 && msr && io;
-	if (!ok) {
-		if (nv_pa)
-			page_free(g_l0.pages, nv_pa, pages);
-		if (v12)
-			page_free(g_l0.pages, v12, 1);
-		if (vmcs02)
-			page_free(g_l0.pages, vmcs02, 1);
-		if (msr)
-			page_free(g_l0.pages, msr, 1);
-		if (io)
-			page_free(g_l0.pages, io, 2);
-	}
+	for (unsigned i = 0; i < NPARTS && ok; i++)
+		ok = (pa[i] = page_alloc(g_l0.pages, count[i], 1)) != 0;
+	if (!ok)
+		for (unsigned i = 0; i < NPARTS; i++)
+			if (pa[i])
+				page_free(g_l0.pages, pa[i], count[i]);
 	spin_unlock(&g_l0.lock);
 	if (!ok)
 		return NULL;
-	struct nested_vcpu *nv = (struct nested_vcpu *)(uintptr_t)nv_pa;
-	nv->cpu.vmcs12 = (struct vmcs12 *)(uintptr_t)v12;
+	struct nested_vcpu *nv = (struct nested_vcpu *)(uintptr_t)pa[NV];
+	nv->cpu.vmcs12 = (struct vmcs12 *)(uintptr_t)pa[V12];
 	nv->cpu.current_vmptr = VMPTR_INVALID;
-	nv->vmcs02_pa = vmcs02;
+	nv->vmcs02_pa = pa[VMCS02];
 	nv->vmcs02_for = VMPTR_INVALID;
-	nv->msr_bitmap02_pa = msr;
-	nv->io_bitmap02_pa = io;
-	*(volatile uint32_t *)(uintptr_t)vmcs02 = vmx_caps_revision(&g_l0.caps);
+	nv->msr_bitmap02_pa = pa[MSR02];
+	nv->io_bitmap02_pa = pa[IO02];
+	nv->msr_bitmap12_copy_pa = pa[MSR12];
+	nv->io_bitmap12_copy_pa = pa[IO12];
+	*(volatile uint32_t *)(uintptr_t)pa[VMCS02] = vmx_caps_revision(&g_l0.caps);
 	return nv;
 }
 
@@ -222,8 +218,10 @@ static void apply_l0_extras(struct nested_vcpu *nv, const struct vmcs12 *v12,
 			    const struct l0_extras *x)
 {
 	uint8_t *io = (uint8_t *)(uintptr_t)nv->io_bitmap02_pa;
+	nv->io_merged = x->io_a != 0;
 	if (x->io_a) {
-		nested_merge_io_bitmaps(io, (const uint8_t *)(uintptr_t)x->io_a,
+		nested_merge_io_bitmaps(io, (uint8_t *)(uintptr_t)nv->io_bitmap12_copy_pa,
+					(const uint8_t *)(uintptr_t)x->io_a,
 					(const uint8_t *)(uintptr_t)x->io_b,
 					(uint32_t)F(CPU_BASED_VM_EXEC_CONTROL), F(IO_BITMAP_A),
 					F(IO_BITMAP_B), l0_l1_memory());
@@ -258,6 +256,7 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 	struct l0_extras x;
 	l0_extras_of_vmcs01(nv, &x);
 	nested_merge_msr_bitmap((uint8_t *)(uintptr_t)nv->msr_bitmap02_pa,
+				(uint8_t *)(uintptr_t)nv->msr_bitmap12_copy_pa,
 				(const uint8_t *)(uintptr_t)g_l0.msr_bitmap_pa,
 				F(CPU_BASED_VM_EXEC_CONTROL) & CPU_USE_MSR_BITMAPS, F(MSR_BITMAP),
 				env.mem);

@@ -18,6 +18,7 @@
 #include "nested/msr_lists.h"
 #include "nested/reflect.h"
 #include "vmx/ap_start.h"
+#include "vmx/console.h"
 #include "vmx/exit.h"
 #include "vmx/hw_ops.h"
 #include "vmx/l0.h"
@@ -255,7 +256,18 @@ void nested_l2_exit(struct vcpu *v, struct guest_regs *r)
 	read_exit(&e, r, basic);
 	bool nmi = basic == EXIT_REASON_EXCEPTION_NMI &&
 		   (e.intr_info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI;
-	if (nested_exit_owner(nv->cpu.vmcs12, &e, l0_l1_memory()) == NESTED_L1) {
+	/* What the CPU used at this entry: L0's bitmaps and L0's copies of L1's. */
+	uint64_t io0_a = 0, io0_b = 0;
+	if (nv->io_merged && !l0_console_io_bitmaps(&io0_a, &io0_b))
+		io0_a = io0_b = 0;
+	const struct nested_bitmaps bitmaps = {
+		.msr12 = (const uint8_t *)(uintptr_t)nv->msr_bitmap12_copy_pa,
+		.msr0 = (const uint8_t *)(uintptr_t)g_l0.msr_bitmap_pa,
+		.io0_a = (const uint8_t *)(uintptr_t)io0_a,
+		.io0_b = (const uint8_t *)(uintptr_t)io0_b,
+		.io12 = (const uint8_t *)(uintptr_t)nv->io_bitmap12_copy_pa,
+	};
+	if (nested_exit_owner(nv->cpu.vmcs12, &e, &bitmaps) == NESTED_L1) {
 		if (nmi)
 			hw_unblock_nmi(); /* L0's own blocking; L1's is set by reflect */
 		reflect(v, r, &e, reads0, writes0);

@@ -262,3 +262,41 @@ TEST(nested_console_off_leaves_l1_bitmaps)
 	CHECK_EQ(f02(VMCS_IO_BITMAP_B), IO_BITMAP12_B);
 	CHECK_EQ(f02(VMCS_PIN_BASED_VM_EXEC_CONTROL) & SDM_PIN_PREEMPTION_TIMER, 0);
 }
+
+/*
+ * Time of check vs time of use, for ports: L1 asks for port 80H at the
+ * entry, then clears the bit while L2 runs.  The CPU exited because of
+ * the merged bitmap it used, so L2's OUT to 80H is L1's exit.  Judged from
+ * L1's memory read again it would be L0's, for a port L0 does not own.
+ * Without the console (vmcs02 then has L1's own bitmaps), an I/O exit is
+ * L1's whatever L1's memory says afterwards.
+ */
+static void l1_clears_its_bit_during_l2(void)
+{
+	console_on(true);
+	launch_and_report();
+	run_l1_ptr(IO_BITMAP12_A)[0x80 / 8] = 0;
+	run_l2_exit(SDM_REASON_IO, IO_QUAL(0x80, false, 1), 2);
+	uart_fake->out[OUT_IN_L2] = NV->in_l2;
+	uart_fake->out[OUT_STRAY] = uart_fake->stray;
+}
+
+TEST(nested_console_io_owner_from_the_entry_copy)
+{
+	setup();
+	CHECK_EQ(uart_fake_run(l1_clears_its_bit_during_l2), HALT_RETURNED);
+	CHECK_EQ(uart_fake->out[OUT_LAUNCHED], 1);
+	CHECK_EQ(uart_fake->out[OUT_IN_L2], 0);
+	CHECK_EQ(uart_fake->out[OUT_STRAY], 0); /* nothing done on the hardware for L2 */
+	CHECK(strstr(halting_out, "unexpected I/O exit") == NULL);
+
+	run_setup();
+	CHECK(!l0_console_enabled());
+	CHECK(run_l1_vmlaunch());
+	memset(run_l1_ptr(IO_BITMAP12_A), 0, 4096);
+	CHECK_EQ(run_l2_exit(SDM_REASON_IO, IO_QUAL(0x60, true, 1), 2), 0);
+	CHECK(!NV->in_l2);
+	CHECK_EQ(NV->reflected, 1);
+	CHECK_EQ(f12(VMCS_VM_EXIT_REASON), SDM_REASON_IO);
+	CHECK_EQ(f12(VMCS_EXIT_QUALIFICATION), 0x600008);
+}

@@ -46,6 +46,9 @@ static bool wr(void *ctx, uint64_t gpa, const void *buf, size_t len)
 
 static const struct l1_memory mem = { rd, wr, NULL, 40 };
 
+/* L0's copies of L1's bitmaps, which the exit's owner is decided from. */
+static uint8_t copy[MSR_BITMAP_SIZE], iocopy[8192];
+
 TEST(msr_merge_or_of_both)
 {
 	static uint8_t l0[MSR_BITMAP_SIZE], out[MSR_BITMAP_SIZE];
@@ -53,12 +56,32 @@ TEST(msr_merge_or_of_both)
 	msr_bitmap_build(l0); /* L0's intercepts: FEATURE_CONTROL, VMX MSRs */
 	memset(l1_page, 0, sizeof(l1_page));
 	l1_page[0x10 / 8] |= 1u << (0x10 % 8); /* L1: TSC reads */
-	nested_merge_msr_bitmap(out, l0, true, L1_GPA, &mem);
+	nested_merge_msr_bitmap(out, copy, l0, true, L1_GPA, &mem);
 	CHECK(msr_bitmap_exits(out, 0x10, false));	   /* L1's */
 	CHECK(!msr_bitmap_exits(out, 0x10, true));
 	CHECK(msr_bitmap_exits(out, 0x3a, false));	   /* L0's */
 	CHECK(msr_bitmap_exits(out, 0x480, true));
 	CHECK(!msr_bitmap_exits(out, 0xc0000080, false)); /* nobody's */
+	/* The copy is L1's bits alone, and the merge is from the copy. */
+	CHECK(memcmp(copy, l1_page, sizeof(copy)) == 0);
+	CHECK(!msr_bitmap_exits(copy, 0x3a, false));
+}
+
+/*
+ * L1's bitmap is read once: the merge takes L1's bits from the copy it
+ * made, so the copy and the merged bitmap agree on every bit L0 does not
+ * intercept, whatever L1 writes to its page after the read.
+ */
+TEST(msr_merge_reads_l1_once)
+{
+	static uint8_t l0[MSR_BITMAP_SIZE], out[MSR_BITMAP_SIZE];
+	memset(l0, 0, sizeof(l0));
+	memset(l1_page, 0xa5, sizeof(l1_page));
+	memset(copy, POISON, sizeof(copy));
+	memset(out, POISON, sizeof(out));
+	nested_merge_msr_bitmap(out, copy, l0, true, L1_GPA, &mem);
+	CHECK(all_bytes(copy, sizeof(copy), 0xa5));
+	CHECK(all_bytes(out, sizeof(out), 0xa5));
 }
 
 TEST(msr_merge_all_exit_without_l1_bitmap)
@@ -67,15 +90,15 @@ TEST(msr_merge_all_exit_without_l1_bitmap)
 	memset(l0, 0, sizeof(l0));
 	memset(l1_page, 0, sizeof(l1_page));
 	memset(out, POISON, sizeof(out));
-	nested_merge_msr_bitmap(out, l0, false, L1_GPA, &mem);
+	nested_merge_msr_bitmap(out, copy, l0, false, L1_GPA, &mem);
 	CHECK(all_bytes(out, sizeof(out), 0xff));
 	/* The readable page, used: L0's zeros OR L1's zeros (the cases below differ from it). */
 	memset(out, POISON, sizeof(out));
-	nested_merge_msr_bitmap(out, l0, true, L1_GPA, &mem);
+	nested_merge_msr_bitmap(out, copy, l0, true, L1_GPA, &mem);
 	CHECK(all_bytes(out, sizeof(out), 0));
 	/* Unreadable (the page after L1's): every MSR exits. */
 	memset(out, POISON, sizeof(out));
-	nested_merge_msr_bitmap(out, l0, true, L1_GPA + 0x1000, &mem);
+	nested_merge_msr_bitmap(out, copy, l0, true, L1_GPA + 0x1000, &mem);
 	CHECK(all_bytes(out, sizeof(out), 0xff));
 	/*
 	 * Misaligned (SDM Vol. 3C 27.2.1.1: bits 11:0 of the MSR-bitmap
@@ -83,8 +106,10 @@ TEST(msr_merge_all_exit_without_l1_bitmap)
 	 * still refused and every MSR exits.
 	 */
 	memset(out, POISON, sizeof(out));
-	nested_merge_msr_bitmap(out, l0, true, L1_GPA + 8, &mem);
+	memset(copy, POISON, sizeof(copy));
+	nested_merge_msr_bitmap(out, copy, l0, true, L1_GPA + 8, &mem);
 	CHECK(all_bytes(out, sizeof(out), 0xff));
+	CHECK(all_bytes(copy, sizeof(copy), 0xff)); /* L1 is taken to ask for every MSR */
 }
 
 /* ---- the I/O bitmaps (SDM Vol. 3C 26.1.3, 25.6.4) ---- */
@@ -108,18 +133,22 @@ TEST(io_merge_l1_bitmaps_or_l0_ports)
 	l1_page[0x80 / 8] |= 1u << (0x80 % 8); /* L1 wants port 0x80 */
 	/* B is unreadable for L0: every port of B exits, the cautious side. */
 	memset(out, POISON, sizeof(out));
-	nested_merge_io_bitmaps(out, a0, b0, CPU_USE_IO_BITMAPS, L1_IO_A, 0x30000, &mem);
+	nested_merge_io_bitmaps(out, iocopy, a0, b0, CPU_USE_IO_BITMAPS, L1_IO_A, 0x30000, &mem);
 	CHECK_EQ(PORT_BIT(out, 0x80), 1);  /* L1's */
 	CHECK_EQ(PORT_BIT(out, 0x2f8), 1); /* L0's */
 	CHECK_EQ(PORT_BIT(out, 0x3f8), 0); /* nobody's */
 	CHECK_EQ(out[0x3f8 / 8], 0);
 	CHECK(all_bytes(out + 4096, 4096, 0xff));
+	/* The copy holds L1's side alone: port 0x80, B all ones, not L0's ports. */
+	CHECK_EQ(PORT_BIT(iocopy, 0x80), 1);
+	CHECK_EQ(PORT_BIT(iocopy, 0x2f8), 0);
+	CHECK(all_bytes(iocopy + 4096, 4096, 0xff));
 	/*
 	 * A misaligned (SDM Vol. 3C 27.2.1.1: bits 11:0 must be 0) though
 	 * readable, B readable: every port of A exits, B is L1's page.
 	 */
 	memset(out, POISON, sizeof(out));
-	nested_merge_io_bitmaps(out, a0, b0, CPU_USE_IO_BITMAPS, L1_IO_A + 8, L1_IO_A, &mem);
+	nested_merge_io_bitmaps(out, iocopy, a0, b0, CPU_USE_IO_BITMAPS, L1_IO_A + 8, L1_IO_A, &mem);
 	CHECK(all_bytes(out, 4096, 0xff));
 	CHECK_EQ(out[4096 + 0x80 / 8], 1u << (0x80 % 8)); /* port 0x8080: L1's page as B */
 	CHECK_EQ(out[4096 + 100], 0);
@@ -131,7 +160,9 @@ TEST(io_merge_without_l1_bitmaps)
 	l0_console_ports(a0, b0);
 	/* Neither control: only L0's ports exit. */
 	memset(out, POISON, sizeof(out));
-	nested_merge_io_bitmaps(out, a0, b0, 0, 0, 0, &mem);
+	memset(iocopy, POISON, sizeof(iocopy));
+	nested_merge_io_bitmaps(out, iocopy, a0, b0, 0, 0, 0, &mem);
+	CHECK(all_bytes(iocopy, sizeof(iocopy), 0)); /* L1 asks for no port */
 	CHECK_EQ(PORT_BIT(out, 0x2f8), 1);
 	CHECK_EQ(PORT_BIT(out, 0x3f8), 0);
 	CHECK_EQ(out[0x2f8 / 8], 0xff); /* 0x2f8-0x2ff: one whole byte */
@@ -139,12 +170,12 @@ TEST(io_merge_without_l1_bitmaps)
 	CHECK(all_bytes(out + 4096, 4096, 0));
 	/* Unconditional I/O exiting: every port. */
 	memset(out, POISON, sizeof(out));
-	nested_merge_io_bitmaps(out, a0, b0, CPU_UNCOND_IO_EXITING, 0, 0, &mem);
+	nested_merge_io_bitmaps(out, iocopy, a0, b0, CPU_UNCOND_IO_EXITING, 0, 0, &mem);
 	CHECK(all_bytes(out, sizeof(out), 0xff));
 	/* "Use I/O bitmaps" wins over unconditional exiting (26.1.3). */
 	memset(l1_page, 0, sizeof(l1_page));
 	memset(out, POISON, sizeof(out));
-	nested_merge_io_bitmaps(out, a0, b0, CPU_USE_IO_BITMAPS | CPU_UNCOND_IO_EXITING, L1_IO_A,
+	nested_merge_io_bitmaps(out, iocopy, a0, b0, CPU_USE_IO_BITMAPS | CPU_UNCOND_IO_EXITING, L1_IO_A,
 				L1_IO_A, &mem);
 	CHECK_EQ(PORT_BIT(out, 0x3f8), 0);
 	CHECK_EQ(PORT_BIT(out, 0x2f8), 1);

@@ -9,46 +9,46 @@
 
 #include <string.h>
 
-/* L1's memory for the bitmaps: three pages at GPA 0x10000 (A), 0x11000 (B), 0x12000 (MSR). */
-#define GPA_BASE 0x10000ull
+/*
+ * The bitmaps of the entry: l1mem is L0's copy of L1's (I/O A at 0, B at
+ * 0x1000, MSR at 0x2000), l0_io and l0_msr are L0's own.  By default L0's
+ * own are all ones (L0 asks for every exit, so what L1's copy does not ask
+ * for is L0's) and L0 owns ports.
+ */
 static uint8_t l1mem[3 * 4096];
-static bool refuse_all;
-
-static bool mem_read(void *ctx, uint64_t gpa, void *buf, size_t len)
-{
-	(void)ctx;
-	if (refuse_all || gpa < GPA_BASE || gpa + len > GPA_BASE + sizeof(l1mem))
-		return false;
-	memcpy(buf, l1mem + (gpa - GPA_BASE), len);
-	return true;
-}
-
-static bool mem_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
-{
-	(void)ctx;
-	(void)gpa;
-	(void)buf;
-	(void)len;
-	return false;
-}
-
-static const struct l1_memory mem = { mem_read, mem_write, NULL, 40 };
+static uint8_t l0_io[8192], l0_msr[4096];
+static bool l0_ports;
 static struct vmcs12 v12;
 
 static void reset(void)
 {
 	memset(&v12, 0, sizeof(v12));
 	memset(l1mem, 0, sizeof(l1mem));
-	refuse_all = false;
-	vmcs12_set(&v12, VMCS_IO_BITMAP_A, GPA_BASE);
-	vmcs12_set(&v12, VMCS_IO_BITMAP_B, GPA_BASE + 0x1000);
-	vmcs12_set(&v12, VMCS_MSR_BITMAP, GPA_BASE + 0x2000);
+	memset(l0_io, 0xff, sizeof(l0_io));
+	memset(l0_msr, 0xff, sizeof(l0_msr));
+	l0_ports = true;
+	/* Never read: the decision uses the copies, not L1's memory. */
+	vmcs12_set(&v12, VMCS_IO_BITMAP_A, 0x10000);
+	vmcs12_set(&v12, VMCS_IO_BITMAP_B, 0x11000);
+	vmcs12_set(&v12, VMCS_MSR_BITMAP, 0x12000);
+}
+
+static enum nested_owner owner_of(const struct l2_exit *e)
+{
+	const struct nested_bitmaps bm = {
+		.msr12 = l1mem + 0x2000,
+		.msr0 = l0_msr,
+		.io0_a = l0_ports ? l0_io : NULL,
+		.io0_b = l0_ports ? l0_io + 4096 : NULL,
+		.io12 = l1mem,
+	};
+	return nested_exit_owner(&v12, e, &bm);
 }
 
 static enum nested_owner owner(uint32_t reason)
 {
 	struct l2_exit e = { .reason = reason };
-	return nested_exit_owner(&v12, &e, &mem);
+	return owner_of(&e);
 }
 
 static void set_proc(uint32_t bits)
@@ -141,7 +141,7 @@ static enum nested_owner exception(unsigned type, unsigned vector, uint32_t erro
 	struct l2_exit e = { .reason = EXIT_REASON_EXCEPTION_NMI,
 			     .intr_info = INTR_INFO_VALID | type | vector,
 			     .intr_error = error };
-	return nested_exit_owner(&v12, &e, &mem);
+	return owner_of(&e);
 }
 
 TEST(reflect_exceptions_and_nmi)
@@ -189,7 +189,7 @@ static enum nested_owner cr(unsigned crn, unsigned access, uint64_t value, uint6
 	struct l2_exit e = { .reason = EXIT_REASON_CR_ACCESS,
 			     .qualification = crn | (access << 4) | qual_extra,
 			     .gpr_value = value };
-	return nested_exit_owner(&v12, &e, &mem);
+	return owner_of(&e);
 }
 
 TEST(reflect_cr_access)
@@ -241,7 +241,7 @@ static enum nested_owner io(uint16_t port, unsigned size)
 {
 	struct l2_exit e = { .reason = EXIT_REASON_IO_INSTRUCTION,
 			     .qualification = ((uint64_t)port << 16) | (size - 1) };
-	return nested_exit_owner(&v12, &e, &mem);
+	return owner_of(&e);
 }
 
 TEST(reflect_io)
@@ -260,15 +260,46 @@ TEST(reflect_io)
 	CHECK_EQ(io(0x8010, 1), NESTED_L1);
 	CHECK_EQ(io(0x8011, 1), NESTED_L0);
 	CHECK_EQ(io(0xffff, 2), NESTED_L1); /* wraps past 0xffff */
-	refuse_all = true;
-	CHECK_EQ(io(0x60, 1), NESTED_L1); /* unreadable bitmap: exit */
+	/* L0 owns no port: vmcs02 has L1's bitmaps, every I/O exit is L1's. */
+	l0_ports = false;
+	CHECK_EQ(io(0x60, 1), NESTED_L1);
+	CHECK_EQ(io(0x3f8, 1), NESTED_L1);
+}
+
+/*
+ * L0's own bitmaps decide too: an exit they did not ask for is L1's, even
+ * where L1's copy is clear (the CPU can only have exited for L1: L1 changed
+ * its bitmap after the entry, which must not make the exit L0's).
+ */
+TEST(reflect_io_l0_bitmaps)
+{
+	reset();
+	set_proc(CPU_USE_IO_BITMAPS);
+	memset(l0_io, 0, sizeof(l0_io));
+	l0_io[0x2f8 / 8] = 0xff; /* L0's console, 0x2f8-0x2ff */
+	CHECK_EQ(io(0x2f8, 1), NESTED_L0);
+	CHECK_EQ(io(0x2fc, 4), NESTED_L0);
+	CHECK_EQ(io(0x2f7, 2), NESTED_L0); /* 0x2f8 is L0's, 0x2f7 clear for both */
+	CHECK_EQ(io(0x60, 1), NESTED_L1);  /* neither asked: not L0's */
+	CHECK_EQ(io(0x8010, 1), NESTED_L1);
+	l1mem[0x2fa / 8] |= 1u << (0x2fa % 8);
+	CHECK_EQ(io(0x2fa, 1), NESTED_L1); /* both asked: L1's */
+	CHECK_EQ(io(0x2f8, 4), NESTED_L1);
+	CHECK_EQ(io(0x2fb, 1), NESTED_L0);
+	/* Without I/O controls of L1's, only L0's ports exit, and they are L0's. */
+	set_proc(0);
+	CHECK_EQ(io(0x2fa, 1), NESTED_L0);
+	CHECK_EQ(io(0x60, 1), NESTED_L1);
+	/* Unconditional I/O exiting: all L1's. */
+	set_proc(CPU_UNCOND_IO_EXITING);
+	CHECK_EQ(io(0x2f8, 1), NESTED_L1);
 }
 
 static enum nested_owner msr(uint32_t n, bool write)
 {
 	struct l2_exit e = { .reason = write ? EXIT_REASON_MSR_WRITE : EXIT_REASON_MSR_READ,
 			     .msr = n };
-	return nested_exit_owner(&v12, &e, &mem);
+	return owner_of(&e);
 }
 
 TEST(reflect_msr)
@@ -286,4 +317,29 @@ TEST(reflect_msr)
 	CHECK_EQ(msr(0xc0000080, false), NESTED_L1);
 	CHECK_EQ(msr(0xc0000080, true), NESTED_L0);
 	CHECK_EQ(msr(0x40000000, false), NESTED_L1); /* outside both ranges */
+}
+
+/*
+ * An MSR exit is L0's only where L0's own bitmap asks for it and L1's copy
+ * does not; IA32_GS_BASE (0xc0000101), which L0 does not intercept, is
+ * never L0's whatever L1's copy says.
+ */
+TEST(reflect_msr_l0_bitmap)
+{
+	reset();
+	set_proc(CPU_USE_MSR_BITMAPS);
+	memset(l0_msr, 0, sizeof(l0_msr));
+	l0_msr[0x3a / 8] |= 1u << (0x3a % 8);		     /* read FEATURE_CONTROL */
+	l0_msr[2048 + 0x3a / 8] |= 1u << (0x3a % 8);	     /* write it */
+	l0_msr[2048 + 0x830 / 8] |= 1u << (0x830 % 8);	     /* write the x2APIC ICR */
+	CHECK_EQ(msr(0x3a, false), NESTED_L0);
+	CHECK_EQ(msr(0x3a, true), NESTED_L0);
+	CHECK_EQ(msr(0x830, true), NESTED_L0);
+	CHECK_EQ(msr(0x830, false), NESTED_L1);
+	CHECK_EQ(msr(0xc0000101, true), NESTED_L1);
+	CHECK_EQ(msr(0xc0000101, false), NESTED_L1);
+	CHECK_EQ(msr(0x1d9, true), NESTED_L1); /* DEBUGCTL */
+	l1mem[0x2000 + 0x3a / 8] |= 1u << (0x3a % 8);
+	CHECK_EQ(msr(0x3a, false), NESTED_L1);
+	CHECK_EQ(msr(0x3a, true), NESTED_L0);
 }

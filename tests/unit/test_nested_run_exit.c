@@ -124,13 +124,64 @@ TEST(nested_exit_l0_keeps_rdmsr)
 	CHECK_EQ(NV->l2_exits, 1);
 	CHECK_EQ(NV->reflected, 0);
 	CHECK_EQ(hw_calls.rdmsr, 0);
-	/* With L1's read bit for 0x3a set, the same exit is L1's. */
+	/*
+	 * L1 sets its read bit for 0x3a while L2 runs: the CPU still uses the
+	 * bitmap of the entry, so the exit stays L0's (decided from L0's copy,
+	 * not from L1's memory now).
+	 */
 	run_l1_ptr(MSR_BITMAP12)[0x3a / 8] |= 1u << (0x3a % 8);
+	CHECK_EQ(run_l2_exit(EXIT_REASON_MSR_READ, 0, 2), 0);
+	CHECK(NV->in_l2);
+	CHECK_EQ(NV->reflected, 0);
+	CHECK_EQ(f02(VMCS_GUEST_RIP), L2_RIP + 4);
+	/* Back in L1 (L2's HLT is L1's) and a new entry with the bit set: now L1's. */
+	CHECK_EQ(run_l2_exit(EXIT_REASON_HLT, 0, 1), 0);
+	CHECK(!NV->in_l2);
+	CHECK_EQ(NV->reflected, 1);
+	run_l1_exit(EXIT_REASON_VMRESUME, LEN_VMRESUME, true);
+	CHECK(NV->in_l2);
 	CHECK_EQ(run_l2_exit(EXIT_REASON_MSR_READ, 0, 2), 0);
 	CHECK(!NV->in_l2);
 	CHECK_EQ(f12(VMCS_VM_EXIT_REASON), EXIT_REASON_MSR_READ);
-	CHECK_EQ(f12(VMCS_GUEST_RIP), L2_RIP + 2);
+	CHECK_EQ(f12(VMCS_GUEST_RIP), L2_RIP + 4); /* after two RDMSRs; L1 left RIP at the HLT */
+	CHECK_EQ(NV->reflected, 2);
+	CHECK_EQ(hw_calls.rdmsr, 0);
+	CHECK_EQ(run_stub_errors, 0);
+	CHECK_EQ(vmcs_soft_errors(), 0);
+}
+
+/*
+ * The critical case (time of check vs time of use): L1 asks for L2's
+ * writes of IA32_GS_BASE at the entry, then clears the bit while L2 runs
+ * (L1 on another CPU, or L2 through a mapping L1 gave it).  The CPU exited
+ * because of the bit it used, so the exit is L1's.  Judged L0's (from L1's
+ * memory read again), L0 would have passed the WRMSR through in VMX root
+ * with L2's value: GS_BASE is where L0 finds its per-CPU state.
+ */
+TEST(nested_exit_msr_owner_from_the_entry_copy)
+{
+	run_setup();
+	uint8_t *bm = run_l1_ptr(MSR_BITMAP12);
+	bm[2048 + 1024 + 0x101 / 8] |= 1u << (0x101 % 8); /* write, high range: 0xc0000101 */
+	CHECK(run_l1_vmlaunch());
+	bm[2048 + 1024 + 0x101 / 8] = 0; /* cleared while L2 runs */
+	regs.gpr[GPR_RCX] = 0xc0000101;
+	regs.gpr[GPR_RAX] = 0x00001000;
+	regs.gpr[GPR_RDX] = 0xffff8000;
+	CHECK_EQ(run_l2_exit(EXIT_REASON_MSR_WRITE, 0, 2), 0);
+	CHECK(!NV->in_l2);
 	CHECK_EQ(NV->reflected, 1);
+	CHECK_EQ(f12(VMCS_VM_EXIT_REASON), EXIT_REASON_MSR_WRITE);
+	CHECK_EQ(f12(VMCS_GUEST_RIP), L2_RIP);
+	CHECK_EQ(hw_calls.wrmsr, 0); /* nothing written in VMX root */
+	CHECK_EQ(f01(VMCS_GUEST_RIP), HOST_RIP12);
+	/* Reads of GS_BASE, which neither L0 nor L1 asked for, are L1's too. */
+	run_l1_exit(EXIT_REASON_VMRESUME, LEN_VMRESUME, true);
+	CHECK(NV->in_l2);
+	CHECK_EQ(run_l2_exit(EXIT_REASON_MSR_READ, 0, 2), 0);
+	CHECK(!NV->in_l2);
+	CHECK_EQ(hw_calls.rdmsr, 0);
+	CHECK_EQ(NV->reflected, 2);
 	CHECK_EQ(run_stub_errors, 0);
 	CHECK_EQ(vmcs_soft_errors(), 0);
 }
