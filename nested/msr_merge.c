@@ -53,6 +53,8 @@ void nested_merge_io_bitmaps(uint8_t *out, uint8_t *l1_copy, const uint8_t *l0_a
 				 2 * IO_BITMAP_PAGE);
 	}
 	__builtin_memcpy(out, l1_copy, 2 * IO_BITMAP_PAGE);
+	if (!l0_a)
+		return; /* L0 owns no port: L1's side alone */
 	or_into(out, l0_a, IO_BITMAP_PAGE);
 	or_into(out + IO_BITMAP_PAGE, l0_b, IO_BITMAP_PAGE);
 }

@@ -29,7 +29,9 @@ void nested_merge_msr_bitmap(uint8_t *out, uint8_t *l1_copy, const uint8_t *l0,
  * ports (its console): L0's OR what L1's controls make exit, which goes
  * to l1_copy (8 KiB, A then B) first - L1's bitmap pages, read once, when
  * it uses I/O bitmaps (an unreadable one counts as all ones), else every
- * port with "unconditional I/O exiting", else none.
+ * port with "unconditional I/O exiting", else none.  l0_a and l0_b are
+ * NULL when L0 owns no port (the copy is then made only because one of
+ * L1's pages is not L1's memory).
  */
 void nested_merge_io_bitmaps(uint8_t *out, uint8_t *l1_copy, const uint8_t *l0_a,
 			     const uint8_t *l0_b, uint32_t proc12, uint64_t a12, uint64_t b12,

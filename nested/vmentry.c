@@ -213,18 +213,47 @@ static void l0_extras_of_vmcs01(struct nested_vcpu *nv, struct l0_extras *x)
 		x->io_a = x->io_b = 0;
 }
 
+/*
+ * L1's I/O bitmap pages, when it uses them, are pages L0 can read as L1's
+ * memory.  SDM 27.2.1.1 accepts any aligned address within MAXPHYADDR, but
+ * the CPU reads vmcs02's bitmap addresses as host-physical: a page that is
+ * not L1's (L0's own, beyond L0's map) is never handed to it.  vmcs02 then
+ * uses L0's copy, where such a page reads as all ones: every port in it
+ * exits to L1.
+ */
+static bool l1_io_bitmaps_readable(const struct vmcs12 *v12, const struct l1_memory *mem,
+				   bool launch)
+{
+	if (!(F(CPU_BASED_VM_EXEC_CONTROL) & CPU_USE_IO_BITMAPS))
+		return true;
+	const uint64_t page[2] = { F(IO_BITMAP_A), F(IO_BITMAP_B) };
+	bool ok = true;
+	for (unsigned i = 0; i < 2; i++) {
+		uint8_t byte;
+		if (mem->read(mem->ctx, page[i], &byte, 1))
+			continue;
+		ok = false;
+		if (launch)
+			log_warn("nested: L1's I/O bitmap %c at 0x%llx is not L1's memory: every port "
+				 "in it exits to L1",
+				 'A' + i, (unsigned long long)page[i]);
+	}
+	return ok;
+}
+
 /* L0's needs that are not control bits: its console's ports and timer. */
 static void apply_l0_extras(struct nested_vcpu *nv, const struct vmcs12 *v12,
-			    const struct l0_extras *x)
+			    const struct l0_extras *x, bool launch)
 {
 	uint8_t *io = (uint8_t *)(uintptr_t)nv->io_bitmap02_pa;
-	nv->io_merged = x->io_a != 0;
-	if (x->io_a) {
+	const struct l1_memory *mem = l0_l1_memory();
+	nv->io_merged = x->io_a || !l1_io_bitmaps_readable(v12, mem, launch);
+	if (nv->io_merged) {
 		nested_merge_io_bitmaps(io, (uint8_t *)(uintptr_t)nv->io_bitmap12_copy_pa,
 					(const uint8_t *)(uintptr_t)x->io_a,
 					(const uint8_t *)(uintptr_t)x->io_b,
 					(uint32_t)F(CPU_BASED_VM_EXEC_CONTROL), F(IO_BITMAP_A),
-					F(IO_BITMAP_B), l0_l1_memory());
+					F(IO_BITMAP_B), mem);
 		vmcs_write(VMCS_IO_BITMAP_A, nv->io_bitmap02_pa);
 		vmcs_write(VMCS_IO_BITMAP_B, nv->io_bitmap02_pa + PAGE_SIZE);
 		vmcs_set_bits(VMCS_CPU_BASED_VM_EXEC_CONTROL, CPU_USE_IO_BITMAPS);
@@ -271,7 +300,7 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 	/* L0's host state stays in vmcs02 until the next VMCLEAR. */
 	if (hw_launch)
 		vmcs_write_host_state(v);
-	apply_l0_extras(nv, v12, &x);
+	apply_l0_extras(nv, v12, &x, launch);
 
 	/* SDM 27.3.1.6: the PDPTEs of a PAE-paging L2. */
 	if (!nested_load_l2_pdptes(v12, env.mem)) {

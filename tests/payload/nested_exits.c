@@ -329,6 +329,22 @@ static void io_and_msr(void)
 			      (struct want){EXIT_REASON_IO_INSTRUCTION,
 					    ioq(4, true, false, IO_PORT_EXITING), 1, 0, 0});
 	}
+	/*
+	 * Under microhv: I/O bitmap A in L0's memory.  SDM 27.2.1.1 checks only
+	 * alignment and width, so the entry succeeds; L0 never hands its own
+	 * page to the CPU, and reads it as all ones (docs/nested.md): port
+	 * 0x80, whose bit is clear in L1's real page, exits.
+	 */
+	what = "I/O bitmap A in L0's memory: the entry works, port 0x80 exits (all ones)";
+	nx_reset_l2();
+	if (nx.microhv && nx.l0_base && nx_set_ctl(NX_PROC, CPU_USE_IO_BITMAPS, what)) {
+		uint64_t io_a = vr(VMCS_IO_BITMAP_A);
+		vw(VMCS_IO_BITMAP_A, nx.l0_base);
+		exit_and_skip(
+		    what, L2(l2_out80), L2(l2_out80),
+		    (struct want){EXIT_REASON_IO_INSTRUCTION, ioq(1, false, true, 0x80), 2, 0, 0});
+		vw(VMCS_IO_BITMAP_A, io_a);
+	}
 
 	/* MSR bitmap (25.6.9): read-low at 0, write-low at 2048; 0x174 set, 0x175 clear. */
 	nx_reset_l2();

@@ -264,16 +264,6 @@ static void entry_insn_checks(void)
 	expect_fail_valid("VMLAUNCH with a non-canonical HOST_RIP", nx_enter(NX_LAUNCH),
 			  VMERR_BAD_HOST);
 	vw(VMCS_HOST_RIP, rip);
-	/* Under microhv: a bitmap page in L0's memory is refused (docs/nested.md). */
-	if (nx.microhv && nx.l0_base && (nx.may1[NX_PROC] & CPU_USE_IO_BITMAPS)) {
-		uint64_t proc = vr(VMCS_CPU_BASED_VM_EXEC_CONTROL), io_a = vr(VMCS_IO_BITMAP_A);
-		vw(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc | CPU_USE_IO_BITMAPS);
-		vw(VMCS_IO_BITMAP_A, nx.l0_base);
-		expect_fail_valid("VMLAUNCH with I/O bitmap A in L0's memory", nx_enter(NX_LAUNCH),
-				  VMERR_BAD_CONTROLS);
-		vw(VMCS_IO_BITMAP_A, io_a);
-		vw(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
-	}
 	expect_fail_valid("VMLAUNCH right after MOV SS", nx_enter(NX_LAUNCH_AFTER_MOV_SS),
 			  VMERR_MOV_SS);
 	expect_fail_valid("VMRESUME of a clear VMCS", nx_enter(NX_RESUME),

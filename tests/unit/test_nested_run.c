@@ -324,11 +324,13 @@ TEST(nested_run_l1_pending_nmi_becomes_an_nmi_exit)
 }
 
 /*
- * A bitmap page L1's controls name must be L1's memory (docs/nested.md):
- * an I/O or MSR bitmap in L0's memory is VMfailValid 7 with a log line,
- * and vmcs02 is never touched.
+ * A bitmap page L1's controls name need only be aligned and within
+ * MAXPHYADDR (SDM 27.2.1.1): one in L0's memory is no VMfail (no CPU gives
+ * one), but it is never handed to the CPU either.  It reads as all ones:
+ * vmcs02 gets L0's pages, where every port (MSR) of the refused page
+ * exits to L1, and the other page is L1's as it is.
  */
-TEST(nested_run_bitmap_in_l0_memory_is_vmfail_7)
+TEST(nested_run_bitmap_in_l0_memory_reads_as_all_ones)
 {
 	static const struct {
 		uint32_t control, field;
@@ -341,17 +343,45 @@ TEST(nested_run_bitmap_in_l0_memory_is_vmfail_7)
 		run_setup();
 		vmcs12_set(V12, VMCS_CPU_BASED_VM_EXEC_CONTROL,
 			   f12(VMCS_CPU_BASED_VM_EXEC_CONTROL) | cases[i].control);
-		vmcs12_set(V12, VMCS_IO_BITMAP_A, 0x30000);
-		vmcs12_set(V12, VMCS_IO_BITMAP_B, 0x31000);
-		vmcs12_set(V12, VMCS_MSR_BITMAP, 0x32000);
+		memset(run_l1_ptr(IO_BITMAP12_A), 0, 4096);
+		memset(run_l1_ptr(IO_BITMAP12_B), 0, 4096);
+		memset(run_l1_ptr(MSR_BITMAP12), 0, 4096);
+		run_l1_ptr(IO_BITMAP12_A)[0x80 / 8] = 1u << (0x80 % 8);	 /* L1: port 80H */
+		run_l1_ptr(IO_BITMAP12_B)[0x10 / 8] = 1u << (0x10 % 8);	 /* L1: port 8010H */
+		vmcs12_set(V12, VMCS_IO_BITMAP_A, IO_BITMAP12_A);
+		vmcs12_set(V12, VMCS_IO_BITMAP_B, IO_BITMAP12_B);
+		vmcs12_set(V12, VMCS_MSR_BITMAP, MSR_BITMAP12);
 		vmcs12_set(V12, cases[i].field, HV_BASE + 0x2000);
-		unsigned vmptrlds = hw_calls.vmptrld;
-		CHECK_EQ(run_l1_exit(EXIT_REASON_VMLAUNCH, LEN_VMLAUNCH, false), 0);
+		CHECK(run_l1_vmlaunch());
+		CHECK(NV->in_l2);
+		CHECK_EQ(f12(VMCS_VM_INSTRUCTION_ERROR), 0);
+		if (cases[i].control == CPU_USE_MSR_BITMAPS) {
+			/* Every MSR exits: the copy is all ones, vmcs02's page is L0's. */
+			CHECK_EQ(f02(VMCS_MSR_BITMAP), NV->msr_bitmap02_pa);
+			const uint8_t *m = (const uint8_t *)(uintptr_t)NV->msr_bitmap02_pa;
+			CHECK_EQ(m[0], 0xff);
+			CHECK_EQ(m[4095], 0xff);
+			continue;
+		}
+		/* vmcs02 has L0's pages, never the refused one. */
+		CHECK_EQ(f02(VMCS_IO_BITMAP_A), NV->io_bitmap02_pa);
+		CHECK_EQ(f02(VMCS_IO_BITMAP_B), NV->io_bitmap02_pa + 4096);
+		const uint8_t *io = (const uint8_t *)(uintptr_t)NV->io_bitmap02_pa;
+		bool a_refused = cases[i].field == VMCS_IO_BITMAP_A;
+		/* The refused page: all ones.  The other: L1's bits exactly. */
+		CHECK_EQ(io[0x60 / 8], a_refused ? 0xff : 0x00);
+		CHECK_EQ(io[0x80 / 8], a_refused ? 0xff : 0x01);
+		CHECK_EQ(io[4096 + 0x10 / 8], a_refused ? 0x01 : 0xff);
+		CHECK_EQ(io[4096 + 0x20 / 8], a_refused ? 0x00 : 0xff);
+		CHECK(run_log_has(a_refused ? "L1's I/O bitmap A at 0x7e002000 is not L1's memory: "
+					      "every port in it exits to L1"
+					    : "L1's I/O bitmap B at 0x7e002000 is not L1's memory: "
+					      "every port in it exits to L1"));
+		/* A port of the refused page exits to L1. */
+		uint64_t port = a_refused ? 0x60 : 0x8020;
+		CHECK_EQ(run_l2_exit(EXIT_REASON_IO_INSTRUCTION, port << 16 | 8, 1), 0);
 		CHECK(!NV->in_l2);
-		CHECK_EQ(hw_calls.vmptrld, vmptrlds);
-		CHECK_EQ(f12(VMCS_VM_INSTRUCTION_ERROR), ERR_INVALID_CONTROL);
-		CHECK_EQ(f01(VMCS_GUEST_RFLAGS) & RFLAGS_ZF, RFLAGS_ZF);
-		CHECK_EQ(f01(VMCS_GUEST_RIP), RIP0 + LEN_VMLAUNCH);
-		CHECK(run_log_has("is not L1's memory: VM entry refused, VMfailValid 7"));
+		CHECK_EQ(f12(VMCS_VM_EXIT_REASON), EXIT_REASON_IO_INSTRUCTION);
+		CHECK_EQ(f12(VMCS_EXIT_QUALIFICATION), port << 16 | 8);
 	}
 }
