@@ -119,3 +119,39 @@ TEST(sync12_cr_merge_and_entry_fields)
 	CHECK_EQ(vmcs12_get(&v12, VMCS_VM_ENTRY_CONTROLS), ENTRY_LOAD_IA32_EFER);
 	CHECK_EQ(vmcs_soft_reads(VMCS_CLASS_CONTROL), 0);
 }
+
+/*
+ * SDM Vol. 3C 28.3.1: IA32_PAT is saved under "save IA32_PAT" (exit control
+ * bit 18) and IA32_EFER under "save IA32_EFER" (bit 20), each on its own.
+ */
+TEST(sync12_pat_and_efer_each_saved_by_their_own_control)
+{
+	setup(EXIT_SAVE_IA32_EFER);
+	vmcs12_set(&v12, VMCS_GUEST_IA32_PAT, 0x0000000500000004ull);
+	vmcs12_set(&v12, VMCS_GUEST_IA32_EFER, EFER_SCE);
+	nested_sync_vmcs12(&v12, &l1, &cr);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_IA32_PAT), 0x0000000500000004ull);
+	CHECK_EQ(vmcs_soft_field_reads(VMCS_GUEST_IA32_PAT), 0);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_IA32_EFER), EFER_LME | EFER_LMA);
+
+	setup(EXIT_SAVE_IA32_PAT);
+	vmcs12_set(&v12, VMCS_GUEST_IA32_PAT, 0x0000000500000004ull);
+	vmcs12_set(&v12, VMCS_GUEST_IA32_EFER, EFER_SCE);
+	nested_sync_vmcs12(&v12, &l1, &cr);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_IA32_PAT), 0x0007040600070406ull);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_IA32_EFER), EFER_SCE);
+}
+
+/*
+ * SDM Vol. 3C 28.2: "IA-32e mode guest" takes EFER.LMA, not LME.  L2 that
+ * set LME but has not yet enabled paging (LME = 1, LMA = 0) is not in
+ * IA-32e mode: the control must come back clear, even if L1 had it set.
+ */
+TEST(sync12_ia32e_mode_guest_follows_lma_not_lme)
+{
+	setup(0);
+	vmcs_soft_set(VMCS_GUEST_IA32_EFER, EFER_LME | EFER_SCE);
+	vmcs12_set(&v12, VMCS_VM_ENTRY_CONTROLS, ENTRY_LOAD_IA32_EFER | ENTRY_IA32E_MODE_GUEST);
+	nested_sync_vmcs12(&v12, &l1, &cr);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_VM_ENTRY_CONTROLS), ENTRY_LOAD_IA32_EFER);
+}
