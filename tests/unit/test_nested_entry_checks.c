@@ -807,6 +807,12 @@ TEST(nested_entry_guest_cs_ss)
 		  { SET(GAR(CS), 0xa09f), SET(GAR(SS), 0xc0f3), SET(VMCS_GUEST_SS_SELECTOR, 0x13),
 		    SET(VMCS_GUEST_CS_SELECTOR, 0x0b) },
 		  PASSES },
+		/* SDM 27.3.1.2: types 13 and 15 need DPL <= SS DPL, equality included. */
+		{ "CS DPL = SS DPL = 0 (conforming, type 15)", { SET(GAR(CS), 0xa09f) }, PASSES },
+		{ "CS DPL = SS DPL = 3 (conforming, type 13)",
+		  { SET(GAR(CS), 0xa0fd), SET(GAR(SS), 0xc0f3), SET(VMCS_GUEST_SS_SELECTOR, 0x13),
+		    SET(VMCS_GUEST_CS_SELECTOR, 0x0b) },
+		  PASSES },
 		{ "CS P", { SET(GAR(CS), 0xa01b) },
 		  GUEST("27.3.1.2", "GUEST_CS_AR_BYTES: P must be 1") },
 		{ "CS bits 11:8", { SET(GAR(CS), 0xa19b) },

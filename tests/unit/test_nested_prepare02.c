@@ -148,6 +148,47 @@ TEST(prepare02_cr_masks_and_shadows)
 	CHECK_EQ(cr.cr0_shadow02, 0x80050013);
 }
 
+/*
+ * SDM Vol. 3C 27.6: a software interrupt L1 injects is delivered with
+ * L1's VM-entry instruction length (RIP pushed = RIP + length); vmcs02
+ * holds whatever an earlier entry left there, poisoned here.
+ */
+TEST(prepare02_injected_event_takes_l1s_instruction_length)
+{
+	setup();
+	vmcs12_set(&v12, VMCS_VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | INTR_TYPE_SOFT_INTR | 0x80);
+	vmcs12_set(&v12, VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, 0x1c);
+	vmcs12_set(&v12, VMCS_VM_ENTRY_INSTRUCTION_LEN, 3);
+	vmcs_soft_set(VMCS_VM_ENTRY_INSTRUCTION_LEN, 0xd);
+	vmcs_soft_set(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, 0xbad);
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_VM_ENTRY_INTR_INFO_FIELD),
+		 INTR_INFO_VALID | INTR_TYPE_SOFT_INTR | 0x80);
+	CHECK_EQ(vmcs_soft_get(VMCS_VM_ENTRY_INSTRUCTION_LEN), 3);
+	CHECK_EQ(vmcs_soft_get(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE), 0x1c);
+}
+
+/*
+ * SDM Vol. 3C 28.2.2: with "acknowledge interrupt on exit" the CPU
+ * acknowledges the interrupt and stores its vector in the exit
+ * interruption information.  vmcs02 takes L1's choice on top of L0's
+ * exit controls, and only that bit of L1's.
+ */
+TEST(prepare02_acknowledge_interrupt_on_exit_is_l1s)
+{
+	setup();
+	vmcs12_set(&v12, VMCS_VM_EXIT_CONTROLS, EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_IA32_PAT);
+	vmcs_soft_set(VMCS_VM_EXIT_CONTROLS, 0xffffffff);
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_VM_EXIT_CONTROLS),
+		 EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
+			 EXIT_ACK_INTR_ON_EXIT);
+	vmcs12_set(&v12, VMCS_VM_EXIT_CONTROLS, EXIT_SAVE_IA32_PAT);
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_VM_EXIT_CONTROLS),
+		 EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER);
+}
+
 /* vmcs12 -> vmcs02 -> (L2 changes only TS) -> vmcs12: L1 sees its own CR0 plus TS. */
 TEST(prepare02_round_trip_with_rebuild)
 {
