@@ -1580,6 +1580,38 @@ TEST(nested_insn_vmread_vmwrite_32bit_protected_mode)
 	CHECK_CLEAN();
 }
 
+/*
+ * SDM Vol. 3C 31.3 VMREAD: outside 64-bit mode the destination is 32
+ * bits, so only bits 31:0 of a wider field are stored.  L0 keeps L1's
+ * registers 64 bits wide: the high half of the field must not reach the
+ * high half of L1's register (zero-extended, as a 32-bit register result
+ * of the CPU), whatever the register held before.
+ */
+TEST(nested_insn_vmread_r32_drops_the_fields_high_half)
+{
+	setup_prot32();
+	put64(SLOT, VMXON_PA);
+	regs.gpr[GPR_RAX] = SLOT - DS_BASE32;
+	CHECK(run(EXIT_REASON_VMXON, MEM32_RAX, 0, LEN_VMXON));
+	CHECK_VMSUCCEED(LEN_VMXON);
+	put64(SLOT, VMCS_A);
+	CHECK(run(EXIT_REASON_VMPTRLD, MEM32_RAX, 0, LEN_VMPTRLD));
+	CHECK_VMSUCCEED(LEN_VMPTRLD);
+
+	cache.v.field[VMCS_IDX_TSC_OFFSET] = 0x9abcdef012345678ull;
+	regs.gpr[GPR_RBX] = 0x5555555555555555ull;
+	CHECK(vmread_rr(GPR_RBX, GPR_RDX, VMCS_TSC_OFFSET));
+	CHECK_VMSUCCEED(LEN_VMREAD);
+	CHECK_EQ(regs.gpr[GPR_RBX], 0x12345678);
+	/* A natural-width field: the same. */
+	cache.v.field[VMCS_IDX_GUEST_RIP] = 0xffffffff81abcdefull;
+	regs.gpr[GPR_RBX] = 0x5555555555555555ull;
+	CHECK(vmread_rr(GPR_RBX, GPR_RDX, VMCS_GUEST_RIP));
+	CHECK_VMSUCCEED(LEN_VMREAD);
+	CHECK_EQ(regs.gpr[GPR_RBX], 0x81abcdef);
+	CHECK_CLEAN();
+}
+
 TEST(nested_insn_compat_mode_ud)
 {
 	setup();
