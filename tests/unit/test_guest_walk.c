@@ -717,7 +717,26 @@ TEST(guest_walk_copy_wraps_at_4g)
 	uint64_t v = 0;
 	CHECK_EQ(guest_read_linear(&g, 0xfffffffcull, &v, 8, RD, &w), GWALK_OK);
 	CHECK_EQ(v, 0x8877665544332211ull);
+	/*
+	 * PAE paging is not IA-32e mode: linear addresses are 32 bits there
+	 * too (SDM Vol. 3A 4.1.1, 4.4), so 0xfffffffc..0x3 is PDPTE 3, PDE
+	 * 0x1ff, PTE 0x1ff, then PDPTE 0, PDE 0, PTE 0.
+	 */
+	setup_pae();
+	put64(PAE_PDPT + 24, T_PD | P);
+	put64(T_PD + 8 * 0x1ff, T_PT | ALL);
+	put64(T_PT + 8 * 0x1ff, DATA1 | ALL);
+	put64(PAE_PDPT + 0, (MEM_BASE + 0xa000) | P);
+	put64(MEM_BASE + 0xa000, (MEM_BASE + 0xb000) | ALL);
+	put64(MEM_BASE + 0xb000, DATA2 | ALL);
+	put32(DATA1 + 0xffc, 0xd4c3b2a1u);
+	put32(DATA2, 0x5f4e3d2cu);
+	v = 0;
+	CHECK_EQ(guest_read_linear(&g, 0xfffffffcull, &v, 8, RD, &w), GWALK_OK);
+	CHECK_EQ(v, 0x5f4e3d2cd4c3b2a1ull);
+	CHECK_EQ(w.gpa, DATA1 + 0xffc);
 	/* Paging off: linear = physical, page by page. */
+	setup_32bit();
 	g.cr0 = CR0_PE;
 	put32(MEM_BASE + 0xffc, 0xddccbbaau);
 	put32(MEM_BASE + 0x1000, 0x1u);
