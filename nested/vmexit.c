@@ -109,9 +109,17 @@ static void read_exit(struct l2_exit *e, const struct guest_regs *r, uint32_t ba
 		e->intr_info = (uint32_t)vmcs_read(VMCS_VM_EXIT_INTR_INFO);
 		e->intr_error = (uint32_t)vmcs_read(VMCS_VM_EXIT_INTR_ERROR_CODE);
 	}
-	/* MOV to CR (access type 0): the source register, SDM Table 28-3. */
-	if (basic == EXIT_REASON_CR_ACCESS && ((e->qualification >> 4) & 3) == 0)
+	/*
+	 * MOV to CR (access type 0): the source register, SDM Table 28-3, at
+	 * the instruction's operand size: outside 64-bit mode that is 32 bits
+	 * (SDM Vol. 2 MOV to CR), so a 32-bit L2's stale high register bits
+	 * play no part in the CR0/CR4 mask or CR3-target comparison (26.1.3).
+	 */
+	if (basic == EXIT_REASON_CR_ACCESS && ((e->qualification >> 4) & 3) == 0) {
 		e->gpr_value = vmx_gpr_read(r, (unsigned)(e->qualification >> 8) & 15);
+		if (vmx_guest_code_size() != X86_CODE64)
+			e->gpr_value = (uint32_t)e->gpr_value;
+	}
 	if (basic == EXIT_REASON_MSR_READ || basic == EXIT_REASON_MSR_WRITE)
 		e->msr = (uint32_t)r->gpr[GPR_RCX];
 }

@@ -474,3 +474,30 @@ TEST(nested_l1_cannot_clear_vmx_fixed_bits_in_vmx_operation)
 	CHECK_EQ(f01(VMCS_VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID, 0);
 	CHECK_EQ(f01(VMCS_CR4_READ_SHADOW) & CR4_VMXE, 0);
 }
+
+/*
+ * MOV to CR3 from a 32-bit L2 compares a 32-bit source operand with the
+ * CR3-target values (SDM 26.1.3; Vol. 2 MOV to CR: outside 64-bit mode the
+ * operand is 32 bits).  RAX's stale high half equals L1's odd target here:
+ * a 64-bit comparison would call the exit L0's and inject #GP into L2.
+ */
+TEST(nested_exit_cr3_target_uses_the_operand_size)
+{
+	run_setup();
+	run_valid_vmcs12_pae(V12);
+	vmcs12_set(V12, VMCS_CPU_BASED_VM_EXEC_CONTROL,
+		   f12(VMCS_CPU_BASED_VM_EXEC_CONTROL) | CPU_CR3_LOAD_EXITING);
+	vmcs12_set(V12, VMCS_CR3_TARGET_COUNT, 1);
+	vmcs12_set(V12, VMCS_CR3_TARGET_VALUE0, 0xdead000012345000ull);
+	CHECK(run_l1_vmlaunch());
+	regs.gpr[GPR_RAX] = 0xdead000012345000ull;
+	/* SDM Table 28-3: CR 3, access type 0 (MOV to CR), register 0 (RAX). */
+	CHECK_EQ(run_l2_exit(EXIT_REASON_CR_ACCESS, 0x3, 3), 0);
+	CHECK(!NV->in_l2);
+	CHECK_EQ(NV->reflected, 1);
+	CHECK_EQ(f12(VMCS_VM_EXIT_REASON), EXIT_REASON_CR_ACCESS);
+	CHECK_EQ(f12(VMCS_EXIT_QUALIFICATION), 0x3);
+	CHECK_EQ(f02(VMCS_VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID, 0); /* no #GP for L2 */
+	CHECK_EQ(run_stub_errors, 0);
+	CHECK_EQ(vmcs_soft_errors(), 0);
+}
