@@ -41,6 +41,7 @@
 #include "vmx/exit.h"
 #include "vmx/hypercall.h"
 #include "vmx/l0.h"
+#include "vmx/l1_memory.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_arch.h"
 
@@ -1799,4 +1800,98 @@ TEST(exits_zz_no_host_state_reads)
 	/* And over the whole run so far. */
 	CHECK_EQ(dispatches_reading_host, 0);
 	log_init("t", LOG_INFO);
+}
+
+/* ---- completing an instruction under RFLAGS.TF (vmx_skip_instruction) ---- */
+
+/*
+ * An instruction that completes with RFLAGS.TF = 1 owes a single-step
+ * #DB trap (SDM Vol. 3A 18.3.1.4).  L0 completes CPUID for L1, so it
+ * leaves the trap pending in BS (bit 14) of the pending debug exceptions
+ * (SDM Vol. 3C 25.4.2, 27.3.1.5), keeping bits already there.  With
+ * IA32_DEBUGCTL.BTF = 1, TF traps only on branches, interrupts and
+ * exceptions (SDM Vol. 3A 18.4.3): CPUID is none, nothing is owed.
+ */
+#define PDE_B1 (1ull << 1) /* breakpoint 1 matched, already pending */
+#define DEBUGCTL_LBR_ONLY 0x1ull
+
+TEST(exits_skip_single_step_trap_unless_btf)
+{
+	setup(true);
+	vmcs_soft_set(VMCS_GUEST_RFLAGS, 0x2 | RFLAGS_TF);
+	vmcs_soft_set(VMCS_GUEST_IA32_DEBUGCTL, DEBUGCTL_LBR_ONLY);
+	vmcs_soft_set(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, PDE_B1);
+	run_exit(EXIT_REASON_CPUID, 0, 2);
+	CHECK_SKIPPED(2);
+	CHECK_EQ(field(VMCS_GUEST_PENDING_DBG_EXCEPTIONS), PDE_B1 | PENDING_DBG_BS);
+	CHECK_EQ(field(VMCS_GUEST_RFLAGS), 0x2 | RFLAGS_TF);
+	CHECK_CLEAN();
+
+	/* BTF: branch stepping; CPUID completes without a trap. */
+	setup(true);
+	vmcs_soft_set(VMCS_GUEST_RFLAGS, 0x2 | RFLAGS_TF);
+	vmcs_soft_set(VMCS_GUEST_IA32_DEBUGCTL, DEBUGCTL_LBR_ONLY | DEBUGCTL_BTF);
+	vmcs_soft_set(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, PDE_B1);
+	run_exit(EXIT_REASON_CPUID, 0, 2);
+	CHECK_SKIPPED(2);
+	CHECK_EQ(field(VMCS_GUEST_PENDING_DBG_EXCEPTIONS), PDE_B1);
+	CHECK_CLEAN();
+
+	/* No TF: nothing owed, BTF or not. */
+	setup(true);
+	vmcs_soft_set(VMCS_GUEST_RFLAGS, 0x2);
+	vmcs_soft_set(VMCS_GUEST_IA32_DEBUGCTL, DEBUGCTL_LBR_ONLY);
+	vmcs_soft_set(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	run_exit(EXIT_REASON_CPUID, 0, 2);
+	CHECK_SKIPPED(2);
+	CHECK_EQ(field(VMCS_GUEST_PENDING_DBG_EXCEPTIONS), 0);
+	CHECK_CLEAN();
+}
+
+/* ---- EPT: an instruction fetch from the write-protected xAPIC page ---- */
+
+/*
+ * EPT01 maps L1's xAPIC page readable only (vmx/launch.c), so a fetch
+ * from it exits with bit 2 (instruction fetch) and bit 3 (readable) of
+ * the qualification (SDM Vol. 3C Table 28-7).  Only a data write is a
+ * store L0 finishes (apic_access_write); a fetch is refused like any
+ * other access L0 does not grant: #GP(0), logged as a fetch, no
+ * instruction decoded, nothing written to the APIC.
+ */
+static unsigned apic_l1_reads;
+static bool apic_l1_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	(void)ctx;
+	(void)gpa;
+	apic_l1_reads++;
+	memset(buf, 0x90, len);
+	return true;
+}
+static const struct l1_memory apic_l1mem = { apic_l1_read, NULL, NULL, 39 };
+
+#define APIC_PAGE 0xfee00000ull
+#define EPT_QUAL_READABLE (1ull << 3)
+
+TEST(exits_ept_violation_apic_page_fetch_refused)
+{
+	setup(true);
+	g_l0.apic_page = APIC_PAGE;
+	hw_fake_l1_memory = &apic_l1mem;
+	apic_l1_reads = 0;
+	vmcs_soft_set(VMCS_GUEST_RIP, APIC_PAGE + 0x300);
+	vmcs_soft_set(VMCS_GUEST_PHYSICAL_ADDRESS, APIC_PAGE + 0x300);
+	run_exit(EXIT_REASON_EPT_VIOLATION, EPT_QUAL_FETCH | EPT_QUAL_READABLE, 0);
+	CHECK_EQ(field(VMCS_GUEST_RIP), APIC_PAGE + 0x300);
+	CHECK_EQ(field(VMCS_VM_ENTRY_INTR_INFO_FIELD), INFO_GP0);
+	CHECK_EQ(field(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE), 0);
+	CHECK_EQ(ap.l0_refusals, 1);
+	CHECK(log_has("[t] warn: CPU 1: L1 fetch at GPA 0xfee00300 (RIP 0xfee00300) is not "
+		      "mapped: refused, #GP(0) to L1 (refusal 1)"));
+	CHECK_EQ(logged.n, 1);
+	CHECK_EQ(apic_l1_reads, 0);
+	CHECK_EQ(hw_calls.mmio_writes, 0);
+	CHECK_COUNTED_ONCE(EXIT_REASON_EPT_VIOLATION);
+	CHECK_CLEAN();
+	g_l0.apic_page = 0;
+	hw_fake_l1_memory = NULL;
 }
