@@ -260,6 +260,13 @@ TEST(reflect_io)
 	CHECK_EQ(io(0x8010, 1), NESTED_L1);
 	CHECK_EQ(io(0x8011, 1), NESTED_L0);
 	CHECK_EQ(io(0xffff, 2), NESTED_L1); /* wraps past 0xffff */
+	CHECK_EQ(io(0xffff, 1), NESTED_L0); /* ends at 0xffff: no wrap, its bit is clear */
+	CHECK_EQ(io(0xfffe, 2), NESTED_L0);
+	/* Port 0x8000 is bit 0 of B, not of A (SDM 25.6.4). */
+	l1mem[0] |= 1u; /* port 0 in A */
+	CHECK_EQ(io(0, 1), NESTED_L1);
+	CHECK_EQ(io(0x8000, 1), NESTED_L0);
+	CHECK_EQ(io(0x7fff, 2), NESTED_L0); /* 0x7fff in A, 0x8000 in B: both clear */
 	/* L0 owns no port: vmcs02 has L1's bitmaps, every I/O exit is L1's. */
 	l0_ports = false;
 	CHECK_EQ(io(0x60, 1), NESTED_L1);
