@@ -17,6 +17,7 @@
 #include "drivers/serial/log.h"
 #include "l0.h"
 #include "nested/run.h"
+#include "task_switch.h"
 #include "vmcs.h"
 #include "vmcs_dump.h"
 #include "vmx_arch.h"
@@ -30,6 +31,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_INIT_SIGNAL] = exit_init,
 	[EXIT_REASON_SIPI] = exit_sipi,
 	[EXIT_REASON_NMI_WINDOW] = exit_nmi_window,
+	[EXIT_REASON_TASK_SWITCH] = exit_task_switch,
 	[EXIT_REASON_CPUID] = exit_cpuid,
 	[EXIT_REASON_GETSEC] = exit_getsec,
 	[EXIT_REASON_INVD] = exit_invd,

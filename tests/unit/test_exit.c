@@ -42,6 +42,7 @@
 #include "vmx/hypercall.h"
 #include "vmx/l0.h"
 #include "vmx/l1_memory.h"
+#include "vmx/task_switch.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_arch.h"
 
@@ -280,7 +281,7 @@ TEST(exits_dispatch_table)
 		CHECK(vmx_exit_handler_for(vmx_insns[i]) == exit_vmx_instruction);
 	CHECK(vmx_exit_handler_for(EXIT_REASON_HLT) == NULL);
 	CHECK(vmx_exit_handler_for(EXIT_REASON_INTERRUPT_WINDOW) == NULL);
-	CHECK(vmx_exit_handler_for(EXIT_REASON_TASK_SWITCH) == NULL);
+	CHECK(vmx_exit_handler_for(EXIT_REASON_TASK_SWITCH) == exit_task_switch);
 	CHECK(vmx_exit_handler_for(EXIT_REASON_WBINVD) == NULL);
 	CHECK(vmx_exit_handler_for(35) == NULL);
 	CHECK(vmx_exit_handler_for(EXIT_REASON_MAX - 1) == NULL);

@@ -525,8 +525,8 @@ TEST(policy_vmx_names)
  * or dropped must change this list (SDM Vol. 3C Appendix C numbers).
  */
 static const uint32_t handled[] = {
-    /* exception or NMI, triple fault, INIT, SIPI, NMI window */
-    0, 2, 3, 4, 8,
+    /* exception or NMI, triple fault, INIT, SIPI, NMI window, task switch */
+    0, 2, 3, 4, 8, 9,
     /* CPUID, GETSEC, INVD, VMCALL */
     10, 11, 13, 18,
     /* VMCLEAR, VMLAUNCH, VMPTRLD, VMPTRST, VMREAD, VMRESUME, VMWRITE, VMXOFF, VMXON */
@@ -556,7 +556,7 @@ TEST(policy_handled_exit_reasons)
 	CHECK_EQ(unlisted, 0);
 	CHECK_EQ(missing, 0);
 	CHECK_EQ(unnamed, 0); /* every handled reason has a real name */
-	CHECK_EQ(sizeof(handled) / sizeof(handled[0]), 28);
+	CHECK_EQ(sizeof(handled) / sizeof(handled[0]), 29);
 	CHECK(vmx_exit_handler_for(30) == exit_io);
 	CHECK(vmx_exit_handler_for(52) == exit_preemption_timer);
 	CHECK(vmx_exit_handler_for(EXIT_REASON_MAX) == NULL);
