@@ -3,9 +3,10 @@
  *
  * One table, indexed by basic exit reason (SDM Vol. 3C Appendix C), names
  * the handler of every exit L0 expects from the controls it sets in
- * vmcs01; anything else is an L0 bug or a CPU surprise and stops the CPU
- * loudly with a VMCS dump rather than guessing.  Every exit is counted per
- * CPU and per reason (hypercall HC_EXIT_COUNT, the console statistics).
+ * vmcs01; any other reason gives L1 a #UD with an error line and a VMCS
+ * dump (exit_unexpected: L1 must never be able to stop L0).  Every exit is
+ * counted per CPU and per reason (hypercall HC_EXIT_COUNT, the console
+ * statistics).
  */
 #include "exit.h"
 
@@ -60,6 +61,37 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 exit_handler_fn vmx_exit_handler_for(uint32_t basic_reason)
 {
 	return basic_reason < EXIT_REASON_MAX ? exit_handlers[basic_reason] : NULL;
+}
+
+/*
+ * An exit reason the table has no handler for never stops L0.  Every
+ * reason that can exit without a control L0 sets is either handled or an
+ * instruction L1 is not offered (GETSEC-like: SMX, SEAM, TDX, ENQCMD...,
+ * which CPUID does not report to L1), whose architectural outcome on a
+ * CPU without the feature is #UD (SDM Vol. 2, "invalid opcode"); any
+ * other reason comes from a control L0 never sets, so it is a CPU or L0
+ * anomaly.  Either way L1 gets #UD at its RIP, as a fault, with one error
+ * line naming the reason (the first 16 of a reason on each CPU, then every
+ * 1024th: L1 may loop on it; a VMCS dump with the first).  L1's shutdown
+ * was the other choice: it would take down L1 for L0's gap, and with
+ * on_triple_fault = halt stop the CPU, which L1 must never be able to do.
+ */
+static void exit_unexpected(struct vcpu *v, struct guest_regs *r)
+{
+	(void)r;
+	static uint64_t beyond_table;
+	uint32_t basic = (uint32_t)vmcs_read(VMCS_VM_EXIT_REASON) & EXIT_REASON_BASIC_MASK;
+	uint64_t n = basic < EXIT_REASON_MAX ? v->exits[basic] : ++beyond_table;
+	if (n <= 16 || (n & 1023) == 0) {
+		log_error("CPU %u: unexpected exit reason %u (%s), qualification 0x%llx, L1 RIP "
+			  "0x%llx: #UD to L1 (exit %llu of this reason)",
+			  v->index, basic, vmx_exit_reason_name(basic),
+			  (unsigned long long)vmcs_read(VMCS_EXIT_QUALIFICATION),
+			  (unsigned long long)vmcs_read(VMCS_GUEST_RIP), (unsigned long long)n);
+		if (n == 1) /* L0's host state is not what L1 did: the rest of the VMCS */
+			vmcs_dump(LOG_ERROR, VMCS_DUMP_ALL & ~(1u << VMCS_CLASS_HOST));
+	}
+	vmx_inject_ud();
 }
 
 void vmx_halt_cpu(struct vcpu *v, const char *why)
@@ -118,14 +150,8 @@ int vmx_exit_dispatch(struct guest_regs *r)
 	if (basic < EXIT_REASON_MAX)
 		v->exits[basic]++;
 	exit_handler_fn h = vmx_exit_handler_for(basic);
-	if (!h) {
-		log_error("CPU %u: unexpected exit reason %u (%s), qualification 0x%llx, L1 RIP 0x%llx",
-			  v->index, basic, vmx_exit_reason_name(basic),
-			  (unsigned long long)vmcs_read(VMCS_EXIT_QUALIFICATION),
-			  (unsigned long long)vmcs_read(VMCS_GUEST_RIP));
-		vmcs_dump(LOG_ERROR, VMCS_DUMP_ALL);
-		vmx_halt_cpu(v, "unexpected VM exit");
-	}
+	if (!h)
+		h = exit_unexpected;
 	h(v, r);
 	return finish_exit(v, r);
 }

@@ -18,7 +18,7 @@
 
 typedef void (*exit_handler_fn)(struct vcpu *v, struct guest_regs *r);
 
-/* The handler for a basic exit reason, or NULL: unknown, dump and halt. */
+/* The handler for a basic exit reason, or NULL: unknown, #UD to L1 (exit.c). */
 exit_handler_fn vmx_exit_handler_for(uint32_t basic_reason);
 
 /* Called by arch/x86/vmx_entry.asm on every VM exit. */

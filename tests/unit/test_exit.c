@@ -45,6 +45,7 @@
 #include "vmx/task_switch.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_arch.h"
+#include "vmx/vmx_names.h"
 
 #include <setjmp.h>
 #include <signal.h>
@@ -1594,34 +1595,62 @@ static const char *out_last(void)
 	return last;
 }
 
-static void do_unknown_hlt(void)
+/*
+ * An exit reason without a handler: #UD for L1, no halt (vmx/exit.c
+ * exit_unexpected).  Run in a child like the halting paths, so that a
+ * regression back to the halt is caught as one; the child logs the
+ * outcome (VM-entry interruption information, RIP) for the parent.
+ */
+static void log_outcome(void)
 {
-	run_exit(EXIT_REASON_HLT, 0x5, 1);
+	log_info("outcome: entry info 0x%llx, rip 0x%llx, exits %llu",
+		 (unsigned long long)field(VMCS_VM_ENTRY_INTR_INFO_FIELD),
+		 (unsigned long long)field(VMCS_GUEST_RIP), (unsigned long long)ap.exits_total);
 }
 
-TEST(exits_halt_unknown_reason)
+static void do_unknown_hlt(void)
 {
-	CHECK_EQ(run_halting(do_unknown_hlt), HALTED_CLI);
-	CHECK(
-	    out_has("[t] error: CPU 1: unexpected exit reason 12 (HLT), qualification 0x5, L1 RIP "
-		    "0xfffff80000401000"));
-	CHECK(out_has("[t] error: VMCS host state fields:")); /* the full dump */
-	CHECK(out_has("[t] error:   GUEST_RIP                      0xfffff80000401000"));
-	CHECK_STR(out_last(), "[t] error: CPU 1: unexpected VM exit: CPU halted");
+	run_exit(EXIT_REASON_CPUID, 0, 2); /* another reason first: counts are per reason */
+	run_exit(EXIT_REASON_HLT, 0x5, 1);
+	log_outcome();
+	for (unsigned i = 0; i < 16; i++)
+		run_exit(EXIT_REASON_HLT, 0x5, 1); /* 17 in all: the 17th is not logged */
+	log_outcome();
+}
+
+TEST(exits_unknown_reason_ud)
+{
+	CHECK_EQ(run_halting(do_unknown_hlt), RETURNED);
+	CHECK(out_has("[t] error: CPU 1: unexpected exit reason 12 (HLT), qualification 0x5, L1 RIP "
+		      "0xfffff80000401002: #UD to L1 (exit 1 of this reason)"));
+	CHECK(out_has("[t] error: VMCS guest state fields:")); /* the dump, the first time */
+	CHECK(out_has("[t] error: VMCS control fields:"));
+	CHECK(!out_has("[t] error: VMCS host state fields:"));
+	CHECK(out_has("[t] error:   GUEST_RIP                      0xfffff80000401002"));
+	CHECK(out_has("[t] info: outcome: entry info 0x80000306, rip 0xfffff80000401002, exits 2"));
+	CHECK(out_has("[t] error: CPU 1: unexpected exit reason 12 (HLT), qualification 0x5, L1 RIP "
+		      "0xfffff80000401002: #UD to L1 (exit 16 of this reason)"));
+	CHECK(!strstr(child_out, "(exit 17 of this reason)"));
+	CHECK(strstr(child_out, "(exit 2 of this reason)") &&
+	      !strstr(strstr(child_out, "(exit 2 of this reason)"), "VMCS guest state fields:"));
+	CHECK(out_has("[t] info: outcome: entry info 0x80000306, rip 0xfffff80000401002, exits 18"));
+	CHECK(!strstr(child_out, "halted"));
 }
 
 static void do_reason_out_of_table(void)
 {
 	run_exit(EXIT_REASON_MAX + 5, 0, 0);
+	log_outcome();
 }
 
-TEST(exits_halt_reason_beyond_table)
+TEST(exits_reason_beyond_table_ud)
 {
-	CHECK_EQ(run_halting(do_reason_out_of_table), HALTED_CLI);
+	CHECK_EQ(run_halting(do_reason_out_of_table), RETURNED);
 	CHECK(
 	    out_has("[t] error: CPU 1: unexpected exit reason 85 (unknown), qualification 0x0, L1 "
-		    "RIP 0xfffff80000401000"));
-	CHECK_STR(out_last(), "[t] error: CPU 1: unexpected VM exit: CPU halted");
+		    "RIP 0xfffff80000401000: #UD to L1 (exit 1 of this reason)"));
+	CHECK(out_has("[t] info: outcome: entry info 0x80000306, rip 0xfffff80000401000, exits 1"));
+	CHECK(!strstr(child_out, "halted"));
 }
 
 static void do_exception_exit(void)
@@ -1895,4 +1924,75 @@ TEST(exits_ept_violation_apic_page_fetch_refused)
 	CHECK_CLEAN();
 	g_l0.apic_page = 0;
 	hw_fake_l1_memory = NULL;
+}
+
+/* ---- every basic exit reason through the dispatcher: none halts ---- */
+
+static uint32_t walk_reason;
+
+static void do_walk_reason(void)
+{
+	/* Reason 0: the only exception exit vmcs01 asks for, an NMI. */
+	if (walk_reason == EXIT_REASON_EXCEPTION_NMI)
+		vmcs_soft_set(VMCS_VM_EXIT_INTR_INFO, INFO_NMI);
+	run_exit(walk_reason, 0, 3);
+	log_outcome();
+}
+
+/*
+ * Every basic exit reason the SDM defines (Vol. 3C Appendix C: 0 to 79,
+ * EXIT_REASON_MAX is the table's size) dispatched once from L1, each in
+ * a child (halting.h), with qualification 0 and instruction length 3.
+ * Outcomes:
+ *   - no handler: #UD injected at L1's RIP, the reason named, no halt;
+ *   - a handler: it returns (whatever it does to L1), no halt;
+ *   - by design, two halt: triple fault (2, L1's own shutdown, hv.cfg
+ *     on_triple_fault; tested above) and EPT misconfiguration (49: EPT01
+ *     is L0's own, L1 cannot cause one);
+ *   - I/O (30), OUT to port 0, which L0's console does not own: vmx/console.c
+ *     performs it on the hardware (issue 10 item 12), which faults here
+ *     (HALTED_OUT with no halt or reset line); before that change it
+ *     halted with "unexpected I/O exit", accepted only as that path.
+ */
+TEST(exits_every_reason_never_halts)
+{
+	unsigned unhandled = 0, handled = 0;
+	for (walk_reason = 0; walk_reason < EXIT_REASON_MAX; walk_reason++) {
+		int rc = run_halting(do_walk_reason);
+		char line[LOG_LINE_MAX + 1];
+		bool ok;
+		if (walk_reason == EXIT_REASON_TRIPLE_FAULT ||
+		    walk_reason == EXIT_REASON_EPT_MISCONFIG) {
+			ok = rc == HALTED_CLI;
+		} else if (walk_reason == EXIT_REASON_IO_INSTRUCTION && rc != RETURNED) {
+			handled++;
+			ok = (rc == HALTED_OUT && !strstr(child_out, "halted") &&
+			      !strstr(child_out, "resetting")) ||
+			     (rc == HALTED_CLI &&
+			      out_has("[t] error: CPU 1: unexpected I/O exit for port 0x0"));
+		} else if (!vmx_exit_handler_for(walk_reason)) {
+			unhandled++;
+			snprintf(line, sizeof(line),
+				 "[t] error: CPU 1: unexpected exit reason %u (%s), qualification "
+				 "0x0, L1 RIP 0xfffff80000401000: #UD to L1 (exit 1 of this reason)",
+				 walk_reason, vmx_exit_reason_name(walk_reason));
+			ok = rc == RETURNED && out_has(line) &&
+			     out_has("[t] info: outcome: entry info 0x80000306, rip "
+				     "0xfffff80000401000, exits 1") &&
+			     !strstr(child_out, "halted");
+		} else {
+			handled++;
+			ok = rc == RETURNED && !strstr(child_out, "halted") &&
+			     !strstr(child_out, "unexpected exit reason") &&
+			     strstr(child_out, "[t] info: outcome: ");
+		}
+		if (!ok)
+			printf("     exit reason %u (%s): child status %d\n", walk_reason,
+			       vmx_exit_reason_name(walk_reason), rc);
+		CHECK(ok);
+	}
+	/* Every reason walked; those with a handler are the table's (29 with 2 and 49). */
+	CHECK_EQ(handled + unhandled, EXIT_REASON_MAX - 2);
+	CHECK(handled >= 27);
+	CHECK(unhandled >= 40);
 }
