@@ -168,6 +168,36 @@ $(BUILD)/unit/run-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(shell find . -
 unit: $(BUILD)/unit/run-tests
 	$(BUILD)/unit/run-tests
 
+# libFuzzer harnesses over the same pure logic and fakes as the unit tests
+# (tests/fuzz/, docs/testing.md), built with clang into build/fuzz/: make fuzz
+# runs each for FUZZ_SECONDS (default: 600 s in all) on a copy of its
+# committed seed corpus, make fuzz-smoke for 10 s each.
+FUZZ_CC := clang
+FUZZ_DIR := build/fuzz
+FUZZ_NAMES := $(basename $(notdir $(sort $(wildcard tests/fuzz/fuzz_*.c))))
+FUZZ_CFLAGS := -std=c11 -O1 -g $(WARN) -I. -Itests/unit -fno-sanitize-recover=all
+FUZZ_LIB_SRC := $(filter-out tests/unit/test_% tests/unit/runner.c,$(UNIT_SRC)) tests/fuzz/common.c
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))
+FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_NAMES))
+FUZZ_SECONDS ?= $(shell expr 600 / $(words $(FUZZ_NAMES)))
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	@echo "  FUZZ-LD $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $^ -o $@
+
+.PHONY: fuzz-build fuzz fuzz-smoke
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-smoke: fuzz-build
+	tests/fuzz/run.sh 10 $(FUZZ_NAMES)
+
 # Mutation testing, never part of make test (docs/testing.md): each mutant of
 # tests/mutants.txt applied to a copy of the tree, the unit tests rebuilt and
 # run there; the working tree and $(BUILD) are not touched.
