@@ -196,7 +196,7 @@ fuzz: fuzz-build
 	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 fuzz-smoke: fuzz-build
-	tests/fuzz/run.sh 10 $(FUZZ_NAMES)
+	tests/fuzz/smoke.sh
 
 # Mutation testing, never part of make test (docs/testing.md): each mutant of
 # tests/mutants.txt applied to a copy of the tree, the unit tests rebuilt and
@@ -208,7 +208,7 @@ mutate:
 # Everything the system tests boot, then the whole suite.
 .PHONY: test
 test: deps
-	$(MAKE) $(BUILD)/hv.efi $(PAYLOADS) $(BUILD)/unit/run-tests linux-image
+	$(MAKE) $(BUILD)/hv.efi $(PAYLOADS) $(BUILD)/unit/run-tests linux-image fuzz-build
 	tests/run.sh
 
 # Run targets (tools/*.sh bound every emulator run with SIGKILL).

@@ -21,7 +21,9 @@ for name in "$@"; do
 	corpus=build/fuzz/corpus/$name
 	seeds=tests/fuzz/corpus/$name
 	rm -rf "$out"
-	mkdir -p "$out" "$corpus" "$seeds"
+	mkdir -p "$out" "$corpus"
+	dirs=("$corpus")
+	[ -d "$seeds" ] && dirs+=("$seeds")
 	if [ ! -x "$bin" ]; then
 		echo "fuzz: $name: 0 execs, 0 crashes (not built)"
 		status=1
@@ -31,7 +33,7 @@ for name in "$@"; do
 	# Bounded from outside too, in case the harness itself hangs.
 	timeout -s KILL $((seconds + 120)) "$bin" -max_total_time="$seconds" -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/" \
-		"$corpus" "$seeds" >"$out/log" 2>&1
+		"${dirs[@]}" >"$out/log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$out/log" | tail -1)
 	if [ -z "$execs" ]; then # a crash ends the run before "Done"
