@@ -139,8 +139,10 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 	if (guard_armed && ip) {
 		if (ip[0] == 0xfa || ip[0] == 0xf4) /* cli, hlt */
 			siglongjmp(guard_env, FUZZ_HALTED);
-		if (ip[0] == 0xee || ip[0] == 0xe6 || ip[0] == 0xef || ip[0] == 0xe7) /* out */
-			siglongjmp(guard_env, FUZZ_RESET);
+		/* in, out (a platform reset, or L1's port I/O performed for it), ins, outs */
+		if ((ip[0] >= 0xe4 && ip[0] <= 0xe7) || (ip[0] >= 0xec && ip[0] <= 0xef) ||
+		    (ip[0] >= 0x6c && ip[0] <= 0x6f))
+			siglongjmp(guard_env, FUZZ_PORT_IO);
 	}
 	/* A real fault: the sanitizers report it. */
 	if (next_handler.sa_flags & SA_SIGINFO)

@@ -9,7 +9,7 @@
  * libFuzzer reports the crash and writes the input as a crash-* artifact.
  *
  * L0's halting paths (cpu_halt_forever, a platform reset) end in CLI/HLT
- * or OUT, which fault at CPL 3 (SIGSEGV).  fuzz_guarded runs a step with
+ * or OUT, which fault at CPL 3 (SIGSEGV), as does port I/O L0 performs.  fuzz_guarded runs a step with
  * a SIGSEGV handler that turns such a fault into a return value, so that
  * the harness decides whether the halt was an SDM outcome (L1's shutdown
  * after a VMX abort) or L0's bug; any other SIGSEGV goes on to the
@@ -64,7 +64,7 @@ void fuzz_outcome(const char *what);
 enum fuzz_step {
 	FUZZ_RETURNED,
 	FUZZ_HALTED, /* CLI/HLT faulted: cpu_halt_forever */
-	FUZZ_RESET,  /* OUT faulted: a platform reset */
+	FUZZ_PORT_IO, /* IN/OUT faulted: a platform reset, or port I/O done for L1 */
 };
 
 /* Runs fn(arg) under the halt guard. */

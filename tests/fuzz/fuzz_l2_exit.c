@@ -170,7 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool abort_ok = got == FUZZ_HALTED && fuzz_log_has("VMX abort") && V12->abort != 0;
 		bool impossible = got == FUZZ_HALTED && fuzz_log_has("nor L0 expects");
 		FUZZ_ASSERT(abort_ok || impossible, "L0 %s on L2's exit %u (qualification 0x%llx)",
-			    got == FUZZ_HALTED ? "halted" : "reset the platform", reason,
+			    got == FUZZ_HALTED ? "halted" : "did port I/O (or reset the platform)", reason,
 			    (unsigned long long)qual);
 		fuzz_outcome(abort_ok ? "VMX abort" : "impossible exit refused");
 		return 0;

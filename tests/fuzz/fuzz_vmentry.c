@@ -168,7 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum fuzz_step got = fuzz_guarded(step, NULL);
 	if (got != FUZZ_RETURNED) {
 		FUZZ_ASSERT(got == FUZZ_HALTED && fuzz_log_has("VMX abort") && V12->abort != 0,
-			    "L0 %s on L1's %s", got == FUZZ_HALTED ? "halted" : "reset the platform",
+			    "L0 %s on L1's %s", got == FUZZ_HALTED ? "halted" : "did port I/O (or reset the platform)",
 			    flags & FLAG_VMRESUME ? "VMRESUME" : "VMLAUNCH");
 		fuzz_outcome("VMX abort");
 		return 0;

@@ -1,0 +1,183 @@
+/*
+ * fuzz_l0_exit.c - an arbitrary exit of L1's through vmx_exit_dispatch
+ * (vmx/exit.c and its handlers: CR, MSR, I/O, APIC-page, task-switch,
+ * CPUID, XSETBV, VMX-instruction emulation) with the hardware faked, on
+ * the unit tests' nested fixture (a 64-bit L1 in VMX operation with a
+ * current vmcs12; nested_run_fixture.h).
+ *
+ * The input: u8 reason (one of those L0 has a handler for), u64
+ * qualification, u8 instruction length (modulo 16), u32 interruption
+ * information, IDT-vectoring information and VMX-instruction information,
+ * u64 guest-linear and guest-physical address, 16 GPRs, u8 the page of
+ * L1's memory its CR3 points at, then patches of L1's memory (any of its
+ * pages: page tables, the instruction bytes at RIP, the vmcs12 region,
+ * TSS and descriptor tables).
+ *
+ * Oracles, on every input:
+ *   - no L0 halt path, except L1's own shutdown (its triple fault, which
+ *     L0 answers with on_triple_fault); exits the CPU never delivers for
+ *     vmcs01 (an exception L0 does not intercept) are skipped; port I/O
+ *     that L0 performs for L1 (faults at CPL 3) ends the input;
+ *   - no WRMSR in root of an MSR a VMCS switches or L0 relies on (as in
+ *     fuzz_l2_exit: sentinels in the fake);
+ *   - the outcome is one the CPU can enter: vmcs01 (or, after L1's
+ *     VMLAUNCH/VMRESUME, vmcs02) current and entered by the stub, and an
+ *     event injected into L1 passes the SDM's checks on event injection
+ *     (Vol. 3C 27.2.1.3: type not reserved, NMI vector 2, an exception's
+ *     vector below 32, an error code exactly for #DF #TS #NP #SS #GP #PF
+ *     #AC #CP with a hardware exception).
+ */
+#include "common.h"
+
+#include "hw_fake.h"
+#include "nested_run_fixture.h"
+#include "vmcs_soft.h"
+#include "vmx/exit.h"
+#include "vmx/l0.h"
+#include "vmx/vmx_arch.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const uint32_t guarded_msrs[] = {
+	0xc0000100, 0xc0000101, 0xc0000102, 0xc0000080, 0x277, 0x1d9, 0x174, 0x175, 0x176, 0x1b,
+	0x480,	    0x481,	0x482,	    0x483,	0x484, 0x485, 0x486, 0x487, 0x488, 0x489,
+	0x48a,	    0x48b,	0x48c,	    0x48d,	0x48e, 0x48f, 0x490, 0x491,
+};
+#define NGUARDED (sizeof(guarded_msrs) / sizeof(guarded_msrs[0]))
+#define SENTINEL(msr) (0x5e00000000000000ull | (msr))
+#define NPAGES (MEM_SIZE / 4096)
+
+static uint32_t handled[EXIT_REASON_MAX];
+static unsigned nhandled;
+static uint64_t pages[NPAGES];
+static uint32_t reason, len;
+static uint64_t qual;
+
+static void init_once(void)
+{
+	if (nhandled)
+		return;
+	for (uint32_t r = 0; r < EXIT_REASON_MAX; r++)
+		if (vmx_exit_handler_for(r) && r != EXIT_REASON_EPT_MISCONFIG)
+			handled[nhandled++] = r; /* L0's EPT has no misconfigured entry */
+	for (unsigned i = 0; i < NPAGES; i++)
+		pages[i] = MEM_BASE + 4096ull * i;
+}
+
+/* run_l1_exit with a qualification: the CPU's exit, the dispatcher, the stub. */
+static void step(void *arg)
+{
+	(void)arg;
+	vmcs_soft_set(VMCS_VM_EXIT_REASON, reason);
+	vmcs_soft_set(VMCS_VM_EXIT_INSTRUCTION_LEN, len);
+	vmcs_soft_set(VMCS_VM_ENTRY_INTR_INFO_FIELD,
+		      vmcs_soft_get(VMCS_VM_ENTRY_INTR_INFO_FIELD) & ~(uint64_t)INTR_INFO_VALID);
+	int launch = vmx_exit_dispatch(&regs);
+	uint64_t cur = vmcs_soft_current();
+	enum vmcs_soft_launch want = launch ? VMCS_SOFT_LAUNCH_CLEAR : VMCS_SOFT_LAUNCH_LAUNCHED;
+	if (cur == VMCS_SOFT_NONE || vmcs_soft_launch_state(cur) != want)
+		run_stub_errors++;
+	else if (launch)
+		vmcs_soft_set_launched(cur);
+}
+
+/* An exception or NMI exit the CPU delivers for vmcs01 (cf. fuzz_l2_exit). */
+static bool cpu_could_deliver(void)
+{
+	if (reason != EXIT_REASON_EXCEPTION_NMI)
+		return true;
+	uint32_t info = (uint32_t)vmcs_soft_get(VMCS_VM_EXIT_INTR_INFO);
+	uint32_t type = info & INTR_INFO_TYPE_MASK, vector = info & INTR_INFO_VECTOR_MASK;
+	if (!(info & INTR_INFO_VALID))
+		return false;
+	if (type == INTR_TYPE_NMI)
+		return vector == 2;
+	if (type != INTR_TYPE_HARD_EXCEPTION && type != INTR_TYPE_SOFT_EXCEPTION &&
+	    type != INTR_TYPE_PRIV_SW_EXCEPTION)
+		return false;
+	return vector < 32 && (vmcs_soft_get(VMCS_EXCEPTION_BITMAP) & (1ull << vector));
+}
+
+/* SDM Vol. 3C 27.2.1.3: the checks of a VM entry on the event it injects. */
+static void check_injection(uint32_t info, uint64_t insn_len)
+{
+	if (!(info & INTR_INFO_VALID))
+		return;
+	uint32_t type = info & INTR_INFO_TYPE_MASK, vector = info & INTR_INFO_VECTOR_MASK;
+	bool has_error = info & (1u << 11);
+	FUZZ_ASSERT(!(info & 0x7ffff000u), "reserved bits in the injected 0x%x", info);
+	FUZZ_ASSERT(type != (1u << 8), "reserved type in the injected 0x%x", info);
+	if (type == INTR_TYPE_NMI)
+		FUZZ_ASSERT(vector == 2, "an NMI with vector %u", vector);
+	if (type == INTR_TYPE_HARD_EXCEPTION)
+		FUZZ_ASSERT(vector < 32, "a hardware exception with vector %u", vector);
+	if (type == INTR_TYPE_OTHER_EVENT)
+		FUZZ_ASSERT(vector == 0, "other event with vector %u", vector);
+	bool wants_error = type == INTR_TYPE_HARD_EXCEPTION &&
+			   (vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 ||
+			    vector == 21);
+	FUZZ_ASSERT(has_error == wants_error, "the injected 0x%x %s an error code", info,
+		    has_error ? "delivers" : "lacks");
+	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_PRIV_SW_EXCEPTION ||
+	    type == INTR_TYPE_SOFT_EXCEPTION)
+		FUZZ_ASSERT(insn_len >= 1 && insn_len <= 15, "a software event with length %llu",
+			    (unsigned long long)insn_len);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_in in = {data, size};
+	init_once();
+	run_setup();
+	fuzz_log_capture();
+	for (unsigned i = 0; i < NGUARDED; i++)
+		hw_fake_msr_add(guarded_msrs[i], SENTINEL(guarded_msrs[i]), 0);
+
+	reason = handled[fuzz_u8(&in) % nhandled];
+	qual = fuzz_u64(&in);
+	len = fuzz_u8(&in) % 16;
+	vmcs_soft_set(VMCS_VM_EXIT_INTR_INFO, fuzz_u32(&in));
+	vmcs_soft_set(VMCS_IDT_VECTORING_INFO_FIELD, fuzz_u32(&in));
+	vmcs_soft_set(VMCS_VMX_INSTRUCTION_INFO, fuzz_u32(&in));
+	vmcs_soft_set(VMCS_GUEST_LINEAR_ADDRESS, fuzz_u64(&in));
+	vmcs_soft_set(VMCS_GUEST_PHYSICAL_ADDRESS, fuzz_u64(&in));
+	for (unsigned i = 0; i < GPR_COUNT; i++)
+		if (i != GPR_RSP)
+			regs.gpr[i] = fuzz_u64(&in);
+	vmcs_soft_set(VMCS_GUEST_CR3, pages[fuzz_u8(&in) % NPAGES]);
+	fuzz_patch_l1_memory(&in, pages, NPAGES, 24);
+	if (!cpu_could_deliver())
+		return 0;
+
+	enum fuzz_step got = fuzz_guarded(step, NULL);
+	if (got != FUZZ_RETURNED) {
+		bool shutdown = fuzz_log_has("triple fault");
+		/* Port I/O L0's bitmaps do not claim: done on the hardware for L1. */
+		bool port_io = got == FUZZ_PORT_IO && fuzz_log_has("on the hardware");
+		FUZZ_ASSERT(shutdown || port_io, "L0 %s on L1's exit %u (qualification 0x%llx)",
+			    got == FUZZ_HALTED ? "halted" : "did port I/O (or reset the platform)",
+			    reason, (unsigned long long)qual);
+		fuzz_outcome(port_io ? "L1's port I/O done" : "L1 shut down");
+		return 0;
+	}
+	for (unsigned i = 0; i < NGUARDED; i++) {
+		uint64_t now = 0;
+		bool exists = hw_fake_msr_get(guarded_msrs[i], &now);
+		FUZZ_ASSERT(exists && now == SENTINEL(guarded_msrs[i]),
+			    "MSR 0x%x written in root on exit %u: 0x%llx", guarded_msrs[i], reason,
+			    (unsigned long long)now);
+	}
+	FUZZ_ASSERT(run_stub_errors == 0, "the stub entered a VMCS it may not (%u)",
+		    run_stub_errors);
+	uint64_t cur = vmcs_soft_current();
+	FUZZ_ASSERT(cur == VMCS01_PA || (cur == VMCS02_PA && NV->in_l2),
+		    "0x%llx current after exit %u", (unsigned long long)cur, reason);
+	if (cur == VMCS01_PA)
+		check_injection((uint32_t)f01(VMCS_VM_ENTRY_INTR_INFO_FIELD),
+				f01(VMCS_VM_ENTRY_INSTRUCTION_LEN));
+	fuzz_outcome(cur == VMCS02_PA ? "L2 entered"
+		     : f01(VMCS_VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID ? "event injected"
+									       : "L1 resumed");
+	return 0;
+}
