@@ -38,6 +38,7 @@ void uart_fake_reset(uint16_t base)
 		uart_fake = p;
 	}
 	memset(uart_fake, 0, sizeof(*uart_fake));
+	memset(uart_fake->stray_value, 0xff, sizeof(uart_fake->stray_value));
 	uart_fake->base = base;
 	uart_fake->present = true;
 }
@@ -51,14 +52,22 @@ void uart_fake_receive(const char *s)
 	}
 }
 
+static void stray(uint16_t port, bool in, uint8_t value)
+{
+	struct uart_fake *u = uart_fake;
+	if (u->stray < UART_FAKE_STRAY_MAX)
+		u->strays[u->stray] = (struct uart_fake_io){.port = port, .in = in, .value = value};
+	u->stray++;
+	u->stray_port = port;
+}
+
 static uint8_t port_in(uint16_t port)
 {
 	struct uart_fake *u = uart_fake;
 	u->ios++;
 	if (port < u->base || port - u->base > 7) {
-		u->stray++;
-		u->stray_port = port;
-		return 0xff;
+		stray(port, true, u->stray_value[port]);
+		return u->stray_value[port];
 	}
 	if (!u->present)
 		return 0xff;
@@ -88,8 +97,7 @@ static void port_out(uint16_t port, uint8_t v)
 	struct uart_fake *u = uart_fake;
 	u->ios++;
 	if (port < u->base || port - u->base > 7) {
-		u->stray++;
-		u->stray_port = port;
+		stray(port, false, v);
 		return;
 	}
 	if (!u->present)

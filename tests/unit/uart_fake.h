@@ -9,8 +9,11 @@
  * programs, records THR writes (with DLAB clear) in tx, hands out rx for
  * RBR reads, and reports LSR = THR empty | transmitter empty | data ready
  * while rx has bytes.  Without a UART (present false) reads give 0xff and
- * writes are lost, as on an empty bus.  Port I/O elsewhere is counted as
- * stray and reads 0xff.
+ * writes are lost, as on an empty bus.  Port I/O elsewhere is "stray": it
+ * is counted, the first UART_FAKE_STRAY_MAX are recorded in order (port,
+ * direction, the byte written or read), and a stray read of port p gives
+ * stray_value[p] (0xff, an empty bus, unless a test programs it).  Only
+ * byte IN/OUT is emulated: any wider one ends the child (HALTED_OTHER).
  *
  * uart_fake lives in shared memory: what the child leaves there (tx, the
  * registers, out[], page[]) is the parent's to check after the run.  The
@@ -24,6 +27,14 @@
 #include <stdint.h>
 
 #define UART_FAKE_TX_MAX 32768
+#define UART_FAKE_STRAY_MAX 16
+
+/* One byte of port I/O outside the UART. */
+struct uart_fake_io {
+	uint16_t port;
+	bool in;
+	uint8_t value; /* written (OUT) or read (IN) */
+};
 
 struct uart_fake {
 	uint16_t base;
@@ -36,6 +47,8 @@ struct uart_fake {
 	unsigned ios;	     /* IN/OUT instructions performed, any port */
 	unsigned stray;	     /* of those, to ports outside the UART */
 	uint16_t stray_port; /* the latest of them */
+	struct uart_fake_io strays[UART_FAKE_STRAY_MAX]; /* the first of them, in order */
+	uint8_t stray_value[0x10000];			 /* what a stray IN of each port reads */
 	/* Free for the child's results. */
 	uint64_t out[32];
 	uint8_t page[2][4096];
@@ -45,7 +58,7 @@ extern struct uart_fake *uart_fake;
 
 /*
  * Maps uart_fake the first time, then zeroes it: a UART at base, present,
- * nothing sent or received; out[] and page[] zero.
+ * nothing sent or received; out[] and page[] zero; every stray_value 0xff.
  */
 void uart_fake_reset(uint16_t base);
 
