@@ -47,7 +47,16 @@ void l0_console_key(struct vcpu *v, int key);
 bool l0_console_io_bitmaps(uint64_t *a, uint64_t *b);
 bool l0_console_owns_port(uint16_t port);
 
-/* I/O-instruction exit handler (exit reason 30): only the console's ports. */
+/*
+ * I/O-instruction exit handler (exit reason 30), for the current VMCS's
+ * guest (L1, or L2 where L0 keeps the exit).  Byte by byte: the console's
+ * ports answered as above, any other byte of the access (one that wraps
+ * past FFFFH, or overlaps the console from below or above) performed on
+ * the hardware.  INS/OUTS on the console's ports alone complete at once
+ * (no data moves; RSI/RDI/RCX at the address size); any other INS/OUTS
+ * moves one element per exit through L1's paging, a REP one re-executed
+ * until RCX is 0.  Never halts (vmx/console.c has the details).
+ */
 void exit_io(struct vcpu *v, struct guest_regs *r);
 
 /* Prints every CPU's exit statistics through print (console or log). */

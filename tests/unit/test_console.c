@@ -1,17 +1,16 @@
 /*
  * test_console.c - vmx/console.c, L0's console: opening the UART, the keys
  * ('s' statistics, 'd' vmcs01 dump, 'h' and any other key the key list),
- * the preemption-timer poll, the statistics lines, the I/O bitmaps that
- * take the console's ports from L1, and exit_io, which answers L1 there.
+ * the preemption-timer poll, the statistics lines, and the I/O bitmaps
+ * that take the console's ports from L1 (exit_io, which answers L1 there,
+ * is tested in test_console_io.c).
  *
  * The console drives a 16550 through IN/OUT, so whatever needs it on runs
  * in a forked child with a fake UART behind the port I/O (uart_fake.h); the
  * checks are on the bytes the UART was sent, what the child copied out and
  * its log.  The console stays off in the test process itself.  Expected
  * bytes are written out: console.c's text with the UART's "\r\n", the
- * bitmap bits of SDM Vol. 3C 25.6.4 (A: ports 0-7FFFH, B: 8000H-FFFFH),
- * the I/O exit qualification of table 28-5 (size - 1 in bits 2:0, IN in
- * bit 3, string 4, REP 5, port 31:16).
+ * bitmap bits of SDM Vol. 3C 25.6.4 (A: ports 0-7FFFH, B: 8000H-FFFFH).
  */
 #define _GNU_SOURCE /* _exit */
 
@@ -477,137 +476,4 @@ TEST(console_io_bitmaps_out_of_memory)
 	static const unsigned want_a[][2] = {{0x5f, 0xff}};
 	CHECK(only(0, want_a, 1));
 	CHECK(only(1, NULL, 0));
-}
-
-/* ---- exit_io ---- */
-
-static struct {
-	uint64_t qual, rflags;
-	unsigned len;
-} io;
-
-/* In the child: one I/O exit of CPU 1 through exit_io; out[0..15] the GPRs, 16 RIP, 17 I/O done. */
-static void one_io_exit(void)
-{
-	console_on();
-	vmcs_soft_set(VMCS_EXIT_QUALIFICATION, io.qual);
-	vmcs_soft_set(VMCS_VM_EXIT_INSTRUCTION_LEN, io.len);
-	vmcs_soft_set(VMCS_GUEST_RFLAGS, io.rflags);
-	unsigned ios = uart_fake->ios;
-	exit_io(&cpu1, &regs);
-	for (unsigned i = 0; i < GPR_COUNT; i++)
-		uart_fake->out[i] = regs.gpr[i];
-	uart_fake->out[16] = vmcs_soft_get(VMCS_GUEST_RIP);
-	uart_fake->out[17] = uart_fake->ios - ios;
-	uart_fake->out[18] = vmcs_soft_errors();
-}
-
-#define QUAL(port, size, flags) (((uint64_t)(port) << 16) | ((size)-1) | (flags))
-#define Q_IN 0x08
-#define Q_STRING 0x10
-#define Q_REP 0x20
-
-/* Runs one I/O exit; true when it completed (RIP + len), touched no port and no bad field. */
-static bool run_io(uint64_t qual, unsigned len, uint64_t rflags)
-{
-	setup(COM2);
-	io.qual = qual;
-	io.len = len;
-	io.rflags = rflags;
-	return uart_fake_run(one_io_exit) == HALT_RETURNED && uart_fake->out[16] == RIP0 + len &&
-	       uart_fake->out[17] == 0 && uart_fake->out[18] == 0 && uart_fake->ntx == 0;
-}
-
-/* GPR n as the fixture left it. */
-static bool kept(unsigned n)
-{
-	return uart_fake->out[n] == GPR_INIT(n);
-}
-
-TEST(console_exit_io_in_answers_a_silent_uart)
-{
-	/* GPR_INIT(RAX) = 0x1122334455667708. LSR (2FDH): THR and transmitter empty, 60H. */
-	CHECK(run_io(QUAL(0x2fd, 1, Q_IN), 1, 0x2)); /* in al, dx */
-	CHECK_EQ(uart_fake->out[GPR_RAX], 0x1122334455667760ull);
-	CHECK(kept(GPR_RCX) && kept(GPR_RDX) && kept(GPR_RSI) && kept(GPR_RDI));
-	CHECK(run_io(QUAL(0x2fd, 2, Q_IN), 2, 0x2)); /* in ax, dx */
-	CHECK_EQ(uart_fake->out[GPR_RAX], 0x1122334455660060ull);
-	CHECK(run_io(QUAL(0x2fd, 4, Q_IN), 1, 0x2)); /* in eax, dx: zero-extended */
-	CHECK_EQ(uart_fake->out[GPR_RAX], 0x60);
-	/* Every other port of the UART reads 0: nothing received, no scratch. */
-	CHECK(run_io(QUAL(0x2f8, 1, Q_IN), 1, 0x2));
-	CHECK_EQ(uart_fake->out[GPR_RAX], 0x1122334455667700ull);
-	CHECK(run_io(QUAL(0x2ff, 1, Q_IN), 1, 0x2));
-	CHECK_EQ(uart_fake->out[GPR_RAX], 0x1122334455667700ull);
-	CHECK(run_io(QUAL(0x2fc, 4, Q_IN), 1, 0x2));
-	CHECK_EQ(uart_fake->out[GPR_RAX], 0);
-	CHECK(kept(GPR_RBX) && kept(GPR_R15));
-}
-
-TEST(console_exit_io_out_is_dropped)
-{
-	CHECK(run_io(QUAL(0x2f8, 1, 0), 1, 0x2)); /* out dx, al: nothing reaches the UART */
-	CHECK(kept(GPR_RAX) && kept(GPR_RCX) && kept(GPR_RSI));
-	CHECK(run_io(QUAL(0x2fb, 4, 0), 1, 0x2));
-	CHECK(kept(GPR_RAX));
-	CHECK(run_io(QUAL(0x2f9, 2, 0x40), 3, 0x2)); /* out imm8 encoding, 66H prefix */
-	CHECK(kept(GPR_RAX));
-}
-
-TEST(console_exit_io_string_instructions_complete)
-{
-	const uint64_t rcx = GPR_INIT(GPR_RCX), rsi = GPR_INIT(GPR_RSI), rdi = GPR_INIT(GPR_RDI);
-	/* rep outsb, DF = 0: RSI up by RCX bytes, RCX 0. */
-	CHECK(run_io(QUAL(0x2f8, 1, Q_STRING | Q_REP), 2, 0x2));
-	CHECK_EQ(uart_fake->out[GPR_RSI], rsi + rcx);
-	CHECK_EQ(uart_fake->out[GPR_RCX], 0);
-	CHECK(kept(GPR_RDI) && kept(GPR_RAX));
-	/* rep insw, DF = 1: RDI down by 2 * RCX. */
-	CHECK(run_io(QUAL(0x2fd, 2, Q_IN | Q_STRING | Q_REP), 3, 0x402));
-	CHECK_EQ(uart_fake->out[GPR_RDI], rdi - 2 * rcx);
-	CHECK_EQ(uart_fake->out[GPR_RCX], 0);
-	CHECK(kept(GPR_RSI) && kept(GPR_RAX));
-	/* outsd, no REP: one element, RCX kept. */
-	CHECK(run_io(QUAL(0x2f8, 4, Q_STRING), 1, 0x2));
-	CHECK_EQ(uart_fake->out[GPR_RSI], rsi + 4);
-	CHECK(kept(GPR_RCX) && kept(GPR_RDI));
-	/* insb, no REP, DF = 1: RDI - 1. */
-	CHECK(run_io(QUAL(0x2ff, 1, Q_IN | Q_STRING), 1, 0x402));
-	CHECK_EQ(uart_fake->out[GPR_RDI], rdi - 1);
-	CHECK(kept(GPR_RCX) && kept(GPR_RSI) && kept(GPR_RAX));
-}
-
-static void owns(void)
-{
-	console_on();
-	uart_fake->out[0] = l0_console_owns_port(0x2f7) | l0_console_owns_port(0x300) << 1 |
-			    l0_console_owns_port(0x3f8) << 2;
-	uart_fake->out[1] = l0_console_owns_port(0x2f8) & l0_console_owns_port(0x2ff);
-}
-
-/* The console's ports are 2F8H-2FFH; an I/O exit for any other is L0's bug: halt. */
-TEST(console_exit_io_for_another_port_halts)
-{
-	setup(COM2);
-	CHECK(!l0_console_owns_port(0x2f8)); /* off in this process */
-	CHECK_EQ(uart_fake_run(owns), HALT_RETURNED);
-	CHECK_EQ(uart_fake->out[0], 0);
-	CHECK_EQ(uart_fake->out[1], 1);
-
-	static const uint16_t ports[] = {0x3f8, 0x2f7, 0x300};
-	static const char *const lines[] = {
-	    "[t] error: CPU 1: unexpected I/O exit for port 0x3f8\n",
-	    "[t] error: CPU 1: unexpected I/O exit for port 0x2f7\n",
-	    "[t] error: CPU 1: unexpected I/O exit for port 0x300\n",
-	};
-	for (unsigned i = 0; i < 3; i++) {
-		setup(COM2);
-		io.qual = QUAL(ports[i], 1, Q_IN);
-		io.len = 1;
-		io.rflags = 0x2;
-		CHECK_EQ(uart_fake_run(one_io_exit), HALTED_CLI);
-		CHECK(strstr(halting_out, lines[i]) != NULL);
-		CHECK(strstr(halting_out, "[t] error: CPU 1: unexpected I/O exit: CPU halted\n") !=
-		      NULL);
-	}
 }
