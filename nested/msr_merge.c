@@ -8,13 +8,13 @@
 
 #define IO_BITMAP_PAGE 4096
 
-/* out |= in, len a multiple of 8: a word at a time (on every entry to L2). */
-static void or_into(uint8_t *out, const uint8_t *in, unsigned len)
+/* out = x | y, len a multiple of 8: a word at a time (on every entry to L2). */
+static void or_of(uint8_t *out, const uint8_t *x, const uint8_t *y, unsigned len)
 {
 	for (unsigned i = 0; i < len; i += 8) {
 		uint64_t a, b;
-		__builtin_memcpy(&a, out + i, 8);
-		__builtin_memcpy(&b, in + i, 8);
+		__builtin_memcpy(&a, x + i, 8);
+		__builtin_memcpy(&b, y + i, 8);
 		a |= b;
 		__builtin_memcpy(out + i, &a, 8);
 	}
@@ -29,8 +29,7 @@ void nested_merge_msr_bitmap(uint8_t *out, uint8_t *l1_copy, const uint8_t *l0,
 	if (!l1_ok)
 		__builtin_memset(l1_copy, 0xff, MSR_BITMAP_SIZE);
 	/* From L0's copy, never from L1's memory a second time. */
-	__builtin_memcpy(out, l1_copy, MSR_BITMAP_SIZE);
-	or_into(out, l0, MSR_BITMAP_SIZE);
+	or_of(out, l1_copy, l0, MSR_BITMAP_SIZE);
 }
 
 /* One I/O bitmap page of L1's: read, or all ones where L0 cannot. */
@@ -52,9 +51,10 @@ void nested_merge_io_bitmaps(uint8_t *out, uint8_t *l1_copy, const uint8_t *l0_a
 		__builtin_memset(l1_copy, (proc12 & CPU_UNCOND_IO_EXITING) ? 0xff : 0,
 				 2 * IO_BITMAP_PAGE);
 	}
-	__builtin_memcpy(out, l1_copy, 2 * IO_BITMAP_PAGE);
-	if (!l0_a)
-		return; /* L0 owns no port: L1's side alone */
-	or_into(out, l0_a, IO_BITMAP_PAGE);
-	or_into(out + IO_BITMAP_PAGE, l0_b, IO_BITMAP_PAGE);
+	if (!l0_a) {
+		__builtin_memcpy(out, l1_copy, 2 * IO_BITMAP_PAGE); /* L0 owns no port */
+		return;
+	}
+	or_of(out, l1_copy, l0_a, IO_BITMAP_PAGE);
+	or_of(out + IO_BITMAP_PAGE, l1_copy + IO_BITMAP_PAGE, l0_b, IO_BITMAP_PAGE);
 }
