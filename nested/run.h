@@ -97,11 +97,11 @@ void nested_vmcs02_entry_failed(struct vcpu *v, bool cf);
 /* ---- shared by nested/vmentry.c and nested/vmexit.c ---- */
 
 /*
- * The MSRs of the guest of the current VMCS, for the MSR areas: those a
- * VMCS switches (EFER, PAT, DEBUGCTL, SYSENTER, FS/GS base) in its guest
- * fields, the others through L0's MSR policy on the CPU.
+ * The MSRs of the guest of the current VMCS on v's CPU, for the MSR
+ * areas: L0's MSR table (vmx/msr_policy.h) decides, as for RDMSR/WRMSR
+ * exits; those a VMCS switches are its guest fields.
  */
-extern const struct nested_msr_ops nested_msr_ops_current;
+struct nested_msr_ops nested_msr_ops_current(struct vcpu *v);
 
 /*
  * The CPU refused to enter vmcs02 (a VMfail, or an entry failure that

@@ -115,67 +115,25 @@ void nested_abandon_vmcs02(struct vcpu *v)
 	nv->in_l2 = false;
 }
 
-/* MSRs "of the current VMCS's guest": those the VMCS switches, or the CPU's. */
-static bool msr_in_vmcs(uint32_t msr, uint32_t *field)
-{
-	switch (msr) {
-	case MSR_IA32_EFER:
-		*field = VMCS_GUEST_IA32_EFER;
-		return true;
-	case MSR_IA32_PAT:
-		*field = VMCS_GUEST_IA32_PAT;
-		return true;
-	case MSR_IA32_DEBUGCTL:
-		*field = VMCS_GUEST_IA32_DEBUGCTL;
-		return true;
-	case MSR_IA32_SYSENTER_CS:
-		*field = VMCS_GUEST_SYSENTER_CS;
-		return true;
-	case MSR_IA32_SYSENTER_ESP:
-		*field = VMCS_GUEST_SYSENTER_ESP;
-		return true;
-	case MSR_IA32_SYSENTER_EIP:
-		*field = VMCS_GUEST_SYSENTER_EIP;
-		return true;
-	case MSR_IA32_FS_BASE:
-		*field = VMCS_GUEST_FS_BASE;
-		return true;
-	case MSR_IA32_GS_BASE:
-		*field = VMCS_GUEST_GS_BASE;
-		return true;
-	}
-	return false;
-}
-
+/*
+ * The guest of the current VMCS reads and writes its MSRs through L0's
+ * MSR table (vmx/msr_policy.h): those a VMCS switches in its guest
+ * fields, each checked as WRMSR checks it.
+ */
 static bool msr_read_current(void *ctx, uint32_t msr, uint64_t *value)
 {
-	(void)ctx;
-	uint32_t field;
-	if (msr_in_vmcs(msr, &field)) {
-		*value = vmcs_read(field);
-		return true;
-	}
-	return vmx_msr_read_for_guest(msr, value);
+	return vmx_msr_read_for_guest(ctx, msr, value);
 }
 
 static bool msr_write_current(void *ctx, uint32_t msr, uint64_t value)
 {
-	(void)ctx;
-	uint32_t field;
-	if (msr_in_vmcs(msr, &field)) {
-		/* WRMSR's own #GP cases for these (SDM Vol. 4 IA32_EFER; Vol. 3A 13.12.2 PAT). */
-		if (msr == MSR_IA32_EFER && (value & ~NENTRY_EFER_VALID))
-			return false;
-		if (msr == MSR_IA32_PAT && !nentry_pat_valid(value))
-			return false;
-		vmcs_write(field, value);
-		return true;
-	}
-	return vmx_msr_write_for_guest(msr, value);
+	return vmx_msr_write_for_guest(ctx, msr, value);
 }
 
-const struct nested_msr_ops nested_msr_ops_current = { msr_read_current, msr_write_current,
-							NULL };
+struct nested_msr_ops nested_msr_ops_current(struct vcpu *v)
+{
+	return (struct nested_msr_ops){ msr_read_current, msr_write_current, v };
+}
 
 /*
  * What L0 adds to vmcs02, taken from vmcs01 while it is current: L1's
@@ -311,10 +269,11 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 		return;
 	}
 	/* SDM 27.4: the VM-entry MSR-load area, into L2's MSRs (vmcs02 current). */
+	const struct nested_msr_ops msr_ops = nested_msr_ops_current(v);
 	uint32_t bad = nested_msr_list(NMSR_ENTRY_LOAD, F(VM_ENTRY_MSR_LOAD_ADDR),
 				       (uint32_t)F(VM_ENTRY_MSR_LOAD_COUNT),
 				       VMX_MISC_MAX_MSR_LIST(g_l0.l1_vmx.misc), env.mem,
-				       &nested_msr_ops_current);
+				       &msr_ops);
 	if (bad) {
 		hw_vmptrld(v->vmcs01_pa);
 		entry_failure(v, r, EXIT_REASON_MSR_LOADING, bad,

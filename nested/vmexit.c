@@ -74,11 +74,12 @@ void nested_exit_to_l1(struct vcpu *v, struct guest_regs *r, bool from_l2)
 	struct vmcs12 *v12 = nv->cpu.vmcs12;
 	const struct l1_memory *mem = l0_l1_memory();
 	uint32_t max = VMX_MISC_MAX_MSR_LIST(g_l0.l1_vmx.misc);
+	const struct nested_msr_ops msr_ops = nested_msr_ops_current(v);
 	if (from_l2) {
 		/* SDM 28.4: L2's MSRs, read while vmcs02 is current. */
 		uint32_t bad = nested_msr_list(NMSR_EXIT_STORE, F(VM_EXIT_MSR_STORE_ADDR),
 					       (uint32_t)F(VM_EXIT_MSR_STORE_COUNT), max, mem,
-					       &nested_msr_ops_current);
+					       &msr_ops);
 		if (bad)
 			vmx_abort(v, VMX_ABORT_SAVE_GUEST_MSR, bad);
 		hw_vmptrld(v->vmcs01_pa);
@@ -90,7 +91,7 @@ void nested_exit_to_l1(struct vcpu *v, struct guest_regs *r, bool from_l2)
 		vmx_abort(v, VMX_ABORT_HOST_PDPTE, 0);
 	uint32_t bad = nested_msr_list(NMSR_EXIT_LOAD, F(VM_EXIT_MSR_LOAD_ADDR),
 				       (uint32_t)F(VM_EXIT_MSR_LOAD_COUNT), max, mem,
-				       &nested_msr_ops_current);
+				       &msr_ops);
 	if (bad)
 		vmx_abort(v, VMX_ABORT_LOAD_HOST_MSR, bad);
 	/* L1 has no VPID: an exit flushes its linear mappings (SDM 28.5.5). */
@@ -244,7 +245,7 @@ void nested_route_pending_nmi(struct vcpu *v)
 	    !(vmcs12_get(v->nested->cpu.vmcs12, VMCS_PIN_BASED_VM_EXEC_CONTROL) & PIN_NMI_EXITING))
 		return;
 	v->nmi_pending = false;
-	hw_send_ipi(v->apic_id, ICR_MODE_NMI);
+	hw_send_ipi(v->msrs.apic_base, v->apic_id, ICR_MODE_NMI);
 }
 
 void nested_l2_exit(struct vcpu *v, struct guest_regs *r)

@@ -93,9 +93,15 @@ static uint32_t load_state(struct vcpu *t)
 	return __atomic_load_n(&t->start.state, __ATOMIC_ACQUIRE);
 }
 
-static void kick(struct vcpu *t)
+/* An NMI from v's APIC, through the base L0 keeps for v (never a fresh RDMSR). */
+static void send_ipi(struct vcpu *v, struct vcpu *t, uint32_t icr_low)
 {
-	hw_send_ipi(t->apic_id, ICR_MODE_NMI | ICR_LEVEL_ASSERT);
+	hw_send_ipi(v->msrs.apic_base, t->apic_id, icr_low);
+}
+
+static void kick(struct vcpu *v, struct vcpu *t)
+{
+	send_ipi(v, t, ICR_MODE_NMI | ICR_LEVEL_ASSERT);
 }
 
 /* SDM Vol. 3A 10.4.2 / 9.4.4: INIT puts an AP into wait-for-SIPI. */
@@ -118,7 +124,7 @@ static void send_sipi(struct vcpu *t, uint8_t vector)
 	spin_unlock(&t->start.lock);
 }
 
-static bool wait_init_taken(struct vcpu *t)
+static bool wait_init_taken(struct vcpu *v, struct vcpu *t)
 {
 	for (uint32_t spins = 1; load_state(t) == AP_INIT_PENDING; spins++) {
 		if (spins == STALL_REPORT_SPINS)
@@ -126,7 +132,7 @@ static bool wait_init_taken(struct vcpu *t)
 		if (spins >= KICK_GIVE_UP_SPINS)
 			return false;
 		if (spins % KICK_RETRY_SPINS == 0)
-			kick(t);
+			kick(v, t);
 		cpu_pause();
 	}
 	return true;
@@ -146,7 +152,7 @@ static void give_up(struct vcpu *v, struct vcpu *t, uint32_t icr_low)
 		return;
 	log_error("CPU %u: CPU %u did not take the INIT L0 emulates for it: sending the real INIT",
 		  v->index, t->index);
-	hw_send_ipi(t->apic_id, icr_low);
+	send_ipi(v, t, icr_low);
 }
 
 bool ap_start_icr_write(struct vcpu *v, const struct ipi *ipi)
@@ -175,14 +181,14 @@ bool ap_start_icr_write(struct vcpu *v, const struct ipi *ipi)
 			continue;
 		if (t->start.hw_wait_sipi) {
 			/* Already in the real wait-for-SIPI (NMIs blocked): the hardware's turn. */
-			hw_send_ipi(t->apic_id, ipi->low);
+			send_ipi(v, t, ipi->low);
 			continue;
 		}
 		if (mode == ICR_MODE_INIT) {
 			log_debug("CPU %u: INIT to CPU %u: emulated by L0", v->index, t->index);
 			send_init(t);
 			if (t != v)
-				kick(t);
+				kick(v, t);
 		} else {
 			log_debug("CPU %u: SIPI vector 0x%x to CPU %u: emulated by L0", v->index,
 				  ipi->low & ICR_VECTOR_MASK, t->index);
@@ -193,7 +199,7 @@ bool ap_start_icr_write(struct vcpu *v, const struct ipi *ipi)
 		for (unsigned i = 0; i < n; i++) {
 			struct vcpu *t = g_l0.vcpus[i];
 			if ((plan.targets & (1ull << i)) && t != v && !t->start.hw_wait_sipi &&
-			    !wait_init_taken(t))
+			    !wait_init_taken(v, t))
 				give_up(v, t, ipi->low);
 		}
 	}

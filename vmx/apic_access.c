@@ -6,6 +6,7 @@
 
 #include "ap_start.h"
 #include "arch/x86/decode_store.h"
+#include "arch/x86/msr.h"
 #include "drivers/serial/log.h"
 #include "exit.h"
 #include "hw_ops.h"
@@ -66,7 +67,15 @@ void apic_access_write(struct vcpu *v, struct guest_regs *r, uint64_t gpa,
 
 	bool taken = false;
 	uint64_t page = gpa & ~(PAGE_SIZE - 1);
-	if ((gpa & (PAGE_SIZE - 1)) == XAPIC_ICR_LOW && s.width == 4) {
+	/*
+	 * The page is L1's APIC only while the base L0 keeps says so: xAPIC
+	 * mode at this address (SDM Vol. 3A 11.4.4, 11.12.1).  Otherwise the
+	 * store is plain memory (or ignored by the APIC), never an IPI.
+	 */
+	uint64_t base = v->msrs.apic_base;
+	bool xapic_here = (base & (APIC_BASE_ENABLE | APIC_BASE_X2APIC)) == APIC_BASE_ENABLE &&
+			  (base & APIC_BASE_ADDR_MASK) == page;
+	if (xapic_here && (gpa & (PAGE_SIZE - 1)) == XAPIC_ICR_LOW && s.width == 4) {
 		/* SDM Vol. 3A 11.6.1: the write to the low half sends the IPI. */
 		struct ipi ipi = {
 			.low = (uint32_t)value,

@@ -6,7 +6,25 @@
 #include "arch/x86/regs.h"
 #include "vmx_arch.h"
 
+#define CPUID_1_ECX_DTES64 (1u << 2)
+#define CPUID_1_ECX_DS_CPL (1u << 4)
 #define CPUID_1_ECX_SMX (1u << 6)
+#define CPUID_1_ECX_EIST (1u << 7)
+#define CPUID_1_ECX_TM2 (1u << 8)
+#define CPUID_1_ECX_PDCM (1u << 15)
+#define CPUID_1_EDX_DS (1u << 21)
+#define CPUID_1_EDX_ACPI (1u << 22)
+#define CPUID_1_EDX_TM (1u << 29)
+#define CPUID_1_EDX_PBE (1u << 31)
+#define CPUID_6_EAX_ARAT (1u << 2)
+#define CPUID_7_EBX_PQM (1u << 12)
+#define CPUID_7_EBX_PQE (1u << 15)
+#define CPUID_7_EBX_PT (1u << 25)
+#define CPUID_7_ECX_CET_SS (1u << 7)
+#define CPUID_7_ECX_PKS (1u << 31)
+#define CPUID_7_EDX_PCONFIG (1u << 18)
+#define CPUID_7_EDX_CET_IBT (1u << 20)
+#define CPUID_7_EDX_ARCH_LBR (1u << 19)
 #define CPUID_1_ECX_XSAVE (1u << 26)
 #define CPUID_1_ECX_OSXSAVE (1u << 27)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
@@ -40,7 +58,9 @@ void cpuid_policy_apply(const struct cpuid_policy *p, uint64_t l1_cr4, uint32_t 
 	switch (leaf) {
 	case 1:
 		r->ecx |= CPUID_1_ECX_HYPERVISOR;
-		r->ecx &= ~CPUID_1_ECX_SMX;
+		r->ecx &= ~(CPUID_1_ECX_SMX | CPUID_1_ECX_DTES64 | CPUID_1_ECX_DS_CPL |
+			    CPUID_1_ECX_EIST | CPUID_1_ECX_TM2 | CPUID_1_ECX_PDCM);
+		r->edx &= ~(CPUID_1_EDX_DS | CPUID_1_EDX_ACPI | CPUID_1_EDX_TM | CPUID_1_EDX_PBE);
 		if (p->nested)
 			r->ecx |= CPUID_1_ECX_VMX;
 		else
@@ -51,8 +71,21 @@ void cpuid_policy_apply(const struct cpuid_policy *p, uint64_t l1_cr4, uint32_t 
 		else
 			r->ecx &= ~CPUID_1_ECX_OSXSAVE;
 		break;
+	case 6: /* thermal and power management: only "APIC timer always running" */
+		*r = (struct cpuid_regs){ r->eax & CPUID_6_EAX_ARAT, 0, 0, 0 };
+		break;
+	case 0xa:  /* architectural performance monitoring */
+	case 0xf:  /* resource director technology: monitoring */
+	case 0x10: /* ... and allocation */
+	case 0x14: /* Intel Processor Trace */
+	case 0x1c: /* architectural LBRs */
+		*r = (struct cpuid_regs){ 0, 0, 0, 0 };
+		break;
 	case 7:
 		if (subleaf == 0) {
+			r->ebx &= ~(CPUID_7_EBX_PQM | CPUID_7_EBX_PQE | CPUID_7_EBX_PT);
+			r->ecx &= ~(CPUID_7_ECX_CET_SS | CPUID_7_ECX_PKS);
+			r->edx &= ~(CPUID_7_EDX_PCONFIG | CPUID_7_EDX_ARCH_LBR | CPUID_7_EDX_CET_IBT);
 			if (!p->has_invpcid)
 				r->ebx &= ~CPUID_7_EBX_INVPCID;
 			if (!p->has_user_wait)
@@ -67,6 +100,12 @@ void cpuid_policy_apply(const struct cpuid_policy *p, uint64_t l1_cr4, uint32_t 
 	case 0xd:
 		if (subleaf == 1 && !p->has_xsaves)
 			r->eax &= ~CPUID_D1_EAX_XSAVES;
+		if (subleaf == 1) {
+			r->ecx &= ~(uint32_t)CPUID_XSS_HIDDEN;
+			r->edx &= ~(uint32_t)(CPUID_XSS_HIDDEN >> 32);
+		}
+		if (subleaf < 64 && (CPUID_XSS_HIDDEN & (1ull << subleaf)))
+			*r = (struct cpuid_regs){ 0, 0, 0, 0 };
 		break;
 	case 0x80000001:
 		if (!p->has_rdtscp)

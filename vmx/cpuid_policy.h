@@ -14,7 +14,17 @@
  *     and CPUID.7.0:ECX.OSPKE[4];
  *   - features whose instructions would #UD because the secondary control
  *     enabling them could not be set are hidden: RDTSCP, INVPCID,
- *     XSAVES/XRSTORS, WAITPKG.
+ *     XSAVES/XRSTORS, WAITPKG;
+ *   - features whose MSRs L0 does not offer (msr_policy.h), because their
+ *     effect reaches VMX root, are hidden, as KVM hides them from its
+ *     guests: the PMU (leaf 0AH zero; PDCM), PEBS and BTS (DS, DTES64,
+ *     DS-CPL), Intel PT (7.0:EBX[25], leaf 14H zero), architectural LBRs
+ *     (7.0:EDX[19], leaf 1CH zero), resource monitoring and allocation
+ *     (7.0:EBX[12,15], leaves 0FH and 10H zero), thermal and power
+ *     management (ACPI, TM, TM2, EIST, PBE; leaf 6 only ARAT), PCONFIG
+ *     (7.0:EDX[18]), CET (7.0:ECX[7], EDX[20]: S_CET, the SSP MSRs) and
+ *     PKS (7.0:ECX[31]: IA32_PKRS), and the matching supervisor XSAVE
+ *     components (CPUID_XSS_HIDDEN in (0DH,1):ECX and their sub-leaves).
  */
 #ifndef MICROHV_VMX_CPUID_POLICY_H
 #define MICROHV_VMX_CPUID_POLICY_H
@@ -28,6 +38,11 @@
 #define CPUID_HV_LAST 0x400000ffu
 #define CPUID_HV_MAX_LEAF 0x40000001u
 #define HYPERCALL_ABI_VERSION 1
+
+#define CPUID_80000001_EDX_NX (1u << 20)
+/* IA32_XSS components hidden from L1: PT (8), CET (11, 12), HDC (13), arch LBR (15), HWP (16). */
+#define CPUID_XSS_HIDDEN                                                                 \
+	((1ull << 8) | (1ull << 11) | (1ull << 12) | (1ull << 13) | (1ull << 15) | (1ull << 16))
 
 struct cpuid_policy {
 	bool nested;	      /* offer VMX to L1 */

@@ -69,11 +69,11 @@ enum x86_code_size vmx_guest_code_size(void);
 void vmx_enter_init_state(struct guest_regs *r, uint16_t cs, uint64_t cs_base, uint64_t rip);
 
 /*
- * RDMSR/WRMSR done for the guest through L0's MSR policy (msr_policy.h):
- * emulated, or performed on the CPU; false where the guest gets #GP(0).
+ * RDMSR/WRMSR done for the guest of the current VMCS on v's CPU through
+ * L0's MSR table (msr_policy.h); false where the guest gets #GP(0).
  */
-bool vmx_msr_read_for_guest(uint32_t msr, uint64_t *value);
-bool vmx_msr_write_for_guest(uint32_t msr, uint64_t value);
+bool vmx_msr_read_for_guest(struct vcpu *v, uint32_t msr, uint64_t *value);
+bool vmx_msr_write_for_guest(struct vcpu *v, uint32_t msr, uint64_t value);
 
 /* L1's current privilege level: SS.DPL (SDM Vol. 3A 5.5). */
 unsigned vmx_guest_cpl(void);

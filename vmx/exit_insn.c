@@ -6,9 +6,6 @@
  */
 #include "exit.h"
 
-#include "ap_start.h"
-#include "arch/x86/msr.h"
-
 #include "controls.h"
 #include "cpuid_policy.h"
 #include "drivers/serial/log.h"
@@ -53,38 +50,25 @@ void exit_cpuid(struct vcpu *v, struct guest_regs *r)
 	vmx_skip_instruction();
 }
 
-bool vmx_msr_read_for_guest(uint32_t msr, uint64_t *value)
+bool vmx_msr_read_for_guest(struct vcpu *v, uint32_t msr, uint64_t *value)
 {
-	switch (msr_policy_read(&g_l0.msr, msr, value)) {
-	case MSR_EMULATED:
-		return true;
-	case MSR_PASSTHROUGH:
-		return hw_rdmsr_safe(msr, value); /* false: the MSR does not exist */
-	case MSR_INJECT_GP:
-		break;
-	}
-	return false;
+	return msr_guest_read(&g_l0.msr, v, msr, value);
 }
 
-bool vmx_msr_write_for_guest(uint32_t msr, uint64_t value)
+bool vmx_msr_write_for_guest(struct vcpu *v, uint32_t msr, uint64_t value)
 {
-	switch (msr_policy_write(&g_l0.msr, msr, value)) {
-	case MSR_EMULATED:
-		return true;
-	case MSR_PASSTHROUGH:
-		return hw_wrmsr_safe(msr, value); /* false: no such MSR, or a value it refuses */
-	case MSR_INJECT_GP:
-		break;
-	}
-	return false;
+	return msr_guest_write(&g_l0.msr, v, msr, value);
 }
 
+/*
+ * RDMSR and WRMSR exits: the MSR table (msr_policy.h) answers, or the
+ * guest gets #GP(0).  The x2APIC ICR's INIT and SIPI are among its rows.
+ */
 void exit_rdmsr(struct vcpu *v, struct guest_regs *r)
 {
-	(void)v;
 	uint32_t msr = (uint32_t)r->gpr[GPR_RCX];
 	uint64_t value = 0;
-	if (!vmx_msr_read_for_guest(msr, &value)) {
+	if (!vmx_msr_read_for_guest(v, msr, &value)) {
 		vmx_inject_gp0();
 		return;
 	}
@@ -97,15 +81,7 @@ void exit_wrmsr(struct vcpu *v, struct guest_regs *r)
 {
 	uint32_t msr = (uint32_t)r->gpr[GPR_RCX];
 	uint64_t value = (r->gpr[GPR_RDX] << 32) | (uint32_t)r->gpr[GPR_RAX];
-	/* The x2APIC ICR (SDM Vol. 3A 11.12.9): INIT and SIPI may be L0's to do. */
-	if (msr == MSR_X2APIC_ICR) {
-		struct ipi ipi = { (uint32_t)value, (uint32_t)(value >> 32), true };
-		if (ap_start_icr_write(v, &ipi)) {
-			vmx_skip_instruction();
-			return;
-		}
-	}
-	if (!vmx_msr_write_for_guest(msr, value)) {
+	if (!vmx_msr_write_for_guest(v, msr, value)) {
 		vmx_inject_gp0();
 		return;
 	}

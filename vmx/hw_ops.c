@@ -83,9 +83,13 @@ static void xapic_wait_idle(uint64_t base)
 		cpu_pause();
 }
 
-void hw_send_ipi(uint32_t apic_id, uint32_t icr_low)
+void hw_send_ipi(uint64_t apic_base, uint32_t apic_id, uint32_t icr_low)
 {
-	uint64_t apic_base = rdmsr(MSR_IA32_APIC_BASE);
+	if (!(apic_base & APIC_BASE_ENABLE)) {
+		log_error("IPI 0x%x to APIC ID %u not sent: L1 disabled this CPU's local APIC",
+			  icr_low, apic_id);
+		return;
+	}
 	icr_low &= ~(ICR_SHORTHAND_MASK | ICR_DEST_LOGICAL | ICR_DELIVERY_PENDING);
 	if (apic_base & APIC_BASE_X2APIC) {
 		wrmsr(MSR_X2APIC_ICR, ((uint64_t)apic_id << 32) | icr_low);

@@ -34,12 +34,15 @@ void hw_vmptrld(uint64_t pa);
 void hw_invvpid_single(uint16_t vpid);
 
 /*
- * Sends an IPI from this CPU's local APIC (xAPIC or x2APIC, whichever mode
- * it is in) to the CPU with apic_id: icr_low's vector, delivery mode and
- * level, physical destination, no shorthand.  An xAPIC ICR high that L1
- * had written is put back.
+ * Sends an IPI from this CPU's local APIC to the CPU with apic_id:
+ * icr_low's vector, delivery mode and level, physical destination, no
+ * shorthand.  apic_base is this CPU's IA32_APIC_BASE as L0 validated and
+ * keeps it (struct l1_msrs): its mode (x2APIC: WRMSR; xAPIC: the ICR at
+ * its base) and address, never a fresh RDMSR of what L1 may have moved.
+ * Nothing is sent with the APIC disabled.  An xAPIC ICR high that L1 had
+ * written is put back.
  */
-void hw_send_ipi(uint32_t apic_id, uint32_t icr_low);
+void hw_send_ipi(uint64_t apic_base, uint32_t apic_id, uint32_t icr_low);
 
 /* A store of width 1, 2, 4 or 8 bytes to physical address pa, done for L1. */
 void hw_mmio_write(uint64_t pa, unsigned width, uint64_t value);

@@ -186,6 +186,50 @@ static bool build_ept(const struct boot_info *bi)
 	return true;
 }
 
+#define CPUID_7_ECX_LA57 (1u << 16)
+#define CPUID_7_EDX_IBRS_IBPB (1u << 26)
+#define CPUID_7_EDX_STIBP (1u << 27)
+#define CPUID_7_EDX_SSBD (1u << 31)
+#define CPUID_D1_EAX_XSAVES (1u << 3)
+#define MTRRCAP_SMRR (1ull << 11)
+
+/* What the MSR table (msr_policy.h) needs of this machine. */
+static void msr_policy_init(const struct boot_info *bi)
+{
+	struct cpuid_regs r0, r1, r7 = { 0, 0, 0, 0 }, rd1 = { 0, 0, 0, 0 };
+	cpuid_count(0, 0, &r0);
+	cpuid_count(1, 0, &r1);
+	if (r0.eax >= 7)
+		cpuid_count(7, 0, &r7);
+	if (r0.eax >= 0xd)
+		cpuid_count(0xd, 1, &rd1);
+	struct msr_policy *p = &g_l0.msr;
+	*p = (struct msr_policy){
+		.nested = bi->config.nested,
+		.hv_base = g_l0.hv_base,
+		.hv_size = g_l0.hv_size,
+		.map_end = g_l0.host_map_end,
+		.maxphyaddr = g_l0.maxphyaddr,
+		.linear_width = (r7.ecx & CPUID_7_ECX_LA57) ? 57 : 48,
+		.xss = g_l0.cpuid.has_xsaves && (rd1.eax & CPUID_D1_EAX_XSAVES),
+		.xss_mask = (rd1.ecx | (uint64_t)rd1.edx << 32) & ~CPUID_XSS_HIDDEN,
+	};
+	if (r1.edx & CPUID_1_EDX_MTRR) {
+		/* No SMRR (SMM's own range); at most L1_MTRR_MAX_VAR variable ranges. */
+		uint64_t cap = rdmsr(MSR_IA32_MTRRCAP) & ~MTRRCAP_SMRR;
+		if ((cap & MTRRCAP_VCNT_MASK) > L1_MTRR_MAX_VAR)
+			cap = (cap & ~MTRRCAP_VCNT_MASK) | L1_MTRR_MAX_VAR;
+		p->mtrr = true;
+		p->mtrrcap = cap;
+	}
+	if (r7.edx & CPUID_7_EDX_IBRS_IBPB)
+		p->spec_ctrl |= SPEC_CTRL_IBRS;
+	if (r7.edx & CPUID_7_EDX_STIBP)
+		p->spec_ctrl |= SPEC_CTRL_STIBP;
+	if (r7.edx & CPUID_7_EDX_SSBD)
+		p->spec_ctrl |= SPEC_CTRL_SSBD;
+}
+
 bool l0_prepare(const struct boot_info *bi, struct page_alloc *pages, uint64_t host_cr3,
 		uint64_t host_map_end, const struct desc_ptr *host_idtr)
 {
@@ -214,7 +258,7 @@ bool l0_prepare(const struct boot_info *bi, struct page_alloc *pages, uint64_t h
 		.has_user_wait = g_l0.proc2 & CPU2_ENABLE_USER_WAIT_PAUSE,
 		.version = MICROHV_VERSION_CODE,
 	};
-	g_l0.msr = (struct msr_policy){ .nested = bi->config.nested };
+	msr_policy_init(bi);
 	if (bi->config.nested) {
 		nested_vmx_msrs_init(&g_l0.caps, vmcs12_highest_field_index(), &g_l0.l1_vmx);
 		g_l0.msr.l1_vmx = &g_l0.l1_vmx;
@@ -373,6 +417,7 @@ int l0_launch_this_cpu(uint64_t guest_rsp, uint64_t guest_rip)
 	}
 	gdt_build(&v->gdt, &v->tss, &v->gdtr);
 	v->nested = g_l0.nested[v->index];
+	msr_l1_state_init(&v->msrs, &g_l0.msr, rdmsr_cb);
 	if (g_l0.cpuid.nested && !v->nested)
 		log_error("CPU %u: no nested VMX state: L1 gets #UD for VMX here", v->index);
 

@@ -7,6 +7,7 @@
 
 #include "arch/x86/gdt.h"
 #include "arch/x86/spinlock.h"
+#include "msr_policy.h"
 #include "vmx_bits.h"
 
 #include <stdbool.h>
@@ -78,6 +79,7 @@ struct vcpu {
 	uint64_t sipi_exit;   /* exits_total at the last SIPI (0: none) */
 	bool init_quirk_reported;
 	struct ap_start start;
+	struct l1_msrs msrs; /* the guest's MSRs that L0 keeps (msr_policy.h) */
 	struct nested_vcpu *nested; /* L1's VMX operation (nested/run.h); NULL: nested = off */
 	bool enter_launch;	    /* the exit stub enters the current VMCS with VMLAUNCH */
 	uint64_t restarts; /* INIT-SIPI restarts L0 emulated */

@@ -216,8 +216,9 @@ void hw_set_cr2(uint64_t value)
 uint32_t hw_fake_mmio_value;
 void (*hw_fake_ipi_hook)(uint32_t apic_id, uint32_t icr_low);
 
-void hw_send_ipi(uint32_t apic_id, uint32_t icr_low)
+void hw_send_ipi(uint64_t apic_base, uint32_t apic_id, uint32_t icr_low)
 {
+	hw_calls.last_ipi_apic_base = apic_base;
 	if (hw_calls.ipis < 16) {
 		hw_calls.ipi_apic_id[hw_calls.ipis] = apic_id;
 		hw_calls.ipi_low[hw_calls.ipis] = icr_low;

@@ -39,6 +39,7 @@ struct hw_fake_calls {
 	unsigned ipis, mmio_writes, unblock_nmi;
 	uint32_t ipi_apic_id[16], ipi_low[16];	 /* the first 16 IPIs */
 	uint32_t last_ipi_apic_id, last_ipi_low; /* the latest IPI */
+	uint64_t last_ipi_apic_base;		 /* the sender's APIC base it was sent through */
 	uint64_t last_mmio_pa, last_mmio_value;
 	unsigned last_mmio_width;
 	unsigned vmclear, vmptrld, host_state;

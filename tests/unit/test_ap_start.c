@@ -15,6 +15,7 @@
  */
 #include "test.h"
 
+#include "arch/x86/msr.h"
 #include "arch/x86/regs.h"
 #include "drivers/serial/log.h"
 #include "hw_fake.h"
@@ -34,6 +35,7 @@
 #define SH(s) ((uint32_t)(s) << ICR_SHORTHAND_SHIFT)
 #define GPR_INIT(n) (0x5a5a5a5a00000000ull | (n))
 #define CPUID1_EAX 0x00050654u
+#define XAPIC_BASE 0xfee00000ull
 #define INFO_GP0 (INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_DELIVER_CODE | VEC_GP)
 
 static struct vcpu cpu[3];
@@ -72,6 +74,8 @@ static void setup(void)
 		cpu[i].index = i;
 		cpu[i].apic_id = ids[i];
 		cpu[i].launched = true;
+		/* IA32_APIC_BASE as L0 keeps it: xAPIC at FEE00000H, BSP on CPU 0. */
+		cpu[i].msrs.apic_base = XAPIC_BASE | APIC_BASE_ENABLE | (i == 0 ? APIC_BASE_BSP : 0);
 		g_l0.vcpus[i] = &cpu[i];
 	}
 	g_l0.ncpus = 3;
@@ -552,6 +556,31 @@ TEST(apic_access_sipi_to_running_ap_ignored)
 	check_done(0x1010a, 0);
 	CHECK_EQ(cpu[1].start.sipi, 0);
 	CHECK_EQ(cpu[1].start.state, AP_RUNNING);
+}
+
+/*
+ * The page is the APIC only while the base L0 keeps says xAPIC mode at
+ * that address: in x2APIC mode, disabled, or moved elsewhere, a store to
+ * the ICR's offset is plain memory for L0, never an IPI (issue 10 item 9).
+ */
+TEST(apic_access_icr_store_not_xapic_here_is_no_ipi)
+{
+	static const uint64_t bases[] = {
+		XAPIC_BASE | APIC_BASE_ENABLE | APIC_BASE_X2APIC | APIC_BASE_BSP,
+		XAPIC_BASE | APIC_BASE_BSP, /* disabled */
+		0xfec01000ull | APIC_BASE_ENABLE | APIC_BASE_BSP,
+	};
+	for (unsigned i = 0; i < 3; i++) {
+		uint8_t insn[10] = {0xc7, 0x05, 0x00, 0x03, 0xe0, 0xfe, 0x87, 0x46, 0, 0};
+		setup_code(0x10100, insn, 10, true);
+		cpu[0].msrs.apic_base = bases[i];
+		cpu[1].start.state = AP_WAIT_SIPI;
+		apic_access_write(&cpu[0], &regs, 0xfee00300, &l1mem);
+		check_done(0x1010a, 1);
+		CHECK_EQ(cpu[1].start.sipi, 0);
+		CHECK_EQ(hw_calls.last_mmio_pa, 0xfee00300);
+		CHECK_EQ(hw_calls.last_mmio_value, 0x4687);
+	}
 }
 
 TEST(apic_access_fixed_ipi_to_hardware)

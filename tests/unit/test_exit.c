@@ -161,6 +161,9 @@ static void setup(bool nested)
 	ap.index = 1;
 	ap.apic_id = 2;
 	ap.launched = true;
+	/* IA32_APIC_BASE as L0 validated and keeps it (msr_policy.h). */
+	bsp.msrs.apic_base = 0xfee00000ull | APIC_BASE_ENABLE | APIC_BASE_BSP;
+	ap.msrs.apic_base = 0xfee00000ull | APIC_BASE_ENABLE;
 	g_l0.vcpus[0] = &bsp;
 	g_l0.vcpus[1] = &ap;
 	g_l0.ncpus = 2;
@@ -360,15 +363,16 @@ TEST(exits_cpuid_leaf1_vmx_follows_nested)
 	run_exit(EXIT_REASON_CPUID, 0, 2);
 	CHECK_EQ(regs.gpr[GPR_RAX], 0x00050654);
 	CHECK_EQ(regs.gpr[GPR_RBX], 0x00100800); /* zero-extended */
-	CHECK_EQ(regs.gpr[GPR_RCX], 0xfffefbbf); /* hypervisor, VMX; no SMX */
-	CHECK_EQ(regs.gpr[GPR_RDX], 0xbfebfbff);
+	/* hypervisor, VMX; no SMX, DTES64, DS-CPL, EIST, TM2, PDCM (cpuid_policy.h) */
+	CHECK_EQ(regs.gpr[GPR_RCX], 0xfffe7a2b);
+	CHECK_EQ(regs.gpr[GPR_RDX], 0x1f8bfbff); /* no DS, ACPI, TM, PBE */
 	CHECK_SKIPPED(2);
 
 	setup(false);
 	regs.gpr[GPR_RAX] = 1;
 	regs.gpr[GPR_RCX] = 0;
 	run_exit(EXIT_REASON_CPUID, 0, 2);
-	CHECK_EQ(regs.gpr[GPR_RCX], 0xfffefb9f); /* hypervisor; no VMX, no SMX */
+	CHECK_EQ(regs.gpr[GPR_RCX], 0xfffe7a0b); /* the same without VMX */
 	CHECK_SKIPPED(2);
 	CHECK_CLEAN();
 }
@@ -481,24 +485,30 @@ TEST(exits_rdmsr_vmx_capability_gp)
 	}
 }
 
+/*
+ * An MSR whose table row reads the CPU (IA32_STAR: L1's alone), and one
+ * in no row: #GP(0) without touching the CPU (test_msr_policy.c has
+ * every row kind).
+ */
 TEST(exits_rdmsr_passthrough)
 {
 	setup(true);
-	hw_fake_msr_add(0x1a0, 0x0000004000850089ull, 0);
-	regs.gpr[GPR_RCX] = 0x1a0;
+	hw_fake_msr_add(0xc0000081, 0x0023001000000000ull, 0);
+	regs.gpr[GPR_RCX] = 0xc0000081;
 	run_exit(EXIT_REASON_MSR_READ, 0, 2);
 	CHECK_EQ(hw_calls.rdmsr, 1);
-	CHECK_EQ(hw_calls.last_rdmsr, 0x1a0);
-	CHECK_EQ(regs.gpr[GPR_RAX], 0x00850089);
-	CHECK_EQ(regs.gpr[GPR_RDX], 0x40);
+	CHECK_EQ(hw_calls.last_rdmsr, 0xc0000081);
+	CHECK_EQ(regs.gpr[GPR_RAX], 0);
+	CHECK_EQ(regs.gpr[GPR_RDX], 0x00230010);
 	CHECK_SKIPPED(2);
 	CHECK_CLEAN();
 
-	/* An MSR the CPU lacks: #GP, registers untouched. */
+	/* An MSR L0 does not offer (even if the CPU has it): #GP, registers untouched. */
 	setup(true);
+	hw_fake_msr_add(0xc0011234, 0x77, 0);
 	regs.gpr[GPR_RCX] = 0xc0011234;
 	run_exit(EXIT_REASON_MSR_READ, 0, 2);
-	CHECK_EQ(hw_calls.rdmsr, 1);
+	CHECK_EQ(hw_calls.rdmsr, 0);
 	CHECK_GP0();
 	CHECK_EQ(regs.gpr[GPR_RAX], GPR_INIT(GPR_RAX));
 	CHECK_EQ(regs.gpr[GPR_RDX], GPR_INIT(GPR_RDX));
@@ -508,17 +518,18 @@ TEST(exits_rdmsr_passthrough)
 
 TEST(exits_wrmsr_passthrough)
 {
+	/* IA32_STAR, a row performed on the CPU. */
 	setup(true);
-	hw_fake_msr_add(0x4b564d02, 0, 0);
-	regs.gpr[GPR_RCX] = 0x4b564d02;
+	hw_fake_msr_add(0xc0000081, 0, 0);
+	regs.gpr[GPR_RCX] = 0xc0000081;
 	regs.gpr[GPR_RAX] = 0xffffffff89abcdefull; /* EAX only */
 	regs.gpr[GPR_RDX] = 0xffffffff01234567ull; /* EDX only */
 	run_exit(EXIT_REASON_MSR_WRITE, 0, 2);
 	CHECK_EQ(hw_calls.wrmsr, 1);
-	CHECK_EQ(hw_calls.last_wrmsr, 0x4b564d02);
+	CHECK_EQ(hw_calls.last_wrmsr, 0xc0000081);
 	CHECK_EQ(hw_calls.last_wrmsr_value, 0x0123456789abcdefull);
 	uint64_t v = 0;
-	CHECK(hw_fake_msr_get(0x4b564d02, &v));
+	CHECK(hw_fake_msr_get(0xc0000081, &v));
 	CHECK_EQ(v, 0x0123456789abcdefull);
 	CHECK_SKIPPED(2);
 	CHECK_CLEAN();
@@ -541,12 +552,15 @@ TEST(exits_wrmsr_passthrough)
 	CHECK(hw_fake_msr_get(0xc0000103, &v));
 	CHECK_EQ(v, 0x22);
 
-	/* No such MSR. */
+	/* No such MSR in the table (0x4b564d02 once passed through): not even tried. */
 	setup(true);
-	regs.gpr[GPR_RCX] = 0x2000;
+	hw_fake_msr_add(0x4b564d02, 0, 0);
+	regs.gpr[GPR_RCX] = 0x4b564d02;
 	run_exit(EXIT_REASON_MSR_WRITE, 0, 2);
-	CHECK_EQ(hw_calls.wrmsr, 1);
+	CHECK_EQ(hw_calls.wrmsr, 0);
 	CHECK_GP0();
+	CHECK(hw_fake_msr_get(0x4b564d02, &v));
+	CHECK_EQ(v, 0);
 	CHECK_CLEAN();
 }
 

@@ -6,8 +6,7 @@
  *                   fixing and the guest/host masks;
  *   segment.c       vmx_segment_from_gdt on a hand-made GDT;
  *   cpuid_policy.c  every rule of cpuid_policy.h;
- *   msr_policy.c    emulated/#GP/passthrough decisions, the MSR bitmap
- *                   (raw offsets per SDM Vol. 3C 25.6.9);
+ *   (msr_policy.c has its own file, test_msr_policy.c);
  *   vmx_names.c     exact strings, "reserved"/"unknown" for gaps;
  *   exit.c          which exit reasons have a handler (each with a name),
  *                   and an I/O-instruction exit dispatched to exit_io.
@@ -277,10 +276,11 @@ TEST(policy_cpuid_leaf1)
 	struct cpuid_regs r = apply(&on, 1, 0, in);
 	CHECK_EQ(r.eax, 0x50654);
 	CHECK_EQ(r.ebx, 0x00100800);
-	CHECK_EQ(r.ecx, 0xfffefbbf); /* + hypervisor, - SMX, VMX kept */
-	CHECK_EQ(r.edx, 0xbfebfbff);
+	/* + hypervisor, - SMX, VMX kept; - DTES64, DS-CPL, EIST, TM2, PDCM (2, 4, 7, 8, 15) */
+	CHECK_EQ(r.ecx, 0xfffe7a2b);
+	CHECK_EQ(r.edx, 0x1f8bfbff); /* - DS, ACPI, TM, PBE (21, 22, 29, 31) */
 	r = apply(&off, 1, 0, in);
-	CHECK_EQ(r.ecx, 0xfffefb9f); /* + hypervisor, - SMX, - VMX */
+	CHECK_EQ(r.ecx, 0xfffe7a0b); /* the same, - VMX */
 	/* VMX follows nested even where the CPU says 0. */
 	r = apply(&on, 1, 0, R(0, 0, 0, 0));
 	CHECK_EQ(r.ecx, 0x80000020);
@@ -288,7 +288,7 @@ TEST(policy_cpuid_leaf1)
 	CHECK_EQ(r.ecx, 0x80000000);
 	/* The subleaf does not matter for leaf 1. */
 	r = apply(&off, 1, 5, ALL1);
-	CHECK_EQ(r.ecx, 0xffffff9f);
+	CHECK_EQ(r.ecx, 0xffff7e0b);
 	CHECK_EQ(r.eax, 0xffffffff);
 }
 
@@ -337,18 +337,22 @@ TEST(policy_cpuid_hidden_features)
 	struct cpuid_policy none = {0};
 	struct cpuid_policy all = {
 	    .has_rdtscp = true, .has_invpcid = true, .has_xsaves = true, .has_user_wait = true};
-	/* Leaf 7.0: INVPCID EBX[10], WAITPKG ECX[5]. */
+	/*
+	 * Leaf 7.0: INVPCID EBX[10], WAITPKG ECX[5]; always hidden (MSRs not
+	 * offered, test_msr_policy.c): PQM, PQE, PT EBX[12, 15, 25], CET and
+	 * PKS ECX[7, 31], PCONFIG, arch LBR and CET EDX[18, 19, 20].
+	 */
 	struct cpuid_regs r = apply(&none, 7, 0, ALL1);
 	CHECK_EQ(r.eax, 0xffffffff);
-	CHECK_EQ(r.ebx, 0xfffffbff);
-	CHECK_EQ(r.ecx, 0xffffffdf);
-	CHECK_EQ(r.edx, 0xffffffff);
+	CHECK_EQ(r.ebx, 0xfdff6bff);
+	CHECK_EQ(r.ecx, 0x7fffff5f);
+	CHECK_EQ(r.edx, 0xffe3ffff);
 	r = apply(&all, 7, 0, ALL1);
-	CHECK(r.ebx == 0xffffffff && r.ecx == 0xffffffff);
+	CHECK(r.ebx == 0xfdff6fff && r.ecx == 0x7fffff7f);
 	struct cpuid_policy inv_only = {.has_invpcid = true};
 	r = apply(&inv_only, 7, 0, ALL1);
-	CHECK_EQ(r.ebx, 0xffffffff);
-	CHECK_EQ(r.ecx, 0xffffffdf);
+	CHECK_EQ(r.ebx, 0xfdff6fff);
+	CHECK_EQ(r.ecx, 0x7fffff5f);
 	/* Other subleaves of 7 untouched. */
 	r = apply(&none, 7, 1, ALL1);
 	CHECK(r.eax == 0xffffffff && r.ebx == 0xffffffff && r.ecx == 0xffffffff);
@@ -368,122 +372,6 @@ TEST(policy_cpuid_hidden_features)
 	CHECK(r.eax == 0x16 && r.ebx == 0x756e6547 && r.ecx == 0x6c65746e && r.edx == 0x49656e69);
 	r = apply(&none, 0x80000008, 0, ALL1);
 	CHECK(r.eax == 0xffffffff && r.edx == 0xffffffff);
-}
-
-/* ---- msr_policy.c ---- */
-
-TEST(policy_msr_feature_control)
-{
-	struct msr_policy on = {.nested = true}, off = {.nested = false};
-	uint64_t v = 0xdead;
-	CHECK_EQ(msr_policy_read(&on, MSR_IA32_FEATURE_CONTROL, &v), MSR_EMULATED);
-	CHECK_EQ(v, 5);
-	v = 0xdead;
-	CHECK_EQ(msr_policy_read(&off, MSR_IA32_FEATURE_CONTROL, &v), MSR_EMULATED);
-	CHECK_EQ(v, 1);
-	CHECK_EQ(msr_policy_write(&on, MSR_IA32_FEATURE_CONTROL, 5), MSR_INJECT_GP);
-	CHECK_EQ(msr_policy_write(&off, MSR_IA32_FEATURE_CONTROL, 1), MSR_INJECT_GP);
-	CHECK_EQ(msr_policy_write(&off, MSR_IA32_FEATURE_CONTROL, 0), MSR_INJECT_GP);
-}
-
-TEST(policy_msr_vmx_caps_and_passthrough)
-{
-	struct msr_policy on = {.nested = true}, off = {.nested = false};
-	int wrong = 0;
-	for (uint32_t m = 0x480; m <= 0x491; m++) {
-		uint64_t v = 0x77;
-		if (msr_policy_read(&on, m, &v) != MSR_INJECT_GP ||
-		    msr_policy_read(&off, m, &v) != MSR_INJECT_GP ||
-		    msr_policy_write(&on, m, 0) != MSR_INJECT_GP ||
-		    msr_policy_write(&off, m, 0) != MSR_INJECT_GP || v != 0x77)
-			wrong++;
-	}
-	CHECK_EQ(wrong, 0);
-	static const uint32_t pass[] = {0x10,	    0x39,	  0x3b,		 0x47f,
-					0x492,	    MSR_IA32_PAT, MSR_IA32_EFER, MSR_IA32_GS_BASE,
-					0x40000000, 0xc0010000};
-	for (unsigned i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
-		uint64_t v = 0x99;
-		CHECK_EQ(msr_policy_read(&on, pass[i], &v), MSR_PASSTHROUGH);
-		CHECK_EQ(v, 0x99);
-		CHECK_EQ(msr_policy_write(&on, pass[i], 1), MSR_PASSTHROUGH);
-		CHECK_EQ(msr_policy_read(&off, pass[i], &v), MSR_PASSTHROUGH);
-	}
-}
-
-static bool bit_set(const uint8_t *b, unsigned byte, unsigned bit)
-{
-	return b[byte] & (1u << bit);
-}
-
-TEST(policy_msr_bitmap_raw)
-{
-	static uint8_t b[MSR_BITMAP_SIZE];
-	memset(b, 0, sizeof(b));
-	msr_bitmap_build(b);
-	/* Read-low at 0, read-high at 1024, write-low at 2048, write-high at 3072. */
-	CHECK(bit_set(b, 0x3a / 8, 0x3a % 8)); /* byte 7 bit 2 */
-	CHECK_EQ(b[7], 0x04);
-	CHECK_EQ(b[2048 + 7], 0x04);
-	CHECK_EQ(b[0x480 / 8], 0xff); /* 0x480..0x487 */
-	CHECK_EQ(b[0x488 / 8], 0xff); /* 0x488..0x48f */
-	CHECK_EQ(b[0x490 / 8], 0x03); /* 0x490, 0x491 */
-	CHECK_EQ(b[2048 + 0x480 / 8], 0xff);
-	CHECK_EQ(b[2048 + 0x488 / 8], 0xff);
-	CHECK_EQ(b[2048 + 0x490 / 8], 0x03);
-	/* The x2APIC ICR (0x830): write only (byte 0x106, bit 0). */
-	CHECK_EQ(b[0x830 / 8], 0);
-	CHECK_EQ(b[2048 + 0x830 / 8], 0x01);
-	/* Nothing else anywhere: 2 x (1 + 18) + 1 bits in all. */
-	unsigned bits = 0, high_bits = 0;
-	for (unsigned i = 0; i < MSR_BITMAP_SIZE; i++) {
-		bits += (unsigned)__builtin_popcount(b[i]);
-		if ((i >= 1024 && i < 2048) || i >= 3072)
-			high_bits += (unsigned)__builtin_popcount(b[i]);
-	}
-	CHECK_EQ(bits, 39);
-	CHECK_EQ(high_bits, 0);
-}
-
-TEST(policy_msr_bitmap_exits)
-{
-	static uint8_t b[MSR_BITMAP_SIZE];
-	memset(b, 0, sizeof(b));
-	msr_bitmap_build(b);
-	/*
-	 * Exactly FEATURE_CONTROL and 0x480..0x491 exit in the low range, both
-	 * ways, and the x2APIC ICR on writes.
-	 */
-	int wrong = 0;
-	for (uint32_t m = 0; m <= 0x1fff; m++) {
-		bool want = m == MSR_IA32_FEATURE_CONTROL || (m >= 0x480 && m <= 0x491);
-		if (msr_bitmap_exits(b, m, false) != want ||
-		    msr_bitmap_exits(b, m, true) != (want || m == MSR_X2APIC_ICR))
-			wrong++;
-	}
-	for (uint32_t m = 0xc0000000u; m <= 0xc0001fffu; m++)
-		if (msr_bitmap_exits(b, m, false) || msr_bitmap_exits(b, m, true))
-			wrong++;
-	CHECK_EQ(wrong, 0);
-	/* Outside both ranges: always. */
-	static const uint32_t outside[] = {0x2000,     0x40000000, 0xbfffffff,
-					   0xc0002000, 0xc0010000, 0xffffffff};
-	for (unsigned i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
-		CHECK(msr_bitmap_exits(b, outside[i], false));
-		CHECK(msr_bitmap_exits(b, outside[i], true));
-	}
-	/* The high ranges are read at 1024 and 3072: set bits by hand. */
-	b[1024 + 0x80 / 8] |= 1;		  /* EFER read */
-	b[3072 + 0x101 / 8] |= 1u << (0x101 % 8); /* GS_BASE write */
-	CHECK(msr_bitmap_exits(b, MSR_IA32_EFER, false));
-	CHECK(!msr_bitmap_exits(b, MSR_IA32_EFER, true));
-	CHECK(msr_bitmap_exits(b, MSR_IA32_GS_BASE, true));
-	CHECK(!msr_bitmap_exits(b, MSR_IA32_GS_BASE, false));
-	CHECK(!msr_bitmap_exits(b, 0x80, false)); /* the low range's 0x80 is another bit */
-	/* And the low write bitmap at 2048. */
-	b[2048 + 0x10 / 8] |= 1; /* TSC write */
-	CHECK(msr_bitmap_exits(b, 0x10, true));
-	CHECK(!msr_bitmap_exits(b, 0x10, false));
 }
 
 /* ---- vmx_names.c ---- */
