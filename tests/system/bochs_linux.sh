@@ -66,6 +66,8 @@ expect "CPUID.1:ECX.hypervisor=1 seen by Linux" '^microhv-linux: cpuid\.1:ecx\.h
 expect "$want_cpus CPU(s) online in Linux (EXPECT_CPUS)" "^microhv-linux: cpus online: $want_cpus\$"
 expect "/init reached its power-off call" '^microhv-linux: powering off$'
 expect_no "no kernel panic" 'Kernel panic'
+expect "no MSR access Linux relies on refused by L0 (no \"unchecked MSR access error\" in dmesg)" \
+	'^microhv-linux: dmesg: unchecked MSR accesses: 0$'
 # What the guest saw, for the record.
 grep -a -E '^microhv-linux: (cpuid|cpuinfo|dmesg)' "$log" | sed 's/^/# /'
 
