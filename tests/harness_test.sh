@@ -72,6 +72,12 @@ fake control 'echo "control: 4 passed, 0 failed"; exit 0'
 replay control "$(s control control)"
 want control 0 '^4 passed, 0 failed$' "a clean suite passes with its own count"
 
+# Output with binary bytes (a fuzzer's progress lines, an emulator's
+# escapes) before the count line: the count is still read.
+fake binary 'printf "progress\\0\\r\\033[K\\n"; echo "binary: 5 passed, 0 failed"; exit 0'
+replay binary "$(s binary binary)"
+want binary 0 '^5 passed, 0 failed$' "a count line after binary output is read"
+
 fake fails 'echo "fails: 2 passed, 3 failed"; exit 1'
 replay failing "$(s fails fails)"
 want failing 1 '^2 passed, 3 failed$' "a failing suite's failures are in the total"

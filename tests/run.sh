@@ -88,7 +88,7 @@ run_suite() { # name command needs limit
 	reap_leftovers "$name" "$pid"
 
 	local line p f
-	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed\$" "$outf" | tail -n1)
+	line=$(grep -a -E "^$name: [0-9]+ passed, [0-9]+ failed\$" "$outf" | tail -n1)
 	rm -f "$outf"
 	if [ "$status" = 137 ]; then
 		count_fail "$name" "killed after its ${limit}s limit"
