@@ -74,30 +74,6 @@ static void vm_fail(struct nested_cpu *n, uint32_t error)
 
 /* ---- L1's state and memory ---- */
 
-static void operand_env(struct nested_operand_env *e, const struct guest_regs *r)
-{
-	static const uint32_t base[NSEG_COUNT] = { VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE,
-						   VMCS_GUEST_SS_BASE, VMCS_GUEST_DS_BASE,
-						   VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE };
-	static const uint32_t limit[NSEG_COUNT] = { VMCS_GUEST_ES_LIMIT, VMCS_GUEST_CS_LIMIT,
-						    VMCS_GUEST_SS_LIMIT, VMCS_GUEST_DS_LIMIT,
-						    VMCS_GUEST_FS_LIMIT, VMCS_GUEST_GS_LIMIT };
-	static const uint32_t ar[NSEG_COUNT] = { VMCS_GUEST_ES_AR_BYTES, VMCS_GUEST_CS_AR_BYTES,
-						 VMCS_GUEST_SS_AR_BYTES, VMCS_GUEST_DS_AR_BYTES,
-						 VMCS_GUEST_FS_AR_BYTES, VMCS_GUEST_GS_AR_BYTES };
-	*e = (struct nested_operand_env){ 0 };
-	e->mode = nested_cpu_mode_of(vmcs_read(VMCS_GUEST_CR0), vmcs_read(VMCS_GUEST_IA32_EFER),
-				     (uint32_t)vmcs_read(VMCS_GUEST_CS_AR_BYTES),
-				     vmcs_read(VMCS_GUEST_RFLAGS));
-	e->regs = r;
-	e->rsp = vmcs_read(VMCS_GUEST_RSP);
-	for (unsigned s = 0; s < NSEG_COUNT; s++) {
-		e->seg[s].base = vmcs_read(base[s]);
-		e->seg[s].limit = (uint32_t)vmcs_read(limit[s]);
-		e->seg[s].ar = (uint32_t)vmcs_read(ar[s]);
-	}
-	e->la57 = vmcs_read(VMCS_GUEST_CR4) & CR4_LA57;
-}
 
 static void inject(enum nested_operand_result res)
 {
@@ -128,7 +104,7 @@ static void inject_walk_failure(const struct guest_walk *w)
 static bool decode(uint32_t reason, const struct guest_regs *r, struct nested_operand *op)
 {
 	struct nested_operand_env e;
-	operand_env(&e, r);
+	l1_operand_env_of_current(&e, r);
 	enum nested_operand_result res =
 		nested_decode_operand(reason, (uint32_t)vmcs_read(VMCS_VMX_INSTRUCTION_INFO),
 				      vmcs_read(VMCS_EXIT_QUALIFICATION), &e, op);
@@ -147,7 +123,7 @@ static bool decode(uint32_t reason, const struct guest_regs *r, struct nested_op
 static bool decode_early(uint32_t reason, const struct guest_regs *r, struct nested_operand *op,
 			 struct nested_operand_env *e)
 {
-	operand_env(e, r);
+	l1_operand_env_of_current(e, r);
 	enum nested_operand_result res = nested_decode_operand_early(
 		reason, (uint32_t)vmcs_read(VMCS_VMX_INSTRUCTION_INFO),
 		vmcs_read(VMCS_EXIT_QUALIFICATION), e, op);

@@ -334,34 +334,14 @@ static unsigned io_address_bits(uint32_t info, bool *from_info)
  */
 static void io_operand_env(struct nested_operand_env *e, const struct guest_regs *r)
 {
-	static const uint32_t base[NSEG_COUNT] = {VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE,
-						  VMCS_GUEST_SS_BASE, VMCS_GUEST_DS_BASE,
-						  VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE};
-	static const uint32_t limit[NSEG_COUNT] = {VMCS_GUEST_ES_LIMIT, VMCS_GUEST_CS_LIMIT,
-						   VMCS_GUEST_SS_LIMIT, VMCS_GUEST_DS_LIMIT,
-						   VMCS_GUEST_FS_LIMIT, VMCS_GUEST_GS_LIMIT};
-	static const uint32_t ar[NSEG_COUNT] = {VMCS_GUEST_ES_AR_BYTES, VMCS_GUEST_CS_AR_BYTES,
-						VMCS_GUEST_SS_AR_BYTES, VMCS_GUEST_DS_AR_BYTES,
-						VMCS_GUEST_FS_AR_BYTES, VMCS_GUEST_GS_AR_BYTES};
-	*e = (struct nested_operand_env){0};
-	e->mode = nested_cpu_mode_of(vmcs_read(VMCS_GUEST_CR0), vmcs_read(VMCS_GUEST_IA32_EFER),
-				     (uint32_t)vmcs_read(VMCS_GUEST_CS_AR_BYTES),
-				     vmcs_read(VMCS_GUEST_RFLAGS));
-	e->regs = r;
-	e->rsp = vmcs_read(VMCS_GUEST_RSP);
-	for (unsigned s = 0; s < NSEG_COUNT; s++) {
-		e->seg[s].base = vmcs_read(base[s]);
-		e->seg[s].limit = (uint32_t)vmcs_read(limit[s]);
-		e->seg[s].ar = (uint32_t)vmcs_read(ar[s]);
-		/*
-		 * Real and virtual-8086 mode check only the limit: every
-		 * segment counts as a usable, present, writable expand-up
-		 * data segment there.
-		 */
-		if (e->mode == NMODE_REAL || e->mode == NMODE_V8086)
+	l1_operand_env_of_current(e, r);
+	/*
+	 * Real and virtual-8086 mode check only the limit: every segment
+	 * counts as a usable, present, writable expand-up data segment there.
+	 */
+	if (e->mode == NMODE_REAL || e->mode == NMODE_V8086)
+		for (unsigned s = 0; s < NSEG_COUNT; s++)
 			e->seg[s].ar = VMX_AR_TYPE_RW | VMX_AR_S | VMX_AR_P;
-	}
-	e->la57 = vmcs_read(VMCS_GUEST_CR4) & CR4_LA57;
 }
 
 /* A failed access to the element's memory: #PF as the walk says, else #GP(0); false if none. */

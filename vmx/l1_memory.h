@@ -31,6 +31,16 @@ struct l1_memory {
  */
 void l1_paging_of_current(struct guest_paging *g, const struct l1_memory *mem);
 
+struct nested_operand_env;
+struct guest_regs;
+
+/*
+ * L1's mode, registers and segments from the current VMCS's guest state,
+ * for the operand and segment checks of nested/operand.h (a VMX
+ * instruction's memory operand, an INS/OUTS element).
+ */
+void l1_operand_env_of_current(struct nested_operand_env *e, const struct guest_regs *r);
+
 /*
  * The l1_memory the exit handlers use: in the core l1_memory_ept01()
  * (defined in vmx/launch.c beside g_l0); the host unit tests link their
