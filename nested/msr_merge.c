@@ -26,8 +26,12 @@ void nested_merge_msr_bitmap(uint8_t *out, uint8_t *l1_copy, const uint8_t *l0,
 {
 	bool l1_ok = l1_uses_bitmaps && !(l1_bitmap_gpa & 0xfff) &&
 		     mem->read(mem->ctx, l1_bitmap_gpa, l1_copy, MSR_BITMAP_SIZE);
-	if (!l1_ok)
+	if (!l1_ok) {
+		/* Every MSR exits for L1: all ones, whatever L0's bits (no OR needed). */
 		__builtin_memset(l1_copy, 0xff, MSR_BITMAP_SIZE);
+		__builtin_memset(out, 0xff, MSR_BITMAP_SIZE);
+		return;
+	}
 	/* From L0's copy, never from L1's memory a second time. */
 	or_of(out, l1_copy, l0, MSR_BITMAP_SIZE);
 }
