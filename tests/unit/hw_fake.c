@@ -7,6 +7,7 @@
 #include "vmcs_soft.h"
 #include "vmx/controls.h"
 #include "vmx/l0.h"
+#include "vmx/vmx_arch.h"
 #include "vmx/vmx_bits.h"
 
 #include <string.h>
@@ -257,6 +258,26 @@ void vmx_launch_failed_exit(struct vcpu *v)
 	hw_calls.last_launch_failed = v;
 	if (hw_fake_launch_failed_env)
 		longjmp(*hw_fake_launch_failed_env, 1);
+}
+
+void hw_fake_l0_controls(uint32_t proc2_wanted)
+{
+	const struct vmx_caps *c = &g_l0.caps;
+	g_l0.pin = vmx_adjust_controls(c, VMX_CTL_PIN, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+	g_l0.proc =
+	    vmx_adjust_controls(c, VMX_CTL_PROC, CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY);
+	g_l0.proc2 = vmx_adjust_controls(c, VMX_CTL_PROC2, proc2_wanted);
+	g_l0.exit = vmx_adjust_controls(c, VMX_CTL_EXIT,
+					EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
+					    EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT |
+					    EXIT_LOAD_IA32_PAT | EXIT_SAVE_DEBUG_CONTROLS);
+	g_l0.entry = vmx_adjust_controls(c, VMX_CTL_ENTRY,
+					 ENTRY_LOAD_DEBUG_CONTROLS | ENTRY_LOAD_IA32_EFER |
+					     ENTRY_LOAD_IA32_PAT);
+	g_l0.unrestricted_guest = true;
+	g_l0.vpid = true;
+	g_l0.cr0_mask = vmx_cr0_host_owned(c, true);
+	g_l0.cr4_mask = vmx_cr4_host_owned(c);
 }
 
 void hw_fake_bochs_caps(struct vmx_caps *c)

@@ -90,6 +90,14 @@ extern void (*hw_fake_ipi_hook)(uint32_t apic_id, uint32_t icr_low);
 void hw_fake_bochs_caps(struct vmx_caps *c);
 
 /*
+ * g_l0's controls as l0_prepare's choose_controls fits them to the Bochs
+ * capability MSRs in g_l0.caps (which the caller set): pin, proc, proc2
+ * (from proc2_wanted, which each fixture picks), exit, entry, unrestricted
+ * guest and VPID on, the CR0/CR4 guest/host masks.
+ */
+void hw_fake_l0_controls(uint32_t proc2_wanted);
+
+/*
  * The current software VMCS as vmcs01 of a 64-bit L1 at RIP/RSP, CPL 0,
  * with g_l0's controls and CR masks, cr0/cr4 as L1 sees them (the read
  * shadows; the registers with the CPU's fixed bits), efer, a valid PAT,

@@ -141,22 +141,7 @@ static void l0_setup(void)
 	memset(&g_l0, 0, sizeof(g_l0));
 	struct vmx_caps *c = &g_l0.caps;
 	hw_fake_bochs_caps(c);
-	g_l0.pin = vmx_adjust_controls(c, VMX_CTL_PIN, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
-	g_l0.proc =
-	    vmx_adjust_controls(c, VMX_CTL_PROC, CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY);
-	g_l0.proc2 = vmx_adjust_controls(
-	    c, VMX_CTL_PROC2, CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST | CPU2_ENABLE_VPID);
-	g_l0.exit = vmx_adjust_controls(c, VMX_CTL_EXIT,
-					EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
-					    EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT |
-					    EXIT_LOAD_IA32_PAT | EXIT_SAVE_DEBUG_CONTROLS);
-	g_l0.entry = vmx_adjust_controls(c, VMX_CTL_ENTRY,
-					 ENTRY_LOAD_DEBUG_CONTROLS | ENTRY_LOAD_IA32_EFER |
-					     ENTRY_LOAD_IA32_PAT);
-	g_l0.unrestricted_guest = true;
-	g_l0.vpid = true;
-	g_l0.cr0_mask = vmx_cr0_host_owned(c, true);
-	g_l0.cr4_mask = vmx_cr4_host_owned(c);
+	hw_fake_l0_controls(CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST | CPU2_ENABLE_VPID);
 	g_l0.halt_on_triple_fault = true;
 	g_l0.hv_base = TSF_L0_BASE;
 	g_l0.hv_size = TSF_L0_SIZE;
