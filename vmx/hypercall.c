@@ -3,8 +3,10 @@
  */
 #include "hypercall.h"
 
+#include "arch/x86/msr.h"
 #include "drivers/serial/log.h"
 #include "exit.h"
+#include "hw_ops.h"
 #include "l0.h"
 #include "nested/run.h"
 #include "vmcs.h"
@@ -52,6 +54,30 @@ static int64_t hc_nested(struct vcpu *self, struct guest_regs *r, bool last_exit
 	return HV_OK;
 }
 
+/*
+ * L0's own per-CPU state as L0 finds it in root: the GS base (HOST_GS_BASE,
+ * loaded by every VM exit; l0_this_vcpu() reads it), compared with the
+ * vcpu of the exit frame and the one L0 launched this CPU with, and the
+ * count of L1's refused accesses to L0's memory.  A hostile L1 proves with
+ * it that its attacks left L0's per-CPU pointer where it was.
+ */
+static void hc_l0_self(struct vcpu *v, struct guest_regs *r)
+{
+	uint64_t gs = 0;
+	if (!hw_rdmsr_safe(MSR_IA32_GS_BASE, &gs))
+		gs = 0;
+	uint64_t self = (uint64_t)(uintptr_t)r->vcpu, bits = 0;
+	if (gs && gs == self)
+		bits |= HC_SELF_GS_IS_FRAME;
+	if (r->vcpu == v && v->index < g_l0.ncpus && g_l0.vcpus[v->index] == v)
+		bits |= HC_SELF_FRAME_IS_LAUNCHED;
+	if (gs && vmcs_read(VMCS_HOST_GS_BASE) == gs)
+		bits |= HC_SELF_HOST_GS;
+	r->gpr[GPR_RBX] = gs;
+	r->gpr[GPR_RCX] = bits;
+	r->gpr[GPR_RDX] = v->l0_refusals;
+}
+
 void exit_vmcall(struct vcpu *v, struct guest_regs *r)
 {
 	int64_t status = HV_OK;
@@ -92,6 +118,9 @@ void exit_vmcall(struct vcpu *v, struct guest_regs *r)
 	case HC_NESTED_STATS:
 	case HC_NESTED_LAST_EXIT:
 		status = hc_nested(v, r, fn == HC_NESTED_LAST_EXIT);
+		break;
+	case HC_L0_SELF:
+		hc_l0_self(v, r);
 		break;
 	default:
 		status = HV_ENOSYS;

@@ -16,6 +16,13 @@
 #define HC_CPU_INFO 4	   /* -> RBX caller's CPU index, RCX its APIC ID, RDX CPUs */
 #define HC_NESTED_STATS 5  /* RBX cpu (~0 = caller) -> RBX L2 entries, RCX exits from L2, RDX reflected */
 #define HC_NESTED_LAST_EXIT 6 /* RBX cpu -> RBX vmcs02 fields read by the rebuild, RCX VMREADs, RDX VMWRITEs */
+#define HC_L0_SELF 7	   /* -> RBX L0's GS base in root, RCX HC_SELF_* bits, RDX L0-memory refusals */
+
+/* HC_L0_SELF's RCX: each bit set when that part of L0's per-CPU state agrees. */
+#define HC_SELF_GS_IS_FRAME 1ull     /* GS base = the vcpu of the exit frame (HOST_RSP's) */
+#define HC_SELF_FRAME_IS_LAUNCHED 2ull /* that vcpu = the one L0 launched this CPU with */
+#define HC_SELF_HOST_GS 4ull	     /* the current VMCS's HOST_GS_BASE = the GS base */
+#define HC_SELF_INTACT (HC_SELF_GS_IS_FRAME | HC_SELF_FRAME_IS_LAUNCHED | HC_SELF_HOST_GS)
 
 #define HV_OK 0
 #define HV_ENOSYS (-1ll) /* unknown function */

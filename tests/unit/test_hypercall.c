@@ -14,6 +14,7 @@
  */
 #include "test.h"
 
+#include "arch/x86/msr.h"
 #include "drivers/serial/log.h"
 #include "hw_fake.h"
 #include "nested/run.h"
@@ -298,6 +299,92 @@ TEST(hypercall_nested_last_exit)
 	CHECK_EQ(regs.gpr[GPR_RDX], 13);
 }
 
+/*
+ * HC_L0_SELF: L0's GS base in root (RBX), the bits of what agrees with it
+ * (RCX: GS base = the exit frame's vcpu, that vcpu = the one launched for
+ * this CPU, HOST_GS_BASE = GS base), the CPU's refusals (RDX).
+ */
+static void self_fixture(uint64_t gs, uint64_t host_gs)
+{
+	setup();
+	hw_fake_msr_add(MSR_IA32_GS_BASE, gs, 0);
+	vmcs_soft_set(VMCS_HOST_GS_BASE, host_gs);
+	cpu2.l0_refusals = 42;
+	cpu0.l0_refusals = 7;
+}
+
+TEST(hypercall_l0_self_intact)
+{
+	uint64_t self = (uint64_t)(uintptr_t)&cpu2;
+	self_fixture(self, self);
+	vmcall(7, 0x1111, 0x2222);
+	CHECK_EQ(regs.gpr[GPR_RAX], ST_OK);
+	CHECK_EQ(regs.gpr[GPR_RBX], self);
+	CHECK_EQ(regs.gpr[GPR_RCX], 7); /* all three agree (HC_SELF_INTACT) */
+	CHECK_EQ(HC_SELF_INTACT, 7);
+	CHECK_EQ(regs.gpr[GPR_RDX], 42); /* the caller's, not CPU 0's */
+	CHECK(others_kept());
+	CHECK_EQ(hw_calls.wrmsr, 0);
+	/* The count as it stands at each call. */
+	cpu2.l0_refusals = 43;
+	vmcall(7, 0, 0);
+	CHECK_EQ(regs.gpr[GPR_RDX], 43);
+	CHECK_EQ(regs.gpr[GPR_RCX], 7);
+}
+
+TEST(hypercall_l0_self_gs_moved)
+{
+	/* GS base and HOST_GS_BASE both somewhere else (another CPU's vcpu): bit 0 only is clear. */
+	uint64_t other = (uint64_t)(uintptr_t)&cpu0;
+	self_fixture(other, other);
+	vmcall(7, 0, 0);
+	CHECK_EQ(regs.gpr[GPR_RAX], ST_OK);
+	CHECK_EQ(regs.gpr[GPR_RBX], other);
+	CHECK_EQ(regs.gpr[GPR_RCX], HC_SELF_FRAME_IS_LAUNCHED | HC_SELF_HOST_GS);
+	CHECK_EQ(regs.gpr[GPR_RDX], 42);
+	/* GS base written in root, the VMCS still right: bits 0 and 2 clear. */
+	self_fixture(0x5a5a5000ull, (uint64_t)(uintptr_t)&cpu2);
+	vmcall(7, 0, 0);
+	CHECK_EQ(regs.gpr[GPR_RBX], 0x5a5a5000ull);
+	CHECK_EQ(regs.gpr[GPR_RCX], HC_SELF_FRAME_IS_LAUNCHED);
+	/* GS base right, HOST_GS_BASE changed: bit 2 clear. */
+	self_fixture((uint64_t)(uintptr_t)&cpu2, 0x5a5a5000ull);
+	vmcall(7, 0, 0);
+	CHECK_EQ(regs.gpr[GPR_RCX], HC_SELF_GS_IS_FRAME | HC_SELF_FRAME_IS_LAUNCHED);
+	/* No GS base at all (the RDMSR faults): RBX 0, nothing agrees with it. */
+	setup();
+	cpu2.l0_refusals = 5;
+	vmcs_soft_set(VMCS_HOST_GS_BASE, 0);
+	vmcall(7, 0, 0);
+	CHECK_EQ(regs.gpr[GPR_RAX], ST_OK);
+	CHECK_EQ(regs.gpr[GPR_RBX], 0);
+	CHECK_EQ(regs.gpr[GPR_RCX], HC_SELF_FRAME_IS_LAUNCHED);
+	CHECK_EQ(regs.gpr[GPR_RDX], 5);
+}
+
+TEST(hypercall_l0_self_not_the_launched_vcpu)
+{
+	uint64_t self = (uint64_t)(uintptr_t)&cpu2;
+	/* The table names another vcpu for index 2. */
+	self_fixture(self, self);
+	g_l0.vcpus[2] = &cpu3;
+	vmcall(7, 0, 0);
+	CHECK_EQ(regs.gpr[GPR_RCX], HC_SELF_GS_IS_FRAME | HC_SELF_HOST_GS);
+	/* An index past the CPUs L0 counts. */
+	self_fixture(self, self);
+	cpu2.index = 3;
+	vmcall(7, 0, 0);
+	CHECK_EQ(regs.gpr[GPR_RCX], HC_SELF_GS_IS_FRAME | HC_SELF_HOST_GS);
+	/* The handler's vcpu is not the exit frame's. */
+	self_fixture(self, self);
+	regs.gpr[GPR_RAX] = 7;
+	vmcs_soft_set(VMCS_GUEST_RIP, RIP0);
+	vmcs_soft_set(VMCS_VM_EXIT_INSTRUCTION_LEN, 3);
+	exit_vmcall(&cpu0, &regs);
+	CHECK_EQ(regs.gpr[GPR_RCX], HC_SELF_GS_IS_FRAME | HC_SELF_HOST_GS);
+	CHECK_EQ(regs.gpr[GPR_RDX], 7); /* cpu0's count: the vcpu the handler acts for */
+}
+
 /* docs: -2 when nested is off (no nested state), and for a bad CPU index. */
 TEST(hypercall_nested_bad_input)
 {
@@ -325,8 +412,8 @@ TEST(hypercall_nested_bad_input)
 TEST(hypercall_unknown_functions)
 {
 	setup();
-	static const uint64_t unknown[] = {7,	 8, 0x40000000ull, 0x100000000ull, 0x100000005ull,
-					   ~0ull};
+	static const uint64_t unknown[] = {8,		  9,		    0x40000000ull,
+					   0x100000000ull, 0x100000007ull, ~0ull};
 	for (unsigned i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
 		vmcall(unknown[i], 0x1111, 0x2222);
 		CHECK_EQ(regs.gpr[GPR_RAX], ST_ENOSYS);
