@@ -182,7 +182,6 @@ enum nested_owner nested_exit_owner(const struct vmcs12 *v12, const struct l2_ex
 	case EXIT_REASON_XSETBV:
 	case EXIT_REASON_INVALID_GUEST_STATE:
 	case EXIT_REASON_MSR_LOADING:
-	case EXIT_REASON_MCE_DURING_VMENTRY:
 		l1 = true;
 		break;
 	case EXIT_REASON_HLT:
@@ -242,8 +241,8 @@ enum nested_owner nested_exit_owner(const struct vmcs12 *v12, const struct l2_ex
 		break;
 	default:
 		/*
-		 * EPT violations and misconfigurations (EPT01 is L0's), the
-		 * preemption timer, and exits of features L1 is not offered
+		 * EPT violations and misconfigurations (EPT01 is L0's), a
+		 * machine check during VM entry (SDM 27.9), the preemption timer, and exits of features L1 is not offered
 		 * (APIC virtualization, PML, VMFUNC, MTF...): L0's own.
 		 */
 		l1 = false;

@@ -44,6 +44,7 @@ struct nested_vcpu {
 	uint64_t io_bitmap12_copy_pa; /* two pages, A then B */
 	bool io_merged; /* vmcs02 uses io_bitmap02 (L0 owns ports) this entry */
 	struct vmcs02_cr_state cr; /* vmcs02's CR ownership, for the vmcs12 rebuild */
+	unsigned mce_entry_retries; /* machine checks in a row during entries to L2 */
 	/* Counters (the console and make bench read them). */
 	uint64_t entries;	/* VM entries to L2 */
 	uint64_t entry_failures; /* VM-entry failures reported to L1 (reason 33/34) */
@@ -83,6 +84,13 @@ void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reaso
  * IDT, and vmx_deliver_pending_nmi injects it into vmcs02.
  */
 void nested_route_pending_nmi(struct vcpu *v);
+
+/*
+ * An INIT for a CPU that runs L2 (vmcs02 current, ran or only prepared):
+ * L1 gets an INIT-signal VM exit (reason 3, SDM Vol. 3C 26.2), and an
+ * event vmcs02 had yet to inject as its IDT-vectoring information.
+ */
+void nested_init_exit(struct vcpu *v, struct guest_regs *r);
 
 /* Every VM exit while L2 runs (vmcs02 current), also a failed entry to L2. */
 void nested_l2_exit(struct vcpu *v, struct guest_regs *r);

@@ -142,6 +142,30 @@ static void hw_entry_failure(struct vcpu *v, struct guest_regs *r, uint32_t reas
 	nested_fail_entry(v, r, reason, qual);
 }
 
+/*
+ * SDM Vol. 3C 27.9 (VM-entry failures during or after loading guest
+ * state): exit reason 41 is a machine-check event of the hardware during
+ * the entry, L0's to handle, not a failure of L1's entry: vmcs12 and L1
+ * see nothing.  L0 logs it and enters vmcs02 again from the state it
+ * built (VMCLEAR then VMLAUNCH, whatever the failed entry's launch state
+ * left).  A CPU whose entries keep failing so has a hardware fault L0
+ * cannot hide: it stops, saying so.
+ */
+#define MCE_ENTRY_RETRIES 8
+
+static void mce_during_entry(struct vcpu *v)
+{
+	struct nested_vcpu *nv = v->nested;
+	log_error("nested: CPU %u: machine-check event during the VM entry to L2 (exit reason 41, "
+		  "SDM 27.9): L0's, entering L2 again",
+		  v->index);
+	if (++nv->mce_entry_retries > MCE_ENTRY_RETRIES)
+		vmx_halt_cpu(v, "repeated machine checks during VM entry: a hardware fault");
+	hw_vmclear(nv->vmcs02_pa);
+	hw_vmptrld(nv->vmcs02_pa);
+	v->enter_launch = true;
+}
+
 static void reflect(struct vcpu *v, struct guest_regs *r, const struct l2_exit *e,
 		    uint64_t reads0, uint64_t writes0)
 {
@@ -255,16 +279,31 @@ void nested_l2_exit(struct vcpu *v, struct guest_regs *r)
 	vmcs_access_counts(&reads0, &writes0);
 	uint32_t reason = (uint32_t)vmcs_read(VMCS_VM_EXIT_REASON);
 	nv->l2_exits++;
+	if ((reason & EXIT_REASON_BASIC_MASK) == EXIT_REASON_MCE_DURING_VMENTRY) {
+		mce_during_entry(v);
+		return;
+	}
 	if (reason & EXIT_REASON_FAILED_ENTRY) {
 		hw_entry_failure(v, r, reason);
 		return;
 	}
+	nv->mce_entry_retries = 0;
 	nv->launch_pending = false;
 	uint32_t basic = reason & EXIT_REASON_BASIC_MASK;
 	struct l2_exit e;
 	read_exit(&e, r, basic);
 	bool nmi = basic == EXIT_REASON_EXCEPTION_NMI &&
 		   (e.intr_info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI;
+	/*
+	 * An NMI L0 sent to kick this CPU (an INIT L0 emulates, ap_start.h)
+	 * is L0's whatever vmcs12's NMI exiting says: never L1's NMI exit.
+	 * The INIT itself reaches L1 at the end of this exit (init_signal.h).
+	 */
+	if (nmi && ap_start_nmi_is_kick(v)) {
+		hw_unblock_nmi();
+		complete_interrupted_event(v, r, (uint32_t)vmcs_read(VMCS_IDT_VECTORING_INFO_FIELD));
+		return;
+	}
 	/* What the CPU used at this entry: L0's bitmaps and L0's copies of L1's. */
 	uint64_t io0_a = 0, io0_b = 0;
 	if (nv->io_merged && !l0_console_io_bitmaps(&io0_a, &io0_b))

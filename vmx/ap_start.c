@@ -111,6 +111,7 @@ static void send_init(struct vcpu *t)
 	t->start.sipi = 0; /* a SIPI before this INIT is gone */
 	if (t->start.state == AP_RUNNING)
 		t->start.state = AP_INIT_PENDING;
+	t->start.kick_seen = false;
 	t->start.kick_armed = true;
 	spin_unlock(&t->start.lock);
 }
@@ -206,9 +207,40 @@ bool ap_start_icr_write(struct vcpu *v, const struct ipi *ipi)
 	return true;
 }
 
+/*
+ * Lock-free: called from the NMI handler in VMX root too, which may have
+ * interrupted this CPU inside its own ap_start_claim_init.  A kick that
+ * arrives after its INIT was claimed is the last one of that INIT.
+ */
 bool ap_start_nmi_is_kick(struct vcpu *v)
 {
-	return __atomic_load_n(&v->start.kick_armed, __ATOMIC_ACQUIRE);
+	if (!__atomic_load_n(&v->start.kick_armed, __ATOMIC_ACQUIRE))
+		return false;
+	__atomic_store_n(&v->start.kick_seen, true, __ATOMIC_RELEASE);
+	if (load_state(v) == AP_RUNNING)
+		__atomic_store_n(&v->start.kick_armed, false, __ATOMIC_RELEASE);
+	return true;
+}
+
+bool ap_start_claim_init(struct vcpu *v)
+{
+	if (load_state(v) != AP_INIT_PENDING)
+		return false;
+	spin_lock(&v->start.lock);
+	bool pending = v->start.state == AP_INIT_PENDING;
+	if (pending) {
+		__atomic_store_n(&v->start.state, AP_RUNNING, __ATOMIC_RELEASE);
+		v->start.sipi = 0;
+	}
+	spin_unlock(&v->start.lock);
+	/*
+	 * The sender's kick NMI stays L0's: disarm now if it already came
+	 * (usually it is what made this CPU exit), else the kick disarms
+	 * itself when it arrives (ap_start_nmi_is_kick).
+	 */
+	if (pending && __atomic_load_n(&v->start.kick_seen, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&v->start.kick_armed, false, __ATOMIC_RELEASE);
+	return pending;
 }
 
 void ap_start_poll(struct vcpu *v, struct guest_regs *r)

@@ -88,8 +88,18 @@ bool ap_start_nmi_is_kick(struct vcpu *v);
 
 /*
  * At the end of every exit of v: takes a pending INIT (then waits for
- * the SIPI in VMX root and loads the started state into vmcs01).
+ * the SIPI in VMX root and loads the started state into vmcs01).  Only
+ * while L1 is outside VMX operation (vmx/init_signal.h decides).
  */
 void ap_start_poll(struct vcpu *v, struct guest_regs *r);
+
+/*
+ * Takes the INIT pending for v, if any, without starting the wait for a
+ * SIPI: the INIT became an exit to L1 or is held while L1 is in VMX root
+ * operation (vmx/init_signal.h).  The sender stops waiting; a SIPI sent
+ * after it finds v running and is dropped, as by a CPU not in
+ * wait-for-SIPI (SDM Vol. 3A 9.4.4).  Returns whether one was pending.
+ */
+bool ap_start_claim_init(struct vcpu *v);
 
 #endif

@@ -18,6 +18,7 @@
 #include "drivers/serial/log.h"
 #include "l0.h"
 #include "nested/run.h"
+#include "init_signal.h"
 #include "task_switch.h"
 #include "vmcs.h"
 #include "vmcs_dump.h"
@@ -114,14 +115,14 @@ static void entry_failed(struct vcpu *v, uint32_t reason)
 }
 
 /*
- * The end of every exit: an emulated INIT taken (not while L2 runs), a
+ * The end of every exit: an INIT taken, held or made L1's exit
+ * (init_signal.h), a
  * pending NMI routed or delivered; returns what the exit stub enters next:
  * VMLAUNCH (a fresh vmcs02, nonzero) or VMRESUME.
  */
 static int finish_exit(struct vcpu *v, struct guest_regs *r)
 {
-	if (!nested_in_l2(v))
-		ap_start_poll(v, r);
+	vmx_init_signals(v, r);
 	nested_route_pending_nmi(v);
 	vmx_deliver_pending_nmi(v);
 	int launch = v->enter_launch;
@@ -132,10 +133,7 @@ static int finish_exit(struct vcpu *v, struct guest_regs *r)
 int vmx_exit_dispatch(struct guest_regs *r)
 {
 	struct vcpu *v = r->vcpu;
-	/*
-	 * While L2 runs, vmcs02 is current and nested/ decides (run.h).  An
-	 * INIT that L0 emulates waits for L2's next exit to L1 (docs/nested.md).
-	 */
+	/* While L2 runs, vmcs02 is current and nested/ decides (run.h). */
 	if (nested_in_l2(v)) {
 		nested_l2_exit(v, r);
 		return finish_exit(v, r);

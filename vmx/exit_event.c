@@ -11,6 +11,7 @@
 #include "controls.h"
 #include "drivers/serial/log.h"
 #include "hw_ops.h"
+#include "init_signal.h"
 #include "l0.h"
 #include "vmcs.h"
 #include "vmcs_dump.h"
@@ -90,6 +91,17 @@ void vmx_enter_init_state(struct guest_regs *r, uint16_t cs, uint64_t cs_base, u
  * wait-for-SIPI, as INIT would put it; the BSP restarts at the reset vector.
  */
 void exit_init(struct vcpu *v, struct guest_regs *r)
+{
+	/* SDM Vol. 3C 24.8: blocked while L1 is in VMX root operation: held. */
+	if (l1_in_vmx_root(v)) {
+		log_info("CPU %u: INIT held: L1 is in VMX root operation (SDM 24.8)", v->index);
+		v->init_latched = true;
+		return;
+	}
+	vmx_take_init(v, r);
+}
+
+void vmx_take_init(struct vcpu *v, struct guest_regs *r)
 {
 	v->nmi_pending = false;
 	if (v->index == 0) {

@@ -59,6 +59,7 @@ struct ap_start {
 	volatile uint32_t state;  /* enum ap_start_state */
 	volatile uint32_t sipi;	  /* AP_SIPI_VALID | vector: a SIPI arrived */
 	volatile bool kick_armed; /* NMIs now are L0's kicks, not L1's */
+	volatile bool kick_seen;  /* a kick arrived since the last INIT was posted */
 	volatile bool hw_wait_sipi; /* a real INIT exit left L1 in wait-for-SIPI */
 };
 #define AP_SIPI_VALID 0x100u
@@ -78,6 +79,12 @@ struct vcpu {
 	uint64_t l0_refusals; /* L1 accesses to L0 memory refused */
 	uint64_t sipi_exit;   /* exits_total at the last SIPI (0: none) */
 	bool init_quirk_reported;
+	/*
+	 * An INIT that arrived while L1 was in VMX root operation (after its
+	 * VMXON, not running L2): blocked there (SDM Vol. 3C 24.8) and held
+	 * until L1's VMXOFF or its next VM entry (vmx/init_signal.h).
+	 */
+	bool init_latched;
 	struct ap_start start;
 	struct l1_msrs msrs; /* the guest's MSRs that L0 keeps (msr_policy.h) */
 	struct nested_vcpu *nested; /* L1's VMX operation (nested/run.h); NULL: nested = off */

@@ -1,0 +1,52 @@
+/*
+ * init_exit.c - the INIT-signal VM exit (reason 3) L0 makes up for L1
+ * when an INIT meets a CPU that runs L2: one L0 emulated for an AP, or
+ * one L1 blocked in VMX root operation and then entered L2 with (SDM
+ * Vol. 3C 24.8, 26.2; vmx/init_signal.h).  A real INIT that exits from
+ * vmcs02 is reflected like any exit (nested/reflect.c).
+ */
+#include "run.h"
+
+#include "vmx/l0.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_arch.h"
+
+void nested_init_exit(struct vcpu *v, struct guest_regs *r)
+{
+	struct nested_vcpu *nv = v->nested;
+	struct vmcs12 *v12 = nv->cpu.vmcs12;
+	/*
+	 * vmcs02 is current and may hold an event for L2 that was not
+	 * delivered: the one L1's entry injects (the INIT was held across the
+	 * entry, vmcs02 never ran) or one L0 was about to inject or re-inject
+	 * (complete_interrupted_event).  L1 gets it as IDT-vectoring
+	 * information (SDM 28.2.4) and injects it again, as KVM's
+	 * vmcs12_save_pending_event does.
+	 */
+	uint32_t pending = (uint32_t)vmcs_read(VMCS_VM_ENTRY_INTR_INFO_FIELD);
+	uint32_t pending_error = (uint32_t)vmcs_read(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE);
+	uint32_t pending_len = (uint32_t)vmcs_read(VMCS_VM_ENTRY_INSTRUCTION_LEN);
+	nv->last_sync_reads = nested_sync_vmcs12(v12, &g_l0.l1_vmx, &nv->cr);
+	/* SDM 28.2.1: an INIT-signal exit has qualification 0 and no interruption. */
+	vmcs12_set(v12, VMCS_VM_EXIT_REASON, EXIT_REASON_INIT_SIGNAL);
+	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, 0);
+	vmcs12_set(v12, VMCS_VM_EXIT_INTR_INFO, 0);
+	vmcs12_set(v12, VMCS_VM_EXIT_INTR_ERROR_CODE, 0);
+	vmcs12_set(v12, VMCS_VMX_INSTRUCTION_INFO, 0);
+	if (pending & INTR_INFO_VALID) {
+		vmcs12_set(v12, VMCS_IDT_VECTORING_INFO_FIELD, pending);
+		vmcs12_set(v12, VMCS_IDT_VECTORING_ERROR_CODE,
+			   (pending & INTR_INFO_DELIVER_CODE) ? pending_error : 0);
+		vmcs12_set(v12, VMCS_VM_EXIT_INSTRUCTION_LEN, pending_len);
+	} else {
+		vmcs12_set(v12, VMCS_IDT_VECTORING_INFO_FIELD, 0);
+		vmcs12_set(v12, VMCS_IDT_VECTORING_ERROR_CODE, 0);
+		vmcs12_set(v12, VMCS_VM_EXIT_INSTRUCTION_LEN, 0);
+	}
+	/* A vmcs02 that never ran is launched afresh at the next entry. */
+	if (v->enter_launch)
+		nv->vmcs02_for = VMPTR_INVALID;
+	nv->launch_pending = false;
+	nv->reflected++;
+	nested_exit_to_l1(v, r, true);
+}
