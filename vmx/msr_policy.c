@@ -95,19 +95,6 @@ static bool wr_cpu_canonical(struct msr_call *c, uint64_t value)
 	return wr_cpu(c, value);
 }
 
-/*
- * KERNEL_GS_BASE is not switched by the VMCS and L0 never executes SWAPGS,
- * so the CPU's register is L1's; still L0 never writes it in root for L1
- * or L2 (the rule for every MSR that a guest's kernel entry depends on).
- * L1 writes it itself, without an exit; only vmcs12's MSR-load areas
- * would have L0 write it, and there it fails like an MSR the CPU refuses.
- */
-static bool wr_never_in_root(struct msr_call *c, uint64_t value)
-{
-	(void)value;
-	return refuse(c, "L0 never writes it in root (L1's WRMSR of it does not exit)");
-}
-
 /* Accepted and dropped (the row says why that is the CPU's behaviour too). */
 static bool wr_ignore(struct msr_call *c, uint64_t value)
 {
@@ -606,8 +593,14 @@ static const struct msr_row msr_table[] = {
 	  wr_field_canonical, "IA32_FS_BASE" },
 	{ MSR_IA32_GS_BASE, MSR_IA32_GS_BASE, R | W, VMCS_GUEST_GS_BASE, rd_field,
 	  wr_field_canonical, "IA32_GS_BASE" },
-	/* SWAPGS's other half: L0 never executes SWAPGS, so the CPU's is L1's. */
-	{ MSR_IA32_KERNEL_GS_BASE, MSR_IA32_KERNEL_GS_BASE, R | W, 0, rd_cpu, wr_never_in_root,
+	/*
+	 * SWAPGS's other half (Vol. 3A 5.8.8): VM entry and exit do not switch
+	 * it and L0 never executes SWAPGS, so the CPU's register is L1's and
+	 * L2's in turn, as on hardware.  L1's WRMSR of it does not exit; L0
+	 * writes it only for vmcs12's MSR-load areas (27.4, 28.6), after
+	 * WRMSR's canonical check.
+	 */
+	{ MSR_IA32_KERNEL_GS_BASE, MSR_IA32_KERNEL_GS_BASE, R | W, 0, rd_cpu, wr_cpu_canonical,
 	  "IA32_KERNEL_GS_BASE" },
 	/* RDTSCP/RDPID's value: L0 never reads it. */
 	{ MSR_IA32_TSC_AUX, MSR_IA32_TSC_AUX, R | W, 0, rd_cpu, wr_cpu, "IA32_TSC_AUX" },

@@ -390,18 +390,22 @@ TEST(msr_cpu_rows_checked_then_written)
 	CHECK(!wr(MSR_IA32_LSTAR, 0x0000800000000000ull));
 	CHECK_EQ(hw_calls.wrmsr, writes);
 	/*
-	 * KERNEL_GS_BASE: L1's own (it passes through), read from the CPU, but
-	 * L0 never writes it in root (vmcs12's MSR-load areas fail on it).
+	 * KERNEL_GS_BASE: L1's own (it passes through), read from the CPU;
+	 * written on the CPU (vmcs12's MSR-load areas) after WRMSR's canonical
+	 * check: a non-canonical value never reaches it.
 	 */
 	hw_fake_msr_add(MSR_IA32_KERNEL_GS_BASE, 0xffff888000001000ull, 0);
 	uint64_t v = 0;
 	CHECK(rd(MSR_IA32_KERNEL_GS_BASE, &v));
 	CHECK_EQ(v, 0xffff888000001000ull);
-	CHECK(!wr(MSR_IA32_KERNEL_GS_BASE, 0xffff888000002000ull));
+	CHECK(!wr(MSR_IA32_KERNEL_GS_BASE, 0x0000800000000000ull));
 	CHECK_EQ(hw_calls.wrmsr, writes);
 	CHECK(log_has("[t] warn: CPU 1: WRMSR of MSR 0xc0000102 (IA32_KERNEL_GS_BASE) = "
-		      "0xffff888000002000 refused: L0 never writes it in root (L1's WRMSR of it "
-		      "does not exit): #GP(0) (refusal 1)"));
+		      "0x800000000000 refused: not a canonical address: #GP(0) (refusal 1)"));
+	CHECK(wr(MSR_IA32_KERNEL_GS_BASE, 0xffff888000002000ull));
+	CHECK_EQ(hw_calls.wrmsr, writes + 1);
+	CHECK(rd(MSR_IA32_KERNEL_GS_BASE, &v));
+	CHECK_EQ(v, 0xffff888000002000ull);
 	/* The CPU's own refusal (TSC_AUX bits 63:32) is a #GP(0) too. */
 	CHECK(!wr(MSR_IA32_TSC_AUX, 1ull << 32));
 	CHECK(wr(MSR_IA32_TSC_AUX, 7));
