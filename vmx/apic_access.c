@@ -24,9 +24,10 @@ static unsigned fetch(uint8_t *buf, enum x86_code_size cs, const struct l1_memor
 	struct guest_paging g;
 	struct guest_walk w;
 	l1_paging_of_current(&g, mem);
-	uint64_t la = vmcs_read(VMCS_GUEST_CS_BASE) + vmcs_read(VMCS_GUEST_RIP);
+	/* SDM Vol. 3A 3.4.4: in 64-bit mode the CS base is taken as 0. */
+	uint64_t la = vmcs_read(VMCS_GUEST_RIP);
 	if (cs != X86_CODE64)
-		la &= 0xffffffffull;
+		la = (la + vmcs_read(VMCS_GUEST_CS_BASE)) & 0xffffffffull;
 	unsigned access = GWALK_FETCH | (vmx_guest_cpl() == 3 ? GWALK_USER : 0);
 	unsigned first = PAGE_SIZE - (unsigned)(la & (PAGE_SIZE - 1));
 	if (first > X86_INSN_MAX)
@@ -51,12 +52,16 @@ void apic_access_write(struct vcpu *v, struct guest_regs *r, uint64_t gpa,
 	unsigned n = fetch(insn, cs, mem);
 	struct x86_store s;
 	if (!x86_decode_store(insn, n, cs, &s)) {
-		log_error("CPU %u: L1 store to its local APIC at 0x%llx by an instruction L0 cannot "
-			  "finish (RIP 0x%llx, %u bytes fetched: %02x %02x %02x %02x %02x %02x): "
-			  "#GP(0) to L1",
-			  v->index, (unsigned long long)gpa,
-			  (unsigned long long)vmcs_read(VMCS_GUEST_RIP), n, insn[0], insn[1], insn[2],
-			  insn[3], insn[4], insn[5]);
+		/* Rate-limited as L0's other refusals: an L1 in a loop must not flood the log. */
+		v->apic_store_refusals++;
+		if (v->apic_store_refusals <= 16 || (v->apic_store_refusals & 1023) == 0)
+			log_error("CPU %u: L1 store to its local APIC at 0x%llx by an instruction L0 "
+				  "cannot finish (RIP 0x%llx, %u bytes fetched: %02x %02x %02x %02x "
+				  "%02x %02x): #GP(0) to L1 (refusal %llu)",
+				  v->index, (unsigned long long)gpa,
+				  (unsigned long long)vmcs_read(VMCS_GUEST_RIP), n, insn[0], insn[1],
+				  insn[2], insn[3], insn[4], insn[5],
+				  (unsigned long long)v->apic_store_refusals);
 		vmx_inject_gp0();
 		return;
 	}

@@ -188,6 +188,14 @@ void vmx_skip_instruction_len(unsigned len)
 {
 	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + len);
 	/*
+	 * SDM Vol. 3A 18.3.1.1: the CPU clears RFLAGS.RF when an instruction
+	 * completes (an L1 that returned from a fault handler with RF = 1 in
+	 * the image sees it cleared after the instruction L0 completed).
+	 */
+	uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+	if (rflags & RFLAGS_RF)
+		vmcs_write(VMCS_GUEST_RFLAGS, rflags & ~RFLAGS_RF);
+	/*
 	 * An instruction completed with RFLAGS.TF = 1 owes a single-step trap
 	 * (SDM Vol. 3A 18.3.1.4); L0 completed it, so L0 leaves the trap
 	 * pending in BS of the pending debug exceptions (SDM Vol. 3C 25.4.2),
@@ -203,9 +211,28 @@ void vmx_skip_instruction_len(unsigned len)
 			   intr & ~(uint64_t)(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
 }
 
+/*
+ * Fault-class exceptions (SDM Vol. 3A 6.15, table 6-1): all but #DB (a
+ * trap or a fault, L0 never injects it), #BP and #OF (traps), #DF and #MC
+ * (aborts) and NMI.
+ */
+static bool exception_is_fault(unsigned vector)
+{
+	return vector != VEC_DB && vector != VEC_NMI && vector != VEC_BP && vector != VEC_OF &&
+	       vector != VEC_DF && vector != VEC_MC && vector < 32;
+}
+
 void vmx_inject_exception(unsigned vector, bool has_error, uint32_t error)
 {
 	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION | (vector & INTR_INFO_VECTOR_MASK);
+	/*
+	 * SDM Vol. 3A 18.3.1.1: delivering a fault pushes RFLAGS with RF = 1,
+	 * so that the instruction restarts without its instruction breakpoint
+	 * firing again.  VM-entry injection pushes the guest RFLAGS as they
+	 * are (SDM Vol. 3C 27.6.1): L0 sets RF first, as KVM does.
+	 */
+	if (exception_is_fault(vector))
+		vmcs_write(VMCS_GUEST_RFLAGS, vmcs_read(VMCS_GUEST_RFLAGS) | RFLAGS_RF);
 	/*
 	 * SDM Vol. 3C 27.2.1.3: "deliver error code" must be 0 when the guest
 	 * is in real mode (unrestricted guest, CR0.PE = 0): no error code there.
@@ -293,6 +320,30 @@ window:
 	    !vmx_controls_allowed(&g_l0.caps, VMX_CTL_PROC, CPU_NMI_WINDOW_EXITING))
 		return; /* stays pending until a later exit */
 	vmcs_set_bits(VMCS_CPU_BASED_VM_EXEC_CONTROL, CPU_NMI_WINDOW_EXITING);
+}
+
+/*
+ * An NMI taken in VMX root (L0's NMI handler, vmx/launch.c): L1's unless
+ * it is L0's kick (ap_start.h).  It may arrive after finish_exit looked at
+ * nmi_pending, on the way to VMRESUME: then the current VMCS (the one
+ * about to be entered) is asked for an NMI-window exit at once, so the NMI
+ * does not wait for the guest's next exit, which a guest spinning with
+ * nothing to exit on may never make.  No log line and no VMCS switch
+ * here: the handler may have interrupted either; a VMWRITE that fails
+ * (no current VMCS, mid-switch) leaves the NMI to the end of that exit.
+ */
+void vmx_nmi_in_root(struct vcpu *v)
+{
+	if (ap_start_nmi_is_kick(v))
+		return;
+	v->nmi_pending = true;
+	if (!v->launched || !(g_l0.pin & PIN_VIRTUAL_NMIS) ||
+	    !vmx_controls_allowed(&g_l0.caps, VMX_CTL_PROC, CPU_NMI_WINDOW_EXITING))
+		return;
+	uint64_t proc;
+	if (vmcs_read_checked(VMCS_CPU_BASED_VM_EXEC_CONTROL, &proc))
+		(void)vmcs_write_checked(VMCS_CPU_BASED_VM_EXEC_CONTROL,
+					 proc | CPU_NMI_WINDOW_EXITING);
 }
 
 void exit_nmi_window(struct vcpu *v, struct guest_regs *r)

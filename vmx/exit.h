@@ -48,13 +48,22 @@ void exit_ept_misconfig(struct vcpu *v, struct guest_regs *r);
 
 /* Helpers for handlers. */
 
-/* GUEST_RIP += instruction length; clears STI/MOV-SS blocking it ends. */
+/*
+ * GUEST_RIP += instruction length; clears STI/MOV-SS blocking it ends and
+ * RFLAGS.RF; leaves a single-step trap pending under RFLAGS.TF.
+ */
 void vmx_skip_instruction(void);
 /* The same for an instruction L0 decoded itself (no length in the VMCS). */
 void vmx_skip_instruction_len(unsigned len);
 
-/* Queues an exception for L1 at the next VM entry (SDM Vol. 3C 27.6). */
+/*
+ * Queues an exception for the guest of the current VMCS at the next VM
+ * entry (SDM Vol. 3C 27.6), with RFLAGS.RF set for a fault as the CPU's
+ * own delivery would push it.
+ */
 void vmx_inject_exception(unsigned vector, bool has_error, uint32_t error);
+/* An NMI L0's handler took in VMX root on v's CPU (launch.c). */
+void vmx_nmi_in_root(struct vcpu *v);
 void vmx_inject_ud(void);
 void vmx_inject_gp0(void);
 

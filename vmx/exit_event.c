@@ -195,23 +195,46 @@ static bool in_l0_memory(uint64_t gpa)
  * #GP(0) at the faulting instruction (docs/l0.md).  The first refusals of
  * each CPU are logged one by one.
  */
+/*
+ * Whether an EPT violation is an instruction's own data access, the only
+ * kind L0 decodes and finishes: not one made while delivering an event
+ * (IDT-vectoring information valid: a stack frame pushed), nor a
+ * paging-structure access of the page walk or its A/D update (linear
+ * address valid, "access to the translated address" clear; SDM Vol. 3C
+ * table 28-7).
+ */
+static bool instruction_data_access(uint64_t q)
+{
+	if (vmcs_read(VMCS_IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID)
+		return false;
+	return !((q & EPT_QUAL_LINEAR_VALID) && !(q & EPT_QUAL_LINEAR_ACCESS));
+}
+
 void exit_ept_violation(struct vcpu *v, struct guest_regs *r)
 {
 	uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
 	uint64_t gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
-	if (g_l0.apic_page && (gpa & ~(PAGE_SIZE - 1)) == g_l0.apic_page &&
-	    (q & (EPT_QUAL_WRITE | EPT_QUAL_FETCH)) == EPT_QUAL_WRITE) {
+	bool apic_page = g_l0.apic_page && (gpa & ~(PAGE_SIZE - 1)) == g_l0.apic_page;
+	if (apic_page && (q & (EPT_QUAL_WRITE | EPT_QUAL_FETCH)) == EPT_QUAL_WRITE &&
+	    instruction_data_access(q)) {
 		apic_access_write(v, r, gpa, l0_l1_memory());
 		return;
 	}
 	const char *what = (q & EPT_QUAL_WRITE) ? "write" : (q & EPT_QUAL_FETCH) ? "fetch" : "read";
+	/*
+	 * A write to the APIC page that no instruction made (L1's stack or
+	 * page tables on it) has no MOV at RIP to finish: refused like L0's
+	 * memory, never decoded.
+	 */
+	const char *where = !apic_page		  ? (in_l0_memory(gpa) ? "is L0 memory" : "is not mapped")
+			    : (q & EPT_QUAL_WRITE) ? "is the local APIC page, written by no instruction"
+						   : "is the local APIC page";
 	v->l0_refusals++;
 	if (v->l0_refusals <= 16 || (v->l0_refusals & 1023) == 0)
 		log_warn("CPU %u: L1 %s at GPA 0x%llx (RIP 0x%llx) %s: refused, #GP(0) to L1 "
 			 "(refusal %llu)",
 			 v->index, what, (unsigned long long)gpa,
-			 (unsigned long long)vmcs_read(VMCS_GUEST_RIP),
-			 in_l0_memory(gpa) ? "is L0 memory" : "is not mapped",
+			 (unsigned long long)vmcs_read(VMCS_GUEST_RIP), where,
 			 (unsigned long long)v->l0_refusals);
 	/*
 	 * SDM Vol. 3C 28.2.3: if the faulting access was an IRET that had

@@ -18,6 +18,7 @@
 #include "arch/x86/msr.h"
 #include "console.h"
 #include "controls.h"
+#include "exit.h"
 #include "drivers/serial/log.h"
 #include "l1_memory.h"
 #include "mm/ept.h"
@@ -60,8 +61,8 @@ static uint64_t rdmsr_cb(uint32_t msr)
 static void nmi_in_root(void)
 {
 	struct vcpu *v = l0_this_vcpu();
-	if (v && !ap_start_nmi_is_kick(v))
-		v->nmi_pending = true;
+	if (v)
+		vmx_nmi_in_root(v);
 }
 
 struct vcpu *l0_this_vcpu(void)

@@ -77,6 +77,7 @@ struct vcpu {
 	bool launched;
 	bool nmi_pending;
 	uint64_t l0_refusals; /* L1 accesses to L0 memory refused */
+	uint64_t apic_store_refusals; /* APIC-page stores L0 could not decode */
 	uint64_t sipi_exit;   /* exits_total at the last SIPI (0: none) */
 	bool init_quirk_reported;
 	/*

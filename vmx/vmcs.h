@@ -19,6 +19,8 @@ void vmcs_write(uint32_t field, uint64_t value);
 
 /* VMREAD that reports failure (a field this CPU lacks) instead of logging it. */
 bool vmcs_read_checked(uint32_t field, uint64_t *value);
+/* VMWRITE likewise: no log line (usable from L0's NMI handler). */
+bool vmcs_write_checked(uint32_t field, uint64_t value);
 
 /*
  * VMREADs and VMWRITEs done so far, for `make bench` (HC_NESTED_LAST_EXIT).

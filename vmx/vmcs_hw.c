@@ -50,6 +50,12 @@ void vmcs_write(uint32_t field, uint64_t value)
 		report("VMWRITE", field, r);
 }
 
+bool vmcs_write_checked(uint32_t field, uint64_t value)
+{
+	g_writes++;
+	return vmwrite_checked(field, value) == VMX_SUCCEED;
+}
+
 bool vmcs_read_checked(uint32_t field, uint64_t *value)
 {
 	return vmread_checked(field, value) == VMX_SUCCEED;

@@ -183,6 +183,7 @@
 #define VEC_DB 1
 #define VEC_NMI 2
 #define VEC_BP 3
+#define VEC_OF 4
 #define VEC_UD 6
 #define VEC_DF 8
 #define VEC_TS 10
@@ -207,6 +208,10 @@
 #define EPT_QUAL_READ (1ull << 0)
 #define EPT_QUAL_WRITE (1ull << 1)
 #define EPT_QUAL_FETCH (1ull << 2)
+/* Bit 7: the guest-linear address is valid; bit 8 (with 7): the access was to
+ * that translated address, not to a paging-structure entry (SDM table 28-7). */
+#define EPT_QUAL_LINEAR_VALID (1ull << 7)
+#define EPT_QUAL_LINEAR_ACCESS (1ull << 8)
 #define EPT_QUAL_NMI_UNBLOCKED_BY_IRET (1ull << 12)
 
 /* Pending debug exceptions (SDM Vol. 3C 25.4.2). */

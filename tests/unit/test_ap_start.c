@@ -674,3 +674,40 @@ TEST(apic_access_refused_fetch_gp0)
 	CHECK(strstr(last_error, "0 bytes fetched") != NULL);
 	refuse_all = false;
 }
+
+/*
+ * 64-bit mode: the CS base plays no part in the linear address of the
+ * instruction (SDM Vol. 3A 3.4.4), whatever the hidden base holds.  L1
+ * with 4-level paging: the PML4 at MEM_BASE, a 1 GiB identity page.
+ */
+TEST(apic_access_64bit_ignores_cs_base)
+{
+	setup_code(0x12100, MOV_EDX_EAX, 2, false);
+	uint64_t pml4e = (MEM_BASE + 0x1000) | 0x23, pdpte = 0xa3; /* P W A (PS) */
+	memcpy(&mem_buf[0], &pml4e, 8);
+	memcpy(&mem_buf[0x1000], &pdpte, 8);
+	vmcs_soft_set(VMCS_GUEST_CR0, 0x80000031); /* PG NE ET PE */
+	vmcs_soft_set(VMCS_GUEST_CR3, MEM_BASE);
+	vmcs_soft_set(VMCS_GUEST_CR4, 0x2020); /* VMXE PAE */
+	vmcs_soft_set(VMCS_GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	vmcs_soft_set(VMCS_GUEST_CS_AR_BYTES, 0xa09b); /* L */
+	vmcs_soft_set(VMCS_GUEST_CS_BASE, 0x5000);
+	regs.gpr[GPR_RAX] = 0xfee000b0;
+	apic_access_write(&cpu[1], &regs, 0xfee000b0, &l1mem);
+	check_done(0x12102, 1);
+	CHECK_EQ(hw_calls.last_mmio_pa, 0xfee000b0);
+	CHECK_EQ(hw_calls.last_mmio_value, 0x1234);
+}
+
+/* An L1 looping on an undecodable APIC store: the first 16 logged, then every 1024th. */
+TEST(apic_access_undecodable_log_rate_limited)
+{
+	static const uint8_t ud2[] = {0x0f, 0x0b};
+	setup_code(0x10100, ud2, 2, true);
+	for (unsigned i = 0; i < 2048; i++)
+		apic_access_write(&cpu[1], &regs, 0xfee00300, &l1mem);
+	CHECK_EQ(cpu[1].apic_store_refusals, 2048);
+	CHECK_EQ(errors, 16 + 2);
+	CHECK(strstr(last_error, "(refusal 2048)") != NULL);
+	CHECK_EQ(hw_calls.mmio_writes, 0);
+}

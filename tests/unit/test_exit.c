@@ -202,27 +202,36 @@ static uint64_t field(uint32_t enc)
 		CHECK_EQ(vmcs_soft_writes(VMCS_CLASS_HOST), 0);                                    \
 	} while (0)
 
-/* The instruction completed: RIP past it, nothing injected (valid bit clear). */
+/*
+ * The instruction completed: RIP past it, nothing injected (valid bit
+ * clear), RFLAGS.RF clear as after any completed instruction.
+ */
 #define CHECK_SKIPPED(len)                                                                         \
 	do {                                                                                       \
 		CHECK_EQ(field(VMCS_GUEST_RIP), RIP0 + (len));                                     \
 		CHECK_EQ(field(VMCS_VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID, 0);               \
+		CHECK_EQ(field(VMCS_GUEST_RFLAGS) & RFLAGS_RF, 0);                                 \
 	} while (0)
 
-/* #GP(0) injected at the instruction. */
+/*
+ * #GP(0) injected at the instruction, with RFLAGS.RF = 1 as the CPU's
+ * delivery of a fault pushes it (SDM Vol. 3A 18.3.1.1).
+ */
 #define CHECK_GP0()                                                                                \
 	do {                                                                                       \
 		CHECK_EQ(field(VMCS_GUEST_RIP), RIP0);                                             \
 		CHECK_EQ(field(VMCS_VM_ENTRY_INTR_INFO_FIELD), INFO_GP0);                          \
 		CHECK_EQ(field(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE), 0);                            \
+		CHECK_EQ(field(VMCS_GUEST_RFLAGS) & RFLAGS_RF, RFLAGS_RF);                         \
 	} while (0)
 
-/* #UD injected at the instruction; no error code written. */
+/* #UD injected at the instruction (RF = 1, a fault); no error code written. */
 #define CHECK_UD()                                                                                 \
 	do {                                                                                       \
 		CHECK_EQ(field(VMCS_GUEST_RIP), RIP0);                                             \
 		CHECK_EQ(field(VMCS_VM_ENTRY_INTR_INFO_FIELD), INFO_UD);                           \
 		CHECK_EQ(field(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE), ERRCODE_POISON);               \
+		CHECK_EQ(field(VMCS_GUEST_RFLAGS) & RFLAGS_RF, RFLAGS_RF);                         \
 	} while (0)
 
 /* Counted once as reason, and nothing else. */
@@ -415,6 +424,29 @@ TEST(exits_skip_clears_sti_and_mov_ss_blocking)
 }
 
 /* ---- RDMSR / WRMSR ---- */
+
+/*
+ * SDM Vol. 3A 18.3.1.1: RF = 1 in L1's RFLAGS (it returned from a fault
+ * handler with RF set in the image) is cleared when the instruction L0
+ * completes for it completes, and other flags stay; an injected fault
+ * sets it, the other flags unchanged.
+ */
+TEST(exits_rflags_rf_cleared_on_completion_set_on_fault)
+{
+	setup(true);
+	vmcs_soft_set(VMCS_GUEST_RFLAGS, RFLAGS_RF | RFLAGS_IF | RFLAGS_ZF | RFLAGS_RESERVED1);
+	regs.gpr[GPR_RAX] = 0;
+	run_exit(EXIT_REASON_CPUID, 0, 2);
+	CHECK_SKIPPED(2);
+	CHECK_EQ(field(VMCS_GUEST_RFLAGS), RFLAGS_IF | RFLAGS_ZF | RFLAGS_RESERVED1);
+
+	setup(true);
+	vmcs_soft_set(VMCS_GUEST_RFLAGS, RFLAGS_IF | RFLAGS_CF | RFLAGS_RESERVED1);
+	run_exit(EXIT_REASON_GETSEC, 0, 3);
+	CHECK_UD();
+	CHECK_EQ(field(VMCS_GUEST_RFLAGS), RFLAGS_RF | RFLAGS_IF | RFLAGS_CF | RFLAGS_RESERVED1);
+	CHECK_CLEAN();
+}
 
 TEST(exits_rdmsr_feature_control)
 {
@@ -1474,6 +1506,42 @@ TEST(exits_nmi_blocked_uses_nmi_window)
 	CHECK(!ap.nmi_pending);
 }
 
+/*
+ * An NMI taken in VMX root after the end of the exit had looked at
+ * nmi_pending: the VMCS about to be entered asks for an NMI-window exit
+ * right away (L1 in a tight loop would otherwise not see the NMI until
+ * its next exit).  L0's kick sets nothing; before the first launch there
+ * is no VMCS to write.
+ */
+TEST(exits_nmi_in_root_opens_the_window_at_once)
+{
+	setup(true);
+	vmx_nmi_in_root(&ap);
+	CHECK(ap.nmi_pending);
+	CHECK_EQ(field(VMCS_CPU_BASED_VM_EXEC_CONTROL), g_l0.proc | CPU_NMI_WINDOW_EXITING);
+	CHECK(!logged.n);
+	/* The window exit delivers it. */
+	run_exit(EXIT_REASON_NMI_WINDOW, 0, 0);
+	CHECK_EQ(field(VMCS_VM_ENTRY_INTR_INFO_FIELD), INFO_NMI);
+	CHECK_EQ(field(VMCS_CPU_BASED_VM_EXEC_CONTROL), g_l0.proc);
+	CHECK(!ap.nmi_pending);
+	CHECK_CLEAN();
+
+	setup(true);
+	ap.start.kick_armed = true;
+	ap.start.state = AP_WAIT_SIPI;
+	vmx_nmi_in_root(&ap);
+	CHECK(!ap.nmi_pending);
+	CHECK_EQ(field(VMCS_CPU_BASED_VM_EXEC_CONTROL), g_l0.proc);
+
+	setup(true);
+	ap.launched = false;
+	vmx_nmi_in_root(&ap);
+	CHECK(ap.nmi_pending);
+	CHECK_EQ(field(VMCS_CPU_BASED_VM_EXEC_CONTROL), g_l0.proc);
+	CHECK_EQ(vmcs_soft_errors(), 0);
+}
+
 TEST(exits_nmi_after_injected_exception)
 {
 	/* An NMI pending while an exit injects #UD: the exception first, then the window. */
@@ -1914,13 +1982,57 @@ TEST(exits_ept_violation_apic_page_fetch_refused)
 	CHECK_EQ(field(VMCS_VM_ENTRY_INTR_INFO_FIELD), INFO_GP0);
 	CHECK_EQ(field(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE), 0);
 	CHECK_EQ(ap.l0_refusals, 1);
-	CHECK(log_has("[t] warn: CPU 1: L1 fetch at GPA 0xfee00300 (RIP 0xfee00300) is not "
-		      "mapped: refused, #GP(0) to L1 (refusal 1)"));
+	CHECK(log_has("[t] warn: CPU 1: L1 fetch at GPA 0xfee00300 (RIP 0xfee00300) is the local "
+		      "APIC page: refused, #GP(0) to L1 (refusal 1)"));
 	CHECK_EQ(logged.n, 1);
 	CHECK_EQ(apic_l1_reads, 0);
 	CHECK_EQ(hw_calls.mmio_writes, 0);
 	CHECK_COUNTED_ONCE(EXIT_REASON_EPT_VIOLATION);
 	CHECK_CLEAN();
+	g_l0.apic_page = 0;
+	hw_fake_l1_memory = NULL;
+}
+
+/*
+ * A write to the APIC page that no instruction made has no MOV at RIP to
+ * finish: a stack frame pushed while delivering an event (IDT-vectoring
+ * information valid), or an A/D update of a paging-structure entry L1 put
+ * there (linear address valid, access to the translated address clear;
+ * SDM Vol. 3C table 28-7).  Refused, never decoded: the bytes at RIP (a
+ * valid store to the ICR here) are not read.
+ */
+TEST(exits_ept_violation_apic_page_write_without_instruction_refused)
+{
+	for (unsigned k = 0; k < 2; k++) {
+		setup(true);
+		g_l0.apic_page = APIC_PAGE;
+		hw_fake_l1_memory = &apic_l1mem;
+		apic_l1_reads = 0;
+		vmcs_soft_set(VMCS_GUEST_PHYSICAL_ADDRESS, APIC_PAGE + 0x300);
+		uint64_t q = EPT_QUAL_WRITE | EPT_QUAL_READABLE | EPT_QUAL_LINEAR_VALID;
+		if (k == 0) /* event delivery: the push of INT 0x30's frame */
+			vmcs_soft_set(VMCS_IDT_VECTORING_INFO_FIELD,
+				      INTR_INFO_VALID | INTR_TYPE_EXT_INTR | 0x30);
+		/* k == 1: the page walk's A/D update (bit 8 clear) */
+		run_exit(EXIT_REASON_EPT_VIOLATION, q | (k == 0 ? EPT_QUAL_LINEAR_ACCESS : 0), 0);
+		CHECK_GP0();
+		CHECK_EQ(apic_l1_reads, 0);
+		CHECK_EQ(hw_calls.mmio_writes, 0);
+		CHECK_EQ(ap.l0_refusals, 1);
+		CHECK(log_has("[t] warn: CPU 1: L1 write at GPA 0xfee00300 (RIP 0xfffff80000401000) is "
+			      "the local APIC page, written by no instruction: refused, #GP(0) to L1 "
+			      "(refusal 1)"));
+	}
+	/* The instruction's own store (bits 7 and 8 set) is still finished. */
+	setup(true);
+	g_l0.apic_page = APIC_PAGE;
+	hw_fake_l1_memory = &apic_l1mem;
+	apic_l1_reads = 0;
+	vmcs_soft_set(VMCS_GUEST_PHYSICAL_ADDRESS, APIC_PAGE + 0x300);
+	run_exit(EXIT_REASON_EPT_VIOLATION,
+		 EPT_QUAL_WRITE | EPT_QUAL_READABLE | EPT_QUAL_LINEAR_VALID | EPT_QUAL_LINEAR_ACCESS, 0);
+	CHECK(apic_l1_reads > 0);
+	CHECK_EQ(ap.l0_refusals, 0);
 	g_l0.apic_page = 0;
 	hw_fake_l1_memory = NULL;
 }

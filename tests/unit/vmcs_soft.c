@@ -273,6 +273,24 @@ void vmcs_write(uint32_t field, uint64_t value)
 	put(&s.inst[s.cur], i, high, value);
 }
 
+/* As the CPU: VMfailInvalid without a current VMCS, VMfailValid for a field it lacks. */
+bool vmcs_write_checked(uint32_t field, uint64_t value)
+{
+	bool high;
+	long i = index_of(field, &high);
+	if (i < 0) {
+		error(field);
+		return false;
+	}
+	if (s.cur < 0 || s.unsupported[i])
+		return false;
+	s.field_writes[i]++;
+	s.writes[vmcs_field_table[i].cls & 3]++;
+	s.inst[s.cur].writes[vmcs_field_table[i].cls & 3]++;
+	put(&s.inst[s.cur], i, high, value);
+	return true;
+}
+
 unsigned long vmcs_soft_reads(enum vmcs_class cls)
 {
 	return s.reads[cls & 3];
