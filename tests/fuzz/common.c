@@ -6,6 +6,7 @@
 #include "common.h"
 
 #include "drivers/serial/log.h"
+#include "hw_fake.h"
 #include "nested_run_fixture.h"
 
 #include <setjmp.h>
@@ -175,4 +176,31 @@ enum fuzz_step fuzz_guarded(void (*fn)(void *), void *arg)
 	fn(arg);
 	guard_armed = 0;
 	return FUZZ_RETURNED;
+}
+
+/* ---- MSRs never written in root ---- */
+
+static const uint32_t guarded_msrs[] = {
+	0xc0000100, 0xc0000101, 0xc0000080, 0x277, 0x1d9, 0x174, 0x175, 0x176, 0x1b,
+	0x480,	    0x481,	0x482,	    0x483,	0x484, 0x485, 0x486, 0x487, 0x488, 0x489,
+	0x48a,	    0x48b,	0x48c,	    0x48d,	0x48e, 0x48f, 0x490, 0x491,
+};
+#define NGUARDED (sizeof(guarded_msrs) / sizeof(guarded_msrs[0]))
+#define SENTINEL(msr) (0x5e00000000000000ull | (msr))
+
+void fuzz_guard_msrs_arm(void)
+{
+	for (unsigned i = 0; i < NGUARDED; i++)
+		hw_fake_msr_add(guarded_msrs[i], SENTINEL(guarded_msrs[i]), 0);
+}
+
+void fuzz_guard_msrs_check(const char *when)
+{
+	for (unsigned i = 0; i < NGUARDED; i++) {
+		uint64_t now = 0;
+		bool exists = hw_fake_msr_get(guarded_msrs[i], &now);
+		FUZZ_ASSERT(exists && now == SENTINEL(guarded_msrs[i]),
+			    "MSR 0x%x written in root %s: 0x%llx", guarded_msrs[i], when,
+			    (unsigned long long)now);
+	}
 }

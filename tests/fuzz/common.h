@@ -59,6 +59,18 @@ __attribute__((noreturn, format(printf, 1, 2))) void fuzz_fail(const char *fmt, 
 /* With FUZZ_VERBOSE set in the environment: the outcome, on stderr (to see a corpus's spread). */
 void fuzz_outcome(const char *what);
 
+/*
+ * The MSRs a VMCS switches or L0 relies on (FS/GS base, EFER, PAT,
+ * DEBUGCTL, SYSENTER_*, the APIC base, the VMX capability MSRs): never
+ * written in root on L1's or L2's behalf.  KERNEL_GS_BASE is not among
+ * them: no VMCS switches it and L0 never executes SWAPGS, so L0 writes
+ * L1's or L2's value on the CPU (after the canonical check).
+ * fuzz_guard_msrs_arm plants a sentinel in each (after run_setup's
+ * hw_fake_reset); fuzz_guard_msrs_check fails the oracle if one changed.
+ */
+void fuzz_guard_msrs_arm(void);
+void fuzz_guard_msrs_check(const char *when);
+
 /* ---- the halt guard ---- */
 
 enum fuzz_step {

@@ -39,13 +39,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const uint32_t guarded_msrs[] = {
-	0xc0000100, 0xc0000101, 0xc0000102, 0xc0000080, 0x277, 0x1d9, 0x174, 0x175, 0x176, 0x1b,
-	0x480,	    0x481,	0x482,	    0x483,	0x484, 0x485, 0x486, 0x487, 0x488, 0x489,
-	0x48a,	    0x48b,	0x48c,	    0x48d,	0x48e, 0x48f, 0x490, 0x491,
-};
-#define NGUARDED (sizeof(guarded_msrs) / sizeof(guarded_msrs[0]))
-#define SENTINEL(msr) (0x5e00000000000000ull | (msr))
 #define NPAGES (MEM_SIZE / 4096)
 
 static uint32_t handled[EXIT_REASON_MAX];
@@ -131,8 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	init_once();
 	run_setup();
 	fuzz_log_capture();
-	for (unsigned i = 0; i < NGUARDED; i++)
-		hw_fake_msr_add(guarded_msrs[i], SENTINEL(guarded_msrs[i]), 0);
+	fuzz_guard_msrs_arm();
 
 	reason = handled[fuzz_u8(&in) % nhandled];
 	qual = fuzz_u64(&in);
@@ -161,13 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_outcome(port_io ? "L1's port I/O done" : "L1 shut down");
 		return 0;
 	}
-	for (unsigned i = 0; i < NGUARDED; i++) {
-		uint64_t now = 0;
-		bool exists = hw_fake_msr_get(guarded_msrs[i], &now);
-		FUZZ_ASSERT(exists && now == SENTINEL(guarded_msrs[i]),
-			    "MSR 0x%x written in root on exit %u: 0x%llx", guarded_msrs[i], reason,
-			    (unsigned long long)now);
-	}
+	fuzz_guard_msrs_check("on an exit of L1's");
 	FUZZ_ASSERT(run_stub_errors == 0, "the stub entered a VMCS it may not (%u)",
 		    run_stub_errors);
 	uint64_t cur = vmcs_soft_current();

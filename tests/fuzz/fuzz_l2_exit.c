@@ -54,14 +54,6 @@ static const uint64_t areas[] = {
 	EXIT_STORE_AREA, EXIT_LOAD_AREA, VMCS12_A,     L1_HOST_CR3,
 };
 
-/* MSRs that a VMCS switches or L0 relies on: never written in root for L1 or L2. */
-static const uint32_t guarded_msrs[] = {
-	0xc0000100, 0xc0000101, 0xc0000102, 0xc0000080, 0x277, 0x1d9, 0x174, 0x175, 0x176, 0x1b,
-	0x480,	    0x481,	0x482,	    0x483,	0x484, 0x485, 0x486, 0x487, 0x488, 0x489,
-	0x48a,	    0x48b,	0x48c,	    0x48d,	0x48e, 0x48f, 0x490, 0x491,
-};
-#define NGUARDED (sizeof(guarded_msrs) / sizeof(guarded_msrs[0]))
-#define SENTINEL(msr) (0x5e00000000000000ull | (msr))
 
 static uint32_t reason;
 static uint64_t qual;
@@ -116,17 +108,6 @@ static void find_host_fields(void)
 			host_fields[nhost++] = i;
 }
 
-static void check_msrs(void)
-{
-	for (unsigned i = 0; i < NGUARDED; i++) {
-		uint64_t now = 0;
-		bool exists = hw_fake_msr_get(guarded_msrs[i], &now);
-		FUZZ_ASSERT(exists && now == SENTINEL(guarded_msrs[i]),
-			    "MSR 0x%x written in root: 0x%llx", guarded_msrs[i],
-			    (unsigned long long)now);
-	}
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = {data, size};
@@ -135,8 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_log_capture();
 	if (!run_l1_vmlaunch())
 		fuzz_fail("the fixture's valid VMLAUNCH did not enter L2");
-	for (unsigned i = 0; i < NGUARDED; i++)
-		hw_fake_msr_add(guarded_msrs[i], SENTINEL(guarded_msrs[i]), 0);
+	fuzz_guard_msrs_arm();
 
 	uint8_t flags = fuzz_u8(&in);
 	uint32_t basic = fuzz_u8(&in) % 80;
@@ -175,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_outcome(abort_ok ? "VMX abort" : "impossible exit refused");
 		return 0;
 	}
-	check_msrs();
+	fuzz_guard_msrs_check("for an exit from L2");
 	FUZZ_ASSERT(run_stub_errors == 0, "the stub entered a VMCS it may not (%u)",
 		    run_stub_errors);
 	if (NV->in_l2) {
