@@ -337,6 +337,12 @@ static void nmis(void)
 			 (unsigned long long)base);
 		return;
 	}
+	/*
+	 * The NMI goes to L1's own APIC ID (the "self" shorthand allows only
+	 * fixed delivery, SDM Vol. 3A 11.6.1).  L1's stores to its APIC page
+	 * exit (L0 write-protects it) and L0 makes them in root: the NMI
+	 * reaches L0 there and is L1's to get at the next entry.
+	 */
 	volatile uint32_t *apic = (volatile uint32_t *)(uintptr_t)(base & APIC_BASE_ADDR_MASK);
 	uint32_t id = apic[APIC_ID / 4] >> 24;
 	apic[APIC_ICR_HI / 4] = id << 24;
