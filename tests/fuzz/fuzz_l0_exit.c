@@ -2,14 +2,16 @@
  * fuzz_l0_exit.c - an arbitrary exit of L1's through vmx_exit_dispatch
  * (vmx/exit.c and its handlers: CR, MSR, I/O, APIC-page, task-switch,
  * CPUID, XSETBV, VMX-instruction emulation) with the hardware faked, on
- * the unit tests' nested fixture (a 64-bit L1 in VMX operation with a
- * current vmcs12; nested_run_fixture.h).
+ * the unit tests' nested fixture (an L1 in VMX operation with a current
+ * vmcs12; nested_run_fixture.h), in 64-bit mode or, as the input says, in
+ * compatibility, 32-bit (paging, PAE, none), 16-bit protected or real mode.
  *
  * The input: u8 reason (one of those L0 has a handler for), u64
  * qualification, u8 instruction length (modulo 16), u32 interruption
  * information, IDT-vectoring information and VMX-instruction information,
  * u64 guest-linear and guest-physical address, 16 GPRs, u8 the page of
- * L1's memory its CR3 points at, then patches of L1's memory (any of its
+ * L1's memory its CR3 points at, u8 L1's mode (PAE: then 4 u64 PDPTEs),
+ * then patches of L1's memory (any of its
  * pages: page tables, the instruction bytes at RIP, the vmcs12 region,
  * TSS and descriptor tables).
  *
@@ -25,13 +27,14 @@
  *     event injected into L1 passes the SDM's checks on event injection
  *     (Vol. 3C 27.2.1.3: type not reserved, NMI vector 2, an exception's
  *     vector below 32, an error code exactly for #DF #TS #NP #SS #GP #PF
- *     #AC #CP with a hardware exception).
+ *     #AC #CP with a hardware exception, and none in real mode).
  */
 #include "common.h"
 
 #include "hw_fake.h"
 #include "nested_run_fixture.h"
 #include "vmcs_soft.h"
+#include "vmx/controls.h"
 #include "vmx/exit.h"
 #include "vmx/l0.h"
 #include "vmx/vmx_arch.h"
@@ -46,6 +49,69 @@ static unsigned nhandled;
 static uint64_t pages[NPAGES];
 static uint32_t reason, len;
 static uint64_t qual;
+
+/*
+ * L1's mode for this input (the fixture's is 64-bit): compatibility mode,
+ * 32-bit protected mode with 2-level or PAE paging or none, 16-bit
+ * protected mode, real mode (unrestricted guest, CR0.PE = 0).  Each a
+ * state the CPU can be in: CR0/CR4/EFER, the IA-32e entry control and the
+ * CS/SS access rights agree; PAE's PDPTEs come from the input.
+ */
+enum l1_mode { MODE_64, MODE_COMPAT, MODE_32_PAGING, MODE_32_PAE, MODE_32_FLAT, MODE_16_PM,
+	       MODE_REAL, MODE_COUNT };
+
+static void set_l1_mode(enum l1_mode mode, struct fuzz_in *in)
+{
+	if (mode == MODE_64)
+		return;
+	uint64_t cr0 = vmcs_soft_get(VMCS_CR0_READ_SHADOW), cr4 = vmcs_soft_get(VMCS_CR4_READ_SHADOW);
+	uint64_t efer = 0, cs_ar = 0xc09b, ss_ar = 0xc093;
+	switch (mode) {
+	case MODE_COMPAT:
+		efer = vmcs_soft_get(VMCS_GUEST_IA32_EFER);
+		break;
+	case MODE_32_PAGING:
+		cr4 &= ~(CR4_PAE | CR4_PCIDE);
+		break;
+	case MODE_32_PAE:
+		cr4 &= ~CR4_PCIDE;
+		break;
+	case MODE_32_FLAT:
+		cr0 &= ~CR0_PG;
+		cr4 &= ~CR4_PCIDE;
+		break;
+	case MODE_16_PM:
+		cr0 &= ~CR0_PG;
+		cr4 &= ~CR4_PCIDE;
+		cs_ar = 0x009b;
+		ss_ar = 0x0093;
+		break;
+	default: /* MODE_REAL */
+		cr0 &= ~(CR0_PG | CR0_PE);
+		cr4 &= ~CR4_PCIDE;
+		cs_ar = 0x009b;
+		ss_ar = 0x0093;
+		break;
+	}
+	vmcs_soft_set(VMCS_CR0_READ_SHADOW, cr0);
+	vmcs_soft_set(VMCS_CR4_READ_SHADOW, cr4);
+	vmcs_soft_set(VMCS_GUEST_CR0, vmx_fix_cr0(&g_l0.caps, cr0, true));
+	vmcs_soft_set(VMCS_GUEST_CR4, vmx_fix_cr4(&g_l0.caps, cr4));
+	vmcs_soft_set(VMCS_GUEST_IA32_EFER, efer);
+	if (!(efer & EFER_LMA))
+		vmcs_soft_set(VMCS_VM_ENTRY_CONTROLS,
+			      vmcs_soft_get(VMCS_VM_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_MODE_GUEST);
+	vmcs_soft_set(VMCS_GUEST_CS_AR_BYTES, cs_ar);
+	vmcs_soft_set(VMCS_GUEST_SS_AR_BYTES, ss_ar);
+	if (mode != MODE_COMPAT) /* RIP within 32 bits outside IA-32e mode */
+		vmcs_soft_set(VMCS_GUEST_RIP, vmcs_soft_get(VMCS_GUEST_RIP) & 0xffffffffull);
+	if (mode == MODE_32_PAE) {
+		vmcs_soft_set(VMCS_GUEST_PDPTE0, fuzz_u64(in));
+		vmcs_soft_set(VMCS_GUEST_PDPTE1, fuzz_u64(in));
+		vmcs_soft_set(VMCS_GUEST_PDPTE2, fuzz_u64(in));
+		vmcs_soft_set(VMCS_GUEST_PDPTE3, fuzz_u64(in));
+	}
+}
 
 static void init_once(void)
 {
@@ -107,9 +173,11 @@ static void check_injection(uint32_t info, uint64_t insn_len)
 		FUZZ_ASSERT(vector < 32, "a hardware exception with vector %u", vector);
 	if (type == INTR_TYPE_OTHER_EVENT)
 		FUZZ_ASSERT(vector == 0, "other event with vector %u", vector);
+	/* ... and never in real mode (unrestricted guest with CR0.PE = 0). */
 	bool wants_error = type == INTR_TYPE_HARD_EXCEPTION &&
 			   (vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 ||
-			    vector == 21);
+			    vector == 21) &&
+			   (vmcs_soft_get(VMCS_GUEST_CR0) & CR0_PE);
 	FUZZ_ASSERT(has_error == wants_error, "the injected 0x%x %s an error code", info,
 		    has_error ? "delivers" : "lacks");
 	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_PRIV_SW_EXCEPTION ||
@@ -138,6 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (i != GPR_RSP)
 			regs.gpr[i] = fuzz_u64(&in);
 	vmcs_soft_set(VMCS_GUEST_CR3, pages[fuzz_u8(&in) % NPAGES]);
+	set_l1_mode((enum l1_mode)(fuzz_u8(&in) % MODE_COUNT), &in);
 	fuzz_patch_l1_memory(&in, pages, NPAGES, 24);
 	if (!cpu_could_deliver())
 		return 0;
