@@ -199,13 +199,26 @@ static bool l1_io_bitmaps_readable(const struct vmcs12 *v12, const struct l1_mem
 	return ok;
 }
 
+/* The same for the MSR bitmap, which vmcs02 always has as L0's merge. */
+static void l1_msr_bitmap_check(const struct vmcs12 *v12, const struct l1_memory *mem,
+				bool launch)
+{
+	uint8_t byte;
+	if (launch && (F(CPU_BASED_VM_EXEC_CONTROL) & CPU_USE_MSR_BITMAPS) &&
+	    !mem->read(mem->ctx, F(MSR_BITMAP), &byte, 1))
+		log_warn("nested: L1's MSR bitmap at 0x%llx is not L1's memory: every MSR exits "
+			 "to L1",
+			 (unsigned long long)F(MSR_BITMAP));
+}
+
 /* L0's needs that are not control bits: its console's ports and timer. */
 static void apply_l0_extras(struct nested_vcpu *nv, const struct vmcs12 *v12,
 			    const struct l0_extras *x, bool launch)
 {
 	uint8_t *io = (uint8_t *)(uintptr_t)nv->io_bitmap02_pa;
 	const struct l1_memory *mem = l0_l1_memory();
-	nv->io_merged = x->io_a || !l1_io_bitmaps_readable(v12, mem, launch);
+	bool readable = l1_io_bitmaps_readable(v12, mem, launch); /* logs, whatever L0 needs */
+	nv->io_merged = x->io_a || !readable;
 	if (nv->io_merged) {
 		nested_merge_io_bitmaps(io, (uint8_t *)(uintptr_t)nv->io_bitmap12_copy_pa,
 					(const uint8_t *)(uintptr_t)x->io_a,
@@ -242,6 +255,7 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 
 	struct l0_extras x;
 	l0_extras_of_vmcs01(nv, &x);
+	l1_msr_bitmap_check(v12, env.mem, launch);
 	nested_merge_msr_bitmap((uint8_t *)(uintptr_t)nv->msr_bitmap02_pa,
 				(uint8_t *)(uintptr_t)nv->msr_bitmap12_copy_pa,
 				(const uint8_t *)(uintptr_t)g_l0.msr_bitmap_pa,

@@ -65,7 +65,11 @@ for pa in 0x100000000 0x4000000000; do
 done
 expect "L0 refuses the last page below MAXPHYADDR as not L1's memory" "$n"'0x[0-9a-f]*f{5}000, which is not L1.s memory: refused as an invalid address$'
 # I/O and MSR bitmaps outside L1's memory are accepted (SDM 27.2.1.1) and
-# read as all ones without a line while L0's console merges the bitmaps.
+# read as all ones, each named once at VMLAUNCH.
+bm='^\[core\] warn: nested: L1.s '
+expect "L0 names I/O bitmap A at 4 GiB as read as all ones" "$bm"'I/O bitmap A at 0x100000000 is not L1.s memory: every port in it exits to L1$'
+expect "L0 names I/O bitmap B at 256 GiB as read as all ones" "$bm"'I/O bitmap B at 0x4000000000 is not L1.s memory: every port in it exits to L1$'
+expect "L0 names the MSR bitmap at the top of MAXPHYADDR as read as all ones" "$bm"'MSR bitmap at 0x[0-9a-f]*f{5}000 is not L1.s memory: every MSR exits to L1$'
 expect "L0 refuses a non-canonical SYSENTER_EIP in an MSR-load area" "$msr"' 0x176 \(IA32_SYSENTER_EIP\) = 0x8000000000000000 refused: not a canonical address: #GP\(0\)'
 expect "L0 fails the VM entry on MSR-load entry 2 itself (27.4)" '^\[core\] info: nested: CPU 0: VM entry to L2 failed, exit reason 34 \(.*\) qualification 2: an entry of the VM-entry MSR-load area failed \(SDM 27\.4\)$'
 expect_no "no error lines from loader or core" '^\[(boot|core)\] error:'
