@@ -747,9 +747,11 @@ TEST(exits_cr0_paging_on_enters_ia32e)
 	CHECK_SKIPPED(3);
 	CHECK_CLEAN();
 
-	/* Paging on without LME: 32-bit paging, no IA-32e mode. */
+	/* Paging on without LME: 32-bit paging (CR4.PAE = 0), no IA-32e mode. */
 	setup(true);
 	protected_mode_no_paging(0x00000011, 0);
+	vmcs_soft_set(VMCS_CR4_READ_SHADOW, CR4_L1 & ~CR4_PAE);
+	vmcs_soft_set(VMCS_GUEST_CR4, (CR4_L1 & ~CR4_PAE) | CR4_VMXE);
 	regs.gpr[GPR_RAX] = 0x80000031;
 	run_exit(EXIT_REASON_CR_ACCESS, CRQ(0, CR_ACCESS_MOV_TO_CR, GPR_RAX), 3);
 	CHECK_EQ(field(VMCS_GUEST_IA32_EFER), 0);
@@ -810,6 +812,7 @@ TEST(exits_cr0_regression_paging_on_with_stale_shadow_pg)
 	vmcs_soft_set(VMCS_CR0_READ_SHADOW, 0x80000033);
 	vmcs_soft_set(VMCS_GUEST_CR0, 0x00000033);
 	vmcs_soft_set(VMCS_GUEST_IA32_EFER, EFER_LME);
+	vmcs_soft_set(VMCS_GUEST_CS_AR_BYTES, 0xc09b); /* 32-bit code: CS.L = 1 would be #GP */
 	vmcs_soft_set(VMCS_VM_ENTRY_CONTROLS, g_l0.entry);
 	regs.gpr[GPR_RAX] = 0x80000011; /* PG | ET | PE, NE clear: exits */
 	run_exit(EXIT_REASON_CR_ACCESS, CRQ(0, CR_ACCESS_MOV_TO_CR, GPR_RAX), 3);
