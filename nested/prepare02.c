@@ -117,10 +117,16 @@ static void controls(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
 	vmcs_write(VMCS_EPT_POINTER, l0->eptp);
 	if (l0->vpid)
 		vmcs_write(VMCS_VIRTUAL_PROCESSOR_ID, l0->vpid);
-	/* L0 processes L1's MSR-load/store lists itself. */
+	/*
+	 * L0 processes L1's MSR-load/store lists itself; the CPU gets L0's own
+	 * areas, as in vmcs01 (IA32_SPEC_CTRL: the guest's on entry, L0's on
+	 * exit).
+	 */
 	vmcs_write(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
-	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
-	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_ADDR, l0->msr_exit_load);
+	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, l0->msr_load_count);
+	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_ADDR, l0->msr_entry_load);
+	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, l0->msr_load_count);
 	/* The event L1 injects into L2 (SDM 27.6). */
 	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, F(VM_ENTRY_INTR_INFO_FIELD));
 	vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, F(VM_ENTRY_EXCEPTION_ERROR_CODE));

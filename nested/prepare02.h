@@ -37,6 +37,9 @@ struct vmcs02_l0 {
 	uint64_t eptp;		       /* EPT01: L2 runs on L1's physical memory */
 	uint16_t vpid;		       /* L2's VPID, 0: none */
 	uint64_t msr_bitmap;	       /* the merged MSR bitmap page */
+	/* L0's own MSR-load areas, as vmcs01's (msr_switch_areas): entries each, 0: none. */
+	uint64_t msr_entry_load, msr_exit_load;
+	unsigned msr_load_count;
 	/* L1's current state, for what L1's entry controls do not load. */
 	uint64_t l1_efer, l1_pat, l1_dr7, l1_debugctl;
 };

@@ -146,8 +146,9 @@ struct l0_extras {
 	uint64_t io_a, io_b; /* L0's own I/O bitmaps; 0: none */
 };
 
-static void l0_extras_of_vmcs01(struct nested_vcpu *nv, struct l0_extras *x)
+static void l0_extras_of_vmcs01(struct vcpu *v, struct l0_extras *x)
 {
+	struct nested_vcpu *nv = v->nested;
 	*x = (struct l0_extras){ 0 };
 	x->l0 = (struct vmcs02_l0){
 		.hw = &g_l0.caps,
@@ -166,6 +167,8 @@ static void l0_extras_of_vmcs01(struct nested_vcpu *nv, struct l0_extras *x)
 		.l1_dr7 = vmcs_read(VMCS_GUEST_DR7),
 		.l1_debugctl = vmcs_read(VMCS_GUEST_IA32_DEBUGCTL),
 	};
+	x->l0.msr_load_count = msr_switch_areas(&g_l0.msr, &v->msrs, &x->l0.msr_entry_load,
+						 &x->l0.msr_exit_load);
 	x->timer = vmcs_read(VMCS_PIN_BASED_VM_EXEC_CONTROL) & PIN_PREEMPTION_TIMER;
 	if (!l0_console_io_bitmaps(&x->io_a, &x->io_b))
 		x->io_a = x->io_b = 0;
@@ -254,7 +257,7 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 	}
 
 	struct l0_extras x;
-	l0_extras_of_vmcs01(nv, &x);
+	l0_extras_of_vmcs01(v, &x);
 	l1_msr_bitmap_check(v12, env.mem, launch);
 	nested_merge_msr_bitmap((uint8_t *)(uintptr_t)nv->msr_bitmap02_pa,
 				(uint8_t *)(uintptr_t)nv->msr_bitmap12_copy_pa,

@@ -335,6 +335,17 @@ bool msr_table_lookup(uint32_t msr, struct msr_row_info *info)
 	return row != NULL;
 }
 
+unsigned msr_switch_areas(const struct msr_policy *p, const struct l1_msrs *m,
+			  uint64_t *entry_load, uint64_t *exit_load)
+{
+	*entry_load = *exit_load = 0;
+	if (!p->spec_ctrl)
+		return 0;
+	*entry_load = (uint64_t)(uintptr_t)&m->spec_ctrl_guest;
+	*exit_load = (uint64_t)(uintptr_t)&m->spec_ctrl_l0;
+	return 1;
+}
+
 bool msr_table_row(unsigned i, struct msr_row_info *info)
 {
 	if (i >= MSR_TABLE_LEN)
@@ -348,8 +359,12 @@ void msr_l1_state_init(struct l1_msrs *m, const struct msr_policy *p,
 {
 	*m = (struct l1_msrs){ 0 };
 	m->apic_base = rd(MSR_IA32_APIC_BASE);
-	if (p->spec_ctrl)
-		m->spec_ctrl = rd(MSR_IA32_SPEC_CTRL) & p->spec_ctrl;
+	if (p->spec_ctrl) {
+		/* L1 starts with the CPU's value (the bits it may see); L0 keeps the CPU's. */
+		uint64_t now = rd(MSR_IA32_SPEC_CTRL);
+		m->spec_ctrl_guest = (struct vmx_msr_entry){ MSR_IA32_SPEC_CTRL, 0, now & p->spec_ctrl };
+		m->spec_ctrl_l0 = (struct vmx_msr_entry){ MSR_IA32_SPEC_CTRL, 0, now };
+	}
 	if (!p->mtrr)
 		return;
 	m->mtrr_def_type = rd(MSR_IA32_MTRR_DEF_TYPE);

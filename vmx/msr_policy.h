@@ -43,10 +43,25 @@
 #define L1_MTRR_NFIXED 11
 
 /* What L0 keeps of the guest's MSRs on one CPU. */
+/* One entry of a VMX MSR-load area (SDM Vol. 3C 25.7.2, "Format of an MSR Entry"). */
+struct vmx_msr_entry {
+	uint32_t index;
+	uint32_t reserved;
+	uint64_t value;
+};
+
 struct l1_msrs {
 	/* IA32_APIC_BASE as L0 validated and wrote it: L0 uses this base, never RDMSR. */
 	uint64_t apic_base;
-	uint64_t spec_ctrl; /* L1's IA32_SPEC_CTRL (virtual: the CPU keeps L0's) */
+	/*
+	 * IA32_SPEC_CTRL, when offered: the guest's value (L1's, and L2's
+	 * unless vmcs12's MSR areas switch it, as on the CPU), which every VM
+	 * entry of vmcs01 and vmcs02 loads, and L0's, which every VM exit
+	 * loads: each a one-entry MSR-load area, so L1's mitigations act on
+	 * the CPU while it runs and never in root (msr_switch_areas).
+	 */
+	struct vmx_msr_entry spec_ctrl_guest __attribute__((aligned(16)));
+	struct vmx_msr_entry spec_ctrl_l0 __attribute__((aligned(16)));
 	uint64_t mtrr_def_type;
 	uint64_t mtrr_fixed[L1_MTRR_NFIXED]; /* 250H, 258H, 259H, 268H-26FH */
 	uint64_t mtrr_var[2 * L1_MTRR_MAX_VAR]; /* PHYSBASE0, PHYSMASK0, ... */
@@ -104,6 +119,15 @@ bool msr_table_row(unsigned i, struct msr_row_info *info);
  */
 void msr_l1_state_init(struct l1_msrs *m, const struct msr_policy *p,
 		       uint64_t (*rd)(uint32_t msr));
+
+/*
+ * The VM-entry and VM-exit MSR-load areas L0 gives vmcs01 and vmcs02 (the
+ * physical addresses of m's entries, identity-mapped): IA32_SPEC_CTRL
+ * switched between the guest and L0.  Returns the number of entries in
+ * each (0: nothing is switched, the addresses are 0).
+ */
+unsigned msr_switch_areas(const struct msr_policy *p, const struct l1_msrs *m,
+			  uint64_t *entry_load, uint64_t *exit_load);
 
 /* Forgets which refusals were logged (unit tests). */
 void msr_refusal_log_reset(void);

@@ -176,15 +176,16 @@ bool wr_misc_enable(struct msr_call *c, uint64_t value)
 }
 
 /*
- * IA32_SPEC_CTRL acts in root too, so L1's value is kept here and the
- * CPU keeps L0's (docs/l0.md: not yet switched on entry and exit).  The
- * bits are those CPUID.7.0:EDX enumerates (IBRS, STIBP, SSBD).
+ * IA32_SPEC_CTRL acts in root too, so it is never written there for L1:
+ * the value goes into the MSR-load entry every VM entry loads, and every
+ * VM exit loads L0's (msr_switch_areas).  The bits are those CPUID.7.0:EDX
+ * enumerates (IBRS, STIBP, SSBD).
  */
 bool rd_spec_ctrl(struct msr_call *c, uint64_t *value)
 {
 	if (!c->p->spec_ctrl)
 		return refuse(c, "not enumerated by CPUID");
-	*value = c->v->msrs.spec_ctrl;
+	*value = c->v->msrs.spec_ctrl_guest.value;
 	return true;
 }
 
@@ -194,7 +195,7 @@ bool wr_spec_ctrl(struct msr_call *c, uint64_t value)
 		return refuse(c, "not enumerated by CPUID");
 	if (value & ~c->p->spec_ctrl)
 		return refuse(c, "reserved bits set");
-	c->v->msrs.spec_ctrl = value;
+	c->v->msrs.spec_ctrl_guest.value = value;
 	return true;
 }
 

@@ -190,8 +190,6 @@ static void controls(const struct cpu_snapshot *s)
 	vmcs_write(VMCS_PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
 	vmcs_write(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
-	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
-	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
 	vmcs_write(VMCS_MSR_BITMAP, g_l0.msr_bitmap_pa);
 	vmcs_write(VMCS_EPT_POINTER, g_l0.eptp);
@@ -211,6 +209,13 @@ void vmcs01_init(const struct vcpu *v, const struct cpu_snapshot *s, uint64_t gu
 	controls(s);
 	guest_state(s, guest_rsp, guest_rip);
 	vmcs_write_host_state(v);
+	/* IA32_SPEC_CTRL: the guest's on entry, L0's on exit (msr_policy.h). */
+	uint64_t entry_load, exit_load;
+	unsigned n = msr_switch_areas(&g_l0.msr, &v->msrs, &entry_load, &exit_load);
+	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_ADDR, entry_load);
+	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, n);
+	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_ADDR, exit_load);
+	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, n);
 	/*
 	 * L0's console (console.h): its ports are L0's on every CPU; the BSP
 	 * polls it on VMX-preemption-timer exits.

@@ -567,21 +567,40 @@ TEST(msr_misc_enable_emulated)
 	CHECK_EQ(hw, (1ull << 0) | (1ull << 7));
 }
 
-TEST(msr_spec_ctrl_virtual)
+/*
+ * IA32_SPEC_CTRL is never written in root for L1: the value goes into the
+ * MSR-load entry every VM entry loads, and every VM exit loads L0's
+ * (msr_switch_areas), so L1's mitigations act while it runs.
+ */
+TEST(msr_spec_ctrl_switched_on_entry_and_exit)
 {
 	setup();
 	hw_fake_msr_add(MSR_IA32_SPEC_CTRL, 0, 0);
-	uint64_t v = 0;
+	uint64_t v = 0, entry = 1, exit = 1;
 	CHECK(!rd(MSR_IA32_SPEC_CTRL, &v)); /* not enumerated */
 	CHECK(!wr(MSR_IA32_SPEC_CTRL, 0));
+	CHECK_EQ(msr_switch_areas(&pol, &cpu.msrs, &entry, &exit), 0);
+	CHECK_EQ(entry, 0);
+	CHECK_EQ(exit, 0);
 	pol.spec_ctrl = SPEC_CTRL_IBRS | SPEC_CTRL_STIBP | SPEC_CTRL_SSBD;
+	cpu.msrs.spec_ctrl_guest = (struct vmx_msr_entry){ MSR_IA32_SPEC_CTRL, 0, 0 };
+	cpu.msrs.spec_ctrl_l0 = (struct vmx_msr_entry){ MSR_IA32_SPEC_CTRL, 0, 2 };
 	CHECK(wr(MSR_IA32_SPEC_CTRL, 5));
 	CHECK(rd(MSR_IA32_SPEC_CTRL, &v));
 	CHECK_EQ(v, 5);
-	CHECK_EQ(cpu.msrs.spec_ctrl, 5);
 	CHECK(!wr(MSR_IA32_SPEC_CTRL, 8)); /* a bit CPUID does not enumerate */
-	CHECK_EQ(cpu.msrs.spec_ctrl, 5);
-	CHECK_EQ(hw_calls.wrmsr + hw_calls.rdmsr, 0); /* the CPU keeps L0's */
+	CHECK_EQ(hw_calls.wrmsr + hw_calls.rdmsr, 0); /* the CPU keeps L0's in root */
+	/* The areas: one 16-byte-aligned entry each (SDM 25.7.2), the guest's value and L0's. */
+	CHECK_EQ(msr_switch_areas(&pol, &cpu.msrs, &entry, &exit), 1);
+	CHECK_EQ(entry & 15, 0);
+	CHECK_EQ(exit & 15, 0);
+	const struct vmx_msr_entry *e = (const struct vmx_msr_entry *)(uintptr_t)entry;
+	const struct vmx_msr_entry *x = (const struct vmx_msr_entry *)(uintptr_t)exit;
+	CHECK_EQ(e->index, MSR_IA32_SPEC_CTRL);
+	CHECK_EQ(e->reserved, 0);
+	CHECK_EQ(e->value, 5);
+	CHECK_EQ(x->index, MSR_IA32_SPEC_CTRL);
+	CHECK_EQ(x->value, 2);
 }
 
 TEST(msr_machine_check_no_banks)
@@ -718,7 +737,11 @@ TEST(msr_l1_state_at_launch)
 	pol.spec_ctrl = SPEC_CTRL_IBRS | SPEC_CTRL_SSBD;
 	msr_l1_state_init(&m, &pol, init_rd);
 	CHECK_EQ(m.apic_base, 0xfee00900);
-	CHECK_EQ(m.spec_ctrl, 0x5);
+	CHECK_EQ(m.spec_ctrl_guest.index, MSR_IA32_SPEC_CTRL);
+	CHECK_EQ(m.spec_ctrl_guest.reserved, 0);
+	CHECK_EQ(m.spec_ctrl_guest.value, 0x5); /* the bits L1 may see */
+	CHECK_EQ(m.spec_ctrl_l0.index, MSR_IA32_SPEC_CTRL);
+	CHECK_EQ(m.spec_ctrl_l0.value, 0x1f); /* L0 keeps the CPU's */
 	CHECK_EQ(m.mtrr_def_type, 0x1000 + 0x2ff);
 	CHECK_EQ(m.mtrr_var[0], 0x1000 + 0x200);
 	CHECK_EQ(m.mtrr_var[15], 0x1000 + 0x20f);

@@ -129,9 +129,22 @@ TEST(prepare02_controls_are_l1_or_l0)
 	CHECK_EQ(vmcs_soft_get(VMCS_EPT_POINTER), 0x5000001e);
 	CHECK_EQ(vmcs_soft_get(VMCS_VIRTUAL_PROCESSOR_ID), 2);
 	CHECK_EQ(vmcs_soft_get(VMCS_MSR_BITMAP), 0x7000);
+	/* L1's MSR areas (count 3 in vmcs12) are L0's to process: none for the CPU. */
 	CHECK_EQ(vmcs_soft_get(VMCS_VM_ENTRY_MSR_LOAD_COUNT), 0);
+	CHECK_EQ(vmcs_soft_get(VMCS_VM_EXIT_MSR_LOAD_COUNT), 0);
+	CHECK_EQ(vmcs_soft_get(VMCS_VM_EXIT_MSR_STORE_COUNT), 0);
 	CHECK_EQ(vmcs_soft_get(VMCS_VM_ENTRY_INTR_INFO_FIELD),
 		 INTR_INFO_VALID | INTR_TYPE_EXT_INTR | 0x40);
+	/* L0's own areas (IA32_SPEC_CTRL switched) go to vmcs02 as to vmcs01. */
+	l0.msr_entry_load = 0x8010;
+	l0.msr_exit_load = 0x8020;
+	l0.msr_load_count = 1;
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_VM_ENTRY_MSR_LOAD_ADDR), 0x8010);
+	CHECK_EQ(vmcs_soft_get(VMCS_VM_ENTRY_MSR_LOAD_COUNT), 1);
+	CHECK_EQ(vmcs_soft_get(VMCS_VM_EXIT_MSR_LOAD_ADDR), 0x8020);
+	CHECK_EQ(vmcs_soft_get(VMCS_VM_EXIT_MSR_LOAD_COUNT), 1);
+	CHECK_EQ(vmcs_soft_get(VMCS_VM_EXIT_MSR_STORE_COUNT), 0);
 }
 
 TEST(prepare02_cr_masks_and_shadows)

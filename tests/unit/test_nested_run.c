@@ -324,6 +324,26 @@ TEST(nested_run_l1_pending_nmi_becomes_an_nmi_exit)
 }
 
 /*
+ * IA32_SPEC_CTRL offered: vmcs02 gets the same one-entry MSR-load areas as
+ * vmcs01, so L2 runs with the guest's value (L1's, as the CPU would keep
+ * it) and L0 gets its own back on every exit; without it, none.
+ */
+TEST(nested_run_spec_ctrl_switched_for_l2_too)
+{
+	run_setup();
+	g_l0.msr.spec_ctrl = SPEC_CTRL_IBRS;
+	vcpu.msrs.spec_ctrl_guest = (struct vmx_msr_entry){ MSR_IA32_SPEC_CTRL, 0, 1 };
+	vcpu.msrs.spec_ctrl_l0 = (struct vmx_msr_entry){ MSR_IA32_SPEC_CTRL, 0, 0 };
+	CHECK(run_l1_vmlaunch());
+	CHECK_EQ(f02(VMCS_VM_ENTRY_MSR_LOAD_ADDR), (uintptr_t)&vcpu.msrs.spec_ctrl_guest);
+	CHECK_EQ(f02(VMCS_VM_ENTRY_MSR_LOAD_COUNT), 1);
+	CHECK_EQ(f02(VMCS_VM_EXIT_MSR_LOAD_ADDR), (uintptr_t)&vcpu.msrs.spec_ctrl_l0);
+	CHECK_EQ(f02(VMCS_VM_EXIT_MSR_LOAD_COUNT), 1);
+	CHECK_EQ(f02(VMCS_VM_EXIT_MSR_STORE_COUNT), 0);
+	g_l0.msr.spec_ctrl = 0;
+}
+
+/*
  * A bitmap page L1's controls name need only be aligned and within
  * MAXPHYADDR (SDM 27.2.1.1): one in L0's memory is no VMfail (no CPU gives
  * one), but it is never handed to the CPU either.  It reads as all ones:
