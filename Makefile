@@ -29,7 +29,7 @@ CORE_C := core/main.c core/selftest.c core/string.c \
 	drivers/serial/format.c drivers/serial/log.c drivers/serial/uart16550.c \
 	mm/page_alloc.c mm/memmap.c mm/mtrr.c mm/ept.c \
 	vmx/caps.c vmx/controls.c vmx/segment.c vmx/cpuid_policy.c vmx/msr_policy.c \
-	vmx/msr_rows.c vmx/msr_apic.c vmx/msr_mtrr.c \
+	vmx/msr_rows.c vmx/msr_apic.c vmx/msr_mtrr.c vmx/ept01.c \
 	vmx/vmcs_fields.c vmx/vmx_names.c vmx/vmcs_hw.c vmx/vmcs_dump.c vmx/hw_ops.c \
 	vmx/vmcs01.c vmx/launch.c vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c \
 	vmx/console.c vmx/ap_start.c vmx/apic_access.c vmx/l1_memory.c vmx/l1_paging.c \
@@ -160,7 +160,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) \
 	arch/x86/decode_store.c boot/config.c boot/core_load.c mm/memmap.c mm/page_alloc.c mm/mtrr.c mm/ept.c \
 	mm/guest_walk.c nested/operand.c nested/entry_checks.c nested/entry_checks_guest.c \
 	vmx/caps.c vmx/controls.c vmx/segment.c vmx/cpuid_policy.c vmx/msr_policy.c \
-	vmx/msr_rows.c vmx/msr_apic.c vmx/msr_mtrr.c \
+	vmx/msr_rows.c vmx/msr_apic.c vmx/msr_mtrr.c vmx/ept01.c \
 	vmx/vmcs_fields.c vmx/vmx_names.c nested/vmx_msrs.c nested/vmcs12.c nested/insn_emul.c nested/reflect.c nested/sync12.c nested/prepare02.c nested/load_host.c nested/msr_merge.c nested/msr_lists.c nested/vmentry.c nested/vmexit.c \
 	vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c vmx/vmcs_dump.c vmx/console.c \
 	vmx/ap_start.c vmx/apic_access.c vmx/l1_memory.c vmx/l1_paging.c vmx/task_switch.c \

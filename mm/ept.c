@@ -12,9 +12,17 @@
  * A child table's entry is written before the child is filled, so on
  * running out of pages everything taken so far is reachable from the PML4
  * and ept_destroy() gives it back.
+ *
+ * Changes to an EPT in use (ept_set_page_rights_from, ept_retype) are made
+ * so that a CPU walking it at the same time sees the old entry or the new
+ * one, each a valid identity mapping: every entry is written once, by one
+ * 64-bit atomic store; a table that replaces a leaf is filled completely
+ * before the store that links it; a table that a leaf replaces is left
+ * intact for the caller to free after INVEPT (struct ept_pool).
  */
 #include "ept.h"
 
+#include "arch/x86/spinlock.h"
 #include "vmx/vmx_arch.h"
 
 /* Levels as in the SDM's walk: 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT. */
@@ -101,17 +109,34 @@ static bool holes_cover(const struct ept_build *b, uint64_t first, uint64_t last
 }
 
 /* SDM Vol. 3C 29.3.2: 2 MiB leaves in PDEs, 1 GiB leaves in PDPTEs. */
-static bool leaf_allowed(const struct ept_build *b, unsigned level)
+static bool size_ok(bool page_1g, bool page_2m, unsigned level)
 {
 	switch (level) {
 	case 1:
 		return true;
 	case 2:
-		return b->page_2m;
+		return page_2m;
 	case 3:
-		return b->page_1g;
+		return page_1g;
 	}
 	return false; /* a PML4E never maps a page */
+}
+
+static bool leaf_allowed(const struct ept_build *b, unsigned level)
+{
+	return size_ok(b->page_1g, b->page_2m, level);
+}
+
+/* SDM Vol. 3C 29.3.2: a PTE, or a PDPTE/PDE with bit 7 set, maps a page. */
+static bool is_leaf(uint64_t e, unsigned level)
+{
+	return level == 1 || (level <= 3 && (e & EPT_LEAF));
+}
+
+/* One entry of an EPT that CPUs may be walking: one atomic 64-bit store. */
+static void entry_set(uint64_t *e, uint64_t value)
+{
+	__atomic_store_n(e, value, __ATOMIC_RELEASE);
 }
 
 /*
@@ -121,9 +146,9 @@ static bool leaf_allowed(const struct ept_build *b, unsigned level)
  * encodings 0, 1, 4, 5, 6 are exactly the valid EPT memory types
  * (29.3.3.1: 2, 3 and 7 would be an EPT misconfiguration).
  */
-static uint64_t leaf_entry(uint64_t addr, unsigned type, unsigned level)
+static uint64_t leaf_entry(uint64_t addr, unsigned type, unsigned level, uint64_t rights)
 {
-	uint64_t e = addr | EPT_RWX | ((uint64_t)type << EPT_MEMTYPE_SHIFT);
+	uint64_t e = addr | rights | ((uint64_t)type << EPT_MEMTYPE_SHIFT);
 	if (level > 1)
 		e |= EPT_LEAF;
 	return e;
@@ -157,7 +182,7 @@ static bool fill(struct ept_build *b, uint64_t *table, unsigned level, uint64_t 
 			if (t < 0 && level == 1)
 				t = MTRR_TYPE_UC; /* cannot happen: MTRRs are 4 KiB granular */
 			if (t >= 0) {
-				table[i] = leaf_entry(a, (unsigned)t, level);
+				table[i] = leaf_entry(a, (unsigned)t, level, EPT_RWX);
 				count_leaf(b, level);
 				continue;
 			}
@@ -241,15 +266,50 @@ void ept_destroy(struct page_alloc *pa, uint64_t pml4)
 		free_table(pa, pml4 & EPT_ADDR_MASK, EPT_LEVELS);
 }
 
+static uint64_t pool_take(struct ept_pool *pool)
+{
+	if (!pool->avail)
+		return 0;
+	if (pool->pa_lock)
+		spin_lock(pool->pa_lock);
+	uint64_t page = page_alloc(pool->pa, 1, 1);
+	if (pool->pa_lock)
+		spin_unlock(pool->pa_lock);
+	if (page) {
+		pool->avail--;
+		pool->taken++;
+	}
+	return page;
+}
+
+/*
+ * Gives back a table whose entries are at `level`, and the tables under
+ * it: only for one that was never linked (no CPU can have walked it).
+ */
+static void pool_give_back(struct ept_pool *pool, uint64_t table_pa, unsigned level)
+{
+	const uint64_t *t = table_ptr(table_pa);
+	for (unsigned i = 0; level > 1 && i < EPT_ENTRIES; i++)
+		if ((t[i] & EPT_RWX) && !is_leaf(t[i], level))
+			pool_give_back(pool, t[i] & EPT_ADDR_MASK, level - 1);
+	if (pool->pa_lock)
+		spin_lock(pool->pa_lock);
+	page_free(pool->pa, table_pa, 1);
+	if (pool->pa_lock)
+		spin_unlock(pool->pa_lock);
+	pool->avail++;
+	pool->taken--;
+}
+
 /*
  * Splits the leaf `e` of a level-`level` table (a 1 GiB or 2 MiB page)
  * into a table of 512 leaves one level down with the same address run,
  * rights and memory type (SDM Vol. 3C 29.3.2: the same entry format, bit
  * 7 kept only for 2 MiB leaves).  Returns the new non-leaf entry, or 0.
  */
-static uint64_t split_leaf(struct page_alloc *pa, uint64_t e, unsigned level)
+static uint64_t split_leaf(struct ept_pool *pool, uint64_t e, unsigned level)
 {
-	uint64_t child = page_alloc(pa, 1, 1);
+	uint64_t child = pool_take(pool);
 	if (!child)
 		return 0;
 	uint64_t *t = table_ptr(child);
@@ -260,7 +320,7 @@ static uint64_t split_leaf(struct page_alloc *pa, uint64_t e, unsigned level)
 	return child | EPT_RWX;
 }
 
-bool ept_set_page_rights(struct page_alloc *pa, uint64_t pml4, uint64_t gpa, unsigned rights)
+bool ept_set_page_rights_from(struct ept_pool *pool, uint64_t pml4, uint64_t gpa, unsigned rights)
 {
 	if (!pml4 || gpa >= EPT_MAX_TOP || (rights & ~EPT_RWX))
 		return false;
@@ -270,18 +330,168 @@ bool ept_set_page_rights(struct page_alloc *pa, uint64_t pml4, uint64_t gpa, uns
 		if (!(*e & EPT_RWX))
 			return false; /* not mapped: nothing to restrict */
 		if (l == 1) {
-			*e = (*e & ~(uint64_t)EPT_RWX) | rights;
+			entry_set(e, (*e & ~(uint64_t)EPT_RWX) | rights);
 			return true;
 		}
-		if (l <= 3 && (*e & EPT_LEAF)) {
-			uint64_t split = split_leaf(pa, *e, l);
+		if (is_leaf(*e, l)) {
+			uint64_t split = split_leaf(pool, *e, l);
 			if (!split)
 				return false;
-			*e = split; /* the CPU sees the old leaf or the same mapping in 4 KiB */
+			entry_set(e, split); /* the CPU sees the old leaf or the same mapping in 4 KiB */
 		}
 		table = table_ptr(*e & EPT_ADDR_MASK);
 	}
 	return false;
+}
+
+bool ept_set_page_rights(struct page_alloc *pa, uint64_t pml4, uint64_t gpa, unsigned rights)
+{
+	struct ept_pool pool = { .pa = pa, .avail = ~0ull };
+	return ept_set_page_rights_from(&pool, pml4, gpa, rights);
+}
+
+static uint64_t count_tables(uint64_t table_pa, unsigned level)
+{
+	const uint64_t *t = table_ptr(table_pa);
+	uint64_t n = 1;
+	for (unsigned i = 0; level > 1 && i < EPT_ENTRIES; i++)
+		if ((t[i] & EPT_RWX) && !is_leaf(t[i], level))
+			n += count_tables(t[i] & EPT_ADDR_MASK, level - 1);
+	return n;
+}
+
+uint64_t ept_table_pages(uint64_t pml4)
+{
+	return pml4 ? count_tables(pml4 & EPT_ADDR_MASK, EPT_LEVELS) : 0;
+}
+
+/* ---- retyping a live EPT (ept_retype) ---- */
+
+struct ept_retype {
+	const struct mtrr_state *m;
+	bool page_1g, page_2m;
+	struct ept_pool *pool;
+	struct ept_retype_stats st;
+};
+
+/* The one MTRR type of a level-`level` entry's range at a, or -1. */
+static int range_type(const struct ept_retype *r, uint64_t a, unsigned level)
+{
+	int t = mtrr_type_of_range(r->m, a, entry_size(level));
+	if (t < 0 && level == 1)
+		t = MTRR_TYPE_UC; /* cannot happen: MTRRs are 4 KiB granular */
+	return t;
+}
+
+/*
+ * A new table one level below `level` for [a, a + entry_size(level)),
+ * filled completely before anyone can see it: each entry a leaf with
+ * rights and the type of its range, or a table of its own where the range
+ * has several types or the leaf size is not offered (SDM Vol. 3C 29.3.2).
+ * A range of several types with no page left for its table is one UC leaf
+ * (SDM Vol. 3A 12.3: UC is never wrong, only slow) where that leaf size is
+ * offered.  Returns 0 (every page it took given back) without a page.
+ */
+static uint64_t build_table(struct ept_retype *r, unsigned level, uint64_t a, uint64_t rights)
+{
+	uint64_t page = pool_take(r->pool);
+	if (!page)
+		return 0;
+	uint64_t *t = table_ptr(page);
+	unsigned cl = level - 1;
+	for (unsigned i = 0; i < EPT_ENTRIES; i++) {
+		uint64_t ca = a + i * entry_size(cl);
+		int ty = range_type(r, ca, cl);
+		if (ty >= 0 && size_ok(r->page_1g, r->page_2m, cl)) {
+			t[i] = leaf_entry(ca, (unsigned)ty, cl, rights);
+			continue;
+		}
+		uint64_t sub = build_table(r, cl, ca, rights);
+		if (sub) {
+			t[i] = sub | EPT_RWX;
+		} else if (size_ok(r->page_1g, r->page_2m, cl)) {
+			t[i] = leaf_entry(ca, MTRR_TYPE_UC, cl, rights);
+			r->st.uc_fallback++;
+		} else {
+			pool_give_back(r->pool, page, cl);
+			return 0;
+		}
+	}
+	return page;
+}
+
+/*
+ * The non-leaf entry *pe of a level-`level` table maps [a, a +
+ * entry_size(level)) through a table: where every entry of that table is
+ * a leaf with the same rights and memory type (an identity run, as always
+ * here) and a leaf of this size is offered, one leaf replaces it (SDM Vol.
+ * 3C 29.3.2).  The table is handed to the caller intact (pool->unlinked).
+ */
+static void merge(struct ept_retype *r, uint64_t *pe, unsigned level, uint64_t a)
+{
+	struct ept_pool *pool = r->pool;
+	if (!size_ok(r->page_1g, r->page_2m, level) || pool->nunlinked >= pool->max_unlinked)
+		return;
+	uint64_t child = *pe & EPT_ADDR_MASK;
+	const uint64_t *c = table_ptr(child);
+	unsigned cl = level - 1;
+	uint64_t attrs = c[0] & ~EPT_ADDR_MASK & ~EPT_LEAF;
+	for (unsigned i = 0; i < EPT_ENTRIES; i++) {
+		uint64_t e = c[i];
+		if (!(e & EPT_RWX) || !is_leaf(e, cl) || (e & ~EPT_ADDR_MASK & ~EPT_LEAF) != attrs ||
+		    (e & EPT_ADDR_MASK) != a + i * entry_size(cl))
+			return;
+	}
+	entry_set(pe, a | attrs | EPT_LEAF);
+	pool->unlinked[pool->nunlinked++] = child;
+	r->st.merged++;
+}
+
+static void retype_table(struct ept_retype *r, uint64_t *t, unsigned level, uint64_t base)
+{
+	for (unsigned i = 0; i < EPT_ENTRIES; i++) {
+		uint64_t e = t[i];
+		if (!(e & EPT_RWX))
+			continue; /* a hole, or beyond top: stays unmapped */
+		uint64_t a = base + i * entry_size(level);
+		if (!is_leaf(e, level)) {
+			retype_table(r, table_ptr(e & EPT_ADDR_MASK), level - 1, a);
+			merge(r, &t[i], level, a);
+			continue;
+		}
+		int ty = range_type(r, a, level);
+		if (ty < 0) {
+			uint64_t fallbacks = r->st.uc_fallback;
+			uint64_t child = build_table(r, level, a, e & EPT_RWX);
+			if (child) {
+				entry_set(&t[i], child | EPT_RWX);
+				r->st.split++;
+				continue;
+			}
+			r->st.uc_fallback = fallbacks + 1;
+			ty = MTRR_TYPE_UC;
+		}
+		uint64_t ne = (e & ~EPT_MEMTYPE_MASK) | ((uint64_t)ty << EPT_MEMTYPE_SHIFT);
+		if (ne != e) {
+			entry_set(&t[i], ne);
+			r->st.retyped++;
+		}
+	}
+}
+
+void ept_retype(uint64_t pml4, const struct mtrr_state *m, const struct ept_options *opt,
+		struct ept_pool *pool, struct ept_retype_stats *st)
+{
+	struct ept_retype r = {
+		.m = m,
+		.page_1g = opt && opt->page_1g,
+		.page_2m = opt && opt->page_2m,
+		.pool = pool,
+	};
+	if (pml4)
+		retype_table(&r, table_ptr(pml4 & EPT_ADDR_MASK), EPT_LEVELS, 0);
+	if (st)
+		*st = r.st;
 }
 
 /* SDM Vol. 3C 25.6.11: type in bits 2:0, walk length - 1 in 5:3, A/D in 6. */
@@ -307,7 +517,8 @@ bool ept_translate(uint64_t pml4, uint64_t gpa, uint64_t *hpa, unsigned *perms, 
 	uint64_t table = pml4 & EPT_ADDR_MASK;
 	uint64_t rights = EPT_RWX;
 	for (unsigned l = EPT_LEVELS; l >= 1; l--) {
-		uint64_t e = table_ptr(table)[entry_index(gpa, l)];
+		/* One load per entry: another CPU may be changing the EPT (ept_retype). */
+		uint64_t e = __atomic_load_n(&table_ptr(table)[entry_index(gpa, l)], __ATOMIC_ACQUIRE);
 		if (!(e & EPT_RWX))
 			return false;
 		rights &= e;

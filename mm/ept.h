@@ -5,8 +5,10 @@
  * L1 (the firmware, then the OS it boots) sees guest-physical = host-
  * physical for all of memory except the hypervisor's own pages, which are
  * simply not mapped: any L1 access to them is an EPT violation.  Every
- * leaf is read/write/execute and carries the MTRR type of its range,
- * because with EPT the leaf's type replaces the MTRR type (29.3.7.2).
+ * leaf is read/write/execute (but L1's xAPIC page, read-only) and carries
+ * the MTRR type of its range, because with EPT the leaf's type replaces
+ * the MTRR type (29.3.7.2): at first the firmware's, then those of L1's
+ * MTRR writes (ept_retype, vmx/ept01.h).
  * Tables come from the page allocator; addresses are identity, as in
  * arch/x86/paging.c.
  */
@@ -62,6 +64,56 @@ uint64_t ept_build_identity(struct page_alloc *pa, const struct mtrr_state *m, u
  * invalidates cached translations (INVEPT) if the EPT is in use.
  */
 bool ept_set_page_rights(struct page_alloc *pa, uint64_t pml4, uint64_t gpa, unsigned rights);
+
+struct spinlock;
+
+/*
+ * Where a change to an EPT in use gets its table pages, and where it
+ * leaves the tables it unlinks.  It takes at most avail pages from pa
+ * (page_alloc under *pa_lock unless NULL), counted in taken; pages it
+ * took and never linked go straight back.  A table it unlinks (merged
+ * into one leaf) is not freed: it goes to unlinked[nunlinked++], intact,
+ * so that a CPU still caching the entry above it walks the old mapping,
+ * which is still a valid one; the caller frees it once every CPU has
+ * invalidated (INVEPT).  With nunlinked = max_unlinked nothing is merged.
+ */
+struct ept_pool {
+	struct page_alloc *pa;
+	struct spinlock *pa_lock;
+	uint64_t avail;
+	uint64_t taken;
+	uint64_t *unlinked;
+	size_t nunlinked, max_unlinked;
+};
+
+/* ept_set_page_rights with the table page (if a split needs one) from pool. */
+bool ept_set_page_rights_from(struct ept_pool *pool, uint64_t pml4, uint64_t gpa, unsigned rights);
+
+struct ept_retype_stats {
+	uint64_t retyped;     /* leaves whose memory type changed in place */
+	uint64_t split;	      /* leaves of several types replaced by a table */
+	uint64_t merged;      /* tables replaced by one leaf (one type, the same rights) */
+	uint64_t uc_fallback; /* leaves of several types made UC: no table page left */
+};
+
+/*
+ * Gives every leaf of the identity EPT at pml4 (made by
+ * ept_build_identity, perhaps changed since) the memory type of its range
+ * under m, "ignore PAT" still clear (SDM Vol. 3C 29.3.7.2), keeping each
+ * page's rights and leaving unmapped what is unmapped (holes, beyond top).
+ * A leaf whose range no longer has one type is replaced by a table (pages
+ * from pool; without one, the leaf is UC: see build_table in ept.c); a
+ * table whose leaves all have one type and the same rights, where opt
+ * offers that leaf size, is replaced by one leaf and its page handed to
+ * pool->unlinked.  Every change is one atomic store of one entry.  st
+ * (may be NULL) gets the counts.  The caller serializes changes and
+ * invalidates cached translations (INVEPT).
+ */
+void ept_retype(uint64_t pml4, const struct mtrr_state *m, const struct ept_options *opt,
+		struct ept_pool *pool, struct ept_retype_stats *st);
+
+/* The table pages reachable from pml4, the PML4 included (0 for 0). */
+uint64_t ept_table_pages(uint64_t pml4);
 
 /* Gives every table page of the EPT at pml4 back to pa (0: nothing). */
 void ept_destroy(struct page_alloc *pa, uint64_t pml4);

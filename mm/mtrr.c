@@ -21,7 +21,7 @@
 #include "arch/x86/msr.h"
 
 /* SDM Vol. 3A 12.11.2.2: the 11 fixed-range MSRs, in address order. */
-static const uint32_t fixed_msrs[11] = {
+static const uint32_t fixed_msrs[MTRR_NFIXED_MSRS] = {
     MSR_IA32_MTRR_FIX64K_00000, MSR_IA32_MTRR_FIX16K_80000, MSR_IA32_MTRR_FIX16K_A0000,
     MSR_IA32_MTRR_FIX4K_C0000,	MSR_IA32_MTRR_FIX4K_C8000,  MSR_IA32_MTRR_FIX4K_D0000,
     MSR_IA32_MTRR_FIX4K_D8000,	MSR_IA32_MTRR_FIX4K_E0000,  MSR_IA32_MTRR_FIX4K_E8000,
@@ -70,44 +70,59 @@ void mtrr_set_var(struct mtrr_state *m, unsigned n, uint64_t physbase, uint64_t 
 		m->nvar = n + 1;
 }
 
-void mtrr_read(struct mtrr_state *m, uint64_t (*rd)(uint32_t msr), unsigned maxphyaddr,
-	       bool cpu_has_mtrr)
+void mtrr_from_msrs(struct mtrr_state *m, uint64_t cap, uint64_t def,
+		    const uint64_t fixed[MTRR_NFIXED_MSRS], const uint64_t *var, unsigned maxphyaddr)
 {
 	mtrr_init(m, maxphyaddr);
-	/*
-	 * SDM Vol. 3A 12.11.1: without CPUID.1:EDX.MTRR the MTRR MSRs do not
-	 * exist (RDMSR would #GP).  We then treat memory as with E = 0: UC.
-	 */
-	if (!cpu_has_mtrr)
-		return;
 
 	/* SDM Vol. 3A 12.11.1: IA32_MTRRCAP.VCNT[7:0], FIX[8]. */
-	uint64_t cap = rd(MSR_IA32_MTRRCAP);
 	m->vcnt = (unsigned)(cap & MTRRCAP_VCNT_MASK);
 	m->has_fixed = cap & MTRRCAP_FIX;
 
 	/* SDM Vol. 3A 12.11.2.1: IA32_MTRR_DEF_TYPE type[7:0], FE[10], E[11]. */
-	uint64_t def = rd(MSR_IA32_MTRR_DEF_TYPE);
 	m->enabled = def & MTRR_DEF_TYPE_E;
 	m->fixed_enabled = m->has_fixed && (def & MTRR_DEF_TYPE_FE);
 	m->def_type = (uint8_t)(def & MTRR_TYPE_FIELD_MASK);
 
 	/* SDM Vol. 3A 12.11.2.2: eight types per MSR, lowest address in byte 0. */
 	if (m->has_fixed) {
-		for (unsigned i = 0; i < 11; i++) {
-			uint64_t v = rd(fixed_msrs[i]);
+		for (unsigned i = 0; i < MTRR_NFIXED_MSRS; i++)
 			for (unsigned b = 0; b < 8; b++)
-				m->fixed[i * 8 + b] = (uint8_t)(v >> (8 * b));
-		}
+				m->fixed[i * 8 + b] = (uint8_t)(fixed[i] >> (8 * b));
 	}
 
 	unsigned n = m->vcnt < MTRR_MAX_VAR ? m->vcnt : MTRR_MAX_VAR;
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t base = rd(MSR_IA32_MTRR_PHYSBASE(i));
-		uint64_t mask = rd(MSR_IA32_MTRR_PHYSMASK(i));
-		mtrr_set_var(m, i, base, mask);
-	}
+	for (unsigned i = 0; i < n; i++)
+		mtrr_set_var(m, i, var[2 * i], var[2 * i + 1]);
 	m->nvar = n;
+}
+
+void mtrr_read(struct mtrr_state *m, uint64_t (*rd)(uint32_t msr), unsigned maxphyaddr,
+	       bool cpu_has_mtrr)
+{
+	/*
+	 * SDM Vol. 3A 12.11.1: without CPUID.1:EDX.MTRR the MTRR MSRs do not
+	 * exist (RDMSR would #GP).  We then treat memory as with E = 0: UC.
+	 */
+	if (!cpu_has_mtrr) {
+		mtrr_init(m, maxphyaddr);
+		return;
+	}
+	uint64_t cap = rd(MSR_IA32_MTRRCAP);
+	uint64_t def = rd(MSR_IA32_MTRR_DEF_TYPE);
+	uint64_t fixed[MTRR_NFIXED_MSRS] = { 0 };
+	uint64_t var[2 * MTRR_MAX_VAR] = { 0 };
+	if (cap & MTRRCAP_FIX) {
+		for (unsigned i = 0; i < MTRR_NFIXED_MSRS; i++)
+			fixed[i] = rd(fixed_msrs[i]);
+	}
+	unsigned vcnt = (unsigned)(cap & MTRRCAP_VCNT_MASK);
+	unsigned n = vcnt < MTRR_MAX_VAR ? vcnt : MTRR_MAX_VAR;
+	for (unsigned i = 0; i < n; i++) {
+		var[2 * i] = rd(MSR_IA32_MTRR_PHYSBASE(i));
+		var[2 * i + 1] = rd(MSR_IA32_MTRR_PHYSMASK(i));
+	}
+	mtrr_from_msrs(m, cap, def, fixed, var, maxphyaddr);
 }
 
 /*
@@ -290,6 +305,40 @@ int mtrr_type_of_range(const struct mtrr_state *m, uint64_t base, uint64_t size)
 		if (run_last < a)
 			return -1; /* cannot happen: runs never end before they start */
 		a = run_last + 1;
+	}
+}
+
+/*
+ * SDM Vol. 3A 12.11.2.1: with E = 0 every address is UC, whatever the
+ * other MTRRs hold.  Otherwise the decoded fields that decide a type
+ * (12.11.4.1): FE with the fixed types, the default type, and the valid
+ * variable ranges in order (an invalid one matches nothing).  Reserved
+ * encodings compare as the UC they count as.
+ */
+bool mtrr_same_types(const struct mtrr_state *a, const struct mtrr_state *b)
+{
+	if (!a->enabled || !b->enabled)
+		return a->enabled == b->enabled;
+	if (a->maxphyaddr != b->maxphyaddr || sane_type(a->def_type) != sane_type(b->def_type))
+		return false;
+	bool fa = a->fixed_enabled && a->has_fixed, fb = b->fixed_enabled && b->has_fixed;
+	if (fa != fb)
+		return false;
+	for (unsigned i = 0; fa && i < MTRR_NFIXED; i++)
+		if (sane_type(a->fixed[i]) != sane_type(b->fixed[i]))
+			return false;
+	unsigned i = 0, j = 0;
+	for (;;) {
+		while (i < a->nvar && i < MTRR_MAX_VAR && !a->var[i].valid)
+			i++;
+		while (j < b->nvar && j < MTRR_MAX_VAR && !b->var[j].valid)
+			j++;
+		bool ea = i >= a->nvar || i >= MTRR_MAX_VAR, eb = j >= b->nvar || j >= MTRR_MAX_VAR;
+		if (ea || eb)
+			return ea && eb;
+		const struct mtrr_var *x = &a->var[i++], *y = &b->var[j++];
+		if (x->base != y->base || x->mask != y->mask || sane_type(x->type) != sane_type(y->type))
+			return false;
 	}
 }
 

@@ -9,8 +9,9 @@
  * type before it may map that range with one large leaf.
  *
  * The state is read once through a callback (RDMSR in the core, a table in
- * the unit tests) and is plain data afterwards; nothing here touches an MSR
- * on its own.
+ * the unit tests), or decoded from the MTRR values L0 keeps for L1, whose
+ * writes retype EPT01 (vmx/ept01.h); it is plain data afterwards, and
+ * nothing here touches an MSR on its own.
  */
 #ifndef MICROHV_MM_MTRR_H
 #define MICROHV_MM_MTRR_H
@@ -29,6 +30,7 @@
 #define MTRR_MAX_VAR 32
 /* 11 fixed-range MSRs x 8 types: 8 x 64 KiB, 16 x 16 KiB, 64 x 4 KiB. */
 #define MTRR_NFIXED 88
+#define MTRR_NFIXED_MSRS 11 /* FIX64K_00000, FIX16K_80000/A0000, FIX4K_C0000-F8000 */
 #define MTRR_FIXED_END 0x100000ull /* the fixed ranges cover [0, 1 MiB) */
 
 /* MAXPHYADDR when CPUID.80000008H is absent (SDM Vol. 3A 12.11.2.3). */
@@ -71,7 +73,18 @@ void mtrr_read(struct mtrr_state *m, uint64_t (*rd)(uint32_t msr), unsigned maxp
 	       bool cpu_has_mtrr);
 
 /*
- * Prepares *m for filling by hand (tests, or a later MTRR-write emulation):
+ * Fills *m from MSR values, as mtrr_read decodes what it reads: cap is
+ * IA32_MTRRCAP, def IA32_MTRR_DEF_TYPE, fixed[] the fixed-range MSRs in
+ * address order (looked at only when cap.FIX is set), var[] PHYSBASE0,
+ * PHYSMASK0, PHYSBASE1, ... for min(cap.VCNT, MTRR_MAX_VAR) pairs.  For
+ * an L1's MTRRs as L0 keeps them (vmx/msr_policy.h), whose types follow
+ * into EPT01 (vmx/ept01.h).
+ */
+void mtrr_from_msrs(struct mtrr_state *m, uint64_t cap, uint64_t def,
+		    const uint64_t fixed[MTRR_NFIXED_MSRS], const uint64_t *var, unsigned maxphyaddr);
+
+/*
+ * Prepares *m for filling by hand (tests):
  * MTRRs disabled, no fixed ranges, no variable ranges, addr_mask set for
  * maxphyaddr as in mtrr_read.
  */
@@ -92,6 +105,14 @@ void mtrr_set_var(struct mtrr_state *m, unsigned n, uint64_t physbase, uint64_t 
  * with its size.
  */
 int mtrr_type_of_range(const struct mtrr_state *m, uint64_t base, uint64_t size);
+
+/*
+ * Whether a and b give every address the same type (true only when
+ * that follows from the fields: E = 0 in both, or the same default type,
+ * fixed ranges and valid variable ranges).  False may be answered for
+ * states that differ only in form (a rewrite that changes nothing).
+ */
+bool mtrr_same_types(const struct mtrr_state *a, const struct mtrr_state *b);
 
 /* "UC", "WC", "WT", "WP", "WB", or "??" for a reserved encoding. */
 const char *mtrr_type_name(unsigned type);

@@ -16,6 +16,7 @@
 #include "console.h"
 #include "controls.h"
 #include "drivers/serial/log.h"
+#include "ept01.h"
 #include "l0.h"
 #include "nested/run.h"
 #include "init_signal.h"
@@ -125,6 +126,7 @@ static int finish_exit(struct vcpu *v, struct guest_regs *r)
 	vmx_init_signals(v, r);
 	nested_route_pending_nmi(v);
 	vmx_deliver_pending_nmi(v);
+	vmx_ept01_sync(v);
 	int launch = v->enter_launch;
 	v->enter_launch = false;
 	return launch;

@@ -65,6 +65,18 @@ void hw_invvpid_single(uint16_t vpid)
 		invvpid(INVVPID_ALL_CONTEXT, 0, 0);
 }
 
+bool hw_invept_single(uint64_t eptp)
+{
+	uint64_t cap = g_l0.caps.ept_vpid_cap;
+	if (!(cap & EPT_CAP_INVEPT))
+		return false;
+	if (cap & EPT_CAP_INVEPT_SINGLE)
+		return invept(INVEPT_SINGLE_CONTEXT, eptp) == VMX_SUCCEED;
+	if (cap & EPT_CAP_INVEPT_ALL)
+		return invept(INVEPT_ALL_CONTEXT, 0) == VMX_SUCCEED;
+	return false;
+}
+
 void hw_set_cr2(uint64_t value)
 {
 	__asm__ volatile("mov %0, %%cr2" : : "r"(value));

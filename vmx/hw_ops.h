@@ -34,6 +34,13 @@ void hw_vmptrld(uint64_t pa);
 void hw_invvpid_single(uint16_t vpid);
 
 /*
+ * INVEPT single-context for eptp, or all-context where that is all there
+ * is (SDM Vol. 3C 31.3, IA32_VMX_EPT_VPID_CAP bits 20, 25, 26).  False:
+ * the CPU has no INVEPT, nothing was invalidated.
+ */
+bool hw_invept_single(uint64_t eptp);
+
+/*
  * Sends an IPI from this CPU's local APIC to the CPU with apic_id:
  * icr_low's vector, delivery mode and level, physical destination, no
  * shorthand.  apic_base is this CPU's IA32_APIC_BASE as L0 validated and

@@ -20,6 +20,7 @@
 #include "controls.h"
 #include "exit.h"
 #include "drivers/serial/log.h"
+#include "ept01.h"
 #include "l1_memory.h"
 #include "mm/ept.h"
 #include "mm/mtrr.h"
@@ -178,6 +179,8 @@ static bool build_ept(const struct boot_info *bi)
 	}
 	g_l0.eptp = ept_eptp(pml4, false);
 	protect_apic_page(pml4);
+	/* From here on EPT01 changes only through ept01.h (L1's MTRRs). */
+	ept01_init(g_l0.pages, &g_l0.lock, pml4, &opt, &mtrr);
 	log_info("EPT for L1: identity up to 0x%llx without L0's 0x%llx-0x%llx; leaves 1G %llu "
 		 "2M %llu 4K %llu, %llu table pages",
 		 (unsigned long long)top, (unsigned long long)bi->hv_base,

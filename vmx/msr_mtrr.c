@@ -1,10 +1,13 @@
 /*
  * msr_mtrr.c - the MTRR rows: L1's MTRRs, kept per CPU (SDM Vol. 3A
- * 12.11; docs/l0.md "MSRs").
+ * 12.11; docs/l0.md "MSRs"), never written to the CPU: with EPT the leaf's
+ * memory type replaces the MTRRs' (SDM Vol. 3C 29.3.7.2), so an accepted
+ * write retypes EPT01 instead (ept01.h).
  */
 #include "msr_rows.h"
 
 #include "arch/x86/msr.h"
+#include "ept01.h"
 #include "mm/mtrr.h"
 #include "vcpu.h"
 
@@ -91,5 +94,6 @@ bool wr_mtrr(struct msr_call *c, uint64_t value)
 	if (why)
 		return refuse(c, why);
 	*slot = value;
+	ept01_mtrr_written(c->v, c->p);
 	return true;
 }

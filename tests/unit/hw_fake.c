@@ -208,6 +208,13 @@ void hw_invvpid_single(uint16_t vpid)
 	hw_calls.last_vpid = vpid;
 }
 
+bool hw_invept_single(uint64_t eptp)
+{
+	hw_calls.invept++;
+	hw_calls.last_invept_eptp = eptp;
+	return true;
+}
+
 void hw_set_cr2(uint64_t value)
 {
 	hw_calls.set_cr2++;

@@ -35,6 +35,8 @@ struct hw_fake_calls {
 	uint64_t last_xsetbv_value;
 	uint32_t last_cpuid_leaf, last_cpuid_subleaf;
 	uint16_t last_vpid;
+	unsigned invept;	 /* hw_invept_single calls */
+	uint64_t last_invept_eptp;
 	struct vcpu *last_launch_failed;
 	unsigned ipis, mmio_writes, unblock_nmi;
 	uint32_t ipi_apic_id[16], ipi_low[16];	 /* the first 16 IPIs */
