@@ -1,6 +1,7 @@
 /*
- * ept01.c - EPT01 changed while L1 runs: memory types from L1's MTRRs,
- * and every CPU's INVEPT before it runs L1 on stale entries (see ept01.h).
+ * ept01.c - EPT01 changed while L1 runs: memory types from L1's MTRRs, the
+ * xAPIC page's rights from the APIC bases, and every CPU's INVEPT before
+ * it runs L1 on stale entries (see ept01.h).
  *
  * The pages: `tables` counts the table pages linked into EPT01, retired[]
  * those a merge unlinked, each tagged with the generation that unlinked
@@ -15,6 +16,7 @@
  */
 #include "ept01.h"
 
+#include "arch/x86/msr.h"
 #include "arch/x86/spinlock.h"
 #include "drivers/serial/log.h"
 #include "hw_ops.h"
@@ -284,4 +286,77 @@ void ept01_mtrr_written(struct vcpu *v, const struct msr_policy *p)
 	if (changed)
 		vmx_ept01_sync(v); /* the writing CPU at once */
 	log_rewrite(v, &w);
+}
+
+/* Whether some CPU under L0 keeps its APIC base at page (under e01.lock). */
+static bool apic_page_in_use(uint64_t page)
+{
+	unsigned n = __atomic_load_n(&g_l0.ncpus, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < n && i < MAX_CPUS; i++) {
+		const struct vcpu *v = g_l0.vcpus[i];
+		if (v && (__atomic_load_n(&v->msrs.apic_base, __ATOMIC_ACQUIRE) &
+			  APIC_BASE_ADDR_MASK) == page)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * SDM Vol. 3A 11.4.4: each CPU's APIC sits at its own IA32_APIC_BASE;
+ * EPT01 is shared, so the page stays read-only while any CPU's base is
+ * there (its ICR writes are L0's, "Starting APs").  Every CPU stores its
+ * new base before it takes the lock, so the last one to take it sees all.
+ */
+void ept01_apic_base_moved(struct vcpu *v)
+{
+	uint64_t page = g_l0.apic_page;
+	if (!page)
+		return;
+	spin_lock(&e01.lock);
+	if (!e01.on) {
+		spin_unlock(&e01.lock);
+		return;
+	}
+	bool want_ro = apic_page_in_use(page);
+	unsigned perms = 0;
+	bool mapped = ept_translate(e01.pml4, page, NULL, &perms, NULL, NULL);
+	bool ro = mapped && !(perms & EPT_WRITE);
+	enum { SAME, DONE, FAILED } what = SAME;
+	bool published = false;
+	if (mapped && want_ro != ro) {
+		struct ept_pool pool = pool_now();
+		what = FAILED;
+		if (ept_set_page_rights_from(&pool, e01.pml4, page, want_ro ? EPT_READ : EPT_RWX)) {
+			/* Uniform again: the split made at launch merges back. */
+			if (!want_ro) {
+				struct ept_retype_stats st;
+				ept_retype(e01.pml4, &e01.types, &e01.opt, &pool, &st);
+				e01.degraded = st.uc_fallback != 0;
+			}
+			what = DONE;
+		}
+		/* A failed split may still have linked a table (the same mapping): count it. */
+		if (what == DONE || pool.taken) {
+			publish(&pool);
+			published = true;
+		}
+	}
+	uint64_t n = what == SAME ? 0 : ++e01.rewrites;
+	spin_unlock(&e01.lock);
+	if (published)
+		vmx_ept01_sync(v);
+	if (what == SAME || !log_this(n))
+		return;
+	if (what == FAILED)
+		log_warn("EPT01: cannot write-protect the local APIC page 0x%llx again (no table "
+			 "page): INIT and SIPI there go to the hardware",
+			 (unsigned long long)page);
+	else if (want_ro)
+		log_info("EPT01: local APIC page 0x%llx read-only again: CPU %u moved its APIC "
+			 "base back (change %llu)",
+			 (unsigned long long)page, v->index, (unsigned long long)n);
+	else
+		log_info("EPT01: local APIC page 0x%llx read/write/execute again: CPU %u moved "
+			 "the last APIC base away from it (change %llu)",
+			 (unsigned long long)page, v->index, (unsigned long long)n);
 }

@@ -8,7 +8,11 @@
  *     writing CPU's MTRRs as L1 set them (SDM Vol. 3A 12.11; E = 0: UC
  *     everywhere, 12.11.2.1).  "Ignore PAT" stays clear, so L1's PAT
  *     still combines.  Nothing is rewritten when the types did not change.
- *   - The xAPIC page (g_l0.apic_page) keeps its read-only right.
+ *   - The xAPIC page (g_l0.apic_page, read-only since launch so that L0
+ *     sees INIT and SIPI) stays read-only while some CPU under L0 keeps its
+ *     APIC base there; when the last one moves away (vmx/msr_apic.c) it is
+ *     read/write/execute again, and read-only again if one comes back.  A
+ *     page an APIC is moved to is never protected (docs/l0.md).
  *
  * Locking: one spinlock serializes changes; the allocator's lock
  * (g_l0.lock) is taken around each page taken or freed.  Every entry
@@ -58,6 +62,9 @@ void ept01_init(struct page_alloc *pa, struct spinlock *pa_lock, uint64_t pml4,
 
 /* After an MTRR write of v's that L0 accepted: EPT01's types become v's MTRRs'. */
 void ept01_mtrr_written(struct vcpu *v, const struct msr_policy *p);
+
+/* After v's IA32_APIC_BASE moved to another page: the xAPIC page's rights. */
+void ept01_apic_base_moved(struct vcpu *v);
 
 /* The end of every exit: INVEPT if EPT01 changed since this CPU last flushed. */
 void vmx_ept01_sync(struct vcpu *v);

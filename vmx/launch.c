@@ -127,8 +127,10 @@ static bool choose_controls(void)
 
 /*
  * The xAPIC page read-only for L1, so that L0 sees the INIT and SIPI that
- * L1 sends (ap_start.h).  Without it, APs are restarted through the INIT
- * VM exit alone, which is the hardware's way too.
+ * L1 sends (ap_start.h), for as long as some CPU keeps its APIC base there
+ * (ept01.h: the page is writable again once the last one moved away).
+ * Without it, APs are restarted through the INIT VM exit alone, which is
+ * the hardware's way too.
  */
 static void protect_apic_page(uint64_t pml4)
 {
@@ -179,7 +181,7 @@ static bool build_ept(const struct boot_info *bi)
 	}
 	g_l0.eptp = ept_eptp(pml4, false);
 	protect_apic_page(pml4);
-	/* From here on EPT01 changes only through ept01.h (L1's MTRRs). */
+	/* From here on EPT01 changes only through ept01.h (L1's MTRRs, moved APIC bases). */
 	ept01_init(g_l0.pages, &g_l0.lock, pml4, &opt, &mtrr);
 	log_info("EPT for L1: identity up to 0x%llx without L0's 0x%llx-0x%llx; leaves 1G %llu "
 		 "2M %llu 4K %llu, %llu table pages",

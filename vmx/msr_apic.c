@@ -7,6 +7,7 @@
 
 #include "ap_start.h"
 #include "arch/x86/msr.h"
+#include "ept01.h"
 #include "hw_ops.h"
 #include "vcpu.h"
 
@@ -55,7 +56,10 @@ bool wr_apic_base(struct msr_call *c, uint64_t value)
 	value = (value & ~APIC_BASE_BSP) | (old & APIC_BASE_BSP);
 	if (!hw_wrmsr_safe(MSR_IA32_APIC_BASE, value))
 		return refuse(c, "the CPU refused the value");
-	c->v->msrs.apic_base = value;
+	__atomic_store_n(&c->v->msrs.apic_base, value, __ATOMIC_RELEASE);
+	/* A moved page: the old one is writable again once no CPU keeps its APIC there. */
+	if ((old ^ value) & APIC_BASE_ADDR_MASK)
+		ept01_apic_base_moved(c->v);
 	return true;
 }
 

@@ -13,7 +13,10 @@
  *   - pages: a table a merge unlinks is freed only once every CPU has
  *     flushed; 10,000 alternating writes leave the allocator's free count
  *     as it was; a CPU that never flushes bounds what EPT01 takes by
- *     EPT01_SPARE_PAGES.
+ *     EPT01_SPARE_PAGES;
+ *   - IA32_APIC_BASE moved: the old page is RWX again when the last CPU
+ *     left it, not before; the new page is never protected; back again, it
+ *     is read-only again.
  * Expected types are written out from the set-up (SDM Vol. 3A 12.11):
  * UC 0, WC 1, WP 5, WB 6.
  */
@@ -447,15 +450,93 @@ TEST(ept01_exits_flush_before_entry)
 	teardown();
 }
 
+/* ---- IA32_APIC_BASE moved (SDM Vol. 3A 11.4.4): the old page's rights ---- */
+
+TEST(ept01_apic_base_moved_restores_old_page)
+{
+	setup();
+	/* CPU 0 moves; CPU 1 keeps its APIC at 0xfee00000: the page stays read-only. */
+	CHECK(wr(&cpu0, MSR_IA32_APIC_BASE, 0xfed00000ull | APIC_BASE_ENABLE | APIC_BASE_BSP));
+	CHECK(mapped(APIC, RO, UC, 1));
+	CHECK_EQ(state().generation, 0);
+	CHECK_EQ(hw_calls.invept, 0);
+	/* The last one moves: read/write/execute again, its tables merged back. */
+	CHECK(wr(&cpu1, MSR_IA32_APIC_BASE, 0xfed01000ull | APIC_BASE_ENABLE));
+	CHECK(mapped(APIC, RWX, UC, 3));
+	CHECK_EQ(state().generation, 1);
+	CHECK_EQ(hw_calls.invept, 1); /* CPU 1, at once */
+	CHECK_EQ(state().tables, tables0 - 2);
+	CHECK_EQ(state().retired, 2);
+	CHECK(log_has("[t] info: EPT01: local APIC page 0xfee00000 read/write/execute again: "
+		      "CPU 1 moved the last APIC base away from it (change 1)"));
+	/* The pages the APICs moved to are never protected (docs/l0.md, "Starting APs"). */
+	CHECK(mapped(0xfed00000ull, RWX, UC, 3));
+	CHECK(mapped(0xfed01000ull, RWX, UC, 3));
+	CHECK_EQ(g_l0.apic_page, APIC);
+	vmx_ept01_sync(&cpu0);
+	CHECK_EQ(state().retired, 0);
+	CHECK_EQ(page_alloc_free_pages(&pa), free0 + 2);
+	/* One comes back: read-only again, as at launch. */
+	CHECK(wr(&cpu0, MSR_IA32_APIC_BASE, XAPIC_ON | APIC_BASE_BSP));
+	CHECK(mapped(APIC, RO, UC, 1));
+	CHECK(mapped(APIC + KB(4), RWX, UC, 1));
+	CHECK_EQ(state().tables, tables0);
+	CHECK_EQ(state().generation, 2);
+	CHECK(log_has("[t] info: EPT01: local APIC page 0xfee00000 read-only again: CPU 0 moved "
+		      "its APIC base back (change 2)"));
+	teardown();
+}
+
+/* Mode changes at the same address (x2APIC, disabled) move nothing. */
+TEST(ept01_apic_mode_change_keeps_protection)
+{
+	setup();
+	CHECK(wr(&cpu1, MSR_IA32_APIC_BASE, XAPIC_ON | APIC_BASE_X2APIC));
+	CHECK(wr(&cpu0, MSR_IA32_APIC_BASE, APIC | APIC_BASE_BSP)); /* disabled */
+	CHECK(mapped(APIC, RO, UC, 1));
+	CHECK_EQ(state().generation, 0);
+	CHECK_EQ(hw_calls.invept, 0);
+	/* A refused move (onto L0's memory) moves nothing either. */
+	CHECK(!wr(&cpu1, MSR_IA32_APIC_BASE, HV_BASE | APIC_BASE_ENABLE | APIC_BASE_X2APIC));
+	CHECK(!wr(&cpu0, MSR_IA32_APIC_BASE, HV_BASE | APIC_BASE_BSP));
+	CHECK(mapped(APIC, RO, UC, 1));
+	CHECK_EQ(state().generation, 0);
+	teardown();
+}
+
 /* Before ept01_init (or without EPT01) nothing is rewritten and no CPU flushes. */
 TEST(ept01_off_changes_nothing)
 {
 	setup();
 	ept01_reset();
 	CHECK(wr(&cpu0, MSR_IA32_MTRR_DEF_TYPE, 0));
+	CHECK(wr(&cpu0, MSR_IA32_APIC_BASE, 0xfed00000ull | APIC_BASE_ENABLE | APIC_BASE_BSP));
+	CHECK(wr(&cpu1, MSR_IA32_APIC_BASE, 0xfed01000ull | APIC_BASE_ENABLE));
 	vmx_ept01_sync(&cpu1);
 	CHECK_EQ(hw_calls.invept, 0);
 	CHECK(mapped(APIC, RO, UC, 1));
 	CHECK(mapped(MB(3), RWX, WB, 2));
+	teardown();
+}
+
+/* No page left to split the APIC page's leaf again: a warn line, the page stays RWX. */
+TEST(ept01_apic_reprotect_without_pages_warns)
+{
+	setup();
+	CHECK(wr(&cpu0, MSR_IA32_APIC_BASE, 0xfed00000ull | APIC_BASE_ENABLE | APIC_BASE_BSP));
+	CHECK(wr(&cpu1, MSR_IA32_APIC_BASE, 0xfed00000ull | APIC_BASE_ENABLE));
+	CHECK(mapped(APIC, RWX, UC, 3));
+	/* A comb of a mask (every other 4 KiB WC) takes every spare page, the rest UC. */
+	CHECK(wr(&cpu1, MSR_IA32_MTRR_PHYSBASE(2), 0 | WC));
+	CHECK(wr(&cpu1, MSR_IA32_MTRR_PHYSMASK(2), 0x1000 | MTRR_PHYSMASK_VALID));
+	struct ept01_state st = state();
+	CHECK_EQ(st.tables + st.retired, st.limit);
+	CHECK(wr(&cpu0, MSR_IA32_APIC_BASE, XAPIC_ON | APIC_BASE_BSP));
+	CHECK(mapped(APIC, RWX, UC, 3));
+	CHECK(log_has("[t] warn: EPT01: cannot write-protect the local APIC page 0xfee00000 again "
+		      "(no table page): INIT and SIPI there go to the hardware"));
+	st = state();
+	CHECK_EQ(st.tables + st.retired, st.limit);
+	CHECK_EQ(free0 - page_alloc_free_pages(&pa), EPT01_SPARE_PAGES); /* 2 retired among them */
 	teardown();
 }
