@@ -337,7 +337,8 @@ bool ept_set_page_rights_from(struct ept_pool *pool, uint64_t pml4, uint64_t gpa
 			uint64_t split = split_leaf(pool, *e, l);
 			if (!split)
 				return false;
-			entry_set(e, split); /* the CPU sees the old leaf or the same mapping in 4 KiB */
+			/* The CPU sees the old leaf or the same mapping in 4 KiB. */
+			entry_set(e, split);
 		}
 		table = table_ptr(*e & EPT_ADDR_MASK);
 	}
@@ -438,7 +439,9 @@ static void merge(struct ept_retype *r, uint64_t *pe, unsigned level, uint64_t a
 	uint64_t attrs = c[0] & ~EPT_ADDR_MASK & ~EPT_LEAF;
 	for (unsigned i = 0; i < EPT_ENTRIES; i++) {
 		uint64_t e = c[i];
-		if (!(e & EPT_RWX) || !is_leaf(e, cl) || (e & ~EPT_ADDR_MASK & ~EPT_LEAF) != attrs ||
+		if (!(e & EPT_RWX) || !is_leaf(e, cl))
+			return;
+		if ((e & ~EPT_ADDR_MASK & ~EPT_LEAF) != attrs ||
 		    (e & EPT_ADDR_MASK) != a + i * entry_size(cl))
 			return;
 	}
@@ -518,7 +521,8 @@ bool ept_translate(uint64_t pml4, uint64_t gpa, uint64_t *hpa, unsigned *perms, 
 	uint64_t rights = EPT_RWX;
 	for (unsigned l = EPT_LEVELS; l >= 1; l--) {
 		/* One load per entry: another CPU may be changing the EPT (ept_retype). */
-		uint64_t e = __atomic_load_n(&table_ptr(table)[entry_index(gpa, l)], __ATOMIC_ACQUIRE);
+		const uint64_t *slot = &table_ptr(table)[entry_index(gpa, l)];
+		uint64_t e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 		if (!(e & EPT_RWX))
 			return false;
 		rights &= e;

@@ -71,7 +71,8 @@ void mtrr_set_var(struct mtrr_state *m, unsigned n, uint64_t physbase, uint64_t 
 }
 
 void mtrr_from_msrs(struct mtrr_state *m, uint64_t cap, uint64_t def,
-		    const uint64_t fixed[MTRR_NFIXED_MSRS], const uint64_t *var, unsigned maxphyaddr)
+		    const uint64_t fixed[MTRR_NFIXED_MSRS], const uint64_t *var,
+		    unsigned maxphyaddr)
 {
 	mtrr_init(m, maxphyaddr);
 
@@ -337,7 +338,8 @@ bool mtrr_same_types(const struct mtrr_state *a, const struct mtrr_state *b)
 		if (ea || eb)
 			return ea && eb;
 		const struct mtrr_var *x = &a->var[i++], *y = &b->var[j++];
-		if (x->base != y->base || x->mask != y->mask || sane_type(x->type) != sane_type(y->type))
+		if (x->base != y->base || x->mask != y->mask ||
+		    sane_type(x->type) != sane_type(y->type))
 			return false;
 	}
 }

@@ -81,7 +81,8 @@ void mtrr_read(struct mtrr_state *m, uint64_t (*rd)(uint32_t msr), unsigned maxp
  * into EPT01 (vmx/ept01.h).
  */
 void mtrr_from_msrs(struct mtrr_state *m, uint64_t cap, uint64_t def,
-		    const uint64_t fixed[MTRR_NFIXED_MSRS], const uint64_t *var, unsigned maxphyaddr);
+		    const uint64_t fixed[MTRR_NFIXED_MSRS], const uint64_t *var,
+		    unsigned maxphyaddr);
 
 /*
  * Prepares *m for filling by hand (tests):

@@ -163,7 +163,9 @@ static void reclaim(void)
 void vmx_ept01_sync(struct vcpu *v)
 {
 	uint64_t gen = __atomic_load_n(&e01_gen, __ATOMIC_ACQUIRE);
-	if (v->index >= MAX_CPUS || __atomic_load_n(&e01_flushed[v->index], __ATOMIC_RELAXED) == gen)
+	if (v->index >= MAX_CPUS)
+		return;
+	if (__atomic_load_n(&e01_flushed[v->index], __ATOMIC_RELAXED) == gen)
 		return;
 	if (!hw_invept_single(g_l0.eptp)) {
 		/* Its retired tables stay retired: they are never freed under this CPU. */
@@ -227,8 +229,8 @@ static void log_rewrite(const struct vcpu *v, const struct rewrite_note *w)
 		log_info("EPT01: memory types from CPU %u's MTRRs: disabled (E = 0), UC "
 			 "everywhere; %llu leaves retyped, %llu merged; %llu table pages, %llu "
 			 "waiting for INVEPT, limit %llu (rewrite %llu)",
-			 v->index, (unsigned long long)w->st.retyped, (unsigned long long)w->st.merged,
-			 (unsigned long long)w->tables, (unsigned long long)w->retired,
+			 v->index, (unsigned long long)w->st.retyped,
+			 (unsigned long long)w->st.merged, (unsigned long long)w->tables, (unsigned long long)w->retired,
 			 (unsigned long long)w->limit, (unsigned long long)w->n);
 }
 

@@ -106,7 +106,7 @@ static const struct msr_row msr_table[] = {
 	  "IA32_DEBUGCTL" },
 	/* C1E promotion and other power controls (model-specific): as PKG_CST_CONFIG_CONTROL. */
 	{ MSR_POWER_CTL, MSR_POWER_CTL, 0, 0, rd_cpu, wr_ignore, "POWER_CTL" },
-	/* Vol. 3A 12.11: L1's MTRRs kept per CPU; EPT01 keeps L0's memory types. */
+	/* Vol. 3A 12.11: L1's MTRRs kept per CPU; their memory types go into EPT01 (ept01.h). */
 	{ MSR_IA32_MTRR_PHYSBASE0, MSR_IA32_MTRR_PHYSMASK(L1_MTRR_MAX_VAR - 1), 0, 0, rd_mtrr,
 	  wr_mtrr, "IA32_MTRR_PHYSBASE/PHYSMASK" },
 	{ MSR_IA32_MTRR_FIX64K_00000, MSR_IA32_MTRR_FIX64K_00000, 0, 0, rd_mtrr, wr_mtrr,

@@ -17,7 +17,7 @@
  *   - emulated: FEATURE_CONTROL, the VMX capability MSRs, IA32_APIC_BASE
  *     (a write is validated and performed, and the base is kept: every
  *     L0 use of the APIC goes through the kept base), MTRRs (L1's values
- *     kept per CPU; EPT01 keeps L0's types), MISC_ENABLE, SPEC_CTRL,
+ *     kept per CPU; their types go into EPT01, ept01.h), MISC_ENABLE, SPEC_CTRL,
  *     machine-check capability (no banks);
  *   - performed on the CPU after a check, for MSRs that are L1's alone
  *     (L0 never relies on them: TSC, STAR/LSTAR, TSC_AUX, ...);

@@ -453,7 +453,10 @@ TEST(ept_retype_10000_rewrites_give_pages_back)
 		struct ept_pool p = pool_of(100);
 		struct ept_retype_stats st;
 		ept_retype(pml4, (i & 1) ? &m : &fb, &opt_1g, &p, &st);
-		wrong += (i & 1) ? st.merged != 1 || p.nunlinked != 1 : st.split != 1 || p.taken != 1;
+		if (i & 1)
+			wrong += st.merged != 1 || p.nunlinked != 1;
+		else
+			wrong += st.split != 1 || p.taken != 1;
 		free_unlinked(&p);
 	}
 	CHECK_EQ(wrong, 0);

@@ -666,7 +666,7 @@ TEST(msr_mtrr_emulated)
 	CHECK(wr(0x26f, 0x0504010006060606ull));
 	CHECK_EQ(cpu.msrs.mtrr_var[15], 0x7ff0000800ull);
 	CHECK_EQ(cpu.msrs.mtrr_fixed[10], 0x0504010006060606ull);
-	/* The CPU's MTRRs are never read or written: EPT01 keeps L0's types. */
+	/* The CPU's MTRRs are never read or written (EPT01 takes the types: test_ept01.c). */
 	CHECK_EQ(hw_calls.wrmsr + hw_calls.rdmsr, 0);
 	CHECK(hw_fake_msr_get(MSR_IA32_MTRR_DEF_TYPE, &v));
 	CHECK_EQ(v, 0xc06);
