@@ -64,7 +64,7 @@ uint64_t vmx_cr0_host_owned(const struct vmx_caps *c, bool unrestricted_guest)
 
 uint64_t vmx_cr4_host_owned(const struct vmx_caps *c)
 {
-	return (c->cr4_fixed0 | ~c->cr4_fixed1) & 0xffffffffull;
+	return (c->cr4_fixed0 | ~c->cr4_fixed1 | CR4_HIDDEN_FROM_L1) & 0xffffffffull;
 }
 
 #define CPU2_EPT_VIOLATION_VE (1u << 18)

@@ -40,9 +40,16 @@ uint64_t vmx_fix_cr0(const struct vmx_caps *c, uint64_t cr0, bool unrestricted_g
 uint64_t vmx_fix_cr4(const struct vmx_caps *c, uint64_t cr4);
 
 /*
+ * CR4 bits of the features cpuid_policy.h hides from L1 (SMX, CET, PKS):
+ * reserved as L1 sees the CPU, so MOV to CR4 must refuse them.
+ */
+#define CR4_HIDDEN_FROM_L1 ((1ull << 14) | (1ull << 23) | (1ull << 24)) /* SMXE CET PKS */
+
+/*
  * The CR0/CR4 guest/host masks L0 needs: every bit the CPU pins in VMX
- * operation, so that L1 reads its own value from the read shadow and its
- * attempts to change a pinned bit exit to L0.
+ * operation, and in CR4 the bits of features L1's CPUID hides, so that L1
+ * reads its own value from the read shadow and its attempts to change such
+ * a bit exit to L0 (which refuses the hidden ones as reserved).
  */
 uint64_t vmx_cr0_host_owned(const struct vmx_caps *c, bool unrestricted_guest);
 uint64_t vmx_cr4_host_owned(const struct vmx_caps *c);

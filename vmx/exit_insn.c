@@ -110,12 +110,6 @@ static void flush_l1_tlb(void)
 	(CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | \
 	 CR0_PG)
 #define CR4_PGE (1ull << 7)
-#define CR4_PKS (1ull << 24)
-/*
- * CR4 bits of the features cpuid_policy.h hides from L1 (SMX, CET, PKS):
- * reserved as L1 sees the CPU, so MOV to CR4 must refuse them.
- */
-#define CR4_HIDDEN_FROM_L1 (CR4_SMXE | CR4_CET | CR4_PKS)
 /* What a MOV to CR0/CR4 changes to reload the PDPTEs under PAE paging (SDM Vol. 3A 4.4.1). */
 #define CR0_PDPTE_BITS (CR0_PG | CR0_CD | CR0_NW)
 #define CR4_PDPTE_BITS (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP)

@@ -130,6 +130,17 @@ TEST(policy_cr0_cr4_fixed_and_masks)
 	/* CR4: FIXED0 0x2000 | ~FIXED1 (0x3727ff) in 31:0. */
 	CHECK_EQ(vmx_cr4_host_owned(&c), 0xffc8f800);
 	CHECK_EQ(vmx_cr4_host_owned(&c), (0x2000ull | ~0x3727ffull) & 0xffffffffull);
+	/*
+	 * On a CPU that allows SMXE, CET and PKS (FIXED1 with bits 14, 23, 24),
+	 * L0 still owns them: L1's CPUID hides those features, so setting
+	 * one must exit and be refused as reserved, not happen natively.
+	 */
+	c.cr4_fixed1 |= (1ull << 14) | (1ull << 23) | (1ull << 24);
+	CHECK_EQ(vmx_cr4_host_owned(&c), 0xffc8f800);
+	/* ... while a bit FIXED1 newly allows and L1 may see (25: LASS here) is L1's. */
+	c.cr4_fixed1 |= 1ull << 25;
+	CHECK_EQ(vmx_cr4_host_owned(&c), 0xffc8f800 & ~(1ull << 25));
+	c = bochs(true);
 
 	/* vmx_fix_cr0: FIXED0 bits set, bits outside FIXED1 cleared. */
 	CHECK_EQ(vmx_fix_cr0(&c, 0, true), 0x20);
