@@ -6,6 +6,9 @@
 # and the built-in debugger told to just continue.  Bounded by SIGKILL after
 # SECONDS (Bochs ignores SIGTERM).  Exit status: Bochs's own (1 after the
 # guest writes "Shutdown" to port 0x8900), or 137 when the time ran out.
+# BOCHS_STOP_ON='ERE': SIGKILL Bochs a second after a line of the serial log
+# matches (a run that ends with a CPU halted for good, not a power-off);
+# the status is then 137 too, and "bochs: stopped on ..." is said.
 set -uo pipefail
 
 image=$1 serial=$2 cpus=${3:-1} secs=${4:-120}
@@ -44,8 +47,27 @@ panic: action=fatal
 display_library: term
 CFG
 echo c >"$dir/cont.rc"
+stopper=""
+if [ -n "${BOCHS_STOP_ON:-}" ]; then
+	(
+		while sleep 1; do
+			if grep -a -q -E -- "$BOCHS_STOP_ON" "$serial" 2>/dev/null; then
+				sleep 1
+				echo "bochs: stopped on a serial line matching: $BOCHS_STOP_ON" >&2
+				: >"$dir/stopped"
+				pkill -KILL -f -- "-f $dir/bochsrc" 2>/dev/null
+				break
+			fi
+		done
+	) &
+	stopper=$!
+fi
 timeout -s KILL "$secs" bochs -q -f "$dir/bochsrc" -rc "$dir/cont.rc" </dev/null >"$dir/stdout" 2>&1
 rc=$?
+if [ -n "$stopper" ]; then
+	kill "$stopper" 2>/dev/null
+	wait "$stopper" 2>/dev/null
+fi
 rm -f "$image.lock"
 if [ -n "$follow" ]; then
 	sleep 0.5
@@ -54,5 +76,5 @@ fi
 # Keep Bochs's own log next to the serial log: VM-entry failures show there.
 cp "$dir/bx.log" "${serial%.*}.bochs.log" 2>/dev/null || true
 cp "$dir/stdout" "${serial%.*}.bochs-stdout.log" 2>/dev/null || true
-[ "$rc" = 137 ] && echo "bochs: stopped after ${secs}s (SIGKILL)" >&2
+[ "$rc" = 137 ] && [ ! -e "$dir/stopped" ] && echo "bochs: stopped after ${secs}s (SIGKILL)" >&2
 exit $rc
