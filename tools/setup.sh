@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(gcc make binutils gnu-efi nasm bochs bochsbios bochs-term ovmf qemu-system-x86
-	mtools dosfstools gdisk gdb python3 clang libclang-rt-14-dev)
+	mtools dosfstools gdisk gdb python3 clang libclang-rt-14-dev xz-utils zstd)
 
 missing=()
 for p in "${packages[@]}"; do

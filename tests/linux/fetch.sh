@@ -9,6 +9,10 @@
 # and the results are left at stable names:
 #   DIR/vmlinuz.efi   the kernel (an EFI application, the next stage)
 #   DIR/busybox       the static busybox for the initramfs
+#   DIR/modules/{irqbypass,kvm,kvm-intel}.ko  the kernel's own KVM modules
+#                     (for the microhv-kvm initramfs; a .ko.xz, .ko.zst or
+#                     .ko.gz in the package is decompressed with xz, zstd or
+#                     gzip, which tools/setup.sh installs)
 #   DIR/versions.txt  which packages they came from
 # Idempotent: with both files present and matching the resolved versions,
 # nothing is downloaded.  `apt-get update` runs only if a download fails
@@ -56,7 +60,13 @@ bver=$(apt-cache show --no-all-versions busybox-static 2>/dev/null | sed -n 's/^
 want="kernel $kpkg $kver
 busybox busybox-static $bver"
 
-if [ -s "$dir/vmlinuz.efi" ] && [ -s "$dir/busybox" ] && [ -f "$dir/versions.txt" ] &&
+kmods="irqbypass kvm kvm-intel"
+have_mods=1
+for m in $kmods; do
+	[ -s "$dir/modules/$m.ko" ] || have_mods=""
+done
+
+if [ -s "$dir/vmlinuz.efi" ] && [ -s "$dir/busybox" ] && [ -n "$have_mods" ] && [ -f "$dir/versions.txt" ] &&
 	[ "$(cat "$dir/versions.txt")" = "$want" ]; then
 	echo "fetch: up to date in $dir ($kpkg $kver, busybox-static $bver)" >&2
 	exit 0
@@ -102,7 +112,29 @@ vmlinuz=$(ls -1 "$dir/root/boot/"vmlinuz-* | head -n1)
 [ "$(head -c 2 "$vmlinuz")" = MZ ] || { echo "fetch: error: $vmlinuz has no EFI stub (no MZ header)" >&2; exit 1; }
 cp "$vmlinuz" "$dir/vmlinuz.efi.tmp" && mv "$dir/vmlinuz.efi.tmp" "$dir/vmlinuz.efi"
 cp "$dir/root/bin/busybox" "$dir/busybox.tmp" && mv "$dir/busybox.tmp" "$dir/busybox"
-# The kernel package is ~70 MB unpacked (modules): only vmlinuz is needed.
+# The KVM modules, found by name under /lib/modules/<version>/kernel (arch/x86/kvm/,
+# virt/lib/), uncompressed if the package compressed them.
+mkdir -p "$dir/modules"
+for m in $kmods; do
+	ko=$(find "$dir/root/lib/modules" -path '*/kernel/*' \( -name "$m.ko" -o -name "$m.ko.xz" \
+		-o -name "$m.ko.zst" -o -name "$m.ko.gz" \) | head -n1)
+	[ -n "$ko" ] || { echo "fetch: error: no $m.ko in $kdeb" >&2; exit 1; }
+	case "$ko" in
+	*.xz) tool="xz -dc" ;;
+	*.zst) tool="zstd -dcq" ;;
+	*.gz) tool="gzip -dc" ;;
+	*) tool="cat" ;;
+	esac
+	command -v "${tool%% *}" >/dev/null ||
+		{ echo "fetch: error: ${tool%% *} is needed to decompress $ko (tools/setup.sh installs it)" >&2; exit 1; }
+	$tool "$ko" >"$dir/modules/$m.ko.tmp" || { echo "fetch: error: cannot decompress $ko" >&2; exit 1; }
+	# An ELF relocatable object, or the initramfs would carry garbage.
+	[ "$(head -c 4 "$dir/modules/$m.ko.tmp" | od -An -c | tr -d ' ')" = '177ELF' ] ||
+		{ echo "fetch: error: $ko is not an ELF module" >&2; exit 1; }
+	mv "$dir/modules/$m.ko.tmp" "$dir/modules/$m.ko"
+done
+# The kernel package is ~70 MB unpacked (modules): only vmlinuz and the KVM
+# modules are needed.
 rm -rf "$dir/root"
 # Recompute the versions from the .debs really used.
 kver=$(dpkg-deb -f "$kdeb" Version)

@@ -2,11 +2,17 @@
 # top-level Makefile; see docs/linux.md).
 #
 #   make linux-image     build/linux/microhv-linux.img: hv.efi + hv.cfg +
-#                        Debian's EFI-stub kernel + our initramfs
+#                        Debian's EFI-stub kernel + our initramfs, and
+#                        build/linux/microhv-kvm.img (linux-kvm-image)
+#   make linux-kvm-image build/linux/microhv-kvm.img: the same with the
+#                        microhv-kvm initramfs (KVM modules + kvm_guests)
 #   make run-linux       boot it in Bochs, serial on the terminal (CPUS=N)
 #   make run-linux-qemu  boot it in QEMU (KVM+VMX where usable, else TCG)
 #   make test-long       tests/system/bochs_linux.sh alone (Linux as L1
 #                        in Bochs, about 90 s; also part of `make test`)
+#   make test-kvm        tests/system/bochs_kvm.sh alone (KVM in L1 Linux
+#                        runs L2 guests, under microhv and on bare Bochs;
+#                        also part of `make test`)
 #
 # The kernel and busybox come from Debian packages (tests/linux/fetch.sh,
 # apt-get download); nothing else is downloaded.
@@ -14,6 +20,12 @@
 LINUX_DIR := $(BUILD)/linux
 LINUX_IMG := $(LINUX_DIR)/microhv-linux.img
 LINUX_PROGS := $(LINUX_DIR)/bin/cpuid_sig $(LINUX_DIR)/bin/bochs_shutdown
+# The microhv-kvm image: the same kernel and hv.cfg, an initramfs that also
+# holds the kernel's own KVM modules (fetch.sh takes them from the same
+# package), kvm_guests and the script /init runs when it finds it.
+LINUX_KVM_IMG := $(LINUX_DIR)/microhv-kvm.img
+LINUX_KVM_MODS := $(LINUX_DIR)/modules/irqbypass.ko $(LINUX_DIR)/modules/kvm.ko \
+	$(LINUX_DIR)/modules/kvm-intel.ko
 # Kernel command line (next_args, at most 255 characters):
 #   quiet                  the kernel's console shows errors only, so the log
 #                          is the EFI stub, the init lines and the power-off
@@ -32,12 +44,13 @@ LINUX_ARGS ?= console=ttyS0,115200 initrd=\EFI\linux\initrd.img panic=-1 quiet m
 # power-off takes about 90 s in Bochs and 11 s in QEMU TCG (docs/linux.md).
 LINUX_SECONDS ?= 600
 
-.PHONY: linux-image run-linux run-linux-qemu test-long linux-fetch
-linux-image: $(LINUX_IMG)
+.PHONY: linux-image linux-kvm-image run-linux run-linux-qemu test-long test-kvm linux-fetch
+linux-image: $(LINUX_IMG) $(LINUX_KVM_IMG)
+linux-kvm-image: $(LINUX_KVM_IMG)
 
 # fetch.sh is idempotent and leaves the files alone when they are current,
 # so running it every time costs a few apt-cache queries and rebuilds nothing.
-$(LINUX_DIR)/vmlinuz.efi $(LINUX_DIR)/busybox: linux-fetch
+$(LINUX_DIR)/vmlinuz.efi $(LINUX_DIR)/busybox $(LINUX_KVM_MODS): linux-fetch
 	@:
 linux-fetch:
 	@tests/linux/fetch.sh $(LINUX_DIR)
@@ -47,9 +60,20 @@ $(LINUX_DIR)/bin/%: tests/linux/%.c tests/linux/linux_sys.h tests/linux/linux.mk
 	$(CC) -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie \
 		-O2 $(WARN) -o $@ $<
 
+# kvm_guests includes the kernel's UAPI <linux/kvm.h> (linux-libc-dev, which
+# gcc's libc6-dev brings).
+$(LINUX_DIR)/bin/kvm_guests: tests/linux/kvm_guests.c tests/linux/linux_sys.h tests/linux/linux.mk
+
 $(LINUX_DIR)/initrd.img: tests/linux/init tests/linux/mkinitrd.sh tests/linux/mkcpio.py \
 		$(LINUX_DIR)/busybox $(LINUX_PROGS)
 	tests/linux/mkinitrd.sh $@ $(LINUX_DIR)/busybox tests/linux/init $(LINUX_PROGS)
+
+$(LINUX_DIR)/initrd-kvm.img: tests/linux/init tests/linux/kvm_test tests/linux/mkinitrd.sh \
+		tests/linux/mkcpio.py $(LINUX_DIR)/busybox $(LINUX_PROGS) $(LINUX_DIR)/bin/kvm_guests \
+		$(LINUX_KVM_MODS)
+	tests/linux/mkinitrd.sh $@ $(LINUX_DIR)/busybox tests/linux/init $(LINUX_PROGS) \
+		$(LINUX_DIR)/bin/kvm_guests tests/linux/kvm_test \
+		$(foreach m,$(LINUX_KVM_MODS),/lib/modules/kvm/$(notdir $(m))=$(m))
 
 # hv.cfg is rewritten only when its text changes (LINUX_ARGS on the command
 # line changes it), like version.h.  printf, not echo: dash's echo would
@@ -68,6 +92,16 @@ $(LINUX_IMG): $(BUILD)/hv.efi $(LINUX_DIR)/hv.cfg $(LINUX_DIR)/vmlinuz.efi $(LIN
 	mcopy -i $@.part@@1048576 $(LINUX_DIR)/initrd.img ::/EFI/linux/initrd.img
 	mv $@.part $@
 
+# The same image with the microhv-kvm initramfs, under the same name in the
+# image (hv.cfg's initrd= is the same); bochs_kvm.sh boots it under microhv
+# and, with BOOTX64.EFI swapped for a startup.nsh, on bare Bochs.
+$(LINUX_KVM_IMG): $(BUILD)/hv.efi $(LINUX_DIR)/hv.cfg $(LINUX_DIR)/vmlinuz.efi \
+		$(LINUX_DIR)/initrd-kvm.img tools/mkimage.sh | deps
+	tools/mkimage.sh $@.part $(BUILD)/hv.efi $(LINUX_DIR)/hv.cfg $(LINUX_DIR)/vmlinuz.efi \
+		'\EFI\linux\vmlinuz.efi'
+	mcopy -i $@.part@@1048576 $(LINUX_DIR)/initrd-kvm.img ::/EFI/linux/initrd.img
+	mv $@.part $@
+
 # Bochs exits with status 1 when the guest powers it off (as for `run`).
 run-linux: deps linux-image
 	tools/bochs.sh $(LINUX_IMG) - $(or $(CPUS),1) $(LINUX_SECONDS) || [ $$? -eq 1 ]
@@ -79,3 +113,7 @@ run-linux-qemu: deps linux-image
 # LINUX_SECONDS, LINUX_TEST_IMG) pass through here, not in `make test`.
 test-long: deps linux-image
 	CPUS=$(or $(CPUS),1) tests/system/bochs_linux.sh
+
+# The KVM test alone (about 4 minutes: two Linux boots at once).
+test-kvm: deps linux-kvm-image
+	tests/system/bochs_kvm.sh
