@@ -231,6 +231,7 @@ debug: deps $(BUILD)/hv.efi $(BUILD)/core.elf $(BUILD)/payload/marker.efi
 
 # Linux as L1 (make run-linux and its test): tests/linux/linux.mk.
 -include tests/linux/linux.mk
+-include tests/linux/smp.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
