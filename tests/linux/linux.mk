@@ -6,6 +6,8 @@
 #                        build/linux/microhv-kvm.img (linux-kvm-image)
 #   make linux-kvm-image build/linux/microhv-kvm.img: the same with the
 #                        microhv-kvm initramfs (KVM modules + kvm_guests)
+#   make linux-shell-image build/linux/microhv-shell.img, what `make run`
+#                        boots: KVM loaded and a shell on the serial console
 #   make run-linux       boot it in Bochs, serial on the terminal (CPUS=N)
 #   make run-linux-qemu  boot it in QEMU (KVM+VMX where usable, else TCG)
 #   make test-long       tests/system/bochs_linux.sh alone (Linux as L1
@@ -101,6 +103,46 @@ $(LINUX_KVM_IMG): $(BUILD)/hv.efi $(LINUX_DIR)/hv.cfg $(LINUX_DIR)/vmlinuz.efi \
 		'\EFI\linux\vmlinuz.efi'
 	mcopy -i $@.part@@1048576 $(LINUX_DIR)/initrd-kvm.img ::/EFI/linux/initrd.img
 	mv $@.part $@
+
+# make run's image (the top-level Makefile's `run`): the microhv-kvm
+# initramfs plus /bin/kvm-demo (tests/linux/kvm-demo), booted with
+# microhv.shell on the kernel command line: /init then loads KVM, prints
+# what to type and starts a busybox shell on the console (ttyS0) instead
+# of the tests.  Its own hv.cfg; the same name for the initramfs.
+LINUX_SHELL_IMG := $(LINUX_DIR)/microhv-shell.img
+LINUX_SHELL_ARGS = $(strip $(LINUX_ARGS)) microhv.shell
+
+.PHONY: linux-shell-image
+linux-shell-image: $(LINUX_SHELL_IMG)
+# make test boots it too (tests/suites.txt: bochs-shell).
+test: linux-shell-image
+
+$(LINUX_DIR)/initrd-shell.img: tests/linux/init tests/linux/kvm-demo tests/linux/mkinitrd.sh \
+		tests/linux/mkcpio.py $(LINUX_DIR)/busybox $(LINUX_PROGS) $(LINUX_DIR)/bin/kvm_guests \
+		$(LINUX_KVM_MODS)
+	tests/linux/mkinitrd.sh $@ $(LINUX_DIR)/busybox tests/linux/init $(LINUX_PROGS) \
+		$(LINUX_DIR)/bin/kvm_guests tests/linux/kvm-demo \
+		$(foreach m,$(LINUX_KVM_MODS),/lib/modules/kvm/$(notdir $(m))=$(m))
+
+$(LINUX_DIR)/hv-shell.cfg: FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '# hv.cfg for the microhv-shell image (make run; tests/linux/linux.mk)' \
+		'serial = com1' 'loglevel = info' 'next = \EFI\linux\vmlinuz.efi' \
+		'next_args = $(LINUX_SHELL_ARGS)' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(LINUX_SHELL_IMG): $(BUILD)/hv.efi $(LINUX_DIR)/hv-shell.cfg $(LINUX_DIR)/vmlinuz.efi \
+		$(LINUX_DIR)/initrd-shell.img tools/mkimage.sh | deps
+	tools/mkimage.sh $@.part $(BUILD)/hv.efi $(LINUX_DIR)/hv-shell.cfg $(LINUX_DIR)/vmlinuz.efi \
+		'\EFI\linux\vmlinuz.efi'
+	mcopy -i $@.part@@1048576 $(LINUX_DIR)/initrd-shell.img ::/EFI/linux/initrd.img
+	mv $@.part $@
+
+# The shell test alone (tests/system/bochs_shell.sh: types kvm-demo and
+# poweroff into make run's image).
+.PHONY: test-shell
+test-shell: deps linux-shell-image
+	tests/system/bochs_shell.sh
 
 # Bochs exits with status 1 when the guest powers it off (as for `run`).
 run-linux: deps linux-image
