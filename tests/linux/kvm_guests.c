@@ -38,11 +38,28 @@
  * kvm_run.immediate_exit, so KVM_RUN returns EINTR) fails with its state.
  * Exit status: the number of guests that failed.
  *
+ *   kvm_guests bench LABEL [N]     `make bench`'s KVM part (tests/bench/kvm_bench_l1)
+ *
+ * A 64-bit guest (the long-mode setup above) times, with its own RDTSC
+ * (Bochs's TSC counts instructions), N rounds (default 1000) of an RDTSC
+ * pair alone and then N rounds of one OUT that KVM hands to this program,
+ * which checks it and calls KVM_RUN again: one L2 exit's round trip
+ * through KVM and its user space.  Where /dev/microhv_hc exists (the test
+ * module tests/bench/microhv_hc.c, under microhv) a snapshot of microhv's
+ * counters is taken just before the OUT loop and just after it, and their
+ * difference is printed per L2 exit: L0 exits by reason (L1's, that is
+ * KVM's, with VMREAD, VMWRITE and VMRESUME among them, and L2's own),
+ * and L0's VMREADs/VMWRITEs for the last exit it reflected.  Every line
+ * starts "bench: kvm LABEL: "; a failure is a "bench: error: kvm LABEL:
+ * FAIL (...)" line as above.  Exit status: 0, or 1 after a failure.
+ *
  * Freestanding, static, no libc (linux_sys.h); the ioctls and structures are
  * the kernel's UAPI <linux/kvm.h>.  Build: see tests/linux/linux.mk.
  */
 #include <linux/kvm.h>
 #include "linux_sys.h"
+#include "../bench/microhv_hc.h"
+#include "../../vmx/hypercall.h"
 
 typedef unsigned char u8;
 typedef unsigned short u16;
@@ -84,6 +101,8 @@ typedef unsigned long u64;
 #define MAP_PRIVATE 2
 #define MAP_ANONYMOUS 0x20
 #define MAP_NORESERVE 0x4000
+#define BENCH_ROUNDS 1000ul
+#define BENCH_TIMEOUT_S 120
 #define SIGALRM 14
 #define SA_RESTORER 0x04000000
 #define EINTR 4
@@ -117,6 +136,7 @@ extern const u8 rm_start[], rm_end[];
 extern const u8 lm_start[], lm_end[];
 extern const u8 ir_start[], ir_end[], ir_timer[], ir_irq1[], ir_nmi[], ir_stubs[];
 extern const u8 ir_ticks[], ir_irq1_count[], ir_nmi_count[];
+extern const u8 bm_start[], bm_end[];
 
 __asm__(".pushsection .rodata.guests, \"a\"\n"
 	/* real-mode */
@@ -282,6 +302,60 @@ __asm__(".pushsection .rodata.guests, \"a\"\n"
 	"ir_irq1_count: .long 0\n"
 	"ir_nmi_count: .long 0\n"
 	"ir_end:\n"
+	/* bench: N = 0x8000; RDTSC pair alone, then OUTs (kvm_guests bench) */
+	".global bm_start, bm_end\n"
+	"bm_start:\n"
+	"	mov 0x8000, %r15\n"
+	"	mov %r15, %rcx\n"
+	"	mov $-1, %r13\n"
+	"	xor %r14d, %r14d\n"
+	"1:	lfence\n"
+	"	rdtsc\n"
+	"	lfence\n"
+	"	shl $32, %rdx\n"
+	"	or %rdx, %rax\n"
+	"	mov %rax, %rbx\n"
+	"	lfence\n"
+	"	rdtsc\n"
+	"	lfence\n"
+	"	shl $32, %rdx\n"
+	"	or %rdx, %rax\n"
+	"	sub %rbx, %rax\n"
+	"	add %rax, %r14\n"
+	"	cmp %r13, %rax\n"
+	"	cmovb %rax, %r13\n"
+	"	dec %rcx\n"
+	"	jnz 1b\n"
+	"	mov %r13, 0x8008\n"
+	"	mov %r14, 0x8010\n"
+	"	out %al, $0x51\n" /* start: the first snapshot */
+	"	mov %r15, %rcx\n"
+	"	mov $-1, %r13\n"
+	"	xor %r14d, %r14d\n"
+	"2:	lfence\n"
+	"	rdtsc\n"
+	"	lfence\n"
+	"	shl $32, %rdx\n"
+	"	or %rdx, %rax\n"
+	"	mov %rax, %rbx\n"
+	"	out %al, $0x50\n" /* the exit timed */
+	"	lfence\n"
+	"	rdtsc\n"
+	"	lfence\n"
+	"	shl $32, %rdx\n"
+	"	or %rdx, %rax\n"
+	"	sub %rbx, %rax\n"
+	"	add %rax, %r14\n"
+	"	cmp %r13, %rax\n"
+	"	cmovb %rax, %r13\n"
+	"	dec %rcx\n"
+	"	jnz 2b\n"
+	"	mov %r13, 0x8018\n"
+	"	mov %r14, 0x8020\n"
+	"	out %al, $0x52\n" /* end: the second snapshot */
+	"	hlt\n"
+	"	jmp .\n"
+	"bm_end:\n"
 	".popsection\n");
 
 /* ---- Output: one line at a time on stdout. ---- */
@@ -397,6 +471,7 @@ static const char *config, *gname;
 static long run_errno; /* of the last KVM_RUN, 0 if it succeeded */
 static int ran;	       /* KVM_RUN was called for this guest */
 static int failures;
+static int bench_mode; /* kvm_guests bench: lines start "bench: " */
 static struct {
 	struct kvm_cpuid2 h;
 	struct kvm_cpuid_entry2 e[256];
@@ -409,6 +484,12 @@ static long kvm_ioctl(int fd, unsigned long req, long arg)
 
 static void begin(void)
 {
+	if (bench_mode) {
+		put("bench: error: kvm ");
+		put(config);
+		put(": ");
+		return;
+	}
 	put("kvm-guest: ");
 	put(gname);
 	putc1('/');
@@ -946,6 +1027,251 @@ static int guest_interrupts(void)
 	return 0;
 }
 
+/* ---- bench (make bench) ---- */
+/* The SDM's basic exit reasons (Vol. 3C Appendix C), as vmx/vmx_names.c names them. */
+#define EXIT_REASON_VMCALL 18
+#define EXIT_REASON_VMREAD 23
+#define EXIT_REASON_VMRESUME 24
+#define EXIT_REASON_VMWRITE 25
+static const char *const exit_reasons[MICROHV_HC_REASONS] = {
+	[0] = "exception or NMI",
+	[1] = "external interrupt",
+	[2] = "triple fault",
+	[3] = "INIT signal",
+	[4] = "SIPI",
+	[5] = "I/O SMI",
+	[6] = "other SMI",
+	[7] = "interrupt window",
+	[8] = "NMI window",
+	[9] = "task switch",
+	[10] = "CPUID",
+	[11] = "GETSEC",
+	[12] = "HLT",
+	[13] = "INVD",
+	[14] = "INVLPG",
+	[15] = "RDPMC",
+	[16] = "RDTSC",
+	[17] = "RSM",
+	[18] = "VMCALL",
+	[19] = "VMCLEAR",
+	[20] = "VMLAUNCH",
+	[21] = "VMPTRLD",
+	[22] = "VMPTRST",
+	[23] = "VMREAD",
+	[24] = "VMRESUME",
+	[25] = "VMWRITE",
+	[26] = "VMXOFF",
+	[27] = "VMXON",
+	[28] = "control-register access",
+	[29] = "MOV DR",
+	[30] = "I/O instruction",
+	[31] = "RDMSR",
+	[32] = "WRMSR",
+	[33] = "VM-entry failure: invalid guest state",
+	[34] = "VM-entry failure: MSR loading",
+	[36] = "MWAIT",
+	[37] = "monitor trap flag",
+	[39] = "MONITOR",
+	[40] = "PAUSE",
+	[41] = "VM-entry failure: machine-check event",
+	[43] = "TPR below threshold",
+	[44] = "APIC access",
+	[45] = "virtualized EOI",
+	[46] = "access to GDTR or IDTR",
+	[47] = "access to LDTR or TR",
+	[48] = "EPT violation",
+	[49] = "EPT misconfiguration",
+	[50] = "INVEPT",
+	[51] = "RDTSCP",
+	[52] = "VMX-preemption timer expired",
+	[53] = "INVVPID",
+	[54] = "WBINVD",
+	[55] = "XSETBV",
+	[56] = "APIC write",
+	[57] = "RDRAND",
+	[58] = "INVPCID",
+	[59] = "VMFUNC",
+	[60] = "ENCLS",
+	[61] = "RDSEED",
+	[62] = "page-modification log full",
+	[63] = "XSAVES",
+	[64] = "XRSTORS",
+	[67] = "UMWAIT",
+	[68] = "TPAUSE",
+};
+
+static const char *vmx_exit_reason_name(u32 r)
+{
+	return r < MICROHV_HC_REASONS && exit_reasons[r] ? exit_reasons[r] : "unknown";
+}
+
+/* "bench: kvm LABEL: " */
+static void bench_begin(void)
+{
+	put("bench: kvm ");
+	put(config);
+	put(": ");
+}
+
+/* v / d with two decimals, rounded. */
+static void per(u64 v, u64 d)
+{
+	u64 x = d ? (v * 100 + d / 2) / d : 0;
+	dec(x / 100);
+	putc1('.');
+	putc1((char)('0' + x / 10 % 10));
+	putc1((char)('0' + x % 10));
+}
+
+static int hc_snapshot(int fd, struct microhv_hc_snapshot *s)
+{
+	long r = kvm_ioctl(fd, MICROHV_HC_SNAPSHOT, (long)s);
+	if (r < 0)
+		return setup_fail("the MICROHV_HC_SNAPSHOT ioctl", r);
+	return 0;
+}
+
+/* The counters' difference over the OUT loop, per L2 exit. */
+static int bench_counters(const struct microhv_hc_snapshot *a, const struct microhv_hc_snapshot *b,
+			  u64 round_trips)
+{
+	if (a->cpu != b->cpu)
+		return fail("the two snapshots were read on different CPUs [first, second]", a->cpu, b->cpu);
+	if (!a->nested_ok || !b->nested_ok)
+		return fail("HC_NESTED_STATS refused (nested off in hv.cfg?)", 0, 0);
+	/*
+	 * Each reason's count grew by the L1 exits between its two reads: the
+	 * same window for every reason, and in it exactly one snapshot's worth
+	 * of the module's own VMCALLs (microhv_hc.h).
+	 */
+	u64 d[MICROHV_HC_REASONS], l1 = b->exits_total - a->exits_total - a->vmcalls;
+	for (u32 i = 0; i < MICROHV_HC_REASONS; i++)
+		d[i] = b->exits[i] - a->exits[i];
+	d[EXIT_REASON_VMCALL] -= a->vmcalls;
+	u64 l2 = b->l2_exits - a->l2_exits, refl = b->l2_reflected - a->l2_reflected;
+	if (!l2)
+		return fail("no exit from L2 counted by microhv in the loop", 0, 0);
+
+	bench_begin();
+	put("exits from L2 in the loop: ");
+	dec(l2);
+	put(" (");
+	dec(round_trips);
+	put(" port I/O exits to user space), ");
+	dec(refl);
+	put(" reflected to L1 (KVM); L1 entries to L2: ");
+	dec(b->l2_entries - a->l2_entries);
+	endline();
+
+	bench_begin();
+	put("L0 exits per L2 exit: ");
+	per(l1 + l2, l2);
+	put(" (the L2 exit itself 1.00, L1's exits ");
+	per(l1, l2);
+	put("; ");
+	dec(l1 + l2);
+	put(" in all)");
+	endline();
+	for (u32 i = 0; i < MICROHV_HC_REASONS; i++) {
+		if (!d[i])
+			continue;
+		bench_begin();
+		put("  L1 exit reason ");
+		dec(i);
+		put(" (");
+		put(vmx_exit_reason_name(i));
+		put("): ");
+		per(d[i], l2);
+		put(" per L2 exit (");
+		dec(d[i]);
+		putc1(')');
+		endline();
+	}
+	bench_begin();
+	put("trapped per L2 exit: VMREAD ");
+	per(d[EXIT_REASON_VMREAD], l2);
+	put(", VMWRITE ");
+	per(d[EXIT_REASON_VMWRITE], l2);
+	put(", VMRESUME ");
+	per(d[EXIT_REASON_VMRESUME], l2);
+	endline();
+	bench_begin();
+	put("the last exit reflected to L1: L0 read ");
+	dec(b->last_sync_reads);
+	put(" vmcs02 fields for vmcs12; L0's own VMREADs ");
+	dec(b->last_vmreads);
+	put(", VMWRITEs ");
+	dec(b->last_vmwrites);
+	put(" from L2's exit to L1's resumption");
+	endline();
+	return 0;
+}
+
+static int bench_run(u64 n)
+{
+	struct microhv_hc_snapshot s0, s1;
+	int hc = (int)sys3(SYS_open, (long)MICROHV_HC_DEVICE, O_RDWR | O_CLOEXEC, 0);
+
+	if (vm_create(0))
+		return 1;
+	sys3(SYS_alarm, BENCH_TIMEOUT_S, 0, 0);
+	memcpy(mem + CODE, bm_start, (unsigned long)(bm_end - bm_start));
+	*q(RESULTS) = n;
+	if (long_mode_setup(CODE, 0))
+		return 1;
+	if (vrun())
+		return fail("KVM_RUN failed before the OUT loop", 0, 0);
+	if (!is_io(KVM_EXIT_IO_OUT, 0x51, 1))
+		return fail("wanted OUT 0x51 after the RDTSC loop", 0, 0);
+	if (hc >= 0 && hc_snapshot(hc, &s0))
+		return 1;
+	for (u64 i = 0; i < n; i++) {
+		if (vrun())
+			return fail("KVM_RUN failed in the OUT loop [round]", i, 0);
+		if (!is_io(KVM_EXIT_IO_OUT, 0x50, 1))
+			return fail("wrong exit in the OUT loop, wanted OUT 0x50 [round]", i, 0);
+	}
+	if (vrun())
+		return fail("KVM_RUN failed after the OUT loop", 0, 0);
+	if (!is_io(KVM_EXIT_IO_OUT, 0x52, 1))
+		return fail("wanted OUT 0x52 after the OUT loop", 0, 0);
+	if (hc >= 0 && hc_snapshot(hc, &s1))
+		return 1;
+	if (vrun())
+		return fail("KVM_RUN failed before the HLT", 0, 0);
+	if (run->exit_reason != KVM_EXIT_HLT)
+		return fail("wanted the HLT exit after the OUT loop", 0, 0);
+
+	bench_begin();
+	put("RDTSC pair alone in L2 (no exit): min ");
+	dec(*q(RESULTS + 0x08));
+	put(", mean ");
+	dec(*q(RESULTS + 0x10) / n);
+	put(" TSC cycles over ");
+	dec(n);
+	put(" rounds");
+	endline();
+	bench_begin();
+	put("L2 port-I/O exit round trip through KVM and its user space: min ");
+	dec(*q(RESULTS + 0x18));
+	put(", mean ");
+	dec(*q(RESULTS + 0x20) / n);
+	put(" TSC cycles over ");
+	dec(n);
+	put(" rounds");
+	endline();
+	if (hc < 0) {
+		bench_begin();
+		put("microhv's counters: none (open " MICROHV_HC_DEVICE ": ");
+		errno_text(-hc);
+		putc1(')');
+		endline();
+		return 0;
+	}
+	/* The snapshots bracket n + 1 exits: the n OUTs and the closing one. */
+	return bench_counters(&s0, &s1, n + 1);
+}
+
 /* ---- main ---- */
 static const struct {
 	const char *name;
@@ -971,38 +1297,30 @@ static void fail_all(int argc, char **argv, const char *what, long r)
 	}
 }
 
-int kvm_guests_main(long *sp)
+/* /dev/kvm, its API version, kvm_run's size, the CPUID KVM supports, SIGALRM. */
+static long kvm_open(const char **what)
 {
-	int argc = (int)sp[0];
-	char **argv = (char **)(sp + 1);
 	long r;
-
-	if (argc < 3) {
-		put("usage: kvm_guests CONFIG GUEST... (real-mode long-mode interrupts)");
-		endline();
-		return 100;
-	}
-	config = argv[1];
 	kvm = (int)sys3(SYS_open, (long)"/dev/kvm", O_RDWR | O_CLOEXEC, 0);
 	if (kvm < 0) {
-		fail_all(argc, argv, "open /dev/kvm", kvm);
-		return failures;
+		*what = "open /dev/kvm";
+		return kvm;
 	}
 	r = kvm_ioctl(kvm, KVM_GET_API_VERSION, 0);
 	if (r != KVM_API_VERSION) {
-		fail_all(argc, argv, "KVM_GET_API_VERSION is not 12", r < 0 ? r : -r);
-		return failures;
+		*what = "KVM_GET_API_VERSION is not 12";
+		return r < 0 ? r : -r;
 	}
 	run_size = kvm_ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (run_size <= 0) {
-		fail_all(argc, argv, "KVM_GET_VCPU_MMAP_SIZE", run_size);
-		return failures;
+		*what = "KVM_GET_VCPU_MMAP_SIZE";
+		return run_size ? run_size : -EINTR;
 	}
 	cpuid.h.nent = 256;
 	r = kvm_ioctl(kvm, KVM_GET_SUPPORTED_CPUID, (long)&cpuid);
 	if (r < 0) {
-		fail_all(argc, argv, "KVM_GET_SUPPORTED_CPUID", r);
-		return failures;
+		*what = "KVM_GET_SUPPORTED_CPUID";
+		return r;
 	}
 	struct {
 		void *handler;
@@ -1011,6 +1329,58 @@ int kvm_guests_main(long *sp)
 		unsigned long mask;
 	} sa = { (void *)on_alarm, SA_RESTORER, (void *)kg_restorer, 0 };
 	sys6(SYS_rt_sigaction, SIGALRM, (long)&sa, 0, 8, 0, 0);
+	return 0;
+}
+
+/* kvm_guests bench LABEL [N] */
+static int bench_main(int argc, char **argv)
+{
+	const char *what = "";
+	u64 n = BENCH_ROUNDS;
+	long r;
+
+	bench_mode = 1;
+	config = argc > 2 ? argv[2] : "?";
+	gname = "bench";
+	if (argc > 3) {
+		n = 0;
+		for (const char *p = argv[3]; *p; p++)
+			n = *p >= '0' && *p <= '9' ? n * 10 + (u64)(*p - '0') : 0;
+	}
+	if (argc < 3 || argc > 4 || !n) {
+		put("bench: error: usage: kvm_guests bench LABEL [ROUNDS > 0]");
+		endline();
+		return 1;
+	}
+	r = kvm_open(&what);
+	if (r < 0)
+		return setup_fail(what, r);
+	bench_run(n);
+	vm_destroy();
+	return failures ? 1 : 0;
+}
+
+int kvm_guests_main(long *sp)
+{
+	int argc = (int)sp[0];
+	char **argv = (char **)(sp + 1);
+	const char *what = "";
+	long r;
+
+	if (argc >= 2 && streq(argv[1], "bench"))
+		return bench_main(argc, argv);
+	if (argc < 3) {
+		put("usage: kvm_guests CONFIG GUEST... (real-mode long-mode interrupts) | "
+		    "kvm_guests bench LABEL [ROUNDS]");
+		endline();
+		return 100;
+	}
+	config = argv[1];
+	r = kvm_open(&what);
+	if (r < 0) {
+		fail_all(argc, argv, what, r);
+		return failures;
+	}
 
 	for (int i = 2; i < argc; i++) {
 		int found = 0;
