@@ -2,8 +2,10 @@
 #
 #   make            build/hv.efi (the UEFI loader carrying the core)
 #   make image      build/microhv.img (GPT disk with an EFI system partition)
-#   make run        boot the image in Bochs (emulated VT-x), serial on the terminal
-#   make run-qemu   boot it in QEMU (KVM + -cpu host,+vmx on an Intel host, else TCG)
+#   make run        Linux as L1 on microhv in Bochs (emulated VT-x), KVM loaded, a
+#                   shell on the serial console = this terminal (kvm-demo: L2 guests)
+#   make run-marker boot build/microhv.img in Bochs (NEXT: the marker payload)
+#   make run-qemu   boot build/microhv.img in QEMU (KVM + -cpu host,+vmx on an Intel host, else TCG)
 #   make debug      QEMU + gdb with the core's symbols (docs/debugging.md)
 #   make test       unit tests + Bochs and QEMU system tests, ending "N passed, N failed"
 #   make mutate     mutation testing of the unit tests (tests/mutants.txt); not in make test
@@ -218,9 +220,25 @@ test: deps
 
 # Run targets (tools/*.sh bound every emulator run with SIGKILL).
 RUN_SECONDS ?= 600
-.PHONY: run run-qemu debug
-# Bochs exits with status 1 when the guest powers off through port 0x8900.
-run: deps image
+.PHONY: run run-marker run-qemu debug
+# make run: Linux as L1 on microhv in Bochs, KVM loaded, a busybox shell on
+# the serial console, which is this terminal both ways (tools/bochs.sh
+# "tty"; the image: linux-shell-image in tests/linux/linux.mk).  Bounded by
+# RUN_SHELL_SECONDS.  Bochs exits with status 1 when the guest powers off
+# through port 0x8900; bochs.sh gives 0 when left with Ctrl-].
+RUN_SHELL_SECONDS ?= 7200
+run: deps linux-shell-image
+	@echo "make run: microhv (L0) late-launches Linux as L1 in Bochs; Linux loads KVM and"
+	@echo "  starts a shell here, on the serial console, after about 2 minutes (the kernel"
+	@echo "  is silent while it decompresses).  In the shell: kvm-demo runs L2 guests under"
+	@echo "  KVM; poweroff (or exit) powers Bochs off; Ctrl-] kills Bochs at any time."
+	@echo "  Without a terminal (stdin piped or /dev/null) it types kvm-demo; poweroff itself."
+	SERIAL_TERM_AT_EOF='kvm-demo; poweroff' SERIAL_TERM_PROMPT='L1 linux:' \
+		tools/bochs.sh $(LINUX_SHELL_IMG) tty $(or $(CPUS),1) $(RUN_SHELL_SECONDS) || [ $$? -eq 1 ]
+
+# The old make run: the image of make image (NEXT, the marker payload by
+# default, prints one line and powers off), serial log on the terminal.
+run-marker: deps image
 	tools/bochs.sh $(BUILD)/microhv.img - $(or $(CPUS),1) $(RUN_SECONDS) || [ $$? -eq 1 ]
 
 run-qemu: deps image
@@ -232,6 +250,8 @@ debug: deps $(BUILD)/hv.efi $(BUILD)/core.elf $(BUILD)/payload/marker.efi
 # Linux as L1 (make run-linux and its test): tests/linux/linux.mk.
 -include tests/linux/linux.mk
 -include tests/linux/smp.mk
+# make bench's KVM part (after linux.mk: it uses its variables).
+-include tests/bench/kvm_bench.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -13,7 +13,10 @@ listens on a free localhost port (written to F) for Bochs's COM1
 
 Ctrl-] on a terminal ends it (and tools/bochs.sh then kills Bochs); so does
 the guest side closing (Bochs exited).  A stdin that is no terminal is
-relayed until its end, then only the guest's output is.  The terminal's
+relayed until its end, then only the guest's output is, except that with
+SERIAL_TERM_AT_EOF="TEXT" and SERIAL_TERM_PROMPT="P" in the environment,
+TEXT (a newline added) is typed once the guest has printed P after that
+end (make run without a terminal: the demo, then poweroff).  The terminal's
 settings are restored however it ends.  Exit status: 0 when the port
 closed, 3 after Ctrl-], 1 when Bochs never connected.
 """
@@ -72,6 +75,12 @@ if os.isatty(stdin_fd):
 
 status = 0
 held = b""
+# make run without a terminal (stdin piped or /dev/null): what to type once
+# stdin has ended and the guest's shell prompt appears.
+at_eof = os.environ.get("SERIAL_TERM_AT_EOF", "").encode()
+prompt = os.environ.get("SERIAL_TERM_PROMPT", "").encode()
+stdin_ended = False
+recent = b""
 
 try:
     while True:
@@ -100,6 +109,11 @@ try:
                     break
             out.write(data)
             out.flush()
+            recent = (recent + data)[-256:]
+            if stdin_ended and at_eof and prompt and prompt in recent:
+                note("stdin ended: typing " + at_eof.decode())
+                conn.sendall(at_eof + b"\n")
+                at_eof = b""
         if stdin_fd is not None and stdin_fd in ready:
             try:
                 data = os.read(stdin_fd, 1024)
@@ -107,6 +121,8 @@ try:
                 data = b""  # the terminal hung up
             if not data:
                 stdin_fd = None  # end of a piped stdin: keep showing output
+                stdin_ended = saved is None
+                recent = b""
             elif saved is not None and EXIT_KEY in data:
                 data = data[: data.index(EXIT_KEY)]
                 if data:
