@@ -13,6 +13,11 @@
 # $(LINUX_DIR)/initrd.img); only the stage and hv.cfg are this file's.
 
 LINUX_SMP_IMG := $(LINUX_DIR)/microhv-linux-smp.img
+# The initramfs: the plain one.  LINUX_SMP_INITRD=$(LINUX_DIR)/initrd-kvm.img
+# (make linux-smp-image, run-linux-smp) gives the KVM one, whose kvm_test
+# runs the L2 guests on each CPU too: a hand run for the open problem in
+# docs/linux.md ("KVM with 2 CPUs").
+LINUX_SMP_INITRD ?= $(LINUX_DIR)/initrd.img
 LINUX_SMP_STAGE := $(LINUX_DIR)/smp_stage.efi
 # The stage's LoadOptions: "KERNEL-PATH -- KERNEL-COMMAND-LINE".
 LINUX_SMP_ARGS = \EFI\linux\vmlinuz.efi -- $(strip $(LINUX_ARGS))
@@ -39,11 +44,11 @@ $(LINUX_DIR)/hv-smp.cfg: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(LINUX_SMP_IMG): $(BUILD)/hv.efi $(LINUX_DIR)/hv-smp.cfg $(LINUX_SMP_STAGE) \
-		$(LINUX_DIR)/vmlinuz.efi $(LINUX_DIR)/initrd.img tools/mkimage.sh | deps
+		$(LINUX_DIR)/vmlinuz.efi $(LINUX_SMP_INITRD) tools/mkimage.sh | deps
 	tools/mkimage.sh $@.part $(BUILD)/hv.efi $(LINUX_DIR)/hv-smp.cfg $(LINUX_SMP_STAGE) \
 		'\EFI\linux\smp_stage.efi'
 	mcopy -i $@.part@@1048576 $(LINUX_DIR)/vmlinuz.efi ::/EFI/linux/vmlinuz.efi
-	mcopy -i $@.part@@1048576 $(LINUX_DIR)/initrd.img ::/EFI/linux/initrd.img
+	mcopy -i $@.part@@1048576 $(LINUX_SMP_INITRD) ::/EFI/linux/initrd.img
 	mv $@.part $@
 
 run-linux-smp: deps linux-smp-image
