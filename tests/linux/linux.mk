@@ -122,7 +122,8 @@ $(LINUX_DIR)/initrd-shell.img: tests/linux/init tests/linux/kvm-demo tests/linux
 		$(LINUX_KVM_MODS)
 	tests/linux/mkinitrd.sh $@ $(LINUX_DIR)/busybox tests/linux/init $(LINUX_PROGS) \
 		$(LINUX_DIR)/bin/kvm_guests tests/linux/kvm-demo \
-		$(foreach m,$(LINUX_KVM_MODS),/lib/modules/kvm/$(notdir $(m))=$(m))
+		$(foreach m,$(LINUX_KVM_MODS),/lib/modules/kvm/$(notdir $(m))=$(m)) \
+		$(filter-out tests/linux/kvm-demo,$(L2_IN_L1))
 
 $(LINUX_DIR)/hv-shell.cfg: FORCE
 	@mkdir -p $(dir $@)
@@ -159,3 +160,70 @@ test-long: deps linux-image
 # The KVM test alone (about 4 minutes: two Linux boots at once).
 test-kvm: deps linux-kvm-image
 	tests/system/bochs_kvm.sh
+
+# ---- The L2 Linux (issue 11, item 2; docs/linux.md "An L2 Linux") ----
+# L1's KVM boots a second Linux, the same Debian kernel, with its own small
+# initramfs (tests/linux/l2-init), through our /dev/kvm loader
+# (tests/linux/kvm_linux.c, started by tests/linux/kvm-demo-linux).
+#   make linux-l2-image   build/linux/microhv-kvm-linux.img: the microhv-kvm
+#                         image whose /bin/kvm_test boots the L2 Linux
+#   make test-kvm-linux   tests/system/bochs_kvm_linux.sh: that image under
+#                         microhv and on bare Bochs (a suite of make test)
+# L2_VERBOSE=1 builds the image with the L2 kernel's whole boot log on
+# (no quiet, earlyprintk); L2_MEM (MiB) and L2_SECONDS (bound, L1's time)
+# go to the loader.
+L2_DIR := $(LINUX_DIR)/l2
+L2_VERBOSE ?= 0
+L2_MEM ?= 128
+L2_SECONDS ?= 3600
+LINUX_L2_IMG := $(LINUX_DIR)/microhv-kvm-linux.img
+# What an L1 initramfs holds to boot the L2 Linux (the shell's and the test's).
+L2_IN_L1 = $(LINUX_DIR)/bin/kvm_linux tests/linux/kvm-demo tests/linux/kvm-demo-linux \
+	/boot/l2/vmlinuz=$(LINUX_DIR)/vmlinuz.efi /boot/l2/initrd.img=$(L2_DIR)/initrd.img
+L2_IN_L1_DEPS = $(LINUX_DIR)/bin/kvm_linux tests/linux/kvm-demo tests/linux/kvm-demo-linux \
+	$(LINUX_DIR)/vmlinuz.efi $(L2_DIR)/initrd.img
+
+.PHONY: linux-l2-image test-kvm-linux
+linux-l2-image: $(LINUX_L2_IMG)
+
+# make run's shell image holds the L2 Linux too (`kvm-demo linux`).
+$(LINUX_DIR)/initrd-shell.img: $(L2_IN_L1_DEPS)
+
+$(LINUX_DIR)/bin/kvm_linux: tests/linux/kvm_linux.c tests/linux/linux_sys.h tests/linux/linux.mk
+
+# L2's initramfs: busybox, l2-init as /init, cpuid_sig, bochs_shutdown.
+$(L2_DIR)/initrd.img: tests/linux/l2-init tests/linux/mkinitrd.sh tests/linux/mkcpio.py \
+		$(LINUX_DIR)/busybox $(LINUX_PROGS)
+	@mkdir -p $(dir $@)
+	tests/linux/mkinitrd.sh $@ $(LINUX_DIR)/busybox tests/linux/l2-init $(LINUX_PROGS)
+
+# The test's /bin/kvm_test (a copy under that name) and the loader's
+# settings, rewritten only when they change.
+$(L2_DIR)/kvm_test: tests/linux/kvm_linux_test
+	@mkdir -p $(dir $@)
+	cp $< $@
+$(L2_DIR)/kvm-linux.conf: FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '# /etc/kvm-linux.conf (tests/linux/linux.mk), read by kvm-demo-linux' \
+		'L2_VERBOSE=$(L2_VERBOSE)' 'L2_MEM=$(L2_MEM)' 'L2_SECONDS=$(L2_SECONDS)' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(L2_DIR)/initrd-l1.img: tests/linux/init tests/linux/mkinitrd.sh tests/linux/mkcpio.py \
+		$(LINUX_DIR)/busybox $(LINUX_PROGS) $(LINUX_KVM_MODS) $(L2_IN_L1_DEPS) \
+		$(L2_DIR)/kvm_test $(L2_DIR)/kvm-linux.conf
+	tests/linux/mkinitrd.sh $@ $(LINUX_DIR)/busybox tests/linux/init $(LINUX_PROGS) \
+		$(L2_DIR)/kvm_test $(L2_IN_L1) /etc/kvm-linux.conf=$(L2_DIR)/kvm-linux.conf \
+		$(foreach m,$(LINUX_KVM_MODS),/lib/modules/kvm/$(notdir $(m))=$(m))
+
+$(LINUX_L2_IMG): $(BUILD)/hv.efi $(LINUX_DIR)/hv.cfg $(LINUX_DIR)/vmlinuz.efi \
+		$(L2_DIR)/initrd-l1.img tools/mkimage.sh | deps
+	tools/mkimage.sh $@.part $(BUILD)/hv.efi $(LINUX_DIR)/hv.cfg $(LINUX_DIR)/vmlinuz.efi \
+		'\EFI\linux\vmlinuz.efi'
+	mcopy -i $@.part@@1048576 $(L2_DIR)/initrd-l1.img ::/EFI/linux/initrd.img
+	mv $@.part $@
+
+# The L2 Linux test alone (8 to 15 minutes: two Bochs at once, see
+# docs/linux.md); also a suite of make test (bochs-kvm-linux).
+test-kvm-linux: deps linux-l2-image
+	tests/system/bochs_kvm_linux.sh
+test: linux-l2-image
