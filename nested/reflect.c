@@ -218,11 +218,15 @@ enum nested_owner nested_exit_owner(const struct vmcs12 *v12, const struct l2_ex
 	case EXIT_REASON_MSR_WRITE:
 		l1 = msr_exits(v12, e, bm, true);
 		break;
+	/*
+	 * L1's CPU has no MONITOR/MWAIT (vmx/cpuid_policy.h): their #UD has
+	 * priority over L1's MONITOR/MWAIT exiting (SDM Vol. 3C 26.1.1), so
+	 * the exit is L0's, which raises the #UD (an exception exit to L1
+	 * by vmcs12's exception bitmap, nested/vmexit.c).
+	 */
 	case EXIT_REASON_MWAIT:
-		l1 = proc(v12, CPU_MWAIT_EXITING);
-		break;
 	case EXIT_REASON_MONITOR:
-		l1 = proc(v12, CPU_MONITOR_EXITING);
+		l1 = false;
 		break;
 	case EXIT_REASON_PAUSE:
 		l1 = proc(v12, CPU_PAUSE_EXITING);

@@ -231,6 +231,56 @@ static void reflect_triple_fault(struct vcpu *v, struct guest_regs *r)
 }
 
 /*
+ * An exception L0 raised for L2 (its handler injected it into vmcs02) is,
+ * on L1's virtual CPU, an exception L2's instruction raised: where
+ * vmcs12's exception bitmap asks for it (SDM Vol. 3C 26.1.3, #PF by its
+ * error-code mask and match) it is an exception exit to L1 (26.2), not
+ * an event for L2's IDT.  The exit-information fields are those of SDM
+ * 28.2.2: reason 0; interruption information and error code of the
+ * exception; qualification 0, or the linear address for #PF (which L0
+ * has put in CR2: unlike the CPU's own exit, L2's CR2 holds it too); the
+ * event whose delivery the exit interrupted as IDT-vectoring information
+ * (28.2.4), which vmcs02's field already holds, unless that event and
+ * L0's exception merged into the #DF (merged: nothing is left of the
+ * first event, as in KVM).  RIP stays at the
+ * instruction and RFLAGS.RF is 1, as vmx_inject_exception left them
+ * (28.3.3).  Returns whether L1 got the exit.
+ */
+static bool l0_exception_exits_to_l1(struct vcpu *v, struct guest_regs *r, bool merged)
+{
+	if (!nested_in_l2(v))
+		return false;
+	uint32_t info = (uint32_t)vmcs_read(VMCS_VM_ENTRY_INTR_INFO_FIELD);
+	if (!(info & INTR_INFO_VALID) || (info & INTR_INFO_TYPE_MASK) != INTR_TYPE_HARD_EXCEPTION)
+		return false;
+	struct nested_vcpu *nv = v->nested;
+	struct vmcs12 *v12 = nv->cpu.vmcs12;
+	struct l2_exit e = { .reason = EXIT_REASON_EXCEPTION_NMI, .intr_info = info };
+	if (info & INTR_INFO_DELIVER_CODE)
+		e.intr_error = (uint32_t)vmcs_read(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE);
+	const struct nested_bitmaps none = { 0 };
+	if (nested_exit_owner(v12, &e, &none) != NESTED_L1)
+		return false;
+	unsigned vector = info & INTR_INFO_VECTOR_MASK;
+	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0); /* nothing for L2 */
+	nv->last_sync_reads = nested_sync_vmcs12(v12, &g_l0.l1_vmx, &nv->cr);
+	vmcs12_set(v12, VMCS_VM_EXIT_REASON, EXIT_REASON_EXCEPTION_NMI);
+	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, vector == VEC_PF ? hw_get_cr2() : 0);
+	vmcs12_set(v12, VMCS_VM_EXIT_INTR_INFO, info);
+	vmcs12_set(v12, VMCS_VM_EXIT_INTR_ERROR_CODE, e.intr_error);
+	vmcs12_set(v12, VMCS_VMX_INSTRUCTION_INFO, 0);
+	if (merged) {
+		vmcs12_set(v12, VMCS_IDT_VECTORING_INFO_FIELD, 0);
+		vmcs12_set(v12, VMCS_IDT_VECTORING_ERROR_CODE, 0);
+	}
+	log_debug("nested: CPU %u: exception %u L0 raised for L2 exits to L1 (its exception bitmap)",
+		  v->index, vector);
+	nv->reflected++;
+	nested_exit_to_l1(v, r, true);
+	return true;
+}
+
+/*
  * After L0's own handling of an exit that interrupted the delivery of an
  * event to L2 (idt: the IDT-vectoring information): if L0 injected
  * nothing, the event is delivered again; if L0 injected an exception, the
@@ -260,6 +310,7 @@ static void complete_interrupted_event(struct vcpu *v, struct guest_regs *r, uin
 		vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION |
 								   INTR_INFO_DELIVER_CODE | VEC_DF);
 		vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
+		l0_exception_exits_to_l1(v, r, true);
 	}
 }
 
@@ -330,7 +381,8 @@ void nested_l2_exit(struct vcpu *v, struct guest_regs *r)
 	 */
 	if (basic == EXIT_REASON_CR_ACCESS) {
 		vmx_inject_gp0();
-		complete_interrupted_event(v, r, idt);
+		if (!l0_exception_exits_to_l1(v, r, false))
+			complete_interrupted_event(v, r, idt);
 		return;
 	}
 	exit_handler_fn h = vmx_exit_handler_for(basic);
@@ -343,5 +395,6 @@ void nested_l2_exit(struct vcpu *v, struct guest_regs *r)
 		vmx_halt_cpu(v, "unexpected VM exit from L2");
 	}
 	h(v, r);
-	complete_interrupted_event(v, r, idt);
+	if (!l0_exception_exits_to_l1(v, r, false))
+		complete_interrupted_event(v, r, idt);
 }

@@ -7,6 +7,7 @@
 #include "vmx_arch.h"
 
 #define CPUID_1_ECX_DTES64 (1u << 2)
+#define CPUID_1_ECX_MONITOR (1u << 3)
 #define CPUID_1_ECX_DS_CPL (1u << 4)
 #define CPUID_1_ECX_SMX (1u << 6)
 #define CPUID_1_ECX_EIST (1u << 7)
@@ -59,7 +60,8 @@ void cpuid_policy_apply(const struct cpuid_policy *p, uint64_t l1_cr4, uint32_t 
 	case 1:
 		r->ecx |= CPUID_1_ECX_HYPERVISOR;
 		r->ecx &= ~(CPUID_1_ECX_SMX | CPUID_1_ECX_DTES64 | CPUID_1_ECX_DS_CPL |
-			    CPUID_1_ECX_EIST | CPUID_1_ECX_TM2 | CPUID_1_ECX_PDCM);
+			    CPUID_1_ECX_EIST | CPUID_1_ECX_TM2 | CPUID_1_ECX_PDCM |
+			    CPUID_1_ECX_MONITOR);
 		r->edx &= ~(CPUID_1_EDX_DS | CPUID_1_EDX_ACPI | CPUID_1_EDX_TM | CPUID_1_EDX_PBE);
 		if (p->nested)
 			r->ecx |= CPUID_1_ECX_VMX;
@@ -74,6 +76,7 @@ void cpuid_policy_apply(const struct cpuid_policy *p, uint64_t l1_cr4, uint32_t 
 	case 6: /* thermal and power management: only "APIC timer always running" */
 		*r = (struct cpuid_regs){ r->eax & CPUID_6_EAX_ARAT, 0, 0, 0 };
 		break;
+	case 5:	   /* MONITOR/MWAIT: not offered (exit_monitor_mwait) */
 	case 0xa:  /* architectural performance monitoring */
 	case 0xf:  /* resource director technology: monitoring */
 	case 0x10: /* ... and allocation */

@@ -24,7 +24,12 @@
  *     management (ACPI, TM, TM2, EIST, PBE; leaf 6 only ARAT), PCONFIG
  *     (7.0:EDX[18]), CET (7.0:ECX[7], EDX[20]: S_CET, the SSP MSRs) and
  *     PKS (7.0:ECX[31]: IA32_PKRS), and the matching supervisor XSAVE
- *     components (CPUID_XSS_HIDDEN in (0DH,1):ECX and their sub-leaves).
+ *     components (CPUID_XSS_HIDDEN in (0DH,1):ECX and their sub-leaves);
+ *   - MONITOR/MWAIT (1:ECX[3], leaf 5 zero), as KVM hides them: a CPU's
+ *     MWAIT wake-on-store is not something L0 can promise an L1 that runs
+ *     in VMX non-root (docs/linux.md: Linux's MWAIT idle loop lost its
+ *     wakeups), so L1 idles with HLT; MONITOR/MWAIT exit (vmcs01 and
+ *     vmcs02) and raise #UD as on a CPU without them (exit_insn.c).
  */
 #ifndef MICROHV_VMX_CPUID_POLICY_H
 #define MICROHV_VMX_CPUID_POLICY_H

@@ -36,6 +36,7 @@ void exit_cr_access(struct vcpu *v, struct guest_regs *r);
 void exit_xsetbv(struct vcpu *v, struct guest_regs *r);
 void exit_invd(struct vcpu *v, struct guest_regs *r);
 void exit_getsec(struct vcpu *v, struct guest_regs *r);
+void exit_monitor_mwait(struct vcpu *v, struct guest_regs *r);
 void exit_vmx_instruction(struct vcpu *v, struct guest_regs *r);
 void exit_vmcall(struct vcpu *v, struct guest_regs *r);
 void exit_exception_nmi(struct vcpu *v, struct guest_regs *r);

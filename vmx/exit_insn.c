@@ -383,6 +383,22 @@ void exit_getsec(struct vcpu *v, struct guest_regs *r)
 }
 
 /*
+ * MONITOR and MWAIT exit by L0's controls (L0_PROC_WANTED), in L1 and in
+ * L2 alike: L1's CPU has no MONITOR/MWAIT (CPUID.1:ECX.MONITOR = 0,
+ * IA32_MISC_ENABLE[18] = 0), so both raise #UD (SDM Vol. 2 MONITOR,
+ * MWAIT: "#UD If CPUID.01H:ECX.MONITOR[bit 3] = 0"), a fault at the
+ * instruction.  In L2 the #UD has priority over L1's MONITOR/MWAIT
+ * exiting (SDM Vol. 3C 26.1.1) and goes to L1 as an exception exit where
+ * vmcs12's exception bitmap asks for it (nested/vmexit.c).
+ */
+void exit_monitor_mwait(struct vcpu *v, struct guest_regs *r)
+{
+	(void)v;
+	(void)r;
+	vmx_inject_ud();
+}
+
+/*
  * The VMX instructions always exit from VMX non-root.  With nested = on
  * nested/ emulates them for L1 (nested/run.h); with nested = off they
  * raise #UD, as on a CPU without VMX.

@@ -82,6 +82,11 @@ void hw_set_cr2(uint64_t value)
 	__asm__ volatile("mov %0, %%cr2" : : "r"(value));
 }
 
+uint64_t hw_get_cr2(void)
+{
+	return read_cr2();
+}
+
 static volatile uint32_t *xapic_reg(uint64_t base, unsigned offset)
 {
 	return (volatile uint32_t *)(uintptr_t)(base + offset);

@@ -22,6 +22,7 @@ void hw_wbinvd(void);
 
 /* Loads CR2 for L1: CR2 is not switched by VM entries and exits. */
 void hw_set_cr2(uint64_t value);
+uint64_t hw_get_cr2(void);
 
 /*
  * VMCLEAR / VMPTRLD of a VMCS of L0's (vmcs01, vmcs02): L0 built them, so

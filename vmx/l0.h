@@ -21,6 +21,15 @@
 
 #define L1_VPID 1 /* L1 on every CPU: VPIDs tag per logical processor */
 
+/*
+ * The processor-based controls every vmcs01 (and so every vmcs02) wants:
+ * MSR bitmaps, the secondary controls, and MONITOR/MWAIT exiting, because
+ * L1's CPU has no MONITOR/MWAIT (cpuid_policy.h) and they must raise #UD.
+ */
+#define L0_PROC_WANTED                                                                \
+	(CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY | CPU_MONITOR_EXITING |          \
+	 CPU_MWAIT_EXITING)
+
 struct l0 {
 	const struct boot_info *bi;
 	struct vmx_caps caps;

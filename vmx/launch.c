@@ -75,7 +75,7 @@ static bool choose_controls(void)
 {
 	const struct vmx_caps *c = &g_l0.caps;
 	g_l0.pin = vmx_adjust_controls(c, VMX_CTL_PIN, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
-	g_l0.proc = vmx_adjust_controls(c, VMX_CTL_PROC, CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY);
+	g_l0.proc = vmx_adjust_controls(c, VMX_CTL_PROC, L0_PROC_WANTED);
 	uint32_t want2 = CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST | CPU2_ENABLE_VPID |
 			 CPU2_ENABLE_RDTSCP | CPU2_ENABLE_INVPCID | CPU2_ENABLE_XSAVES |
 			 CPU2_ENABLE_USER_WAIT_PAUSE;
@@ -95,6 +95,9 @@ static bool choose_controls(void)
 	} need[] = {
 		{ g_l0.proc & CPU_USE_MSR_BITMAPS, "MSR bitmaps" },
 		{ g_l0.proc & CPU_ACTIVATE_SECONDARY, "secondary controls" },
+		{ (g_l0.proc & (CPU_MONITOR_EXITING | CPU_MWAIT_EXITING)) ==
+			  (CPU_MONITOR_EXITING | CPU_MWAIT_EXITING),
+		  "MONITOR/MWAIT exiting" },
 		{ g_l0.proc2 & CPU2_ENABLE_EPT, "EPT" },
 		{ g_l0.proc2 & CPU2_UNRESTRICTED_GUEST, "unrestricted guest (for SIPI in real mode)" },
 		{ !(g_l0.proc & (CPU_CR3_LOAD_EXITING | CPU_CR3_STORE_EXITING)),

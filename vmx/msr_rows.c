@@ -144,7 +144,8 @@ bool rd_vmx_cap(struct msr_call *c, uint64_t *value)
 /*
  * IA32_MISC_ENABLE (SDM Vol. 4 table 2-2) acts on the whole CPU, root
  * included.  L1 reads the CPU's value with performance monitoring
- * unavailable and BTS/PEBS unavailable (not offered); it may clear
+ * unavailable, BTS/PEBS unavailable and MONITOR/MWAIT disabled (none
+ * offered: bit 18 clear is what CPUID.1:ECX.MONITOR = 0 reflects); it may clear
  * "limit CPUID maxval" and "XD bit disable" (both only give L0 more),
  * which L0 performs; any other change is #GP(0).
  */
@@ -153,7 +154,8 @@ bool rd_misc_enable(struct msr_call *c, uint64_t *value)
 	uint64_t v;
 	if (!hw_rdmsr_safe(MSR_IA32_MISC_ENABLE, &v))
 		return refuse(c, "the CPU has no such MSR");
-	*value = (v & ~MISC_ENABLE_PERF_MON) | MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL;
+	*value = (v & ~(MISC_ENABLE_PERF_MON | MISC_ENABLE_MONITOR)) | MISC_ENABLE_BTS_UNAVAIL |
+		 MISC_ENABLE_PEBS_UNAVAIL;
 	return true;
 }
 

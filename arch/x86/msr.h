@@ -56,6 +56,7 @@
 #define MISC_ENABLE_PERF_MON (1ull << 7)	 /* performance monitoring available (RO) */
 #define MISC_ENABLE_BTS_UNAVAIL (1ull << 11)	 /* branch trace storage unavailable (RO) */
 #define MISC_ENABLE_PEBS_UNAVAIL (1ull << 12) /* PEBS unavailable (RO) */
+#define MISC_ENABLE_MONITOR (1ull << 18)	 /* MONITOR/MWAIT enabled (CPUID.1:ECX[3]) */
 #define MISC_ENABLE_LIMIT_CPUID (1ull << 22)
 #define MISC_ENABLE_XD_DISABLE (1ull << 34)
 #define MSR_IA32_DEBUGCTL 0x1d9

@@ -132,17 +132,7 @@ side_checks microhv
 expect_bochs_power_off "microhv: Bochs powered off by Linux, not killed or panicked" "$mh_status" "$mh_serial"
 
 # microhv must give every guest the result bare Bochs gives it.
-for c in $configs; do
-	for g in $guests; do
-		mh=$(grep -a -m1 -E "^kvm-guest: $g/$c: " "$mh_log")
-		bare=$(grep -a -m1 -E "^kvm-guest: $g/$c: " "$bare_log")
-		if [ -n "$bare" ] && [ "$mh" = "$bare" ]; then
-			pass "$g/$c: microhv gives the result bare Bochs gives"
-		else
-			fail "$g/$c: microhv gives the result bare Bochs gives (microhv: ${mh:-no line}; bare: ${bare:-no line})"
-		fi
-	done
-done
+kvm_guests_as_bare "$configs" "$guests" "$mh_log" "$bare_log"
 
 if [ "$failed" -ne 0 ]; then
 	for side in microhv bare; do

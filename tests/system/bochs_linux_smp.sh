@@ -16,17 +16,28 @@
 #   bare     a copy without \EFI\BOOT\BOOTX64.EFI and with a startup.nsh
 #            running the stage with hv.cfg's next_args: OVMF's UEFI shell
 #            starts it, no microhv at all.
-# Both must report "cpus online: CPUS" with no AP bring-up error.  Logs stay
-# in build/test/ (bochs-linux-smp*.serial.txt, *.bochs.log).
+# Both must report "cpus online: CPUS" with no AP bring-up error.  The
+# initramfs is the KVM one (tests/linux/kvm_test): Linux's KVM then runs the
+# L2 guests of bochs_kvm.sh unpinned and pinned to each CPU (taskset,
+# "CONFIG@cpuN"), with KVM's defaults and with its features off; every
+# guest must pass on every CPU on both sides, with the line bare Bochs
+# gives it.  Logs stay in build/test/ (bochs-linux-smp*.serial.txt,
+# *.bochs.log).
 #
-# About 3 minutes with 2 CPUs on 2 host cores.  For hand runs only
+# About 4 minutes with 2 CPUs on 2 host cores.  For hand runs only
 # (tests/run.sh unsets CPUS and passes no argument): CPUS=N boots both
 # with N CPUs (default 2) and wants N online; an image path as $1 replaces
 # the built one.
 . "$(dirname "$0")/lib.sh"
 
 cpus=${CPUS:-2}
-secs=480 # SIGKILL bound of each Bochs; a pass takes about 190 s
+secs=600 # SIGKILL bound of each Bochs; a pass takes about 4 minutes
+guests="real-mode long-mode interrupts"
+configs=""
+for base in defaults features-off; do
+	configs="$configs $base"
+	for ((c = 0; c < cpus; c++)); do configs="$configs $base@cpu$c"; done
+done
 built=${1:-$top/build/linux/microhv-linux-smp.img}
 mh_img="$out/bochs-linux-smp.img"
 mh_serial="$out/bochs-linux-smp.serial.txt"
@@ -81,7 +92,7 @@ bare_log="$bare_serial.clean"
 for side in microhv bare; do
 	l=$mh_log
 	[ $side = bare ] && l=$bare_log
-	grep -a -E '^(smp-stage|microhv-linux): ' "$l" | sed "s/^/# $side: /"
+	grep -a -E '^(smp-stage|microhv-linux|kvm-test|kvm-guest): ' "$l" | sed "s/^/# $side: /"
 done
 
 # AP bring-up failures Linux 6.1 reports at KERN_ERR or louder (shown
@@ -105,6 +116,15 @@ side_checks() { # side hypervisor-bit
 	expect "$side: no MSR access Linux relies on refused (no \"unchecked MSR access error\")" \
 		'^microhv-linux: dmesg: unchecked MSR accesses: 0$'
 	expect_no "$side: no kernel panic or oops" 'Kernel panic|BUG:|Oops|general protection fault'
+	expect "$side: the KVM modules loaded" '^kvm-test: modules loaded: .*kvm_intel'
+	local cfg g
+	for cfg in $configs; do
+		for g in $guests; do
+			expect "$side: guest $g/$cfg passes" "^kvm-guest: $g/$cfg: PASS "
+		done
+	done
+	expect "$side: the KVM test ran to its end" '^kvm-test: done$'
+	expect_no "$side: no kvm-test error line" '^kvm-test: error'
 	expect "$side: /init reached its power-off call" '^microhv-linux: powering off$'
 }
 
@@ -125,6 +145,9 @@ expect "microhv: Linux sees microhv" \
 expect_no "microhv: no error lines from loader or core" '^\[(boot|core)\] error:'
 side_checks microhv 1
 expect_bochs_power_off "microhv: Bochs powered off by Linux, not killed or panicked" "$mh_status" "$mh_serial"
+
+# microhv must give every guest on every CPU the result bare Bochs gives it.
+kvm_guests_as_bare "$configs" "$guests" "$mh_log" "$bare_log"
 
 if [ "$failed" -ne 0 ]; then
 	for side in microhv bare; do

@@ -115,6 +115,24 @@ expect_bochs_power_off() { # description status serial-log
 	fi
 }
 
+# microhv must give each KVM guest (tests/linux/kvm_guests.c) of each
+# configuration exactly the "kvm-guest: GUEST/CONFIG: ..." line bare Bochs
+# gives it (a PASS line holds only what is the same on every run).
+kvm_guests_as_bare() { # configs guests microhv-log bare-log
+	local cfg g mh bare
+	for cfg in $1; do
+		for g in $2; do
+			mh=$(grep -a -m1 -E "^kvm-guest: $g/$cfg: " "$3")
+			bare=$(grep -a -m1 -E "^kvm-guest: $g/$cfg: " "$4")
+			if [ -n "$bare" ] && [ "$mh" = "$bare" ]; then
+				pass "$g/$cfg: microhv gives the result bare Bochs gives"
+			else
+				fail "$g/$cfg: microhv gives the result bare Bochs gives (microhv: ${mh:-no line}; bare: ${bare:-no line})"
+			fi
+		done
+	done
+}
+
 finish() {
 	local st=0
 	if [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then

@@ -221,6 +221,11 @@ void hw_set_cr2(uint64_t value)
 	hw_calls.last_cr2 = value;
 }
 
+uint64_t hw_get_cr2(void)
+{
+	return hw_calls.last_cr2;
+}
+
 uint32_t hw_fake_mmio_value;
 void (*hw_fake_ipi_hook)(uint32_t apic_id, uint32_t icr_low);
 
@@ -271,8 +276,7 @@ void hw_fake_l0_controls(uint32_t proc2_wanted)
 {
 	const struct vmx_caps *c = &g_l0.caps;
 	g_l0.pin = vmx_adjust_controls(c, VMX_CTL_PIN, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
-	g_l0.proc =
-	    vmx_adjust_controls(c, VMX_CTL_PROC, CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY);
+	g_l0.proc = vmx_adjust_controls(c, VMX_CTL_PROC, L0_PROC_WANTED);
 	g_l0.proc2 = vmx_adjust_controls(c, VMX_CTL_PROC2, proc2_wanted);
 	g_l0.exit = vmx_adjust_controls(c, VMX_CTL_EXIT,
 					EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER |

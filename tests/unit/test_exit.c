@@ -265,6 +265,8 @@ TEST(exits_dispatch_table)
 	    {EXIT_REASON_EPT_VIOLATION, exit_ept_violation},
 	    {EXIT_REASON_EPT_MISCONFIG, exit_ept_misconfig},
 	    {EXIT_REASON_XSETBV, exit_xsetbv},
+	    {EXIT_REASON_MWAIT, exit_monitor_mwait},
+	    {EXIT_REASON_MONITOR, exit_monitor_mwait},
 	    {EXIT_REASON_PREEMPTION_TIMER, exit_preemption_timer}, /* vmx/console.c */
 	};
 	static const uint32_t vmx_insns[] = {19, 20, 21, 22, 23, 24, 25, 26, 27, 50, 53};
@@ -357,8 +359,8 @@ TEST(exits_cpuid_leaf1_vmx_follows_nested)
 	run_exit(EXIT_REASON_CPUID, 0, 2);
 	CHECK_EQ(regs.gpr[GPR_RAX], 0x00050654);
 	CHECK_EQ(regs.gpr[GPR_RBX], 0x00100800); /* zero-extended */
-	/* hypervisor, VMX; no SMX, DTES64, DS-CPL, EIST, TM2, PDCM (cpuid_policy.h) */
-	CHECK_EQ(regs.gpr[GPR_RCX], 0xfffe7a2b);
+	/* hypervisor, VMX; no SMX, DTES64, MONITOR, DS-CPL, EIST, TM2, PDCM (cpuid_policy.h) */
+	CHECK_EQ(regs.gpr[GPR_RCX], 0xfffe7a23);
 	CHECK_EQ(regs.gpr[GPR_RDX], 0x1f8bfbff); /* no DS, ACPI, TM, PBE */
 	CHECK_SKIPPED(2);
 
@@ -366,7 +368,7 @@ TEST(exits_cpuid_leaf1_vmx_follows_nested)
 	regs.gpr[GPR_RAX] = 1;
 	regs.gpr[GPR_RCX] = 0;
 	run_exit(EXIT_REASON_CPUID, 0, 2);
-	CHECK_EQ(regs.gpr[GPR_RCX], 0xfffe7a0b); /* the same without VMX */
+	CHECK_EQ(regs.gpr[GPR_RCX], 0xfffe7a03); /* the same without VMX */
 	CHECK_SKIPPED(2);
 	CHECK_CLEAN();
 }
@@ -988,6 +990,26 @@ TEST(exits_getsec_ud)
 	CHECK_UD();
 	CHECK_EQ(vmcs_soft_field_writes(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE), 0);
 	CHECK_COUNTED_ONCE(EXIT_REASON_GETSEC);
+	CHECK_CLEAN();
+}
+
+/*
+ * L1's CPU has no MONITOR/MWAIT (CPUID.1:ECX[3] = 0): vmcs01 makes them
+ * exit and L0 raises the #UD such a CPU raises, a fault at the instruction.
+ */
+TEST(exits_monitor_mwait_ud)
+{
+	setup(true);
+	CHECK_EQ(g_l0.proc & (CPU_MONITOR_EXITING | CPU_MWAIT_EXITING),
+		 CPU_MONITOR_EXITING | CPU_MWAIT_EXITING);
+	run_exit(EXIT_REASON_MONITOR, 0, 3);
+	CHECK_UD();
+	CHECK_COUNTED_ONCE(EXIT_REASON_MONITOR);
+	CHECK_CLEAN();
+	setup(false);
+	run_exit(EXIT_REASON_MWAIT, 0, 3);
+	CHECK_UD();
+	CHECK_COUNTED_ONCE(EXIT_REASON_MWAIT);
 	CHECK_CLEAN();
 }
 
@@ -1872,6 +1894,7 @@ TEST(exits_zz_no_host_state_reads)
 	    exits_xsetbv_refused_gp,
 	    exits_invd_does_wbinvd,
 	    exits_getsec_ud,
+	    exits_monitor_mwait_ud,
 	    exits_vmx_instructions_ud,
 	    exits_vmcall_version_cpu_info_range,
 	    exits_vmcall_exit_count,

@@ -546,11 +546,12 @@ TEST(msr_feature_control_and_vmx_caps)
 TEST(msr_misc_enable_emulated)
 {
 	setup();
-	/* The CPU: fast strings (0), perf monitoring (7), XD disable (34). */
-	hw_fake_msr_add(MSR_IA32_MISC_ENABLE, (1ull << 0) | (1ull << 7) | (1ull << 34), 0);
+	/* The CPU: fast strings (0), perf monitoring (7), MONITOR FSM (18), XD disable (34). */
+	hw_fake_msr_add(MSR_IA32_MISC_ENABLE, (1ull << 0) | (1ull << 7) | (1ull << 18) | (1ull << 34),
+			0);
 	uint64_t v = 0;
 	CHECK(rd(MSR_IA32_MISC_ENABLE, &v));
-	/* No PMU, BTS and PEBS unavailable (11, 12). */
+	/* No PMU, BTS and PEBS unavailable (11, 12), no MONITOR/MWAIT (18). */
 	CHECK_EQ(v, (1ull << 0) | (1ull << 11) | (1ull << 12) | (1ull << 34));
 	/* Writing back what was read: nothing to do. */
 	CHECK(wr(MSR_IA32_MISC_ENABLE, v));
@@ -559,12 +560,13 @@ TEST(msr_misc_enable_emulated)
 	CHECK(!wr(MSR_IA32_MISC_ENABLE, v & ~1ull));
 	CHECK(!wr(MSR_IA32_MISC_ENABLE, v | (1ull << 7)));
 	CHECK(!wr(MSR_IA32_MISC_ENABLE, v | (1ull << 22)));
+	CHECK(!wr(MSR_IA32_MISC_ENABLE, v | (1ull << 18))); /* MONITOR/MWAIT stay off */
 	CHECK_EQ(hw_calls.wrmsr, 0);
 	/* Clearing XD disable reaches the CPU, its own bits kept. */
 	CHECK(wr(MSR_IA32_MISC_ENABLE, v & ~(1ull << 34)));
 	uint64_t hw = 0;
 	CHECK(hw_fake_msr_get(MSR_IA32_MISC_ENABLE, &hw));
-	CHECK_EQ(hw, (1ull << 0) | (1ull << 7));
+	CHECK_EQ(hw, (1ull << 0) | (1ull << 7) | (1ull << 18));
 }
 
 /*

@@ -287,11 +287,11 @@ TEST(policy_cpuid_leaf1)
 	struct cpuid_regs r = apply(&on, 1, 0, in);
 	CHECK_EQ(r.eax, 0x50654);
 	CHECK_EQ(r.ebx, 0x00100800);
-	/* + hypervisor, - SMX, VMX kept; - DTES64, DS-CPL, EIST, TM2, PDCM (2, 4, 7, 8, 15) */
-	CHECK_EQ(r.ecx, 0xfffe7a2b);
+	/* + hypervisor, - SMX, VMX kept; - DTES64, MONITOR, DS-CPL, EIST, TM2, PDCM (2-4, 7, 8, 15) */
+	CHECK_EQ(r.ecx, 0xfffe7a23);
 	CHECK_EQ(r.edx, 0x1f8bfbff); /* - DS, ACPI, TM, PBE (21, 22, 29, 31) */
 	r = apply(&off, 1, 0, in);
-	CHECK_EQ(r.ecx, 0xfffe7a0b); /* the same, - VMX */
+	CHECK_EQ(r.ecx, 0xfffe7a03); /* the same, - VMX */
 	/* VMX follows nested even where the CPU says 0. */
 	r = apply(&on, 1, 0, R(0, 0, 0, 0));
 	CHECK_EQ(r.ecx, 0x80000020);
@@ -299,7 +299,7 @@ TEST(policy_cpuid_leaf1)
 	CHECK_EQ(r.ecx, 0x80000000);
 	/* The subleaf does not matter for leaf 1. */
 	r = apply(&off, 1, 5, ALL1);
-	CHECK_EQ(r.ecx, 0xffff7e0b);
+	CHECK_EQ(r.ecx, 0xffff7e03);
 	CHECK_EQ(r.eax, 0xffffffff);
 }
 
@@ -378,6 +378,9 @@ TEST(policy_cpuid_hidden_features)
 	CHECK_EQ(r.edx, 0xf7ffffff);
 	CHECK_EQ(r.ecx, 0xffffffff);
 	CHECK_EQ(apply(&all, 0x80000001, 0, ALL1).edx, 0xffffffff);
+	/* Leaf 5 (MONITOR/MWAIT) all zero, whatever the policy. */
+	r = apply(&all, 5, 0, ALL1);
+	CHECK(r.eax == 0 && r.ebx == 0 && r.ecx == 0 && r.edx == 0);
 	/* Unrelated leaves untouched, even with every feature hidden. */
 	r = apply(&none, 0, 0, R(0x16, 0x756e6547, 0x6c65746e, 0x49656e69));
 	CHECK(r.eax == 0x16 && r.ebx == 0x756e6547 && r.ecx == 0x6c65746e && r.edx == 0x49656e69);
@@ -430,8 +433,8 @@ static const uint32_t handled[] = {
     10, 11, 13, 18,
     /* VMCLEAR, VMLAUNCH, VMPTRLD, VMPTRST, VMREAD, VMRESUME, VMWRITE, VMXOFF, VMXON */
     19, 20, 21, 22, 23, 24, 25, 26, 27,
-    /* CR access, I/O instruction (L0's console), RDMSR, WRMSR */
-    28, 30, 31, 32,
+    /* CR access, I/O instruction (L0's console), RDMSR, WRMSR, MWAIT, MONITOR */
+    28, 30, 31, 32, 36, 39,
     /* EPT violation and misconfiguration, INVEPT, preemption timer (the console), INVVPID */
     48, 49, 50, 52, 53,
     /* XSETBV */
@@ -455,7 +458,7 @@ TEST(policy_handled_exit_reasons)
 	CHECK_EQ(unlisted, 0);
 	CHECK_EQ(missing, 0);
 	CHECK_EQ(unnamed, 0); /* every handled reason has a real name */
-	CHECK_EQ(sizeof(handled) / sizeof(handled[0]), 29);
+	CHECK_EQ(sizeof(handled) / sizeof(handled[0]), 31);
 	CHECK(vmx_exit_handler_for(30) == exit_io);
 	CHECK(vmx_exit_handler_for(52) == exit_preemption_timer);
 	CHECK(vmx_exit_handler_for(EXIT_REASON_MAX) == NULL);
