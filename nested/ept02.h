@@ -1,0 +1,94 @@
+/*
+ * ept02.h - the EPT the CPU walks for an L2 whose L1 enabled EPT: EPT02,
+ * a shadow of EPT12 (L1's EPT, in L1's memory) composed with EPT01.
+ *
+ * One cache per CPU, as a TLB is per logical processor: INVEPT acts on
+ * the CPU that executes it (SDM Vol. 3C 31, INVEPT), and so does L1's
+ * INVEPT on the EPT02 tables of its own CPU.  Up to EPT02_ROOTS EPT02s
+ * are kept, keyed by L1's EPTP (vmcs12's EPT_POINTER), so that L1's
+ * several L2s keep their tables across entries; the least recently used
+ * root is dropped when another is needed.  Tables start empty and are
+ * filled one 4-KiB leaf at a time by nested/ept_exit.c on EPT violations
+ * (each leaf: EPT12's translation, rights and memory type combined with
+ * EPT01's).  They never point at L0's memory: a leaf is only made for an
+ * L1 physical page EPT01 maps, with at most EPT01's rights.
+ *
+ * The pages come from L0's allocator, at most max_pages per CPU; when a
+ * fill needs one more, every root is dropped and filling starts over (the
+ * caller invalidates: INVEPT).  EPT02_RESERVE pages per CPU, taken at
+ * ept02_init, are kept back for when the allocator has none: one root
+ * and the three tables of one leaf, so that after a drop a fill always
+ * succeeds and L2 makes progress.  Pure over struct page_alloc (no VMCS, no
+ * hardware), unit-tested.
+ */
+#ifndef MICROHV_NESTED_EPT02_H
+#define MICROHV_NESTED_EPT02_H
+
+#include "mm/page_alloc.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define EPT02_ROOTS 4
+#define EPT02_MAX_PAGES 512 /* 2 MiB of tables per CPU */
+#define EPT02_RESERVE 4	    /* PML4, PDPT, PD, PT */
+
+struct spinlock;
+
+struct ept02_root {
+	uint64_t eptp12; /* L1's EPTP this root shadows; 0: the slot is free */
+	uint64_t pml4;	 /* EPT02's PML4 */
+	uint64_t last_use;
+};
+
+struct ept02 {
+	struct page_alloc *pa;
+	struct spinlock *pa_lock; /* held around pa; NULL: none */
+	uint64_t max_pages;
+	uint64_t pages; /* table pages in use now, PML4s included */
+	uint64_t reserve[EPT02_RESERVE];
+	unsigned nreserve;
+	uint64_t clock;
+	struct ept02_root root[EPT02_ROOTS];
+	/* Counters, for the console and the tests. */
+	uint64_t fills, upgrades, drops, evictions, overflows;
+};
+
+/* False when the reserve cannot be had (c then holds no page). */
+bool ept02_init(struct ept02 *c, struct page_alloc *pa, struct spinlock *pa_lock,
+		uint64_t max_pages);
+
+/*
+ * EPT02's PML4 for L1's eptp12, made (empty) if there is none; the least
+ * recently used root is dropped when every slot is taken (*evicted gets
+ * its PML4 for the caller's INVEPT, else 0).  0 when no page can be had.
+ */
+uint64_t ept02_root_for(struct ept02 *c, uint64_t eptp12, uint64_t *evicted);
+
+/* The root for eptp12 if there is one (0 otherwise); it counts as used. */
+uint64_t ept02_find(struct ept02 *c, uint64_t eptp12);
+
+enum ept02_map_result {
+	EPT02_MAPPED,	/* a new leaf: no cached translation to invalidate */
+	EPT02_UPGRADED, /* an existing leaf changed: invalidate (INVEPT) before L2 runs */
+	EPT02_FULL,	/* no page left: every root was dropped (INVEPT all, then refill) */
+};
+
+/*
+ * Makes the 4-KiB leaf for L2's gpa2 in the EPT02 at pml4: host-physical
+ * page hpa, rights (EPT_READ | EPT_WRITE | EPT_EXEC), memory type and
+ * "ignore PAT" as given; the tables on the way are made as needed.
+ */
+enum ept02_map_result ept02_map(struct ept02 *c, uint64_t pml4, uint64_t gpa2, uint64_t hpa,
+				unsigned rights, unsigned memtype, bool ipat);
+
+/* The leaf for gpa2 in the EPT02 at pml4, 0 if none (for the tests and the console). */
+uint64_t ept02_leaf(uint64_t pml4, uint64_t gpa2);
+
+/* Drops the root for eptp12 (its PML4 returned for the caller's INVEPT; 0: none). */
+uint64_t ept02_drop(struct ept02 *c, uint64_t eptp12);
+
+/* Drops every root. */
+void ept02_drop_all(struct ept02 *c);
+
+#endif

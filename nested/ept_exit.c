@@ -1,0 +1,56 @@
+/*
+ * ept_exit.c - the decision for an EPT violation of vmcs02 under nested
+ * EPT (see ept_exit.h).
+ */
+#include "ept_exit.h"
+
+#include "mm/page_alloc.h"
+#include "vmx/vmx_arch.h"
+
+#define MEMTYPE_UC 0
+
+void nested_ept_decide(const struct nested_ept_env *env, uint64_t eptp12, uint64_t gpa2,
+		       uint64_t qual, struct nested_ept_decision *d)
+{
+	*d = (struct nested_ept_decision){ .action = NEPT_RETRY };
+	unsigned access = (unsigned)(qual & EPT_QUAL_ACCESS_MASK);
+	struct ept_walk w;
+	switch (ept_walk(eptp12, env->caps12, env->mem12, gpa2, access, &w)) {
+	case EPT_WALK_RETRY:
+		return;
+	case EPT_WALK_MISCONFIG:
+		d->action = NEPT_L1_MISCONFIG;
+		return;
+	case EPT_WALK_VIOLATION: {
+		/* SDM 28.2.1, table 28-7: the CPU's bits, EPT12's rights in 5:3. */
+		uint64_t keep = EPT_QUAL_ACCESS_MASK | EPT_QUAL_GLA_BITS | EPT_QUAL_NMI_UNBLOCK |
+				(env->advanced_info ? EPT_QUAL_ADVANCED : 0);
+		d->action = NEPT_L1_VIOLATION;
+		d->qual12 = (qual & keep) | ((uint64_t)w.rights << EPT_QUAL_RIGHTS_SHIFT);
+		return;
+	}
+	case EPT_WALK_OK:
+		break;
+	}
+	d->ad_failed = w.ad_failed;
+	d->gpa1 = w.pa;
+	unsigned rights01, type01;
+	if (!env->ept01(env->ctx, w.pa & ~(PAGE_SIZE - 1), &rights01, &type01) ||
+	    (access & rights01) != access) {
+		d->action = NEPT_REFUSE;
+		return;
+	}
+	unsigned rights = w.rights & rights01;
+	/* SDM 29.3.5: the first write must set EPT12's dirty flag, so it must exit. */
+	if ((eptp12 & EPTP_AD_ENABLE) && !w.dirty)
+		rights &= ~(unsigned)EPT_WRITE;
+	d->action = NEPT_MAP;
+	d->rights = rights;
+	if (type01 == MEMTYPE_UC) {
+		d->memtype = MEMTYPE_UC;
+		d->ipat = true;
+	} else {
+		d->memtype = w.memtype;
+		d->ipat = w.ipat;
+	}
+}

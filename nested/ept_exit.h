@@ -1,0 +1,79 @@
+/*
+ * ept_exit.h - what an EPT violation of vmcs02 means when L1 runs L2 with
+ * EPT (nested EPT): the CPU walked EPT02, L0's shadow of EPT12 composed
+ * with EPT01 (nested/ept02.h), and found no leaf, or one with too few
+ * rights.  L0 walks EPT12 for the same guest-physical address and access
+ * (mm/ept_walk.h), as the CPU would have walked it for L1:
+ *
+ *   - EPT12 denies the access (not present, or too few rights): L1's EPT
+ *     violation (exit reason 48).  Its qualification is the CPU's (bits
+ *     2:0 the access; 7 and 8 the linear-address bits; 12 NMI unblocking
+ *     by IRET; 11:9 where L1 is offered advanced information) with bits
+ *     5:3 the rights of EPT12's walk (SDM Vol. 3C 28.2.1, table 28-7);
+ *     the guest-physical and guest-linear addresses are the CPU's.
+ *   - EPT12 is misconfigured (29.3.3.1): L1's EPT misconfiguration (49).
+ *   - EPT12 translates: the L1 physical page must be L1's memory with
+ *     the rights the access needs in EPT01; then EPT02 gets the 4-KiB
+ *     leaf (L2's page to that page, EPT12's rights ANDed with EPT01's,
+ *     not writable while EPT12's dirty flag is clear under an A/D EPTP,
+ *     so that the first write comes back to set it; EPT12's memory type
+ *     and "ignore PAT", but UC with "ignore PAT" where EPT01 has UC) and
+ *     L2 runs on.  A page that is L0's, unmapped, or L1's read-only xAPIC
+ *     page written is refused as L1's own access there is: #GP(0), in L2.
+ *   - The entries kept changing under the A/D update: L2 runs again.
+ *
+ * Pure: EPT12 through the walk's callbacks, EPT01 through one callback;
+ * nested/vmexit.c reads the exit and acts.
+ */
+#ifndef MICROHV_NESTED_EPT_EXIT_H
+#define MICROHV_NESTED_EPT_EXIT_H
+
+#include "mm/ept_walk.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* EPT-violation qualification bits (SDM Vol. 3C 28.2.1, table 28-7). */
+#define EPT_QUAL_ACCESS_MASK 0x7ull
+#define EPT_QUAL_RIGHTS_SHIFT 3
+#define EPT_QUAL_RIGHTS_MASK (0x7ull << EPT_QUAL_RIGHTS_SHIFT)
+#define EPT_QUAL_GLA_BITS 0x180ull  /* 7: linear address valid; 8: access to the translation */
+#define EPT_QUAL_ADVANCED 0xe00ull  /* 11:9, with IA32_VMX_EPT_VPID_CAP[22] */
+#define EPT_QUAL_NMI_UNBLOCK 0x1000ull /* 12 */
+
+struct nested_ept_env {
+	const struct ept_walk_caps *caps12; /* what L1's EPT may use (its offered capabilities) */
+	const struct ept_walk_mem *mem12;   /* L1's memory, where EPT12 lives */
+	/*
+	 * EPT01 for an L1 physical address: false where it maps nothing
+	 * (L0's memory, beyond the top); else the rights (EPT_READ | ...)
+	 * and the memory type of its leaf.
+	 */
+	bool (*ept01)(void *ctx, uint64_t gpa1, unsigned *rights, unsigned *memtype);
+	void *ctx;
+	bool advanced_info; /* L1 is offered IA32_VMX_EPT_VPID_CAP[22] */
+};
+
+enum nested_ept_action {
+	NEPT_MAP,		/* make the EPT02 leaf below; L2 runs on */
+	NEPT_L1_VIOLATION,	/* exit reason 48 to L1, qualification qual12 */
+	NEPT_L1_MISCONFIG,	/* exit reason 49 to L1 */
+	NEPT_REFUSE,		/* gpa1 is not L1's to access so: #GP(0) in L2 */
+	NEPT_RETRY,		/* L2 runs again as it is */
+};
+
+struct nested_ept_decision {
+	enum nested_ept_action action;
+	uint64_t qual12;  /* NEPT_L1_VIOLATION */
+	uint64_t gpa1;	  /* NEPT_MAP, NEPT_REFUSE: L1's physical address */
+	unsigned rights;  /* NEPT_MAP: the leaf's */
+	unsigned memtype; /* NEPT_MAP */
+	bool ipat;	  /* NEPT_MAP */
+	bool ad_failed;	  /* EPT12's A/D flags could not be set (logged by the caller) */
+};
+
+/* The decision for an EPT violation at L2's gpa2 with the CPU's qualification qual. */
+void nested_ept_decide(const struct nested_ept_env *env, uint64_t eptp12, uint64_t gpa2,
+		       uint64_t qual, struct nested_ept_decision *d);
+
+#endif
