@@ -71,6 +71,37 @@ static bool vector_has_error_code(uint32_t vector)
 	       vector == VEC_GP || vector == VEC_PF || vector == VEC_AC;
 }
 
+/*
+ * SDM 27.2.1.1, the EPT pointer with "enable EPT": a memory type and
+ * page-walk length IA32_VMX_EPT_VPID_CAP offers (bits 8/14, 6), accessed
+ * and dirty flags only where offered (21), bits 11:7 and beyond
+ * MAXPHYADDR reserved.  INVEPT's single-context type checks the same.
+ */
+static struct nested_entry_check check_eptp(uint64_t eptp, const struct vmx_caps *c,
+					    unsigned maxphyaddr)
+{
+	const struct nentry_section sec = {NENTRY_VMFAIL_CONTROL, "SDM 27.2.1.1"};
+	uint64_t cap = c->has_ept_vpid_cap ? c->ept_vpid_cap : 0;
+	uint64_t type = eptp & EPTP_MEMTYPE_MASK;
+	NENTRY_REQUIRE((type == 0 && (cap & EPT_CAP_MEMTYPE_UC)) ||
+			   (type == 6 && (cap & EPT_CAP_MEMTYPE_WB)),
+		       "EPT_POINTER: a memory type IA32_VMX_EPT_VPID_CAP does not offer");
+	NENTRY_REQUIRE((eptp & (7ull << EPTP_WALK_LENGTH_SHIFT)) == EPTP_WALK_LENGTH_4 &&
+			   (cap & EPT_CAP_WALK_4),
+		       "EPT_POINTER: page-walk length must be 4");
+	NENTRY_REQUIRE(!(eptp & EPTP_AD_ENABLE) || (cap & EPT_CAP_ACCESSED_DIRTY),
+		       "EPT_POINTER: accessed/dirty flags are not offered");
+	NENTRY_REQUIRE(!(eptp & 0xf80ull), "EPT_POINTER: bits 11:7 must be 0");
+	NENTRY_REQUIRE(nentry_phys_ok(eptp, maxphyaddr),
+		       "EPT_POINTER must not set bits beyond MAXPHYADDR");
+	return NENTRY_PASS;
+}
+
+bool nested_eptp_valid(uint64_t eptp, const struct vmx_caps *c, unsigned maxphyaddr)
+{
+	return check_eptp(eptp, c, maxphyaddr).result == NENTRY_OK;
+}
+
 static struct nested_entry_check check_exec_controls(const struct vmcs12 *v,
 						     const struct vmx_caps *c, unsigned maxphyaddr)
 {
@@ -116,6 +147,9 @@ static struct nested_entry_check check_exec_controls(const struct vmcs12 *v,
 		NENTRY_REQUIRE(nentry_phys_ok(F(MSR_BITMAP), maxphyaddr),
 			       "MSR_BITMAP must not set bits beyond MAXPHYADDR");
 	}
+
+	if (proc2 & CPU2_ENABLE_EPT)
+		NENTRY_TRY(check_eptp(F(EPT_POINTER), c, maxphyaddr));
 
 	/* NMI exiting, virtual NMIs, NMI-window exiting. */
 	NENTRY_REQUIRE((pin & PIN_NMI_EXITING) || !(pin & PIN_VIRTUAL_NMIS),

@@ -150,4 +150,10 @@ static inline bool nentry_pat_valid(uint64_t pat)
 /* SDM Vol. 3C 27.2.1.1: the secondary controls are 0 unless activated. */
 uint32_t nentry_proc2(const struct vmcs12 *v);
 
+/*
+ * Whether VM entry with "enable EPT" would accept eptp (SDM Vol. 3C
+ * 27.2.1.1) under L1's capabilities c: INVEPT single-context asks the same.
+ */
+bool nested_eptp_valid(uint64_t eptp, const struct vmx_caps *c, unsigned maxphyaddr);
+
 #endif

@@ -150,7 +150,6 @@ enum ept02_map_result ept02_map(struct ept02 *c, uint64_t pml4, uint64_t gpa2, u
 			uint64_t p = take_page(c);
 			if (!p) {
 				c->overflows++;
-				ept02_drop_all(c);
 				return EPT02_FULL;
 			}
 			__atomic_store_n(e, p | TABLE_RIGHTS, __ATOMIC_RELEASE);
@@ -185,16 +184,17 @@ uint64_t ept02_leaf(uint64_t pml4, uint64_t gpa2)
 	return t[(gpa2 >> 12) & (ENTRIES - 1)];
 }
 
-uint64_t ept02_drop(struct ept02 *c, uint64_t eptp12)
+unsigned ept02_drop(struct ept02 *c, uint64_t eptp12, uint64_t pml4s[EPT02_ROOTS])
 {
+	unsigned n = 0;
 	for (unsigned i = 0; i < EPT02_ROOTS; i++) {
-		if (c->root[i].pml4 && c->root[i].eptp12 == eptp12) {
-			uint64_t pml4 = c->root[i].pml4;
+		if (c->root[i].pml4 &&
+		    (c->root[i].eptp12 & EPT_ADDR_MASK) == (eptp12 & EPT_ADDR_MASK)) {
+			pml4s[n++] = c->root[i].pml4;
 			drop_slot(c, &c->root[i]);
-			return pml4;
 		}
 	}
-	return 0;
+	return n;
 }
 
 void ept02_drop_all(struct ept02 *c)

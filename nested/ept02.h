@@ -14,8 +14,8 @@
  * L1 physical page EPT01 maps, with at most EPT01's rights.
  *
  * The pages come from L0's allocator, at most max_pages per CPU; when a
- * fill needs one more, every root is dropped and filling starts over (the
- * caller invalidates: INVEPT).  EPT02_RESERVE pages per CPU, taken at
+ * fill needs one more, the caller drops every root (and invalidates each:
+ * INVEPT) and filling starts over.  EPT02_RESERVE pages per CPU, taken at
  * ept02_init, are kept back for when the allocator has none: one root
  * and the three tables of one leaf, so that after a drop a fill always
  * succeeds and L2 makes progress.  Pure over struct page_alloc (no VMCS, no
@@ -71,7 +71,7 @@ uint64_t ept02_find(struct ept02 *c, uint64_t eptp12);
 enum ept02_map_result {
 	EPT02_MAPPED,	/* a new leaf: no cached translation to invalidate */
 	EPT02_UPGRADED, /* an existing leaf changed: invalidate (INVEPT) before L2 runs */
-	EPT02_FULL,	/* no page left: every root was dropped (INVEPT all, then refill) */
+	EPT02_FULL,	/* no page left: nothing mapped (drop every root, INVEPT, refill) */
 };
 
 /*
@@ -85,8 +85,12 @@ enum ept02_map_result ept02_map(struct ept02 *c, uint64_t pml4, uint64_t gpa2, u
 /* The leaf for gpa2 in the EPT02 at pml4, 0 if none (for the tests and the console). */
 uint64_t ept02_leaf(uint64_t pml4, uint64_t gpa2);
 
-/* Drops the root for eptp12 (its PML4 returned for the caller's INVEPT; 0: none). */
-uint64_t ept02_drop(struct ept02 *c, uint64_t eptp12);
+/*
+ * Drops the roots of every EPTP with eptp12's PML4 address (INVEPT
+ * single-context invalidates by EPTP[51:12], SDM Vol. 3C 31 "INVEPT"):
+ * their PML4s go to pml4s[] for the caller's INVEPT; returns how many.
+ */
+unsigned ept02_drop(struct ept02 *c, uint64_t eptp12, uint64_t pml4s[EPT02_ROOTS]);
 
 /* Drops every root. */
 void ept02_drop_all(struct ept02 *c);

@@ -40,6 +40,7 @@ enum {
 	VMXERR_VMWRITE_READ_ONLY = 13,
 	VMXERR_VMXON_IN_VMX_ROOT = 15,
 	VMXERR_ENTRY_MOV_SS_BLOCKING = 26,
+	VMXERR_INVALID_INVEPT_INVVPID = 28,
 };
 
 /* ---- results (SDM Vol. 3C 31.2 "Conventions") ---- */
@@ -393,6 +394,47 @@ static void emulate_vmread(struct nested_cpu *n, const struct nested_env *env,
 	vm_succeed();
 }
 
+/*
+ * INVEPT (SDM Vol. 3C 31, "INVEPT"): #UD outside VMX operation and by
+ * mode, #GP(0) at CPL > 0; VMfail 28 for a type IA32_VMX_EPT_VPID_CAP
+ * does not offer (bits 25, 26); then the 128-bit descriptor is read (its
+ * #GP/#SS/#PF); VMfail 28 for a single-context EPTP that VM entry would
+ * refuse (27.2.1.1).  The invalidation itself is L0's EPT02 (env->invept).
+ */
+static void emulate_invept(struct nested_cpu *n, const struct nested_env *env,
+			   struct guest_regs *r)
+{
+	struct nested_operand op;
+	struct nested_operand_env e;
+	if (!in_vmx_operation_or_ud(n) || !decode_early(EXIT_REASON_INVEPT, r, &op, &e))
+		return;
+	uint64_t cap = env->l1_caps->has_ept_vpid_cap ? env->l1_caps->ept_vpid_cap : 0;
+	uint64_t type = op.reg2_value;
+	if (!((type == NESTED_INVEPT_SINGLE && (cap & EPT_CAP_INVEPT_SINGLE)) ||
+	      (type == NESTED_INVEPT_ALL && (cap & EPT_CAP_INVEPT_ALL)))) {
+		vm_fail(n, VMXERR_INVALID_INVEPT_INVVPID);
+		return;
+	}
+	if (!access_ok(&e, &op))
+		return;
+	uint64_t desc[2];
+	struct guest_paging g;
+	struct guest_walk w;
+	l1_paging_of_current(&g, env->mem);
+	if (guest_read_linear(&g, op.linear, desc, sizeof(desc), access_flags(), &w) != GWALK_OK) {
+		inject_walk_failure(&w);
+		return;
+	}
+	if (type == NESTED_INVEPT_SINGLE &&
+	    !nested_eptp_valid(desc[0], env->l1_caps, env->mem->maxphyaddr)) {
+		vm_fail(n, VMXERR_INVALID_INVEPT_INVVPID);
+		return;
+	}
+	if (env->invept)
+		env->invept(env->invept_ctx, (unsigned)type, desc[0]);
+	vm_succeed();
+}
+
 static void emulate_vmwrite(struct nested_cpu *n, const struct nested_env *env,
 			    struct guest_regs *r)
 {
@@ -512,6 +554,9 @@ bool nested_emulate_vmx_insn(struct nested_cpu *n, const struct nested_env *env,
 		return true;
 	case EXIT_REASON_VMWRITE:
 		emulate_vmwrite(n, env, r);
+		return true;
+	case EXIT_REASON_INVEPT:
+		emulate_invept(n, env, r);
 		return true;
 	}
 	return false;

@@ -33,10 +33,20 @@ struct nested_cpu {
 };
 
 /* What the emulation needs from L0 (nested/insn_emul.c has no globals). */
+#define NESTED_INVEPT_SINGLE 1 /* INVEPT types (SDM Vol. 3C 29.4.3.1) */
+#define NESTED_INVEPT_ALL 2
+
 struct nested_env {
 	const struct vmx_caps *l1_caps; /* L1's capability MSRs (nested/vmx_msrs.h) */
 	const struct l1_memory *mem;
 	uint64_t l1_cr0, l1_cr4;	/* L1's own view (read shadows merged) */
+	/*
+	 * What L1's INVEPT invalidates, after its checks passed: type
+	 * NESTED_INVEPT_SINGLE with L1's EPTP, or NESTED_INVEPT_ALL (L0's
+	 * EPT02s of this CPU, nested/ept02.h); NULL: nothing to do.
+	 */
+	void (*invept)(void *ctx, unsigned type, uint64_t eptp12);
+	void *invept_ctx;
 };
 
 /*

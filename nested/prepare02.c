@@ -141,13 +141,34 @@ void nested_prepare_vmcs02(const struct vmcs12 *v12, const struct vmcs02_l0 *l0,
 	cr_ownership(v12, l0, cr);
 }
 
-bool nested_load_l2_pdptes(const struct vmcs12 *v12, const struct l1_memory *mem)
+/* SDM Vol. 3A 4.4.1, table 4-8: a present PDPTE's reserved bits 2:1, 8:5, 63:MAXPHYADDR. */
+static bool pdpte_ok(uint64_t e, unsigned maxphyaddr)
+{
+	if (!(e & 1))
+		return true;
+	uint64_t reserved = 0x1e6ull | (maxphyaddr < 64 ? ~0ull << maxphyaddr : 0);
+	return !(e & reserved);
+}
+
+bool nested_load_l2_pdptes(const struct vmcs12 *v12, const struct l1_memory *mem, bool ept12)
 {
 	/* SDM Vol. 3A 4.1.1: PAE paging; 27.3.1.6: and not an IA-32e-mode guest. */
 	if (!(vmcs12_get(v12, VMCS_GUEST_CR0) & CR0_PG) ||
 	    !(vmcs12_get(v12, VMCS_GUEST_CR4) & CR4_PAE) ||
 	    (vmcs12_get(v12, VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST))
 		return true;
+	/*
+	 * SDM 27.3.1.6: with "enable EPT" the PDPTEs are vmcs12's fields (L2's
+	 * CR3 is an L2 address), checked there; vmcs02 has them already.
+	 */
+	if (ept12) {
+		static const uint32_t f[4] = { VMCS_GUEST_PDPTE0, VMCS_GUEST_PDPTE1,
+					       VMCS_GUEST_PDPTE2, VMCS_GUEST_PDPTE3 };
+		for (unsigned i = 0; i < 4; i++)
+			if (!pdpte_ok(vmcs12_get(v12, f[i]), mem->maxphyaddr))
+				return false;
+		return true;
+	}
 	struct guest_paging g = { .cr3 = vmcs12_get(v12, VMCS_GUEST_CR3),
 				  .maxphyaddr = mem->maxphyaddr,
 				  .read_gpa = mem->read,

@@ -55,14 +55,16 @@ void nested_prepare_vmcs02(const struct vmcs12 *v12, const struct vmcs02_l0 *l0,
 
 /*
  * The PDPTEs of an L2 that uses PAE paging (vmcs12: CR0.PG = 1, CR4.PAE = 1,
- * "IA-32e mode guest" = 0).  L1 has no EPT, so its VM entry would load
- * them from the table at L2's CR3 and check them (SDM Vol. 3C 27.3.1.6,
- * 27.4); vmcs02 runs L2 with EPT01, where the CPU takes them from the
- * VMCS: L0 reads and checks them here and writes vmcs02's GUEST_PDPTE0-3.
+ * "IA-32e mode guest" = 0).  Without L1's EPT (ept12 false) L1's VM entry
+ * would load them from the table at L2's CR3 and check them (SDM Vol. 3C
+ * 27.3.1.6, 27.4); vmcs02 runs L2 with EPT, where the CPU takes them from
+ * the VMCS: L0 reads and checks them here and writes vmcs02's
+ * GUEST_PDPTE0-3.  With L1's EPT they are vmcs12's fields, already in
+ * vmcs02: only their reserved bits are checked.
  * Returns false for a table L0 cannot read or a present PDPTE with a
  * reserved bit: a VM-entry failure for L1, exit reason 33, qualification
  * 2 (27.8).  Other paging modes write nothing and return true.
  */
-bool nested_load_l2_pdptes(const struct vmcs12 *v12, const struct l1_memory *mem);
+bool nested_load_l2_pdptes(const struct vmcs12 *v12, const struct l1_memory *mem, bool ept12);
 
 #endif

@@ -16,9 +16,11 @@
 #ifndef MICROHV_NESTED_RUN_H
 #define MICROHV_NESTED_RUN_H
 
+#include "nested/ept02.h"
 #include "nested/msr_lists.h"
 #include "nested/nested.h"
 #include "nested/sync12.h"
+#include "vmx/l1_memory.h"
 #include "vmx/vcpu.h"
 
 #include <stdbool.h>
@@ -45,6 +47,11 @@ struct nested_vcpu {
 	bool io_merged; /* vmcs02 uses io_bitmap02 (L0 owns ports) this entry */
 	struct vmcs02_cr_state cr; /* vmcs02's CR ownership, for the vmcs12 rebuild */
 	unsigned mce_entry_retries; /* machine checks in a row during entries to L2 */
+	/* Nested EPT (nested/ept12.h): this CPU's EPT02s, the EPT01 generation they match. */
+	struct ept02 ept02;
+	uint64_t ept02_gen;
+	uint64_t eptp02; /* vmcs02's EPTP when L1's EPT is on */
+	struct l1_memory l2_mem; /* L2's memory through EPT12 (nested_guest_memory) */
 	/* Counters (the console and make bench read them). */
 	uint64_t entries;	/* VM entries to L2 */
 	uint64_t entry_failures; /* VM-entry failures reported to L1 (reason 33/34) */

@@ -6,12 +6,22 @@
 #include "nested/reflect_cr.h"
 #include "vmx/controls.h"
 #include "vmx/vmcs.h"
+#include "vmx/vmx_arch.h"
 #include "vmx/vmx_bits.h"
 
-/* Whether L1's exit controls ask for the field to be saved (SDM 28.3.1). */
-static bool saved_on_exit(uint64_t exit, uint32_t encoding)
+/*
+ * Whether L1's controls ask for the field to be saved (SDM 28.3.1); the
+ * PDPTEs only under L1's EPT (28.3.4: with "enable EPT" = 0 the CPU keeps
+ * them in no VMCS field; L0's own EPT01 loads vmcs02's).
+ */
+static bool saved_on_exit(uint64_t exit, bool ept12, uint32_t encoding)
 {
 	switch (encoding) {
+	case VMCS_GUEST_PDPTE0:
+	case VMCS_GUEST_PDPTE1:
+	case VMCS_GUEST_PDPTE2:
+	case VMCS_GUEST_PDPTE3:
+		return ept12;
 	case VMCS_GUEST_DR7:
 	case VMCS_GUEST_IA32_DEBUGCTL:
 		return exit & EXIT_SAVE_DEBUG_CONTROLS;
@@ -34,11 +44,13 @@ unsigned nested_sync_vmcs12(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
 {
 	unsigned reads = 0;
 	uint64_t exit = vmcs12_get(v12, VMCS_VM_EXIT_CONTROLS);
+	bool ept12 = (vmcs12_get(v12, VMCS_CPU_BASED_VM_EXEC_CONTROL) & CPU_ACTIVATE_SECONDARY) &&
+		     (vmcs12_get(v12, VMCS_SECONDARY_VM_EXEC_CONTROL) & CPU2_ENABLE_EPT);
 	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
 		const struct vmcs_field_info *f = &vmcs_field_table[i];
 		if (f->cls != VMCS_CLASS_GUEST && f->cls != VMCS_CLASS_EXIT_INFO)
 			continue;
-		if (!vmcs_field_exists(f, l1_caps) || !saved_on_exit(exit, f->encoding))
+		if (!vmcs_field_exists(f, l1_caps) || !saved_on_exit(exit, ept12, f->encoding))
 			continue;
 		uint64_t value = vmcs_read(f->encoding);
 		reads++;

@@ -15,6 +15,7 @@
 #include "drivers/serial/log.h"
 #include "mm/page_alloc.h"
 #include "nested/entry_checks.h"
+#include "nested/ept12.h"
 #include "nested/msr_lists.h"
 #include "nested/msr_merge.h"
 #include "nested/prepare02.h"
@@ -61,6 +62,13 @@ struct nested_vcpu *nested_vcpu_alloc(void)
 	nv->msr_bitmap12_copy_pa = pa[MSR12];
 	nv->io_bitmap12_copy_pa = pa[IO12];
 	*(volatile uint32_t *)(uintptr_t)pa[VMCS02] = vmx_caps_revision(&g_l0.caps);
+	if (!ept02_init(&nv->ept02, g_l0.pages, &g_l0.lock, EPT02_MAX_PAGES)) {
+		spin_lock(&g_l0.lock);
+		for (unsigned i = 0; i < NPARTS; i++)
+			page_free(g_l0.pages, pa[i], count[i]);
+		spin_unlock(&g_l0.lock);
+		return NULL;
+	}
 	return nv;
 }
 
@@ -72,8 +80,10 @@ static uint64_t l1_view(uint32_t reg, uint32_t mask, uint32_t shadow)
 }
 
 /* What the instruction emulation needs, from vmcs01 (current). */
-static void env_of_l1(struct nested_env *env)
+static void env_of_l1(struct vcpu *v, struct nested_env *env)
 {
+	env->invept = nested_ept_invept;
+	env->invept_ctx = v;
 	env->l1_caps = &g_l0.l1_vmx;
 	env->mem = l0_l1_memory();
 	env->l1_cr0 = l1_view(VMCS_GUEST_CR0, VMCS_CR0_GUEST_HOST_MASK, VMCS_CR0_READ_SHADOW);
@@ -242,7 +252,7 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 {
 	struct nested_vcpu *nv = v->nested;
 	struct nested_env env;
-	env_of_l1(&env);
+	env_of_l1(v, &env);
 	if (!nested_vmentry_begin(&nv->cpu, &env, launch))
 		return;
 	struct vmcs12 *v12 = nv->cpu.vmcs12;
@@ -258,6 +268,15 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 
 	struct l0_extras x;
 	l0_extras_of_vmcs01(v, &x);
+	/* Nested EPT: vmcs02 runs L2 on EPT02, L0's shadow of EPT12 (nested/ept12.h). */
+	if (nested_ept12_enabled(v12)) {
+		x.l0.eptp = nested_ept_eptp02(v, F(EPT_POINTER));
+		if (!x.l0.eptp) {
+			entry_failure(v, r, EXIT_REASON_INVALID_GUEST_STATE, 0,
+				      "L0 has no page for the EPT02 root", "-");
+			return;
+		}
+	}
 	l1_msr_bitmap_check(v12, env.mem, launch);
 	nested_merge_msr_bitmap((uint8_t *)(uintptr_t)nv->msr_bitmap02_pa,
 				(uint8_t *)(uintptr_t)nv->msr_bitmap12_copy_pa,
@@ -278,7 +297,7 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 	apply_l0_extras(nv, v12, &x, launch);
 
 	/* SDM 27.3.1.6: the PDPTEs of a PAE-paging L2. */
-	if (!nested_load_l2_pdptes(v12, env.mem)) {
+	if (!nested_load_l2_pdptes(v12, env.mem, nested_ept12_enabled(v12))) {
 		hw_vmptrld(v->vmcs01_pa);
 		entry_failure(v, r, EXIT_REASON_INVALID_GUEST_STATE, NENTRY_QUAL_PDPTE,
 			      "a PDPTE at GUEST_CR3 is unreadable or sets a reserved bit",
@@ -318,16 +337,23 @@ void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reaso
 		vmentry(v, r, reason == EXIT_REASON_VMLAUNCH);
 		return;
 	case EXIT_REASON_INVEPT:
-	case EXIT_REASON_INVVPID:
 		/*
-		 * SDM Vol. 3C 31.3 INVEPT/INVVPID: #UD when IA32_VMX_PROCBASED_CTLS2
-		 * does not allow EPT/VPID, as for L1 (nested/vmx_msrs.c).
+		 * SDM Vol. 3C 31, INVEPT: #UD where IA32_VMX_PROCBASED_CTLS2 does
+		 * not allow EPT or IA32_VMX_EPT_VPID_CAP lacks INVEPT (bit 20).
 		 */
+		if (!((g_l0.l1_vmx.procbased2 >> 32) & CPU2_ENABLE_EPT) ||
+		    !(g_l0.l1_vmx.ept_vpid_cap & EPT_CAP_INVEPT)) {
+			vmx_inject_ud();
+			return;
+		}
+		break;
+	case EXIT_REASON_INVVPID:
+		/* The same for INVVPID: VPID is not offered to L1 (nested/vmx_msrs.c). */
 		vmx_inject_ud();
 		return;
 	}
 	struct nested_env env;
-	env_of_l1(&env);
+	env_of_l1(v, &env);
 	if (!nested_emulate_vmx_insn(&v->nested->cpu, &env, r, reason))
 		vmx_inject_ud();
 }

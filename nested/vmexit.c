@@ -14,6 +14,7 @@
 #include "run.h"
 
 #include "drivers/serial/log.h"
+#include "nested/ept12.h"
 #include "nested/load_host.h"
 #include "nested/msr_lists.h"
 #include "nested/reflect.h"
@@ -231,6 +232,24 @@ static void reflect_triple_fault(struct vcpu *v, struct guest_regs *r)
 }
 
 /*
+ * An EPT violation or misconfiguration of L1's EPT (nested/ept12.h): the
+ * exit L1 would have had, reason 48 with the qualification L0 built, or
+ * 49; the rest of the exit information (guest-physical and -linear
+ * addresses, IDT-vectoring information) is the CPU's, from vmcs02.
+ */
+static void reflect_ept(struct vcpu *v, struct guest_regs *r, uint32_t reason12, uint64_t qual12)
+{
+	struct nested_vcpu *nv = v->nested;
+	struct vmcs12 *v12 = nv->cpu.vmcs12;
+	nv->last_sync_reads = nested_sync_vmcs12(v12, &g_l0.l1_vmx, &nv->cr);
+	vmcs12_set(v12, VMCS_VM_EXIT_REASON, reason12);
+	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, qual12);
+	vmcs12_set(v12, VMCS_VM_EXIT_INTR_INFO, 0);
+	nv->reflected++;
+	nested_exit_to_l1(v, r, true);
+}
+
+/*
  * An exception L0 raised for L2 (its handler injected it into vmcs02) is,
  * on L1's virtual CPU, an exception L2's instruction raised: where
  * vmcs12's exception bitmap asks for it (SDM Vol. 3C 26.1.3, #PF by its
@@ -374,6 +393,19 @@ void nested_l2_exit(struct vcpu *v, struct guest_regs *r)
 	}
 	/* L0's own: its handlers act on the current VMCS, vmcs02, i.e. on L2. */
 	uint32_t idt = (uint32_t)vmcs_read(VMCS_IDT_VECTORING_INFO_FIELD);
+	/* Under L1's EPT, EPT02's faults are EPT12's or L0's (nested/ept12.h). */
+	if ((basic == EXIT_REASON_EPT_VIOLATION || basic == EXIT_REASON_EPT_MISCONFIG) &&
+	    nested_ept12_enabled(nv->cpu.vmcs12)) {
+		uint32_t reason12;
+		uint64_t qual12;
+		if (nested_ept_exit(v, r, basic, &reason12, &qual12)) {
+			reflect_ept(v, r, reason12, qual12);
+			return;
+		}
+		if (!l0_exception_exits_to_l1(v, r, false))
+			complete_interrupted_event(v, r, idt);
+		return;
+	}
 	/*
 	 * A MOV to CR0/CR4 (CLTS, LMSW) exits to L0 alone only when it would
 	 * change a bit L0 owns and L1 does not: a bit fixed in VMX operation

@@ -18,7 +18,24 @@
 	 CPU_PAUSE_EXITING | CPU_ACTIVATE_SECONDARY)
 #define PROC2_OFFERED                                                                         \
 	(CPU2_DESC_TABLE_EXITING | CPU2_ENABLE_RDTSCP | CPU2_WBINVD_EXITING |                  \
-	 CPU2_ENABLE_INVPCID | CPU2_ENABLE_XSAVES)
+	 CPU2_ENABLE_INVPCID | CPU2_ENABLE_XSAVES | CPU2_ENABLE_EPT)
+
+/*
+ * Nested EPT (nested/ept02.h): what L0 needs of the CPU to offer it -
+ * 4-level walks, WB tables, INVEPT with its single-context type (for
+ * EPT02 roots) - and the EPT bits of IA32_VMX_EPT_VPID_CAP L1 may get
+ * where the CPU has them: execute-only, UC and WB, 2-MiB and 1-GiB
+ * pages (EPT12's leaves; EPT02's are 4 KiB), INVEPT single-context and
+ * all-context (emulated), accessed/dirty flags (EPTP02 mirrors EPTP12's,
+ * so that the CPU treats L2's paging-structure accesses as writes), and
+ * the advanced EPT-violation information the CPU reports.  Not offered:
+ * 5-level walks, supervisor shadow-stack control.
+ */
+#define EPT_NEEDED (EPT_CAP_WALK_4 | EPT_CAP_MEMTYPE_WB | EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE)
+#define EPT_OFFERED                                                                           \
+	(EPT_CAP_EXECUTE_ONLY | EPT_CAP_WALK_4 | EPT_CAP_MEMTYPE_UC | EPT_CAP_MEMTYPE_WB |      \
+	 EPT_CAP_PAGE_2M | EPT_CAP_PAGE_1G | EPT_CAP_INVEPT | EPT_CAP_ACCESSED_DIRTY |          \
+	 EPT_CAP_ADVANCED_INFO | EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)
 #define EXIT_OFFERED                                                                          \
 	(EXIT_SAVE_DEBUG_CONTROLS | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT |        \
 	 EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER)
@@ -82,8 +99,17 @@ void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_inde
 	l1->entry |= (uint64_t)ENTRY_DEFAULT1 << 32;
 
 	if ((uint32_t)(l1->true_procbased >> 32) & CPU_ACTIVATE_SECONDARY) {
+		uint64_t hw_cap = hw->has_ept_vpid_cap ? hw->ept_vpid_cap : 0;
+		uint32_t offered2 = PROC2_OFFERED;
+		if ((hw_cap & EPT_NEEDED) != EPT_NEEDED)
+			offered2 &= ~CPU2_ENABLE_EPT;
 		l1->has_procbased2 = 1;
-		l1->procbased2 = narrow(hw->has_procbased2 ? hw->procbased2 : 0, PROC2_OFFERED);
+		l1->procbased2 = narrow(hw->has_procbased2 ? hw->procbased2 : 0, offered2);
+		/* SDM Vol. 3D A.10: the MSR exists where EPT (or VPID) may be enabled. */
+		if ((l1->procbased2 >> 32) & CPU2_ENABLE_EPT) {
+			l1->has_ept_vpid_cap = 1;
+			l1->ept_vpid_cap = hw_cap & EPT_OFFERED;
+		}
 	}
 
 	/*
@@ -152,5 +178,9 @@ bool nested_vmx_msr_read(const struct vmx_caps *l1, uint32_t msr, uint64_t *valu
 		*value = l1->true_entry;
 		return true;
 	}
-	return false; /* EPT_VPID_CAP, VMFUNC: not offered */
+	if (msr == MSR_IA32_VMX_EPT_VPID_CAP && l1->has_ept_vpid_cap) {
+		*value = l1->ept_vpid_cap;
+		return true;
+	}
+	return false; /* VMFUNC, and EPT_VPID_CAP without EPT: not offered */
 }

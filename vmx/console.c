@@ -10,6 +10,7 @@
 #include "hw_ops.h"
 #include "l0.h"
 #include "l1_memory.h"
+#include "nested/ept12.h"
 #include "nested/operand.h"
 #include "vmcs.h"
 #include "vmcs_dump.h"
@@ -431,7 +432,7 @@ static bool io_string_element(struct vcpu *v, const struct guest_regs *r, const 
 
 	struct guest_paging g;
 	struct guest_walk w;
-	l1_paging_of_current(&g, l0_l1_memory());
+	l1_paging_of_current(&g, nested_guest_memory(v));
 	unsigned access = vmx_guest_cpl() == 3 ? GWALK_USER : 0;
 	uint32_t value = 0;
 	if (a->in) {

@@ -82,6 +82,11 @@ void ept01_reset(void)
 	e01_no_invept_logged = false;
 }
 
+uint64_t ept01_generation(void)
+{
+	return __atomic_load_n(&e01_gen, __ATOMIC_ACQUIRE);
+}
+
 void ept01_get_state(struct ept01_state *st)
 {
 	spin_lock(&e01.lock);

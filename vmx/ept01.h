@@ -69,6 +69,9 @@ void ept01_apic_base_moved(struct vcpu *v);
 /* The end of every exit: INVEPT if EPT01 changed since this CPU last flushed. */
 void vmx_ept01_sync(struct vcpu *v);
 
+/* EPT01's generation now: it changes with every change to EPT01 (nested/ept12.h). */
+uint64_t ept01_generation(void);
+
 /* For the tests and the log. */
 struct ept01_state {
 	uint64_t generation;

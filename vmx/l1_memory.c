@@ -55,9 +55,20 @@ static bool write_l1(void *ctx, uint64_t gpa, const void *buf, size_t len)
 	return true;
 }
 
+static int cmpxchg8_l1(void *ctx, uint64_t gpa, uint64_t old, uint64_t new_val)
+{
+	(void)ctx;
+	if ((gpa & 7) || !granted(gpa, 8, EPT_READ | EPT_WRITE))
+		return -1;
+	return __atomic_compare_exchange_n((uint64_t *)(uintptr_t)gpa, &old, new_val, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+		       ? 0
+		       : 1;
+}
+
 const struct l1_memory *l1_memory_ept01(void)
 {
-	static struct l1_memory mem = { read_l1, write_l1, NULL, 0 };
+	static struct l1_memory mem = { read_l1, write_l1, NULL, 0, cmpxchg8_l1 };
 	mem.maxphyaddr = g_l0.maxphyaddr;
 	return &mem;
 }

@@ -22,6 +22,12 @@ struct l1_memory {
 	bool (*write)(void *ctx, uint64_t gpa, const void *buf, size_t len);
 	void *ctx;
 	unsigned maxphyaddr; /* physical-address width L1 sees (CPUID.80000008H) */
+	/*
+	 * Atomic compare-exchange of the aligned 8 bytes at gpa (read and
+	 * write granted): 0 done, 1 the value was not old, -1 refused.  NULL:
+	 * L0 never updates L1's memory atomically (EPT12's A/D flags stay).
+	 */
+	int (*cmpxchg8)(void *ctx, uint64_t gpa, uint64_t old, uint64_t new_val);
 };
 
 /*
@@ -47,6 +53,15 @@ void l1_operand_env_of_current(struct nested_operand_env *e, const struct guest_
  * own (tests/unit/hw_fake.c).
  */
 const struct l1_memory *l0_l1_memory(void);
+
+/*
+ * EPT01 at L1's physical address gpa1 (EPT01 is the identity, mm/ept.h):
+ * false where it maps nothing (L0's memory, beyond the top), else the
+ * rights of the page (EPT_READ | EPT_WRITE | EPT_EXEC) and its memory
+ * type.  In the core beside g_l0 (vmx/launch.c); the unit tests link
+ * their own (tests/unit/hw_fake.c).
+ */
+bool l0_ept01_lookup(uint64_t gpa1, unsigned *rights, unsigned *memtype);
 
 /*
  * L1's memory as EPT01 grants it (vmx/l1_memory.c): each access walks the

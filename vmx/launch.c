@@ -43,6 +43,11 @@ const struct l1_memory *l0_l1_memory(void)
 	return l1_memory_ept01();
 }
 
+bool l0_ept01_lookup(uint64_t gpa1, unsigned *rights, unsigned *memtype)
+{
+	return ept_translate(g_l0.eptp & EPT_ADDR_MASK, gpa1, NULL, rights, memtype, NULL);
+}
+
 struct launch_ctx {
 	uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip;
 };

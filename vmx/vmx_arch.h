@@ -52,6 +52,7 @@
 #define EPT_CAP_PAGE_1G (1ull << 17)
 #define EPT_CAP_INVEPT (1ull << 20)
 #define EPT_CAP_ACCESSED_DIRTY (1ull << 21)
+#define EPT_CAP_ADVANCED_INFO (1ull << 22) /* EPT-violation qualification bits 11:9 */
 #define EPT_CAP_INVEPT_SINGLE (1ull << 25)
 #define EPT_CAP_INVEPT_ALL (1ull << 26)
 #define VPID_CAP_INVVPID (1ull << 32)

@@ -178,9 +178,19 @@ static void test_msrs(void)
 	gp = probe_wrmsr(MSR_IA32_VMX_BASIC, v);
 	check(gp && probe_gp_count == n + 1, "WRMSR IA32_VMX_BASIC gets #GP(0) (read-only)",
 	      "#GP %d", gp);
+	/*
+	 * SDM Vol. 3D A.10: IA32_VMX_EPT_VPID_CAP exists where L1's
+	 * PROCBASED_CTLS2 allows EPT or VPID: with nested EPT it reads the
+	 * EPT capabilities microhv offers (4-level walks and WB at least).
+	 */
+	uint64_t ctls2 = 0;
+	int gp2 = probe_rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2, &ctls2);
+	bool ept = !gp2 && ((ctls2 >> 32) & (1u << 1));
 	gp = probe_rdmsr(MSR_IA32_VMX_EPT_VPID_CAP, &v);
-	check(gp, "RDMSR IA32_VMX_EPT_VPID_CAP gets #GP (EPT and VPID not offered to L1)",
-	      "#GP %d", gp);
+	check(ept && !gp && (v & (1ull << 6)) && (v & (1ull << 14)),
+	      "RDMSR IA32_VMX_EPT_VPID_CAP reads the EPT capabilities (EPT offered to L1)",
+	      "PROCBASED_CTLS2 #GP %d value 0x%llx; EPT_VPID_CAP #GP %d value 0x%llx", gp2,
+	      (unsigned long long)ctls2, gp, (unsigned long long)v);
 	gp = probe_rdmsr(MSR_IA32_EFER, &v);
 	check(!gp && (v & EFER_LMA), "RDMSR IA32_EFER passes through", "#GP %d value 0x%llx", gp,
 	      (unsigned long long)v);

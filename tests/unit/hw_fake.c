@@ -318,6 +318,22 @@ void hw_fake_bochs_caps(struct vmx_caps *c)
 	c->has_vmfunc = 1;
 }
 
+/*
+ * vmx/launch.c's l0_ept01_lookup: EPT01 as the core builds it, for the
+ * tests' address space - L0's memory (g_l0.hv_base/hv_size) unmapped,
+ * g_l0.apic_page read-only, everything else RWX, WB below 4 GiB - 32 MiB
+ * (the MMIO hole above, UC).
+ */
+bool l0_ept01_lookup(uint64_t gpa1, unsigned *rights, unsigned *memtype)
+{
+	if (gpa1 >= g_l0.hv_base && gpa1 - g_l0.hv_base < g_l0.hv_size)
+		return false;
+	bool apic = g_l0.apic_page && (gpa1 & ~0xfffull) == g_l0.apic_page;
+	*rights = apic ? EPT_READ : EPT_RWX;
+	*memtype = gpa1 >= 0xfe000000ull && gpa1 < (1ull << 32) ? 0 : 6;
+	return true;
+}
+
 /* ---- vmx/launch.c's l0_l1_memory: the tests set hw_fake_l1_memory ---- */
 const struct l1_memory *hw_fake_l1_memory;
 

@@ -19,6 +19,7 @@
 #include "vmx/vmx_arch.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -35,6 +36,7 @@ static uint8_t msr_bitmap12_copy[4096] __attribute__((aligned(4096)));
 static uint8_t io_bitmap12_copy[8192] __attribute__((aligned(4096)));
 static uint8_t l0_msr_bitmap[4096] __attribute__((aligned(4096)));
 unsigned run_stub_errors;
+struct page_alloc run_ept02_pa;
 
 /* ---- L1's memory ---- */
 
@@ -63,7 +65,21 @@ static bool l1_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
 	return p != NULL;
 }
 
-static const struct l1_memory l1mem = {l1_read, l1_write, NULL, 39};
+static int l1_cmpxchg8(void *ctx, uint64_t gpa, uint64_t old, uint64_t new_val)
+{
+	(void)ctx;
+	uint8_t *p = host(gpa, 8);
+	if (!p || (gpa & 7))
+		return -1;
+	uint64_t cur;
+	memcpy(&cur, p, 8);
+	if (cur != old)
+		return 1;
+	memcpy(p, &new_val, 8);
+	return 0;
+}
+
+static const struct l1_memory l1mem = {l1_read, l1_write, NULL, 39, l1_cmpxchg8};
 
 uint8_t *run_l1_ptr(uint64_t gpa)
 {
@@ -292,6 +308,15 @@ void run_setup(void)
 	run_put_vmcs12(VMCS12_A, V12);
 	NV->cpu.current_vmptr = VMCS12_A;
 	run_stub_errors = 0;
+
+	/* EPT02's pages (nested EPT): RUN_EPT02_PAGES from a host buffer, the bound 32. */
+	static void *ept02_mem;
+	if (!ept02_mem)
+		ept02_mem = aligned_alloc(4096, RUN_EPT02_PAGES * 4096);
+	if (!ept02_mem || !page_alloc_init(&run_ept02_pa, (uintptr_t)ept02_mem,
+					   RUN_EPT02_PAGES * 4096) ||
+	    !ept02_init(&NV->ept02, &run_ept02_pa, NULL, 32))
+		run_stub_errors++;
 }
 
 /* ---- exits and the stub ---- */

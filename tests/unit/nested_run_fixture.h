@@ -97,6 +97,8 @@ extern struct guest_regs regs;
 extern uint8_t vmcs02_page[4096];
 extern uint8_t msr_bitmap02[4096];
 extern unsigned run_stub_errors;
+#define RUN_EPT02_PAGES 64
+extern struct page_alloc run_ept02_pa; /* where EPT02's tables come from */
 
 #define V12 (&fx->cache.v)
 #define NV (&fx->nv)

@@ -26,7 +26,7 @@ static void setup(uint64_t max_pages)
 	CHECK_EQ(c.nreserve, EPT02_RESERVE);
 }
 
-#define EPTP12(n) (0x10000000ull * (n) | 0x1e) /* WB, walk 4, A/D */
+#define EPTP12(n) (0x10000000ull * (n) | 0x5e) /* WB, walk 4, A/D */
 #define GPA2 0x0000001234567000ull
 
 TEST(ept02_roots_by_eptp12_lru)
@@ -50,9 +50,15 @@ TEST(ept02_roots_by_eptp12_lru)
 	CHECK_EQ(c.evictions, 1);
 	CHECK_EQ(ept02_find(&c, EPTP12(2)), 0);
 	CHECK_EQ(ept02_find(&c, EPTP12(1)), r[0]);
-	/* Dropping: by EPTP, then all; every page back. */
-	CHECK_EQ(ept02_drop(&c, EPTP12(1)), r[0]);
-	CHECK_EQ(ept02_drop(&c, EPTP12(1)), 0);
+	/* Dropping by EPTP[51:12]: an EPTP differing in A/D or memory type is the same tables. */
+	uint64_t d[EPT02_ROOTS];
+	CHECK_EQ(ept02_drop(&c, EPTP12(1) & ~0x7full, d), 1);
+	CHECK_EQ(d[0], r[0]);
+	CHECK_EQ(ept02_drop(&c, EPTP12(1), d), 0);
+	/* Two roots for one PML4 (A/D on and off): both go. */
+	uint64_t ad_off = ept02_root_for(&c, EPTP12(4) & ~EPTP_AD_ENABLE, &ev);
+	CHECK(ad_off != 0 && ad_off != r[3]);
+	CHECK_EQ(ept02_drop(&c, EPTP12(4), d), 2);
 	ept02_drop_all(&c);
 	CHECK_EQ(c.pages, 0);
 	CHECK_EQ(page_alloc_free_pages(&pa), free0);
@@ -84,7 +90,7 @@ TEST(ept02_leaves)
 	CHECK_EQ(page_alloc_free_pages(&pa), free0);
 }
 
-/* The bound: a fill that needs one page more drops every root. */
+/* The bound: a fill that needs one page more fails; the caller drops every root. */
 TEST(ept02_page_bound)
 {
 	setup(5);
@@ -95,6 +101,8 @@ TEST(ept02_page_bound)
 	/* 1 GiB away: a new PD and PT are needed, one page more than the bound. */
 	CHECK_EQ(ept02_map(&c, pml4, 1ull << 30, 0x2000, EPT_RWX, 6, false), EPT02_FULL);
 	CHECK_EQ(c.overflows, 1);
+	CHECK_EQ(ept02_leaf(pml4, 0), 0x1000 | EPT_RWX | (6ull << 3)); /* nothing dropped yet */
+	ept02_drop_all(&c);
 	CHECK_EQ(c.pages, 0);
 	CHECK_EQ(ept02_find(&c, EPTP12(1)), 0);
 	CHECK_EQ(page_alloc_free_pages(&pa), free0);
@@ -119,8 +127,9 @@ TEST(ept02_reserve_when_allocator_is_empty)
 	CHECK_EQ(ept02_map(&c, pml4, GPA2, 0x5000, EPT_RWX, 6, false), EPT02_MAPPED);
 	CHECK_EQ(c.nreserve, 0);
 	CHECK_EQ(ept02_leaf(pml4, GPA2), 0x5000 | EPT_RWX | (6ull << 3));
-	/* A second 2-MiB region needs a page more: none left, every root dropped. */
+	/* A second 2-MiB region needs a page more: none left; dropping refills the reserve. */
 	CHECK_EQ(ept02_map(&c, pml4, GPA2 + (1ull << 21), 0x6000, EPT_RWX, 6, false), EPT02_FULL);
+	ept02_drop_all(&c);
 	CHECK_EQ(c.nreserve, EPT02_RESERVE);
 	CHECK_EQ(c.pages, 0);
 	/* And it starts over from the reserve. */

@@ -209,6 +209,10 @@ static void caps_proc2_must1(struct vmx_caps *c)
 {
 	c->procbased2 |= CPU2_ENABLE_RDTSCP;
 }
+static void caps_no_ept_ad(struct vmx_caps *c)
+{
+	c->ept_vpid_cap &= ~EPT_CAP_ACCESSED_DIRTY;
+}
 static void caps_preempt(struct vmx_caps *c)
 {
 	c->true_exit |= (uint64_t)EXIT_SAVE_PREEMPTION_TIMER << 32;
@@ -394,8 +398,25 @@ TEST(nested_entry_exec_controls)
 		  CTL("27.2.1.1", "CPU_BASED_VM_EXEC_CONTROL: a must-be-1 bit is 0") },
 		{ "proc allowed-1 (TPR shadow)", { OR(PROC, CPU_USE_TPR_SHADOW) },
 		  CTL("27.2.1.1", "CPU_BASED_VM_EXEC_CONTROL: a bit L1's allowed-1") },
-		{ "proc2 allowed-1 (EPT)", { OR(PROC2, CPU2_ENABLE_EPT) },
+		{ "proc2 allowed-1 (VMCS shadowing)", { OR(PROC2, CPU2_VMCS_SHADOWING) },
 		  CTL("27.2.1.1", "SECONDARY_VM_EXEC_CONTROL: a bit L1's allowed-1") },
+		/* The EPT pointer with "enable EPT" (WB, walk 4, A/D: 0x5e). */
+		{ "EPTP valid", { OR(PROC2, CPU2_ENABLE_EPT), SET(VMCS_EPT_POINTER, 0x1005e) },
+		  PASSES },
+		{ "EPTP UC, no A/D", { OR(PROC2, CPU2_ENABLE_EPT), SET(VMCS_EPT_POINTER, 0x10018) },
+		  PASSES },
+		{ "EPTP memory type 1", { OR(PROC2, CPU2_ENABLE_EPT), SET(VMCS_EPT_POINTER, 0x10019) },
+		  CTL("27.2.1.1", "EPT_POINTER: a memory type") },
+		{ "EPTP walk length 5", { OR(PROC2, CPU2_ENABLE_EPT), SET(VMCS_EPT_POINTER, 0x10026) },
+		  CTL("27.2.1.1", "EPT_POINTER: page-walk length must be 4") },
+		{ "EPTP A/D not offered", { OR(PROC2, CPU2_ENABLE_EPT), SET(VMCS_EPT_POINTER, 0x1005e) },
+		  CTL("27.2.1.1", "EPT_POINTER: accessed/dirty flags are not offered"),
+		  .caps = caps_no_ept_ad },
+		{ "EPTP bit 7", { OR(PROC2, CPU2_ENABLE_EPT), SET(VMCS_EPT_POINTER, 0x1009e) },
+		  CTL("27.2.1.1", "EPT_POINTER: bits 11:7 must be 0") },
+		{ "EPTP width", { OR(PROC2, CPU2_ENABLE_EPT), SET(VMCS_EPT_POINTER, ABOVE_MAXPHY | 0x1e) },
+		  CTL("27.2.1.1", "EPT_POINTER must not set bits beyond MAXPHYADDR") },
+		{ "EPTP unchecked without EPT", { SET(VMCS_EPT_POINTER, 0x7) }, PASSES },
 		{ "proc2 ignored when not activated",
 		  { CLR(PROC, CPU_ACTIVATE_SECONDARY), OR(PROC2, CPU2_ENABLE_EPT) },
 		  PASSES },

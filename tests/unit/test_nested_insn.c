@@ -1500,18 +1500,24 @@ TEST(nested_insn_vmwrite_memory_source)
 
 /*
  * A field of a feature L1 is not offered does not exist for L1 (SDM Vol.
- * 3C Appendix B): EPT_POINTER and the guest-physical address while EPT is
- * not offered, the preemption-timer value without the timer: error 12.
+ * 3C Appendix B): the PML address and the posted-interrupt descriptor
+ * while PML and posted interrupts are not offered, the preemption-timer
+ * value without the timer: error 12.  EPT's fields exist with nested EPT.
  */
 TEST(nested_insn_fields_of_unoffered_features_error_12)
 {
 	setup();
 	enter_vmx_with_current(VMCS_A);
-	CHECK(vmwrite(VMCS_EPT_POINTER, 0x1000));
+	CHECK(vmwrite(VMCS_PML_ADDRESS, 0x1000));
 	CHECK_VMFAIL_VALID(LEN_VMWRITE, 12);
-	CHECK_EQ(cached(VMCS_IDX_EPT_POINTER), 0);
-	CHECK(vmread(VMCS_GUEST_PHYSICAL_ADDRESS));
+	CHECK_EQ(cached(VMCS_IDX_PML_ADDRESS), 0);
+	CHECK(vmread(VMCS_POSTED_INTR_DESC_ADDR));
 	CHECK_VMFAIL_VALID(LEN_VMREAD, 12);
+	CHECK(vmwrite(VMCS_EPT_POINTER, 0x1000));
+	CHECK_VMSUCCEED(LEN_VMWRITE);
+	CHECK_EQ(cached(VMCS_IDX_EPT_POINTER), 0x1000);
+	CHECK(vmread(VMCS_GUEST_PHYSICAL_ADDRESS));
+	CHECK_VMSUCCEED(LEN_VMREAD);
 	CHECK(vmwrite(VMCS_VMX_PREEMPTION_TIMER_VALUE, 5));
 	CHECK_VMFAIL_VALID(LEN_VMWRITE, 12);
 	/* A field of an offered feature (XSAVES) works. */
@@ -1634,7 +1640,7 @@ TEST(nested_insn_compat_mode_ud)
 TEST(nested_insn_not_emulated_reasons_change_nothing)
 {
 	static const uint32_t reasons[] = {EXIT_REASON_VMLAUNCH, EXIT_REASON_VMRESUME,
-					   EXIT_REASON_INVEPT,	 EXIT_REASON_INVVPID,
+					   EXIT_REASON_INVVPID,
 					   EXIT_REASON_CPUID,	 EXIT_REASON_VMCALL};
 	static uint8_t mem_before[MEM_SIZE];
 	for (unsigned pass = 0; pass < 2; pass++) {
@@ -2006,5 +2012,113 @@ TEST(nested_vmentry_begin_passes_and_changes_nothing)
 	vmcs_soft_set(VMCS_GUEST_IA32_EFER, 0);
 	CHECK(!begin(false));
 	CHECK_VMFAIL_VALID(LEN_VMLAUNCH, 8);
+	CHECK_CLEAN();
+}
+
+/* ================= INVEPT (nested EPT) ================= */
+
+#define LEN_INVEPT 5 /* 66 0F 38 80 /r */
+#define INVEPT_RAX_RCX (MEM_RAX | REG2(GPR_RCX))
+
+static struct {
+	unsigned calls;
+	unsigned type;
+	uint64_t eptp;
+} invept_seen;
+
+static void invept_hook(void *ctx, unsigned type, uint64_t eptp12)
+{
+	(void)ctx;
+	invept_seen.calls++;
+	invept_seen.type = type;
+	invept_seen.eptp = eptp12;
+}
+
+static bool invept_run(uint64_t type, uint64_t eptp, uint64_t high)
+{
+	env.invept = invept_hook;
+	memset(&invept_seen, 0, sizeof(invept_seen));
+	put64(SLOT, eptp);
+	put64(SLOT + 8, high);
+	regs.gpr[GPR_RAX] = SLOT;
+	regs.gpr[GPR_RCX] = type;
+	return run(EXIT_REASON_INVEPT, INVEPT_RAX_RCX, 0, LEN_INVEPT);
+}
+
+/*
+ * SDM Vol. 3C 31, INVEPT: single-context (1) and all-context (2) succeed
+ * and reach L0's EPT02 (the hook); bits 127:64 of the descriptor are not
+ * looked at.
+ */
+TEST(nested_insn_invept_types_succeed)
+{
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	CHECK(invept_run(1, 0x12345000ull | 0x5e, 0xffffffffffffffffull));
+	CHECK_VMSUCCEED(LEN_INVEPT);
+	CHECK(invept_seen.calls == 1 && invept_seen.type == 1 &&
+	      invept_seen.eptp == (0x12345000ull | 0x5e));
+	CHECK(invept_run(2, 0xdead, 0));
+	CHECK_VMSUCCEED(LEN_INVEPT);
+	CHECK(invept_seen.calls == 1 && invept_seen.type == 2);
+	/* Without a current VMCS as well (INVEPT does not need one). */
+	setup();
+	enter_vmx();
+	CHECK(invept_run(2, 0, 0));
+	CHECK_VMSUCCEED(LEN_INVEPT);
+	CHECK_CLEAN();
+}
+
+/* VMfail 28: a type not offered, checked before the descriptor is read; a bad single-context EPTP. */
+TEST(nested_insn_invept_vmfail_28)
+{
+	static const uint64_t bad_type[] = { 0, 3, 1ull << 32 | 1 };
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK(invept_run(bad_type[i], 0x1005e, 0));
+		CHECK_VMFAIL_VALID(LEN_INVEPT, 28);
+		CHECK_EQ(invept_seen.calls, 0);
+	}
+	/* The type check comes before the operand: no #PF for an unmapped descriptor. */
+	regs.gpr[GPR_RAX] = NP_PAGE;
+	regs.gpr[GPR_RCX] = 7;
+	CHECK(run(EXIT_REASON_INVEPT, INVEPT_RAX_RCX, 0, LEN_INVEPT));
+	CHECK_VMFAIL_VALID(LEN_INVEPT, 28);
+	/* Single-context EPTPs VM entry would refuse (27.2.1.1). */
+	static const uint64_t bad_eptp[] = { 0x10019, 0x10026, 0x1009e, (1ull << 39) | 0x1e };
+	for (unsigned i = 0; i < 4; i++) {
+		CHECK(invept_run(1, bad_eptp[i], 0));
+		CHECK_VMFAIL_VALID(LEN_INVEPT, 28);
+		CHECK_EQ(invept_seen.calls, 0);
+	}
+	/* All-context does not look at the EPTP. */
+	CHECK(invept_run(2, 0x10019, 0));
+	CHECK_VMSUCCEED(LEN_INVEPT);
+	/* Without a current VMCS the failure is VMfailInvalid (31.2). */
+	setup();
+	enter_vmx();
+	CHECK(invept_run(0, 0, 0));
+	CHECK_VMFAIL_INVALID(LEN_INVEPT);
+	CHECK_CLEAN();
+}
+
+/* The faults: #UD outside VMX operation, #GP(0) at CPL 3, #PF for the descriptor. */
+TEST(nested_insn_invept_faults)
+{
+	setup();
+	CHECK(invept_run(1, 0x1005e, 0));
+	CHECK_UD();
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	regs.gpr[GPR_RAX] = NP_PAGE + 0x10;
+	regs.gpr[GPR_RCX] = 1;
+	CHECK(run(EXIT_REASON_INVEPT, INVEPT_RAX_RCX, 0, LEN_INVEPT));
+	CHECK_PF(0, NP_PAGE + 0x10);
+	CHECK_EQ(invept_seen.calls, 0);
+	/* The descriptor's second half on an unmapped page faults too (16 bytes read). */
+	regs.gpr[GPR_RAX] = NP_PAGE - 8;
+	CHECK(run(EXIT_REASON_INVEPT, INVEPT_RAX_RCX, 0, LEN_INVEPT));
+	CHECK_PF(0, NP_PAGE);
 	CHECK_CLEAN();
 }

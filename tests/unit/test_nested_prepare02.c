@@ -73,7 +73,8 @@ TEST(prepare02_guest_state)
 	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_CR4), 0x2620);     /* + VMXE (CR4_FIXED0) */
 	CHECK_EQ(vmcs_soft_get(VMCS_VMCS_LINK_POINTER), ~0ull);
 	CHECK_EQ(vmcs_soft_field_writes(VMCS_GUEST_PML_INDEX), 0);
-	CHECK_EQ(vmcs_soft_field_writes(VMCS_GUEST_PDPTE0), 0);
+	/* With EPT offered L1's PDPTE fields exist and are copied (used only under its EPT). */
+	CHECK_EQ(vmcs_soft_field_writes(VMCS_GUEST_PDPTE0), 1);
 	/* Without L1's "load" entry controls, L1's values; EFER's LMA/LME per IA-32e. */
 	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_IA32_EFER), 0xd01);
 	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_IA32_PAT), 0x0007040600070406ull);
@@ -237,7 +238,7 @@ static bool pdpt_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 	return true;
 }
 
-static const struct l1_memory pdpt_l1mem = { pdpt_read, NULL, NULL, 36 };
+static const struct l1_memory pdpt_l1mem = { pdpt_read, NULL, NULL, 36, NULL };
 
 static void pae_l2(void)
 {
@@ -259,7 +260,7 @@ static void pae_l2(void)
 TEST(nested_l2_pdptes_pae_loaded_into_vmcs02)
 {
 	pae_l2();
-	CHECK(nested_load_l2_pdptes(&v12, &pdpt_l1mem));
+	CHECK(nested_load_l2_pdptes(&v12, &pdpt_l1mem, false));
 	CHECK_EQ(pdpt_reads, 1);
 	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_PDPTE0), 0x10001);
 	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_PDPTE1), 0);
@@ -275,17 +276,17 @@ TEST(nested_l2_pdptes_bad_ones_fail_entry)
 	for (unsigned i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
 		pae_l2();
 		pdpt_mem[1] = 0x11000 | 1 | reserved[i];
-		CHECK(!nested_load_l2_pdptes(&v12, &pdpt_l1mem));
+		CHECK(!nested_load_l2_pdptes(&v12, &pdpt_l1mem, false));
 		CHECK_EQ(vmcs_soft_get(VMCS_GUEST_PDPTE0), 0xdead); /* vmcs02 untouched */
 	}
 	/* Not present: reserved bits do not matter. */
 	pae_l2();
 	pdpt_mem[1] = 0xfffffffffffffffeull;
-	CHECK(nested_load_l2_pdptes(&v12, &pdpt_l1mem));
+	CHECK(nested_load_l2_pdptes(&v12, &pdpt_l1mem, false));
 	/* A table L0 cannot read (L0's memory, beyond EPT01). */
 	pae_l2();
 	pdpt_readable = false;
-	CHECK(!nested_load_l2_pdptes(&v12, &pdpt_l1mem));
+	CHECK(!nested_load_l2_pdptes(&v12, &pdpt_l1mem, false));
 	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_PDPTE3), 0xdead);
 }
 
@@ -301,8 +302,30 @@ TEST(nested_l2_pdptes_other_modes_untouched)
 			vmcs12_set(&v12, VMCS_GUEST_CR4, 0);
 		else
 			vmcs12_set(&v12, VMCS_GUEST_CR0, CR0_PE);
-		CHECK(nested_load_l2_pdptes(&v12, &pdpt_l1mem));
+		CHECK(nested_load_l2_pdptes(&v12, &pdpt_l1mem, false));
 		CHECK_EQ(pdpt_reads, 0);
 		CHECK_EQ(vmcs_soft_get(VMCS_GUEST_PDPTE0), 0xdead);
 	}
+}
+
+/*
+ * Under L1's EPT (SDM 27.3.1.6) the PDPTEs are vmcs12's fields, L2's CR3
+ * an L2 address: nothing is read; a present one's reserved bits fail the
+ * entry, a not-present one's do not matter.
+ */
+TEST(nested_l2_pdptes_under_l1s_ept_from_vmcs12)
+{
+	static const uint64_t reserved[] = { 2, 4, 1u << 5, 1u << 8, 1ull << 36, 1ull << 63 };
+	pae_l2();
+	vmcs12_set(&v12, VMCS_GUEST_PDPTE0, 0x10001);
+	vmcs12_set(&v12, VMCS_GUEST_PDPTE1, 0xfffffffffffffffeull);
+	vmcs12_set(&v12, VMCS_GUEST_PDPTE3, 0x12019);
+	CHECK(nested_load_l2_pdptes(&v12, &pdpt_l1mem, true));
+	CHECK_EQ(pdpt_reads, 0);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_PDPTE0), 0xdead); /* prepare02 copied vmcs12's */
+	for (unsigned i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		vmcs12_set(&v12, VMCS_GUEST_PDPTE2, 0x11001 | reserved[i]);
+		CHECK(!nested_load_l2_pdptes(&v12, &pdpt_l1mem, true));
+	}
+	CHECK_EQ(pdpt_reads, 0);
 }

@@ -8,6 +8,7 @@
 #include "nested/vmx_msrs.h"
 #include "test.h"
 #include "vmcs_soft.h"
+#include "vmx/vmx_arch.h"
 #include "vmx/vmx_bits.h"
 
 #include <string.h>
@@ -75,8 +76,10 @@ TEST(sync12_fields_l1_cannot_have_are_not_read)
 {
 	setup(0);
 	nested_sync_vmcs12(&v12, &l1, &cr);
-	/* EPT, PML, posted interrupts, preemption timer: not offered to L1. */
-	CHECK_EQ(vmcs_soft_field_reads(VMCS_GUEST_PHYSICAL_ADDRESS), 0);
+	/* PML, posted interrupts, preemption timer: not offered to L1. */
+	CHECK_EQ(vmcs_soft_field_reads(VMCS_GUEST_PML_INDEX), 0);
+	/* EPT is: the guest-physical address is exit information; PDPTEs only under L1's EPT. */
+	CHECK_EQ(vmcs_soft_field_reads(VMCS_GUEST_PHYSICAL_ADDRESS), 1);
 	CHECK_EQ(vmcs_soft_field_reads(VMCS_GUEST_PDPTE0), 0);
 	CHECK_EQ(vmcs_soft_field_reads(VMCS_GUEST_PML_INDEX), 0);
 	CHECK_EQ(vmcs_soft_field_reads(VMCS_GUEST_INTR_STATUS), 0);
@@ -84,6 +87,23 @@ TEST(sync12_fields_l1_cannot_have_are_not_read)
 	/* The VM-instruction error stays vmcs12's own. */
 	CHECK_EQ(vmcs_soft_field_reads(VMCS_VM_INSTRUCTION_ERROR), 0);
 	CHECK_EQ(vmcs12_get(&v12, VMCS_VM_INSTRUCTION_ERROR), 0);
+}
+
+/* SDM 28.3.4: the PDPTEs are saved under L1's EPT only. */
+TEST(sync12_pdptes_saved_under_l1s_ept)
+{
+	setup(0);
+	vmcs_soft_set(VMCS_GUEST_PDPTE1, 0x5001);
+	vmcs12_set(&v12, VMCS_CPU_BASED_VM_EXEC_CONTROL, CPU_ACTIVATE_SECONDARY);
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, CPU2_ENABLE_EPT);
+	nested_sync_vmcs12(&v12, &l1, &cr);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_PDPTE1), 0x5001);
+	/* Secondary controls not activated: EPT off, not saved. */
+	setup(0);
+	vmcs_soft_set(VMCS_GUEST_PDPTE1, 0x5001);
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, CPU2_ENABLE_EPT);
+	nested_sync_vmcs12(&v12, &l1, &cr);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_PDPTE1), 0);
 }
 
 TEST(sync12_exit_controls_decide_what_is_saved)
