@@ -11,7 +11,10 @@
  * ENCLS/ENCLV/PCONFIG exiting, sub-page permissions, Intel PT, the
  * tertiary and secondary exit controls, and the "load" controls for
  * PERF_GLOBAL_CTRL, BNDCFGS, RTIT_CTL, CET, PKRS and LBR_CTL (their
- * host/guest-state checks are absent for the same reason).
+ * host/guest-state checks are absent for the same reason).  The controls
+ * L1 may set that 27.2.1.1 checks only as reserved bits: PAUSE-loop
+ * exiting (PLE_GAP and PLE_WINDOW take any value), RDRAND and RDSEED
+ * exiting, and "use TSC scaling" (any TSC multiplier).
  */
 #include "entry_checks.h"
 

@@ -111,7 +111,26 @@ static void controls(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
 	vmcs_write(VMCS_IO_BITMAP_A, F(IO_BITMAP_A));
 	vmcs_write(VMCS_IO_BITMAP_B, F(IO_BITMAP_B));
 	vmcs_write(VMCS_MSR_BITMAP, l0->msr_bitmap);
+	/*
+	 * SDM 26.3 RDTSC/RDTSCP/RDMSR: with "use TSC offsetting", L2 reads
+	 * (TSC * multiplier) >> 48 + offset under "use TSC scaling", else
+	 * TSC + offset.  L0 neither offsets nor scales L1's TSC (vmcs01 sets
+	 * neither control), so L1's TSC is the CPU's and vmcs02 takes L1's
+	 * offset and multiplier unchanged: the CPU computes exactly what L1
+	 * asked for.
+	 */
 	vmcs_write(VMCS_TSC_OFFSET, F(TSC_OFFSET));
+	if (proc2_12 & CPU2_TSC_SCALING)
+		vmcs_write(VMCS_TSC_MULTIPLIER, F(TSC_MULTIPLIER));
+	/*
+	 * SDM 26.1.3 PAUSE: PAUSE-loop exiting measures, at CPL 0 and with
+	 * "PAUSE exiting" 0, L2's PAUSE loops against L1's gap and window (in
+	 * TSC-rate ticks, unscaled); L0 asks for no PAUSE exits itself.
+	 */
+	if (proc2_12 & CPU2_PAUSE_LOOP_EXITING) {
+		vmcs_write(VMCS_PLE_GAP, F(PLE_GAP));
+		vmcs_write(VMCS_PLE_WINDOW, F(PLE_WINDOW));
+	}
 	if (proc2_12 & CPU2_ENABLE_XSAVES)
 		vmcs_write(VMCS_XSS_EXIT_BITMAP, F(XSS_EXIT_BITMAP));
 	vmcs_write(VMCS_EPT_POINTER, l0->eptp);

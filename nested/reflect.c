@@ -228,8 +228,22 @@ enum nested_owner nested_exit_owner(const struct vmcs12 *v12, const struct l2_ex
 	case EXIT_REASON_MONITOR:
 		l1 = false;
 		break;
+	/*
+	 * SDM 26.1.3 PAUSE: "PAUSE exiting" exits at any CPL; with it 0,
+	 * "PAUSE-loop exiting" exits at CPL 0 once a loop outlasts PLE_WINDOW.
+	 * The CPU applied the CPL and timing rules to L1's own controls, gap
+	 * and window (vmcs02 has no PAUSE control of L0's): either control
+	 * set in vmcs12 makes the exit L1's.
+	 */
 	case EXIT_REASON_PAUSE:
-		l1 = proc(v12, CPU_PAUSE_EXITING);
+		l1 = proc(v12, CPU_PAUSE_EXITING) || proc2(v12, CPU2_PAUSE_LOOP_EXITING);
+		break;
+	/* SDM 26.1.3: RDRAND and RDSEED exit with their secondary controls. */
+	case EXIT_REASON_RDRAND:
+		l1 = proc2(v12, CPU2_RDRAND_EXITING);
+		break;
+	case EXIT_REASON_RDSEED:
+		l1 = proc2(v12, CPU2_RDSEED_EXITING);
 		break;
 	case EXIT_REASON_GDTR_IDTR:
 	case EXIT_REASON_LDTR_TR:

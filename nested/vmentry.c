@@ -156,6 +156,17 @@ struct l0_extras {
 	uint64_t io_a, io_b; /* L0's own I/O bitmaps; 0: none */
 };
 
+/*
+ * vmcs02 takes L1's TSC offset and multiplier as they are (prepare02.c),
+ * which is right only while L0 leaves L1's TSC alone: no offsetting or
+ * RDTSC exiting of its own in vmcs01 (nor scaling: vmx/launch.c never
+ * asks for it), nor PAUSE exiting (a PAUSE exit from L2 is then always
+ * L1's, nested/reflect.c).  The secondary controls L0 adds to vmcs02 are
+ * EPT and VPID only (.proc2 0 below).
+ */
+_Static_assert(!(L0_PROC_WANTED & (CPU_USE_TSC_OFFSETTING | CPU_RDTSC_EXITING | CPU_PAUSE_EXITING)),
+	       "L0 must not offset or trap L1's TSC, nor trap PAUSE");
+
 static void l0_extras_of_vmcs01(struct vcpu *v, struct l0_extras *x)
 {
 	struct nested_vcpu *nv = v->nested;

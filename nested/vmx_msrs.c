@@ -18,7 +18,8 @@
 	 CPU_PAUSE_EXITING | CPU_ACTIVATE_SECONDARY)
 #define PROC2_OFFERED                                                                         \
 	(CPU2_DESC_TABLE_EXITING | CPU2_ENABLE_RDTSCP | CPU2_WBINVD_EXITING |                  \
-	 CPU2_ENABLE_INVPCID | CPU2_ENABLE_XSAVES | CPU2_ENABLE_EPT)
+	 CPU2_PAUSE_LOOP_EXITING | CPU2_RDRAND_EXITING | CPU2_ENABLE_INVPCID |                 \
+	 CPU2_RDSEED_EXITING | CPU2_ENABLE_XSAVES | CPU2_TSC_SCALING | CPU2_ENABLE_EPT)
 
 /*
  * Nested EPT (nested/ept02.h): what L0 needs of the CPU to offer it -
@@ -56,6 +57,7 @@
 #define MISC_LMA_IN_ENTRY_CTL (1ull << 5)
 #define MISC_ACTIVITY_HLT (1ull << 6)
 #define MISC_CR3_TARGETS_MASK (0x1ffull << 16)
+#define MISC_VMWRITE_ANY_FIELD (1ull << 29)
 #define MISC_MSEG_REVISION_MASK (0xffffffffull << 32)
 
 /* (must-be-1 of hw, may-be-1 of hw & offered); must-be-1 kept whole. */
@@ -115,9 +117,13 @@ void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_inde
 	/*
 	 * MISC: "IA-32e mode guest" stored on exit (bit 5), the HLT activity
 	 * state only, the hardware's CR3-target count, MSR-list size 512
-	 * (27:25 = 0), no VMWRITE to read-only fields (bit 29 clear), MSEG 0.
+	 * (27:25 = 0), MSEG 0; VMWRITE to any supported field (bit 29) where
+	 * the hardware has it: vmcs12 is L0's software copy, so its
+	 * exit-information fields take any value L1 writes (nested/insn_emul.c),
+	 * and nothing in L0 reads them back from vmcs12 to decide anything.
 	 */
-	l1->misc = (hw->misc & (MISC_LMA_IN_ENTRY_CTL | MISC_CR3_TARGETS_MASK)) |
+	l1->misc = (hw->misc & (MISC_LMA_IN_ENTRY_CTL | MISC_CR3_TARGETS_MASK |
+				MISC_VMWRITE_ANY_FIELD)) |
 		   (hw->misc & MISC_ACTIVITY_HLT);
 	l1->cr0_fixed0 = hw->cr0_fixed0;
 	l1->cr0_fixed1 = hw->cr0_fixed1;

@@ -42,6 +42,7 @@
 #define CPU2_PAUSE_LOOP_EXITING (1u << 10)
 #define CPU2_RDRAND_EXITING (1u << 11)
 #define CPU2_ENABLE_INVPCID (1u << 12)
+#define CPU2_RDSEED_EXITING (1u << 16)
 #define CPU2_ENABLE_XSAVES (1u << 20)
 #define CPU2_TSC_SCALING (1u << 25)
 #define CPU2_ENABLE_USER_WAIT_PAUSE (1u << 26)

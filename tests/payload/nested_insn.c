@@ -186,6 +186,45 @@ static void pointer_checks(void)
 		 (unsigned long long)vmcs);
 }
 
+/*
+ * With IA32_VMX_MISC[29], every exit-information field takes a VMWRITE
+ * (SDM 31.3 VMWRITE: the read-only check applies only with MISC[29] = 0),
+ * cut to its width (31.3: a 32-bit field keeps bits 31:0), and VMREAD
+ * returns it; each is written back to 0 after.
+ */
+static void exit_info_writes(void)
+{
+	static const struct {
+		uint32_t field;
+		uint64_t value, want;
+	} w[] = {
+	    {VMCS_EXIT_QUALIFICATION, 0x8000000000000123ull, 0x8000000000000123ull},
+	    {VMCS_VM_EXIT_INTR_INFO, 0x5a5a5a5a80000306ull, 0x80000306ull},
+	    {VMCS_VM_EXIT_INSTRUCTION_LEN, 7, 7},
+	    {VMCS_VMX_INSTRUCTION_INFO, 0x1808, 0x1808},
+	    {VMCS_IDT_VECTORING_INFO_FIELD, 0x80000b0e, 0x80000b0e},
+	    {VMCS_IO_RCX, 0x1234, 0x1234},
+	    {VMCS_GUEST_LINEAR_ADDRESS, 0xffff800000001000ull, 0xffff800000001000ull},
+	};
+	unsigned bad = 0, first = 0;
+	uint64_t seen = 0;
+	for (unsigned i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		uint64_t back = 0;
+		uint64_t r1 = nx_vmwrite(w[i].field, w[i].value);
+		uint64_t r2 = nx_vmread(w[i].field, &back);
+		if (nx_outcome(r1) != NX_SUCCEED || nx_outcome(r2) != NX_SUCCEED ||
+		    back != w[i].want) {
+			if (!bad++) {
+				first = w[i].field;
+				seen = back;
+			}
+		}
+		nx_vmwrite(w[i].field, 0); /* no valid IDT-vectoring info left for group C */
+	}
+	nx_check(!bad, "VMWRITE/VMREAD of 7 more exit-information fields, widths kept (MISC[29])",
+		 "%u wrong, first field 0x%x read 0x%llx", bad, first, (unsigned long long)seen);
+}
+
 /* VMREAD/VMWRITE: unsupported field, read-only field, field widths. */
 static void field_checks(void)
 {
@@ -201,6 +240,7 @@ static void field_checks(void)
 		nx_check(nx_outcome(r) == NX_SUCCEED && back == 0x1234,
 			 "VMWRITE of VM_EXIT_REASON succeeds (IA32_VMX_MISC[29] = 1)",
 			 "%s, read back 0x%llx", nx_result_str(r), (unsigned long long)back);
+		exit_info_writes();
 	} else {
 		expect_fail_valid("VMWRITE of read-only VM_EXIT_REASON (IA32_VMX_MISC[29] = 0)", r,
 				  VMERR_READ_ONLY_FIELD);

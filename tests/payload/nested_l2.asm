@@ -195,6 +195,42 @@ L2 l2_vmresume
 	vmresume
 	vmcall
 
+; RDRAND/RDSEED exiting (SDM 28.2.5: destination register, operand size).
+L2 l2_rdrand32
+	rdrand eax
+	vmcall
+L2 l2_rdrand16
+	rdrand cx
+	vmcall
+L2 l2_rdseed64
+	rdseed r9
+	vmcall
+
+; PAUSE-loop exiting: RCX PAUSEs in a tight loop at CPL 0; RCX left is
+; how far it got.
+L2 l2_pause_loop
+	pause
+	dec rcx
+	jnz l2_pause_loop
+	vmcall
+
+; TSC offsetting and scaling: two RDTSCs (R8, R9) and RDMSR of IA32_TSC (R10).
+L2 l2_tsc_reads
+	rdtsc
+	shl rdx, 32
+	or rax, rdx
+	mov r8, rax
+	rdtsc
+	shl rdx, 32
+	or rax, rdx
+	mov r9, rax
+	mov ecx, 0x10
+	rdmsr
+	shl rdx, 32
+	or rax, rdx
+	mov r10, rax
+	vmcall
+
 ; L2's IDT handlers.
 l2_vector_common:
 	mov r14, cr2

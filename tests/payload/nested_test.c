@@ -15,6 +15,7 @@
  *   B  VMX instruction results and VM-instruction errors    (nested_insn.c)
  *   C  VM-entry failures and the state after them           (nested_entry.c)
  *   D  VM exits from L2, instruction by instruction         (nested_exits.c)
+ *      under RDRAND/RDSEED, PAUSE-loop exiting, TSC scaling (nested_ctl.c)
  *      and event by event                                   (nested_events.c)
  *   E  L1's own state at the end, VMXOFF                    (here)
  * An exception L1 does not expect ends the run with a not-ok line and the
@@ -272,6 +273,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	if (vmx) {
 		nx_group_entry();
 		nx_group_exits();
+		nx_group_ctl();
 		nx_group_events();
 	} else {
 		nx_check(false, "VM entries and exits (groups C, D)",

@@ -10,6 +10,8 @@
  * nested_insn.c   VMX instruction results (B)
  * nested_entry.c  VM-entry failures (C)
  * nested_exits.c  exits caused by instructions in L2 (D)
+ * nested_ctl.c    exits and TSC readings under RDRAND/RDSEED exiting,
+ *                 PAUSE-loop exiting and TSC scaling (D)
  * nested_events.c exits caused by events in L2: exceptions, interrupts,
  *                 windows, triple fault, task switch (D)
  * nested_vmx.asm  the VMX instructions as probes, VM entry and exit stub,
@@ -229,6 +231,7 @@ bool nx_set_ctl(enum nx_ctl c, uint32_t bits, const char *what);
 bool nx_group_insn(void); /* B; false: not in VMX operation */
 void nx_group_entry(void);
 void nx_group_exits(void);
+void nx_group_ctl(void);
 void nx_group_events(void);
 
 /* Local APIC (xAPIC or x2APIC, as L1 finds it). */

@@ -148,6 +148,7 @@ static struct {
 } ms;
 
 static struct vmx_caps hw_caps, l1_caps;
+#define MISC_VMWRITE_ANY (1ull << 29) /* IA32_VMX_MISC[29] (SDM Vol. 3D A.6) */
 static struct l1_memory l1mem;
 static struct nested_env env;
 static union {
@@ -1339,10 +1340,19 @@ TEST(nested_insn_vmread_vmwrite_unsupported_field_12)
 	CHECK_CLEAN();
 }
 
+/* A CPU without IA32_VMX_MISC[29]: L1's MISC lacks it too (nested/vmx_msrs.c). */
+static void without_vmwrite_any_field(void)
+{
+	hw_caps.misc &= ~MISC_VMWRITE_ANY;
+	nested_vmx_msrs_init(&hw_caps, vmcs12_highest_field_index(), &l1_caps);
+}
+
+/* SDM 31.3 VMWRITE: "ELSIF field is read-only and IA32_VMX_MISC[29] = 0": error 13. */
 TEST(nested_insn_vmwrite_read_only_field_13)
 {
 	setup();
-	CHECK_EQ(l1_caps.misc & (1ull << 29), 0); /* L1 cannot VMWRITE exit information */
+	without_vmwrite_any_field();
+	CHECK_EQ(l1_caps.misc & MISC_VMWRITE_ANY, 0); /* L1 cannot VMWRITE exit information */
 	enter_vmx_with_current(VMCS_A);
 	vmcs12_set(&cache.v, VMCS_VM_EXIT_REASON, 30);
 	CHECK(vmwrite(VMCS_VM_EXIT_REASON, 1));
@@ -1361,6 +1371,47 @@ TEST(nested_insn_vmwrite_read_only_field_13)
 	CHECK(vmread(VMCS_VM_INSTRUCTION_ERROR));
 	CHECK_VMSUCCEED(LEN_VMREAD);
 	CHECK_EQ(vmread_value, 13);
+	CHECK_CLEAN();
+}
+
+/*
+ * With IA32_VMX_MISC[29] (Bochs has it, so L1 is offered it), VMWRITE to an
+ * exit-information field succeeds, cut to the field's width, and VMREAD
+ * returns it (SDM 31.3 VMWRITE, Vol. 3D A.6); fields L1 lacks stay error 12.
+ */
+TEST(nested_insn_vmwrite_exit_info_with_misc29)
+{
+	setup();
+	CHECK_EQ(l1_caps.misc & MISC_VMWRITE_ANY, MISC_VMWRITE_ANY);
+	enter_vmx_with_current(VMCS_A);
+	vmcs12_set(&cache.v, VMCS_VM_EXIT_REASON, 30);
+	CHECK(vmwrite(VMCS_VM_EXIT_REASON, 0xabcdef0000000012ull)); /* 32-bit field */
+	CHECK_VMSUCCEED(LEN_VMWRITE);
+	CHECK_EQ(cached(VMCS_IDX_VM_EXIT_REASON), 0x12);
+	CHECK(vmwrite(VMCS_EXIT_QUALIFICATION, 0x8000000000000123ull)); /* natural width */
+	CHECK_VMSUCCEED(LEN_VMWRITE);
+	CHECK_EQ(cached(VMCS_IDX_EXIT_QUALIFICATION), 0x8000000000000123ull);
+	CHECK(vmwrite(VMCS_VMX_INSTRUCTION_INFO, 0x1808));
+	CHECK_VMSUCCEED(LEN_VMWRITE);
+	CHECK(vmwrite(VMCS_GUEST_LINEAR_ADDRESS, 0x1000));
+	CHECK_VMSUCCEED(LEN_VMWRITE);
+	/* The error field too: VMsucceed leaves it as written. */
+	CHECK(vmwrite(VMCS_VM_INSTRUCTION_ERROR, 7));
+	CHECK_VMSUCCEED(LEN_VMWRITE);
+	CHECK_EQ(cached(VMCS_IDX_VM_INSTRUCTION_ERROR), 7);
+	CHECK(vmread(VMCS_VM_EXIT_REASON));
+	CHECK_VMSUCCEED(LEN_VMREAD);
+	CHECK_EQ(vmread_value, 0x12);
+	CHECK(vmread(VMCS_VMX_INSTRUCTION_INFO));
+	CHECK_EQ(vmread_value, 0x1808);
+	CHECK(vmread(VMCS_VM_INSTRUCTION_ERROR));
+	CHECK_EQ(vmread_value, 7);
+	/* GUEST_PHYSICAL_ADDRESS exists with EPT (nested EPT): writable too. */
+	CHECK(vmwrite(VMCS_GUEST_PHYSICAL_ADDRESS, 0x2000));
+	CHECK_VMSUCCEED(LEN_VMWRITE);
+	/* A field of a feature L1 lacks (PML): 12 still. */
+	CHECK(vmwrite(VMCS_GUEST_PML_INDEX, 1));
+	CHECK_VMFAIL_VALID(LEN_VMWRITE, 12);
 	CHECK_CLEAN();
 }
 
@@ -1737,9 +1788,15 @@ TEST(nested_insn_vmread_vmwrite_vmfail_before_memory_operand)
 	CHECK_EQ(ms.l0_refusals, 0);
 
 	CHECK(vmptrld(VMCS_A));
-	/* A read-only field with a source that is not present: VMfailValid(13). */
+	/*
+	 * A read-only field with a source that is not present: VMfailValid(13)
+	 * without IA32_VMX_MISC[29]; with it, the operand is read: #PF.
+	 */
 	regs.gpr[GPR_RAX] = NP_PAGE;
 	regs.gpr[GPR_RDX] = VMCS_VM_EXIT_REASON;
+	CHECK(run(EXIT_REASON_VMWRITE, MEM_RAX | REG2(GPR_RDX), 0, LEN_VMWRITE));
+	CHECK_PF(0, NP_PAGE);
+	without_vmwrite_any_field();
 	CHECK(run(EXIT_REASON_VMWRITE, MEM_RAX | REG2(GPR_RDX), 0, LEN_VMWRITE));
 	CHECK_VMFAIL_VALID(LEN_VMWRITE, 13);
 	/* An unknown field with a non-canonical destination: VMfailValid(12). */

@@ -79,9 +79,10 @@ TEST(nested_msrs_misc_fixed_enum)
 	struct vmx_caps l1 = l1_caps();
 	uint64_t misc = 0, enumv = 0, cr0f0 = 0, cr4f1 = 0;
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_MISC, &misc));
-	/* Bochs MISC 0x600401e0: LMA store (5), HLT (6), 4 CR3 targets; not
-	 * shutdown/wait-for-SIPI (7, 8) nor VMWRITE to read-only fields (29). */
-	CHECK_EQ(misc, 0x0000000000040060ull);
+	/* Bochs MISC 0x600401e0: LMA store (5), HLT (6), 4 CR3 targets, VMWRITE
+	 * to any supported field (29); not shutdown/wait-for-SIPI (7, 8) nor
+	 * injection with instruction length 0 (30). */
+	CHECK_EQ(misc, 0x0000000020040060ull);
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_VMCS_ENUM, &enumv));
 	CHECK_EQ(enumv, 0x3a);
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_CR0_FIXED0, &cr0f0));
@@ -131,4 +132,42 @@ TEST(nested_msrs_no_secondary_without_hardware)
 	CHECK(!nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &v));
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_TRUE_PROCBASED_CTLS, &v));
 	CHECK_EQ((v >> 32) & CPU_ACTIVATE_SECONDARY, 0);
+}
+
+/*
+ * Issue 12, item 6: PAUSE-loop exiting, RDRAND/RDSEED exiting and TSC
+ * scaling are offered where the CPU has them (Bochs does), and are absent
+ * from L1's PROCBASED_CTLS2 where it does not; likewise MISC[29].
+ */
+TEST(nested_msrs_item6_controls_follow_hardware)
+{
+	const uint32_t item6 =
+	    CPU2_PAUSE_LOOP_EXITING | CPU2_RDRAND_EXITING | CPU2_RDSEED_EXITING | CPU2_TSC_SCALING;
+	struct vmx_caps l1 = l1_caps();
+	uint64_t proc2 = 0, misc = 0;
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &proc2));
+	CHECK_EQ((uint32_t)(proc2 >> 32) & item6, item6);
+	CHECK_EQ((uint32_t)proc2 & item6, 0);
+	/* Everything offered in Bochs's secondary controls, nothing more. */
+	CHECK_EQ(proc2 >> 32, CPU2_DESC_TABLE_EXITING | CPU2_ENABLE_RDTSCP | CPU2_WBINVD_EXITING |
+				  CPU2_ENABLE_INVPCID | CPU2_ENABLE_XSAVES | CPU2_ENABLE_EPT | item6);
+
+	/* A CPU with none of them (nor MISC[29]): none offered. */
+	struct vmx_caps hw;
+	hw_fake_bochs_caps(&hw);
+	for (unsigned bit = 0; bit < 32; bit++)
+		if (item6 & (1u << bit)) {
+			hw.procbased2 = 0x02177fff00000000ull & ~((uint64_t)1 << (32 + bit));
+			hw.misc = 0x00000000600401e0ull;
+			nested_vmx_msrs_init(&hw, 0x1d, &l1);
+			CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &proc2));
+			CHECK_EQ((uint32_t)(proc2 >> 32) & item6, item6 & ~(1u << bit));
+		}
+	hw.procbased2 &= ~((uint64_t)item6 << 32);
+	hw.misc &= ~(1ull << 29);
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &proc2));
+	CHECK_EQ((uint32_t)(proc2 >> 32) & item6, 0);
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_MISC, &misc));
+	CHECK_EQ(misc, 0x0000000000040060ull);
 }

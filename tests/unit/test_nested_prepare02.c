@@ -203,6 +203,66 @@ TEST(prepare02_acknowledge_interrupt_on_exit_is_l1s)
 		 EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER);
 }
 
+/*
+ * Issue 12, item 6.  SDM 26.3 RDTSC: L2 reads (TSC * multiplier) >> 48 +
+ * offset; L0 does not offset or scale L1's TSC, so vmcs02 takes L1's
+ * offset and multiplier unchanged.  SDM 26.1.3 PAUSE: L1's gap and window.
+ * RDRAND/RDSEED exiting pass through.  The fields are written only where
+ * L1 enabled (and activated) the control; vmcs02 holds stale values
+ * otherwise, poisoned here, which the CPU does not use.
+ */
+TEST(prepare02_tsc_scaling_ple_rdrand_rdseed)
+{
+	const uint32_t item6 =
+	    CPU2_TSC_SCALING | CPU2_PAUSE_LOOP_EXITING | CPU2_RDRAND_EXITING | CPU2_RDSEED_EXITING;
+	setup();
+	vmcs12_set(&v12, VMCS_CPU_BASED_VM_EXEC_CONTROL, CPU_USE_TSC_OFFSETTING);
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, item6);
+	vmcs12_set(&v12, VMCS_TSC_OFFSET, 0xfffffff000000000ull); /* negative: signed */
+	vmcs12_set(&v12, VMCS_TSC_MULTIPLIER, 3ull << 47);	  /* 1.5 */
+	vmcs12_set(&v12, VMCS_PLE_GAP, 128);
+	vmcs12_set(&v12, VMCS_PLE_WINDOW, 4096);
+	vmcs_soft_set(VMCS_TSC_MULTIPLIER, 0xbad);
+	vmcs_soft_set(VMCS_PLE_GAP, 0xbad);
+	vmcs_soft_set(VMCS_PLE_WINDOW, 0xbad);
+	/* Secondary controls not activated: none of it. */
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_SECONDARY_VM_EXEC_CONTROL) & item6, 0);
+	CHECK_EQ(vmcs_soft_get(VMCS_TSC_OFFSET), 0xfffffff000000000ull);
+	CHECK_EQ(vmcs_soft_get(VMCS_CPU_BASED_VM_EXEC_CONTROL) & CPU_USE_TSC_OFFSETTING,
+		 CPU_USE_TSC_OFFSETTING);
+	CHECK_EQ(vmcs_soft_field_writes(VMCS_TSC_MULTIPLIER), 0);
+	CHECK_EQ(vmcs_soft_field_writes(VMCS_PLE_GAP), 0);
+	CHECK_EQ(vmcs_soft_field_writes(VMCS_PLE_WINDOW), 0);
+	/* Activated: L1's bits, multiplier, gap and window. */
+	vmcs12_set(&v12, VMCS_CPU_BASED_VM_EXEC_CONTROL,
+		   CPU_USE_TSC_OFFSETTING | CPU_ACTIVATE_SECONDARY);
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_SECONDARY_VM_EXEC_CONTROL),
+		 item6 | CPU2_ENABLE_EPT | CPU2_ENABLE_VPID);
+	CHECK_EQ(vmcs_soft_get(VMCS_TSC_OFFSET), 0xfffffff000000000ull);
+	CHECK_EQ(vmcs_soft_get(VMCS_TSC_MULTIPLIER), 3ull << 47);
+	CHECK_EQ(vmcs_soft_get(VMCS_PLE_GAP), 128);
+	CHECK_EQ(vmcs_soft_get(VMCS_PLE_WINDOW), 4096);
+	/* Each field follows its own control. */
+	vmcs_soft_set(VMCS_TSC_MULTIPLIER, 0xbad);
+	vmcs_soft_set(VMCS_PLE_GAP, 0xbad);
+	vmcs_soft_set(VMCS_PLE_WINDOW, 0xbad);
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, CPU2_PAUSE_LOOP_EXITING);
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_TSC_MULTIPLIER), 0xbad);
+	CHECK_EQ(vmcs_soft_get(VMCS_PLE_GAP), 128);
+	CHECK_EQ(vmcs_soft_get(VMCS_PLE_WINDOW), 4096);
+	vmcs_soft_set(VMCS_PLE_GAP, 0xbad);
+	vmcs_soft_set(VMCS_PLE_WINDOW, 0xbad);
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, CPU2_TSC_SCALING);
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_TSC_MULTIPLIER), 3ull << 47);
+	CHECK_EQ(vmcs_soft_get(VMCS_PLE_GAP), 0xbad);
+	CHECK_EQ(vmcs_soft_get(VMCS_PLE_WINDOW), 0xbad);
+	CHECK_EQ(vmcs_soft_errors(), 0);
+}
+
 /* vmcs12 -> vmcs02 -> (L2 changes only TS) -> vmcs12: L1 sees its own CR0 plus TS. */
 TEST(prepare02_round_trip_with_rebuild)
 {

@@ -140,6 +140,45 @@ TEST(reflect_secondary_needs_activation)
 	CHECK_EQ(owner(EXIT_REASON_INVPCID), NESTED_L1);
 }
 
+/*
+ * Issue 12, item 6.  SDM 26.1.3: RDRAND and RDSEED exit with their
+ * secondary controls; PAUSE with "PAUSE exiting" or, at CPL 0 (the CPU's
+ * test), "PAUSE-loop exiting".  Each needs activate-secondary, and no
+ * other secondary bit stands in for it.
+ */
+TEST(reflect_rdrand_rdseed_pause_loop)
+{
+	static const struct {
+		uint32_t reason, bit;
+	} rows[] = {
+		{ EXIT_REASON_RDRAND, CPU2_RDRAND_EXITING },
+		{ EXIT_REASON_RDSEED, CPU2_RDSEED_EXITING },
+		{ EXIT_REASON_PAUSE, CPU2_PAUSE_LOOP_EXITING },
+	};
+	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		reset();
+		CHECK_EQ(owner(rows[i].reason), NESTED_L0);
+		vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, rows[i].bit);
+		CHECK_EQ(owner(rows[i].reason), NESTED_L0); /* not activated */
+		set_proc(CPU_ACTIVATE_SECONDARY);
+		CHECK_EQ(owner(rows[i].reason), NESTED_L1);
+		vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, ~rows[i].bit);
+		CHECK_EQ(owner(rows[i].reason), NESTED_L0);
+	}
+	/* PAUSE: either control alone makes the exit L1's. */
+	reset();
+	set_proc(CPU_PAUSE_EXITING);
+	CHECK_EQ(owner(EXIT_REASON_PAUSE), NESTED_L1);
+	set_proc(CPU_PAUSE_EXITING | CPU_ACTIVATE_SECONDARY);
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, CPU2_PAUSE_LOOP_EXITING);
+	CHECK_EQ(owner(EXIT_REASON_PAUSE), NESTED_L1);
+	/* RDRAND's control does not make RDSEED exits L1's, nor the reverse. */
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, CPU2_RDRAND_EXITING);
+	CHECK_EQ(owner(EXIT_REASON_RDSEED), NESTED_L0);
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, CPU2_RDSEED_EXITING);
+	CHECK_EQ(owner(EXIT_REASON_RDRAND), NESTED_L0);
+}
+
 static enum nested_owner exception(unsigned type, unsigned vector, uint32_t error)
 {
 	struct l2_exit e = { .reason = EXIT_REASON_EXCEPTION_NMI,

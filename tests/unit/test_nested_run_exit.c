@@ -501,3 +501,56 @@ TEST(nested_exit_cr3_target_uses_the_operand_size)
 	CHECK_EQ(run_stub_errors, 0);
 	CHECK_EQ(vmcs_soft_errors(), 0);
 }
+
+/*
+ * Issue 12, item 6, through the run path: L1's RDRAND/RDSEED exiting,
+ * PAUSE-loop exiting and TSC scaling reach vmcs02 with their fields, and
+ * the exits they cause (57, 61, 40) are reflected with the CPU's
+ * instruction information (SDM 28.2.5: destination register in 6:3,
+ * operand size in 12:11), never judged L0's (which would halt: L0 has no
+ * handler for them).
+ */
+TEST(nested_exit_rdrand_rdseed_pause_loop_reflected)
+{
+	const uint32_t item6 =
+	    CPU2_RDRAND_EXITING | CPU2_RDSEED_EXITING | CPU2_PAUSE_LOOP_EXITING | CPU2_TSC_SCALING;
+	static const struct {
+		uint32_t reason, info, len;
+	} exits[] = {
+		{ EXIT_REASON_RDRAND, (1u << 11) | (GPR_RAX << 3), 3 },	   /* rdrand eax */
+		{ EXIT_REASON_RDSEED, (2u << 11) | (GPR_R9 << 3), 4 },	   /* rdseed r9 */
+		{ EXIT_REASON_PAUSE, 0, 2 },
+	};
+	run_setup();
+	vmcs12_set(V12, VMCS_CPU_BASED_VM_EXEC_CONTROL,
+		   f12(VMCS_CPU_BASED_VM_EXEC_CONTROL) | CPU_USE_TSC_OFFSETTING |
+			   CPU_ACTIVATE_SECONDARY);
+	vmcs12_set(V12, VMCS_SECONDARY_VM_EXEC_CONTROL, item6);
+	vmcs12_set(V12, VMCS_TSC_OFFSET, 0x1000);
+	vmcs12_set(V12, VMCS_TSC_MULTIPLIER, 1ull << 49); /* 2.0 */
+	vmcs12_set(V12, VMCS_PLE_GAP, 41);
+	vmcs12_set(V12, VMCS_PLE_WINDOW, 4097);
+	CHECK(run_l1_vmlaunch());
+	CHECK_EQ(f02(VMCS_SECONDARY_VM_EXEC_CONTROL) & item6, item6);
+	CHECK_EQ(f02(VMCS_CPU_BASED_VM_EXEC_CONTROL) & CPU_USE_TSC_OFFSETTING,
+		 CPU_USE_TSC_OFFSETTING);
+	CHECK_EQ(f02(VMCS_TSC_OFFSET), 0x1000);
+	CHECK_EQ(f02(VMCS_TSC_MULTIPLIER), 1ull << 49);
+	CHECK_EQ(f02(VMCS_PLE_GAP), 41);
+	CHECK_EQ(f02(VMCS_PLE_WINDOW), 4097);
+	for (unsigned i = 0; i < sizeof(exits) / sizeof(exits[0]); i++) {
+		if (i)
+			CHECK_EQ(run_l1_exit(EXIT_REASON_VMRESUME, LEN_VMRESUME, true), 0);
+		CHECK(NV->in_l2);
+		vmcs_soft_set(VMCS_VMX_INSTRUCTION_INFO, exits[i].info);
+		CHECK_EQ(run_l2_exit(exits[i].reason, 0, exits[i].len), 0);
+		CHECK(!NV->in_l2);
+		CHECK_EQ(NV->reflected, i + 1);
+		CHECK_EQ(f12(VMCS_VM_EXIT_REASON), exits[i].reason);
+		CHECK_EQ(f12(VMCS_VMX_INSTRUCTION_INFO), exits[i].info);
+		CHECK_EQ(f12(VMCS_VM_EXIT_INSTRUCTION_LEN), exits[i].len);
+		CHECK_EQ(f01(VMCS_GUEST_RIP), HOST_RIP12);
+	}
+	CHECK_EQ(run_stub_errors, 0);
+	CHECK_EQ(vmcs_soft_errors(), 0);
+}
