@@ -16,6 +16,7 @@
  *   C  VM-entry failures and the state after them           (nested_entry.c)
  *   D  VM exits from L2, instruction by instruction         (nested_exits.c)
  *      and event by event                                   (nested_events.c)
+ *      the VMX-preemption timer                             (nested_timer.c)
  *   E  L1's own state at the end, VMXOFF                    (here)
  * An exception L1 does not expect ends the run with a not-ok line and the
  * count; a VM exit that never comes back is bounded by the test script.
@@ -273,6 +274,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		nx_group_entry();
 		nx_group_exits();
 		nx_group_events();
+		nx_group_timer();
 	} else {
 		nx_check(false, "VM entries and exits (groups C, D)",
 			 "skipped: not in VMX operation");
