@@ -7,6 +7,7 @@
  */
 #include "run.h"
 
+#include "vmx/hw_ops.h"
 #include "vmx/l0.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_arch.h"
@@ -26,6 +27,12 @@ void nested_init_exit(struct vcpu *v, struct guest_regs *r)
 	uint32_t pending = (uint32_t)vmcs_read(VMCS_VM_ENTRY_INTR_INFO_FIELD);
 	uint32_t pending_error = (uint32_t)vmcs_read(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE);
 	uint32_t pending_len = (uint32_t)vmcs_read(VMCS_VM_ENTRY_INSTRUCTION_LEN);
+	/*
+	 * vmcs02's timer-value field as L1's count left (nested/timer.h): the
+	 * field L0 armed, possibly with L0's shorter interval, after an exit
+	 * L0 kept, or before vmcs02 ever ran.
+	 */
+	nested_timer_stop(&nv->timer, hw_rdtsc());
 	nv->last_sync_reads = nested_sync_vmcs12(v12, &g_l0.l1_vmx, &nv->cr);
 	/* SDM 28.2.1: an INIT-signal exit has qualification 0 and no interruption. */
 	vmcs12_set(v12, VMCS_VM_EXIT_REASON, EXIT_REASON_INIT_SIGNAL);

@@ -21,6 +21,7 @@ static bool l0_sets(uint32_t encoding)
 	case VMCS_GUEST_DR7:
 	case VMCS_GUEST_IA32_DEBUGCTL:
 	case VMCS_VMCS_LINK_POINTER:
+	case VMCS_VMX_PREEMPTION_TIMER_VALUE: /* L0's and L1's timers: nested/timer.c */
 		return true;
 	}
 	return false;

@@ -257,11 +257,20 @@ enum nested_owner nested_exit_owner(const struct vmcs12 *v12, const struct l2_ex
 		/* L0 puts no bits of its own in the XSS-exiting bitmap. */
 		l1 = proc2(v12, CPU2_ENABLE_XSAVES);
 		break;
+	case EXIT_REASON_PREEMPTION_TIMER:
+		/*
+		 * SDM 26.5.1, 26.2: L1's timer exits when it counts down to 0.
+		 * vmcs02's one timer is also L0's console tick: a timer exit
+		 * before L1's count ran out is L0's alone.
+		 */
+		l1 = (F(PIN_BASED_VM_EXEC_CONTROL) & PIN_PREEMPTION_TIMER) && e->l1_timer_expired;
+		break;
 	default:
 		/*
 		 * EPT violations and misconfigurations (EPT01 is L0's), a
-		 * machine check during VM entry (SDM 27.9), the preemption timer, and exits of features L1 is not offered
-		 * (APIC virtualization, PML, VMFUNC, MTF...): L0's own.
+		 * machine check during VM entry (SDM 27.9), and exits of
+		 * features L1 is not offered (APIC virtualization, PML,
+		 * VMFUNC, MTF...): L0's own.
 		 */
 		l1 = false;
 	}

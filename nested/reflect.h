@@ -32,6 +32,7 @@ struct l2_exit {
 	uint32_t intr_error;	/* its error code (#PF: the page-fault error code) */
 	uint64_t gpr_value;	/* CR access: the value of the source GPR (MOV to CR) */
 	uint32_t msr;		/* RDMSR/WRMSR: ECX */
+	bool l1_timer_expired;	/* timer exit: L1's count reached 0 (nested/timer.h) */
 };
 
 enum nested_owner {

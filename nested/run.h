@@ -20,6 +20,7 @@
 #include "nested/msr_lists.h"
 #include "nested/nested.h"
 #include "nested/sync12.h"
+#include "nested/timer.h"
 #include "vmx/l1_memory.h"
 #include "vmx/vcpu.h"
 
@@ -46,6 +47,7 @@ struct nested_vcpu {
 	uint64_t io_bitmap12_copy_pa; /* two pages, A then B */
 	bool io_merged; /* vmcs02 uses io_bitmap02 (L0 owns ports) this entry */
 	struct vmcs02_cr_state cr; /* vmcs02's CR ownership, for the vmcs12 rebuild */
+	struct nested_timer timer; /* L1's preemption timer beside L0's in vmcs02 */
 	unsigned mce_entry_retries; /* machine checks in a row during entries to L2 */
 	/* Nested EPT (nested/ept12.h): this CPU's EPT02s, the EPT01 generation they match. */
 	struct ept02 ept02;

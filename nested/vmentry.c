@@ -235,7 +235,7 @@ static void l1_msr_bitmap_check(const struct vmcs12 *v12, const struct l1_memory
 			 (unsigned long long)F(MSR_BITMAP));
 }
 
-/* L0's needs that are not control bits: its console's ports and timer. */
+/* L0's needs that are not control bits: its console's ports and timer (with L1's). */
 static void apply_l0_extras(struct nested_vcpu *nv, const struct vmcs12 *v12,
 			    const struct l0_extras *x, bool launch)
 {
@@ -253,10 +253,8 @@ static void apply_l0_extras(struct nested_vcpu *nv, const struct vmcs12 *v12,
 		vmcs_write(VMCS_IO_BITMAP_B, nv->io_bitmap02_pa + PAGE_SIZE);
 		vmcs_set_bits(VMCS_CPU_BASED_VM_EXEC_CONTROL, CPU_USE_IO_BITMAPS);
 	}
-	if (x->timer) {
-		vmcs_set_bits(VMCS_PIN_BASED_VM_EXEC_CONTROL, PIN_PREEMPTION_TIMER);
-		vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, l0_console_timer_value());
-	}
+	/* vmcs02's one preemption timer: L1's, L0's console tick, or the sooner. */
+	nested_timer_enter(&nv->timer, v12, x->timer, l0_console_timer_value());
 }
 
 static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)

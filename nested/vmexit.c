@@ -342,26 +342,14 @@ void nested_route_pending_nmi(struct vcpu *v)
 	hw_send_ipi(v->msrs.apic_base, v->apic_id, ICR_MODE_NMI);
 }
 
-void nested_l2_exit(struct vcpu *v, struct guest_regs *r)
+/* An exit from L2 that ran: L1's, or L0's with L2 resumed. */
+static void l2_exit(struct vcpu *v, struct guest_regs *r, uint32_t basic, uint64_t reads0,
+		    uint64_t writes0)
 {
 	struct nested_vcpu *nv = v->nested;
-	uint64_t reads0, writes0;
-	vmcs_access_counts(&reads0, &writes0);
-	uint32_t reason = (uint32_t)vmcs_read(VMCS_VM_EXIT_REASON);
-	nv->l2_exits++;
-	if ((reason & EXIT_REASON_BASIC_MASK) == EXIT_REASON_MCE_DURING_VMENTRY) {
-		mce_during_entry(v);
-		return;
-	}
-	if (reason & EXIT_REASON_FAILED_ENTRY) {
-		hw_entry_failure(v, r, reason);
-		return;
-	}
-	nv->mce_entry_retries = 0;
-	nv->launch_pending = false;
-	uint32_t basic = reason & EXIT_REASON_BASIC_MASK;
 	struct l2_exit e;
 	read_exit(&e, r, basic);
+	e.l1_timer_expired = nested_timer_l1_expired(&nv->timer);
 	bool nmi = basic == EXIT_REASON_EXCEPTION_NMI &&
 		   (e.intr_info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI;
 	/*
@@ -429,4 +417,35 @@ void nested_l2_exit(struct vcpu *v, struct guest_regs *r)
 	h(v, r);
 	if (!l0_exception_exits_to_l1(v, r, false))
 		complete_interrupted_event(v, r, idt);
+}
+
+void nested_l2_exit(struct vcpu *v, struct guest_regs *r)
+{
+	/* L1's preemption timer stopped here, as far as L0 can tell (nested/timer.h). */
+	uint64_t tsc = hw_rdtsc();
+	struct nested_vcpu *nv = v->nested;
+	uint64_t reads0, writes0;
+	vmcs_access_counts(&reads0, &writes0);
+	uint32_t reason = (uint32_t)vmcs_read(VMCS_VM_EXIT_REASON);
+	nv->l2_exits++;
+	/*
+	 * A failed entry saves no guest state (SDM Vol. 3C 27.8): vmcs02's
+	 * timer-value field still holds what L0 armed, nothing ran.
+	 */
+	if ((reason & EXIT_REASON_BASIC_MASK) == EXIT_REASON_MCE_DURING_VMENTRY) {
+		mce_during_entry(v);
+		return;
+	}
+	if (reason & EXIT_REASON_FAILED_ENTRY) {
+		hw_entry_failure(v, r, reason);
+		return;
+	}
+	nv->mce_entry_retries = 0;
+	nv->launch_pending = false;
+	nested_timer_stop(&nv->timer, tsc);
+	l2_exit(v, r, reason & EXIT_REASON_BASIC_MASK, reads0, writes0);
+	/* L0 kept the exit: L2 goes on with what is left of L1's count. */
+	if (nested_in_l2(v))
+		nested_timer_resume(&nv->timer, l0_console_timer_value(), hw_rdtsc(),
+				    (unsigned)(g_l0.caps.misc & VMX_MISC_TIMER_RATE_MASK));
 }

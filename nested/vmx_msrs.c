@@ -8,7 +8,9 @@
 #include "vmx/vmx_bits.h"
 
 /* What nested/ emulates for L2, control by control (SDM Vol. 3C 25.6-25.8). */
-#define PIN_OFFERED (PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS)
+#define PIN_OFFERED                                                                           \
+	(PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS |                 \
+	 PIN_PREEMPTION_TIMER)
 #define PROC_OFFERED                                                                          \
 	(CPU_INTR_WINDOW_EXITING | CPU_USE_TSC_OFFSETTING | CPU_HLT_EXITING |                  \
 	 CPU_INVLPG_EXITING | CPU_MWAIT_EXITING | CPU_RDPMC_EXITING | CPU_RDTSC_EXITING |      \
@@ -39,7 +41,8 @@
 	 EPT_CAP_ADVANCED_INFO | EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)
 #define EXIT_OFFERED                                                                          \
 	(EXIT_SAVE_DEBUG_CONTROLS | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT |        \
-	 EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER)
+	 EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER | \
+	 EXIT_SAVE_PREEMPTION_TIMER)
 #define ENTRY_OFFERED                                                                         \
 	(ENTRY_LOAD_DEBUG_CONTROLS | ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_PAT |            \
 	 ENTRY_LOAD_IA32_EFER)
@@ -85,10 +88,18 @@ void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_inde
 	uint64_t true_proc = hw->has_true ? hw->true_procbased : hw->procbased;
 	uint64_t true_exit = hw->has_true ? hw->true_exit : hw->exit;
 	uint64_t true_entry = hw->has_true ? hw->true_entry : hw->entry;
+	/*
+	 * L1's preemption timer needs the CPU's timer and its "save
+	 * VMX-preemption timer value", which L0 sets in vmcs02 to keep L1's
+	 * count beside its own (nested/timer.h): without both, neither
+	 * control is offered.
+	 */
+	uint32_t timer = PIN_PREEMPTION_TIMER, save = EXIT_SAVE_PREEMPTION_TIMER;
+	bool has_timer = ((true_pin >> 32) & timer) && ((true_exit >> 32) & save);
 	l1->has_true = 1;
-	l1->true_pinbased = narrow(true_pin, PIN_OFFERED);
+	l1->true_pinbased = narrow(true_pin, PIN_OFFERED & ~(has_timer ? 0 : timer));
 	l1->true_procbased = narrow(true_proc, PROC_OFFERED);
-	l1->true_exit = narrow(true_exit, EXIT_OFFERED);
+	l1->true_exit = narrow(true_exit, EXIT_OFFERED & ~(has_timer ? 0 : save));
 	l1->true_entry = narrow(true_entry, ENTRY_OFFERED);
 	l1->pinbased = l1->true_pinbased | PIN_DEFAULT1;
 	l1->procbased = l1->true_procbased | PROC_DEFAULT1;
@@ -115,16 +126,19 @@ void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_inde
 	}
 
 	/*
-	 * MISC: "IA-32e mode guest" stored on exit (bit 5), the HLT activity
-	 * state only, the hardware's CR3-target count, MSR-list size 512
-	 * (27:25 = 0), MSEG 0; VMWRITE to any supported field (bit 29) where
-	 * the hardware has it: vmcs12 is L0's software copy, so its
-	 * exit-information fields take any value L1 writes (nested/insn_emul.c),
-	 * and nothing in L0 reads them back from vmcs12 to decide anything.
+	 * MISC: the preemption timer's rate (4:0) as the hardware's where the
+	 * timer is offered (L1's counts are the CPU's), "IA-32e mode guest"
+	 * stored on exit (bit 5), the HLT activity state only, the hardware's
+	 * CR3-target count, MSR-list size 512 (27:25 = 0), MSEG 0; VMWRITE to
+	 * any supported field (bit 29) where the hardware has it: vmcs12 is
+	 * L0's software copy, so its exit-information fields take any value L1
+	 * writes (nested/insn_emul.c), and nothing in L0 reads them back from
+	 * vmcs12 to decide anything.
 	 */
 	l1->misc = (hw->misc & (MISC_LMA_IN_ENTRY_CTL | MISC_CR3_TARGETS_MASK |
 				MISC_VMWRITE_ANY_FIELD)) |
-		   (hw->misc & MISC_ACTIVITY_HLT);
+		   (hw->misc & MISC_ACTIVITY_HLT) |
+		   (has_timer ? hw->misc & VMX_MISC_TIMER_RATE_MASK : 0);
 	l1->cr0_fixed0 = hw->cr0_fixed0;
 	l1->cr0_fixed1 = hw->cr0_fixed1;
 	l1->cr4_fixed0 = hw->cr4_fixed0;

@@ -7,9 +7,10 @@
  * its own, so the CPU's must-be-1 bits are L1's too), and a bit may be 1
  * only if the hardware allows it AND nested/ emulates it (the *_OFFERED
  * sets in vmx_msrs.c).  EPT, VPID, unrestricted guest, VMCS shadowing,
- * preemption timer, posted interrupts and VM functions are not offered
- * yet, so IA32_VMX_EPT_VPID_CAP and IA32_VMX_VMFUNC do not exist for L1
- * (#GP), exactly as on a CPU without those features.
+ * posted interrupts and VM functions are not offered yet, so
+ * IA32_VMX_EPT_VPID_CAP and IA32_VMX_VMFUNC do not exist for L1 (#GP),
+ * exactly as on a CPU without those features.  The preemption timer is
+ * offered at the CPU's rate where the CPU has it and can save its value.
  */
 #ifndef MICROHV_NESTED_VMX_MSRS_H
 #define MICROHV_NESTED_VMX_MSRS_H

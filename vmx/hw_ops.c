@@ -40,6 +40,13 @@ void hw_wbinvd(void)
 	__asm__ volatile("wbinvd" : : : "memory");
 }
 
+uint64_t hw_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
 void hw_vmclear(uint64_t pa)
 {
 	if (vmclear(pa) != VMX_SUCCEED) {

@@ -20,6 +20,9 @@ bool hw_xsetbv_safe(uint32_t xcr, uint64_t value);
 void hw_cpuid(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r);
 void hw_wbinvd(void);
 
+/* The CPU's time-stamp counter (RDTSC in VMX root: no offset applies). */
+uint64_t hw_rdtsc(void);
+
 /* Loads CR2 for L1: CR2 is not switched by VM entries and exits. */
 void hw_set_cr2(uint64_t value);
 uint64_t hw_get_cr2(void);

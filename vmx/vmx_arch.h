@@ -21,6 +21,9 @@
 #define VMX_BASIC_MEMTYPE_MASK 0xfull
 #define VMX_BASIC_INOUT_INFO (1ull << 54)
 #define VMX_BASIC_TRUE_CTLS (1ull << 55)
+
+/* IA32_VMX_MISC[4:0] (SDM Vol. 3D A.6): the preemption timer counts per 2^X TSC cycles. */
+#define VMX_MISC_TIMER_RATE_MASK 0x1full
 #define VMX_MEMTYPE_UC 0
 #define VMX_MEMTYPE_WB 6
 

@@ -147,6 +147,27 @@ L2 l2_wrmsr_exit
 	wrmsr
 	vmcall
 
+; The preemption timer: L2 counts in RCX until something exits.
+L2 l2_spin
+	inc rcx
+	jmp l2_spin
+; ... or runs a while, then CPUID (L1 resumes after it), a while more, VMCALL.
+L2 l2_timer_cpuid
+	mov ecx, 1000
+.before:
+	loop .before
+	cpuid
+L2 l2_timer_cpuid_next
+	mov ecx, 1000
+.after:
+	loop .after
+	vmcall
+; ... or halts (interrupts off) until the timer wakes it.
+L2 l2_timer_hlt
+	hlt
+L2 l2_timer_hlt_next
+	vmcall
+
 L2 l2_ud
 	ud2
 	vmcall

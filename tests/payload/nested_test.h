@@ -14,6 +14,7 @@
  *                 PAUSE-loop exiting and TSC scaling (D)
  * nested_events.c exits caused by events in L2: exceptions, interrupts,
  *                 windows, triple fault, task switch (D)
+ * nested_timer.c  the VMX-preemption timer (D)
  * nested_vmx.asm  the VMX instructions as probes, VM entry and exit stub,
  *                 L1's exception stubs
  * nested_l2.asm   the L2 code
@@ -233,6 +234,7 @@ void nx_group_entry(void);
 void nx_group_exits(void);
 void nx_group_ctl(void);
 void nx_group_events(void);
+void nx_group_timer(void);
 
 /* Local APIC (xAPIC or x2APIC, as L1 finds it). */
 void nx_apic_self_ipi(uint8_t vector);

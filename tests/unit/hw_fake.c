@@ -48,6 +48,8 @@ void hw_fake_reset(void)
 	hw_fake_launch_failed_env = NULL;
 	hw_fake_mmio_value = 0;
 	hw_fake_ipi_hook = NULL;
+	hw_fake_tsc = 0;
+	hw_fake_tsc_step = 0;
 }
 
 static int msr_slot(uint32_t msr)
@@ -167,6 +169,16 @@ void hw_cpuid(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r)
 void hw_wbinvd(void)
 {
 	hw_calls.wbinvd++;
+}
+
+uint64_t hw_fake_tsc, hw_fake_tsc_step;
+
+uint64_t hw_rdtsc(void)
+{
+	hw_calls.rdtsc++;
+	uint64_t now = hw_fake_tsc;
+	hw_fake_tsc += hw_fake_tsc_step;
+	return now;
 }
 
 static void record_vmcs_op(char op, uint64_t pa)

@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 struct hw_fake_calls {
-	unsigned rdmsr, wrmsr, xsetbv, cpuid, wbinvd, invvpid, launch_failed, set_cr2;
+	unsigned rdmsr, wrmsr, xsetbv, cpuid, wbinvd, invvpid, launch_failed, set_cr2, rdtsc;
 	uint64_t last_cr2;
 	uint32_t last_rdmsr, last_wrmsr;
 	uint64_t last_wrmsr_value;
@@ -85,6 +85,12 @@ extern const struct l1_memory *hw_fake_l1_memory;
 
 /* What hw_mmio_read32 returns. */
 extern uint32_t hw_fake_mmio_value;
+
+/*
+ * What hw_rdtsc returns; each call then adds hw_fake_tsc_step (both 0
+ * after hw_fake_reset): the time L0 spends between two reads.
+ */
+extern uint64_t hw_fake_tsc, hw_fake_tsc_step;
 
 /* Called by hw_send_ipi after recording the IPI, when set (hw_fake_reset clears it). */
 extern void (*hw_fake_ipi_hook)(uint32_t apic_id, uint32_t icr_low);

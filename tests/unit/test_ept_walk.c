@@ -199,6 +199,7 @@ TEST(ept_walk_rights_and_violations)
 		{ R | X, RWX, RWX, W, EPT_WALK_VIOLATION, R | X },
 		{ R, RWX, RWX, R, EPT_WALK_OK, R },
 		{ RWX, R | W, RWX, R | W, EPT_WALK_OK, R | W },
+		{ RWX, RWX, R | X, R | W, EPT_WALK_VIOLATION, R | X }, /* a read-modify-write */
 		{ RWX, RWX, X, X, EPT_WALK_OK, X },  /* execute-only, offered */
 		{ RWX, RWX, X, R, EPT_WALK_VIOLATION, X },
 		{ RWX, RWX, 0, R, EPT_WALK_VIOLATION, 0 },  /* PTE not present */

@@ -213,10 +213,6 @@ static void caps_no_ept_ad(struct vmx_caps *c)
 {
 	c->ept_vpid_cap &= ~EPT_CAP_ACCESSED_DIRTY;
 }
-static void caps_preempt(struct vmx_caps *c)
-{
-	c->true_exit |= (uint64_t)EXIT_SAVE_PREEMPTION_TIMER << 32;
-}
 static void caps_mtf(struct vmx_caps *c)
 {
 	c->true_procbased |= (uint64_t)CPU_MONITOR_TRAP_FLAG << 32;
@@ -392,7 +388,7 @@ TEST(nested_entry_exec_controls)
 	static const struct row rows[] = {
 		{ "pin must-be-1", { CLR(PIN, 1u << 4) },
 		  CTL("27.2.1.1", "PIN_BASED_VM_EXEC_CONTROL: a must-be-1 bit is 0") },
-		{ "pin allowed-1", { OR(PIN, PIN_PREEMPTION_TIMER) },
+		{ "pin allowed-1 (posted interrupts)", { OR(PIN, PIN_POSTED_INTERRUPTS) },
 		  CTL("27.2.1.1", "PIN_BASED_VM_EXEC_CONTROL: a bit L1's allowed-1") },
 		{ "proc must-be-1", { CLR(PROC, 1u << 1) },
 		  CTL("27.2.1.1", "CPU_BASED_VM_EXEC_CONTROL: a must-be-1 bit is 0") },
@@ -467,8 +463,10 @@ TEST(nested_entry_exit_controls)
 		{ "allowed-1 (load PERF_GLOBAL_CTRL)", { OR(EXITC, EXIT_LOAD_PERF_GLOBAL_CTRL) },
 		  CTL("27.2.1.2", "VM_EXIT_CONTROLS: a bit L1's allowed-1") },
 		{ "save timer without the timer", { OR(EXITC, EXIT_SAVE_PREEMPTION_TIMER) },
-		  CTL("27.2.1.2", "save VMX-preemption timer value must be 0"),
-		  .caps = caps_preempt },
+		  CTL("27.2.1.2", "save VMX-preemption timer value must be 0") },
+		{ "save timer with the timer",
+		  { OR(EXITC, EXIT_SAVE_PREEMPTION_TIMER), OR(PIN, PIN_PREEMPTION_TIMER) },
+		  PASSES },
 		{ "store area aligned",
 		  { SET(VMCS_VM_EXIT_MSR_STORE_COUNT, 1),
 		    SET(VMCS_VM_EXIT_MSR_STORE_ADDR, 0x3008) },

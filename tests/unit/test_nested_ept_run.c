@@ -14,6 +14,7 @@
 #include "nested/ept12.h"
 #include "nested_run_fixture.h"
 #include "vmcs_soft.h"
+#include "vmx/ept01.h"
 #include "vmx/l0.h"
 #include "vmx/vmx_arch.h"
 
@@ -203,4 +204,36 @@ TEST(nested_ept_full_starts_over)
 	CHECK_EQ(ept02_leaf(root, GPA2 + (1ull << 30)), DATA1 | EPT_RWX | WB);
 	CHECK_EQ(ept02_leaf(root, GPA2), 0);
 	CHECK(NV->in_l2);
+}
+
+/* A fifth EPTP12 evicts the least recently used root, invalidated before its pages go back. */
+TEST(nested_ept_evicted_root_invalidated)
+{
+	enter(EPTP12, DATA1 | WB | EPT_RWX);
+	uint64_t first = NV->eptp02 & EPT_ADDR_MASK;
+	for (unsigned i = 1; i < EPT02_ROOTS; i++)
+		CHECK(nested_ept_eptp02(&vcpu, EPTP12 + 0x1000 * i) != 0);
+	CHECK_EQ(hw_calls.invept, 0);
+	CHECK(nested_ept_eptp02(&vcpu, EPTP12 + 0x1000 * EPT02_ROOTS) != 0);
+	CHECK_EQ(hw_calls.invept, 1);
+	CHECK_EQ(hw_calls.last_invept_eptp & EPT_ADDR_MASK, first);
+	CHECK_EQ(ept02_find(&NV->ept02, EPTP12), 0);
+}
+
+/* EPT02 carries EPT01's rights and types: built at another EPT01 generation, it is dropped. */
+TEST(nested_ept_ept01_change_drops_ept02)
+{
+	enter(EPTP12, DATA1 | WB | EPT_RWX);
+	CHECK_EQ(l2_ept_violation(GPA2, 0x181), 0);
+	uint64_t old = NV->eptp02 & EPT_ADDR_MASK;
+	CHECK(ept02_leaf(old, GPA2) != 0);
+	CHECK(nested_ept_eptp02(&vcpu, EPTP12) != 0); /* the same generation: kept */
+	CHECK_EQ(hw_calls.invept, 0);
+	CHECK(ept02_leaf(NV->eptp02 & EPT_ADDR_MASK, GPA2) != 0);
+	NV->ept02_gen = ept01_generation() + 1; /* EPT01 changed since */
+	CHECK(nested_ept_eptp02(&vcpu, EPTP12) != 0);
+	CHECK_EQ(hw_calls.invept, 1);
+	CHECK_EQ(hw_calls.last_invept_eptp & EPT_ADDR_MASK, old);
+	CHECK_EQ(ept02_leaf(NV->eptp02 & EPT_ADDR_MASK, GPA2), 0);
+	CHECK_EQ(NV->ept02_gen, ept01_generation());
 }

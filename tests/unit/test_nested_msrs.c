@@ -36,9 +36,8 @@ TEST(nested_msrs_controls_are_narrowed)
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &proc2));
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_TRUE_EXIT_CTLS, &exit));
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_TRUE_ENTRY_CTLS, &entry));
-	/* Bochs TRUE_PIN 0x0000007f00000016: preemption timer (6) not offered. */
-	CHECK_EQ(pin, 0x0000003f00000016ull);
-	CHECK_EQ((pin >> 32) & PIN_PREEMPTION_TIMER, 0);
+	/* Bochs TRUE_PIN 0x0000007f00000016: all offered, preemption timer (6) included. */
+	CHECK_EQ(pin, 0x0000007f00000016ull);
 	CHECK_EQ((pin >> 32) & PIN_POSTED_INTERRUPTS, 0);
 	/* Must-be-1 halves are the hardware's. */
 	CHECK_EQ((uint32_t)proc, 0x04006172u);
@@ -57,7 +56,8 @@ TEST(nested_msrs_controls_are_narrowed)
 	CHECK((proc2 >> 32) & CPU2_ENABLE_RDTSCP);
 	CHECK_EQ((uint32_t)proc2, 0);
 	CHECK((exit >> 32) & EXIT_HOST_ADDR_SPACE_SIZE);
-	CHECK_EQ((exit >> 32) & EXIT_SAVE_PREEMPTION_TIMER, 0);
+	CHECK((exit >> 32) & EXIT_SAVE_PREEMPTION_TIMER);
+	CHECK_EQ((exit >> 32) & EXIT_LOAD_PERF_GLOBAL_CTRL, 0);
 	CHECK((entry >> 32) & ENTRY_IA32E_MODE_GUEST);
 	CHECK_EQ((entry >> 32) & ENTRY_SMM, 0);
 }
@@ -170,4 +170,43 @@ TEST(nested_msrs_item6_controls_follow_hardware)
 	CHECK_EQ((uint32_t)(proc2 >> 32) & item6, 0);
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_MISC, &misc));
 	CHECK_EQ(misc, 0x0000000000040060ull);
+}
+
+/*
+ * The preemption timer (SDM Vol. 3C 26.5.1) at the CPU's rate: MISC[4:0]
+ * as the hardware's, so L1's counts are the CPU's.  It needs the CPU's
+ * timer and its "save VMX-preemption timer value" (L0 keeps L1's count
+ * with it, nested/timer.h): lacking either, neither control is offered
+ * and MISC[4:0] is 0.
+ */
+TEST(nested_msrs_preemption_timer)
+{
+	struct vmx_caps hw, l1;
+	hw_fake_bochs_caps(&hw);
+	hw.misc |= 5;
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	CHECK_EQ(l1.misc & 0x1f, 5);
+	CHECK_EQ((l1.true_pinbased >> 32) & PIN_PREEMPTION_TIMER, PIN_PREEMPTION_TIMER);
+	CHECK_EQ((l1.pinbased >> 32) & PIN_PREEMPTION_TIMER, PIN_PREEMPTION_TIMER);
+	CHECK_EQ((l1.true_exit >> 32) & EXIT_SAVE_PREEMPTION_TIMER, EXIT_SAVE_PREEMPTION_TIMER);
+	CHECK_EQ((l1.exit >> 32) & EXIT_SAVE_PREEMPTION_TIMER, EXIT_SAVE_PREEMPTION_TIMER);
+	CHECK_EQ((uint32_t)l1.true_pinbased & PIN_PREEMPTION_TIMER, 0);
+
+	hw_fake_bochs_caps(&hw);
+	hw.misc |= 5;
+	hw.true_exit &= ~((uint64_t)EXIT_SAVE_PREEMPTION_TIMER << 32);
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	CHECK_EQ((l1.true_pinbased >> 32) & PIN_PREEMPTION_TIMER, 0);
+	CHECK_EQ((l1.pinbased >> 32) & PIN_PREEMPTION_TIMER, 0);
+	CHECK_EQ((l1.true_exit >> 32) & EXIT_SAVE_PREEMPTION_TIMER, 0);
+	CHECK_EQ(l1.misc & 0x1f, 0);
+
+	hw_fake_bochs_caps(&hw);
+	hw.misc |= 5;
+	hw.true_pinbased &= ~((uint64_t)PIN_PREEMPTION_TIMER << 32);
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	CHECK_EQ((l1.true_pinbased >> 32) & PIN_PREEMPTION_TIMER, 0);
+	CHECK_EQ((l1.true_exit >> 32) & EXIT_SAVE_PREEMPTION_TIMER, 0);
+	CHECK_EQ((l1.exit >> 32) & EXIT_SAVE_PREEMPTION_TIMER, 0);
+	CHECK_EQ(l1.misc & 0x1f, 0);
 }

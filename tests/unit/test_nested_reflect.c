@@ -117,6 +117,28 @@ TEST(reflect_l0_only_exits)
 		CHECK_EQ(owner(l0[i]), NESTED_L0);
 }
 
+/*
+ * A timer exit (52) with vmcs12's timer active: L1's only once L1's own
+ * count has run out (SDM Vol. 3C 26.5.1); before that vmcs02's timer
+ * expired for L0's console tick alone (nested/timer.h).  Without the
+ * timer in vmcs12 it is never L1's.
+ */
+TEST(reflect_preemption_timer_follows_l1s_count)
+{
+	struct l2_exit e = { .reason = EXIT_REASON_PREEMPTION_TIMER };
+	reset();
+	CHECK_EQ(owner_of(&e), NESTED_L0);
+	e.l1_timer_expired = true;
+	CHECK_EQ(owner_of(&e), NESTED_L0); /* no timer in vmcs12 */
+	vmcs12_set(&v12, VMCS_PIN_BASED_VM_EXEC_CONTROL, PIN_PREEMPTION_TIMER);
+	CHECK_EQ(owner_of(&e), NESTED_L1);
+	e.l1_timer_expired = false;
+	CHECK_EQ(owner_of(&e), NESTED_L0);
+	/* Another reason is not decided by the timer's count. */
+	e = (struct l2_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .l1_timer_expired = true };
+	CHECK_EQ(owner_of(&e), NESTED_L0);
+}
+
 TEST(reflect_secondary_needs_activation)
 {
 	reset();
