@@ -14,6 +14,7 @@
 #define MICROHV_NESTED_NESTED_H
 
 #include "nested/vmcs12.h"
+#include "nested/vpid.h"
 #include "vmx/caps.h"
 #include "vmx/l1_memory.h"
 #include "vmx/vcpu.h"
@@ -30,6 +31,7 @@ struct nested_cpu {
 	uint64_t vmxon_ptr;
 	uint64_t current_vmptr; /* VMPTR_INVALID: none */
 	struct vmcs12 *vmcs12;	/* L0's copy of L1's current VMCS (VMCS12_SIZE bytes) */
+	struct nested_vpid_map vpid; /* L1's VPIDs on this CPU (nested/vpid.h) */
 };
 
 /* What the emulation needs from L0 (nested/insn_emul.c has no globals). */

@@ -1,0 +1,125 @@
+/*
+ * test_nested_vpid.c - L1's VPIDs (nested/vpid.c): the map from L1's
+ * VPIDs to L0's.  The hardware INVVPIDs are those recorded by
+ * tests/unit/hw_fake.c: their number and VPIDs, in order.
+ */
+#include "test.h"
+
+#include "hw_fake.h"
+#include "nested/vpid.h"
+#include "vmx/l0.h"
+
+#include <string.h>
+
+#define LAST_VPID02 (NESTED_VPID02_FIRST + NESTED_VPID_SLOTS - 1)
+
+static struct nested_vpid_map map;
+
+static void map_setup(void)
+{
+	memset(&map, 0, sizeof(map));
+	hw_fake_reset();
+}
+
+/* ---- the map ---- */
+
+TEST(nested_vpid_map_never_l0s_own_and_stable)
+{
+	map_setup();
+	/* L1 may use any VPID, its own numbers 1 and 2 included. */
+	static const uint16_t vpid12[] = {1, 2, 3, 0xffff, 0x8000, 7};
+	uint16_t got[6];
+	for (unsigned i = 0; i < 6; i++) {
+		got[i] = nested_vpid02(&map, vpid12[i]);
+		CHECK(got[i] >= NESTED_VPID02_FIRST && got[i] <= LAST_VPID02);
+		CHECK(got[i] != 0 && got[i] != L1_VPID && got[i] != L2_VPID);
+		for (unsigned j = 0; j < i; j++)
+			CHECK(got[i] != got[j]);
+	}
+	CHECK_EQ(got[0], NESTED_VPID02_FIRST); /* free slots in order */
+	CHECK_EQ(got[5], NESTED_VPID02_FIRST + 5);
+	/* Each new slot was flushed once, before its first use. */
+	CHECK_EQ(hw_calls.invvpid, 6);
+	for (unsigned i = 0; i < 6; i++)
+		CHECK_EQ(hw_calls.invvpid_vpid[i], got[i]);
+	/* Stable: the same vpid02 again, and no flush. */
+	for (unsigned i = 0; i < 6; i++) {
+		CHECK_EQ(nested_vpid02(&map, vpid12[i]), got[i]);
+		CHECK_EQ(nested_vpid02_mapped(&map, vpid12[i]), got[i]);
+	}
+	CHECK_EQ(hw_calls.invvpid, 6);
+	CHECK_EQ(nested_vpid02_mapped(&map, 4), 0);
+	CHECK_EQ(nested_vpid02_mapped(&map, 0), 0); /* 0 marks a free slot, never a mapping */
+}
+
+TEST(nested_vpid_map_evicts_the_least_recently_used)
+{
+	map_setup();
+	for (uint16_t i = 0; i < NESTED_VPID_SLOTS; i++)
+		CHECK_EQ(nested_vpid02(&map, (uint16_t)(100 + i)), NESTED_VPID02_FIRST + i);
+	/* Use them all again, 100 (slot 0) and 105 (slot 5) last. */
+	for (uint16_t i = 1; i < NESTED_VPID_SLOTS; i++)
+		if (i != 5)
+			nested_vpid02(&map, (uint16_t)(100 + i));
+	nested_vpid02(&map, 105);
+	nested_vpid02(&map, 100);
+	hw_fake_reset();
+	/* The least recently used is 101 (slot 1): its vpid02 is flushed, then given to 200. */
+	CHECK_EQ(nested_vpid02(&map, 200), NESTED_VPID02_FIRST + 1);
+	CHECK_EQ(hw_calls.invvpid, 1);
+	CHECK_EQ(hw_calls.invvpid_vpid[0], NESTED_VPID02_FIRST + 1);
+	CHECK_EQ(nested_vpid02_mapped(&map, 101), 0);
+	CHECK_EQ(nested_vpid02_mapped(&map, 200), NESTED_VPID02_FIRST + 1);
+	/* Next: 102 (slot 2); 100 and 105, used last, stay. */
+	CHECK_EQ(nested_vpid02(&map, 201), NESTED_VPID02_FIRST + 2);
+	CHECK_EQ(hw_calls.invvpid_vpid[1], NESTED_VPID02_FIRST + 2);
+	CHECK_EQ(nested_vpid02_mapped(&map, 100), NESTED_VPID02_FIRST);
+	CHECK_EQ(nested_vpid02_mapped(&map, 105), NESTED_VPID02_FIRST + 5);
+	/* 101 comes back: a slot of its own again, flushed (not its old entries). */
+	uint16_t back = nested_vpid02(&map, 101);
+	CHECK_EQ(back, NESTED_VPID02_FIRST + 3); /* 103 was the least recent */
+	CHECK_EQ(hw_calls.invvpid, 3);
+	CHECK_EQ(hw_calls.invvpid_vpid[2], back);
+	/* A lookup without assignment does not refresh: 104 is still the next victim. */
+	nested_vpid02_mapped(&map, 104);
+	CHECK_EQ(nested_vpid02(&map, 202), NESTED_VPID02_FIRST + 4);
+}
+
+TEST(nested_vpid_map_flushes)
+{
+	map_setup();
+	nested_vpid02(&map, 5);
+	nested_vpid02(&map, 9);
+	hw_fake_reset();
+	nested_vpid_flush(&map, 9);
+	CHECK_EQ(hw_calls.invvpid, 1);
+	CHECK_EQ(hw_calls.invvpid_vpid[0], NESTED_VPID02_FIRST + 1);
+	nested_vpid_flush(&map, 6); /* unmapped: nothing cached */
+	nested_vpid_flush(&map, 0);
+	CHECK_EQ(hw_calls.invvpid, 1);
+	hw_fake_reset();
+	nested_vpid_flush_all(&map);
+	CHECK_EQ(hw_calls.invvpid, 3);
+	CHECK_EQ(hw_calls.invvpid_vpid[0], NESTED_VPID02_FIRST);
+	CHECK_EQ(hw_calls.invvpid_vpid[1], NESTED_VPID02_FIRST + 1);
+	CHECK_EQ(hw_calls.invvpid_vpid[2], L2_VPID);
+	/* All-context with every slot taken: 16 vpid02s and L2's, never L1's. */
+	for (uint16_t i = 0; i < NESTED_VPID_SLOTS; i++)
+		nested_vpid02(&map, (uint16_t)(300 + i));
+	hw_fake_reset();
+	nested_vpid_flush_all(&map);
+	CHECK_EQ(hw_calls.invvpid, NESTED_VPID_SLOTS + 1);
+	for (unsigned i = 0; i < NESTED_VPID_SLOTS; i++)
+		CHECK_EQ(hw_calls.invvpid_vpid[i], NESTED_VPID02_FIRST + i);
+	CHECK_EQ(hw_calls.invvpid_vpid[NESTED_VPID_SLOTS], L2_VPID);
+	/* Reset: every slot flushed and forgotten. */
+	hw_fake_reset();
+	nested_vpid_reset(&map);
+	CHECK_EQ(hw_calls.invvpid, NESTED_VPID_SLOTS);
+	for (uint16_t i = 0; i < NESTED_VPID_SLOTS; i++)
+		CHECK_EQ(nested_vpid02_mapped(&map, (uint16_t)(300 + i)), 0);
+	hw_fake_reset();
+	nested_vpid_reset(&map); /* empty: nothing to flush */
+	CHECK_EQ(hw_calls.invvpid, 0);
+	CHECK_EQ(nested_vpid02(&map, 7), NESTED_VPID02_FIRST);
+}
