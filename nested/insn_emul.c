@@ -1,7 +1,9 @@
 /*
  * insn_emul.c - VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD and
- * VMWRITE executed by L1 (nested.h).  Each handler follows the operation
- * section of its SDM Vol. 3C 31.3 page, check by check, in the same order.
+ * VMWRITE executed by L1 (nested.h), and the dispatch of INVVPID to its
+ * own file (nested/invvpid.c, through insn_common.h).  Each handler
+ * follows the operation section of its SDM Vol. 3C 31.3 page, check by
+ * check, in the same order.
  *
  * Undefined by the SDM, our choices (docs/nested.md): a memory operand whose
  * translation reaches L0's memory (the CPU would take an EPT violation)
@@ -13,6 +15,7 @@
 #include "nested.h"
 
 #include "nested/entry_checks.h"
+#include "nested/insn_common.h"
 
 #include "drivers/serial/log.h"
 #include "mm/guest_walk.h"
@@ -261,6 +264,7 @@ static void emulate_vmxon(struct nested_cpu *n, const struct nested_env *env,
 	n->vmxon = true;
 	n->vmxon_ptr = pa;
 	n->current_vmptr = VMPTR_INVALID;
+	nested_vpid_reset(&n->vpid);
 	vm_succeed();
 }
 
@@ -488,6 +492,42 @@ void nested_vm_fail(struct nested_cpu *n, uint32_t error)
 	vm_fail(n, error);
 }
 
+/* ---- for the handlers in files of their own (insn_common.h) ---- */
+
+bool nested_insn_in_vmx_or_ud(const struct nested_cpu *n)
+{
+	return in_vmx_operation_or_ud(n);
+}
+
+bool nested_insn_operand_early(uint32_t reason, const struct guest_regs *r,
+			       struct nested_operand *op, struct nested_operand_env *e)
+{
+	return decode_early(reason, r, op, e);
+}
+
+bool nested_insn_operand_access(const struct nested_operand_env *e, const struct nested_operand *op)
+{
+	return access_ok(e, op);
+}
+
+bool nested_insn_read_mem(const struct nested_env *env, const struct nested_operand *op, void *buf,
+			  unsigned len)
+{
+	struct guest_paging g;
+	struct guest_walk w;
+	l1_paging_of_current(&g, env->mem);
+	if (guest_read_linear(&g, op->linear, buf, len, access_flags(), &w) != GWALK_OK) {
+		inject_walk_failure(&w);
+		return false;
+	}
+	return true;
+}
+
+void nested_vm_succeed(void)
+{
+	vm_succeed();
+}
+
 bool nested_emulate_vmx_insn(struct nested_cpu *n, const struct nested_env *env,
 			     struct guest_regs *r, uint32_t exit_reason)
 {
@@ -512,6 +552,9 @@ bool nested_emulate_vmx_insn(struct nested_cpu *n, const struct nested_env *env,
 		return true;
 	case EXIT_REASON_VMWRITE:
 		emulate_vmwrite(n, env, r);
+		return true;
+	case EXIT_REASON_INVVPID:
+		nested_emulate_invvpid(n, env, r);
 		return true;
 	}
 	return false;

@@ -43,16 +43,30 @@ struct nested_env {
 
 /*
  * Emulates the VMX instruction behind basic exit reason (VMXON, VMXOFF,
- * VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE) executed by L1, to the letter
- * of SDM Vol. 3C 31.3: #UD/#GP/#SS/#PF are injected into L1 with RIP left
- * on the instruction; otherwise the instruction completes with VMsucceed,
- * VMfailInvalid or VMfailValid (error number in vmcs12's VM-instruction
- * error field), RFLAGS set accordingly and RIP advanced.  Returns false for
- * an exit reason it does not emulate (VMLAUNCH, VMRESUME, INVEPT, INVVPID),
- * having done nothing.
+ * VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, INVVPID) executed by L1, to
+ * the letter of SDM Vol. 3C 31.3: #UD/#GP/#SS/#PF are injected into L1
+ * with RIP left on the instruction; otherwise the instruction completes
+ * with VMsucceed, VMfailInvalid or VMfailValid (error number in vmcs12's
+ * VM-instruction error field), RFLAGS set accordingly and RIP advanced.
+ * Returns false for an exit reason it does not emulate (VMLAUNCH,
+ * VMRESUME, INVEPT), having done nothing.  VMXON flushes and forgets the
+ * CPU's VPID map (nested/vpid.h).
  */
 bool nested_emulate_vmx_insn(struct nested_cpu *n, const struct nested_env *env,
 			     struct guest_regs *r, uint32_t exit_reason);
+
+/*
+ * INVVPID executed by L1 (nested/invvpid.c), SDM Vol. 3C 31.3 "INVVPID":
+ * #UD when L1 is not in VMX operation or its capability MSRs lack VPID or
+ * INVVPID; the operand's #UD/#GP(0); VMfail(28) for a type
+ * IA32_VMX_EPT_VPID_CAP does not report; then the descriptor's segment
+ * checks and read (#GP(0), #SS(0), #PF); VMfail(28) for bits 63:16 of the
+ * descriptor set, VPID 0 with types 0, 1, 3, a non-canonical address with
+ * type 0; else VMsucceed, after L0 invalidated at least what the type
+ * asks for (nested/vpid.h).
+ */
+void nested_emulate_invvpid(struct nested_cpu *n, const struct nested_env *env,
+			    struct guest_regs *r);
 
 /*
  * VMLAUNCH (launch) or VMRESUME executed by L1, up to vmcs02: the checks

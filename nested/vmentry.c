@@ -318,10 +318,9 @@ void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reaso
 		vmentry(v, r, reason == EXIT_REASON_VMLAUNCH);
 		return;
 	case EXIT_REASON_INVEPT:
-	case EXIT_REASON_INVVPID:
 		/*
-		 * SDM Vol. 3C 31.3 INVEPT/INVVPID: #UD when IA32_VMX_PROCBASED_CTLS2
-		 * does not allow EPT/VPID, as for L1 (nested/vmx_msrs.c).
+		 * SDM Vol. 3C 31.3 INVEPT: #UD when IA32_VMX_PROCBASED_CTLS2 does
+		 * not allow EPT, as for L1 (nested/vmx_msrs.c).
 		 */
 		vmx_inject_ud();
 		return;
