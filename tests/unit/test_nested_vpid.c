@@ -1,13 +1,19 @@
 /*
  * test_nested_vpid.c - L1's VPIDs (nested/vpid.c): the map from L1's
- * VPIDs to L0's.  The hardware INVVPIDs are those recorded by
- * tests/unit/hw_fake.c: their number and VPIDs, in order.
+ * VPIDs to L0's, and, on the run path (fixture: nested_run_fixture.h),
+ * the VPID vmcs02 gets and the INVVPIDs L0 executes on VM entries and
+ * exits with and without "enable VPID" in vmcs12 (SDM Vol. 3C 27.2.1.1,
+ * 27.3.2.5, 28.5.5, 29.4.3.1).  The hardware INVVPIDs are those recorded
+ * by tests/unit/hw_fake.c: their number and VPIDs, in order.
  */
 #include "test.h"
 
 #include "hw_fake.h"
 #include "nested/vpid.h"
+#include "nested_run_fixture.h"
+#include "vmcs_soft.h"
 #include "vmx/l0.h"
+#include "vmx/vmx_arch.h"
 
 #include <string.h>
 
@@ -122,4 +128,132 @@ TEST(nested_vpid_map_flushes)
 	nested_vpid_reset(&map); /* empty: nothing to flush */
 	CHECK_EQ(hw_calls.invvpid, 0);
 	CHECK_EQ(nested_vpid02(&map, 7), NESTED_VPID02_FIRST);
+}
+
+/* ---- VM entries and exits ---- */
+
+#define L1S_VPID 0x77
+
+static void enable_vpid(struct vmcs12 *v, uint16_t vpid)
+{
+	vmcs12_set(v, VMCS_SECONDARY_VM_EXEC_CONTROL,
+		   vmcs12_get(v, VMCS_SECONDARY_VM_EXEC_CONTROL) | CPU2_ENABLE_VPID);
+	vmcs12_set(v, VMCS_VIRTUAL_PROCESSOR_ID, vpid);
+}
+
+static void calls_reset(void)
+{
+	memset(&hw_calls, 0, sizeof(hw_calls));
+}
+
+static void l2_exits_to_l1(void)
+{
+	calls_reset();
+	CHECK_EQ(run_l2_exit(EXIT_REASON_CPUID, 0, 2), 0);
+	CHECK(!NV->in_l2);
+}
+
+/* SDM 27.3.2.5, 28.5.5: without VPID, entries flush L2's VPID and exits L1's. */
+TEST(nested_vpid_without_vpid_flush_on_entry_and_exit)
+{
+	run_setup();
+	CHECK(run_l1_vmlaunch());
+	CHECK_EQ(f02(VMCS_VIRTUAL_PROCESSOR_ID), L2_VPID);
+	CHECK_EQ(hw_calls.invvpid, 1);
+	CHECK_EQ(hw_calls.invvpid_vpid[0], L2_VPID);
+	l2_exits_to_l1();
+	CHECK_EQ(hw_calls.invvpid, 1);
+	CHECK_EQ(hw_calls.invvpid_vpid[0], L1_VPID);
+	calls_reset();
+	CHECK_EQ(run_l1_exit(EXIT_REASON_VMRESUME, LEN_VMRESUME, true), 0);
+	CHECK(NV->in_l2);
+	CHECK_EQ(hw_calls.invvpid, 1);
+	CHECK_EQ(hw_calls.invvpid_vpid[0], L2_VPID);
+	/* A VPID in the field does nothing while "enable VPID" is 0. */
+	l2_exits_to_l1();
+	vmcs12_set(V12, VMCS_VIRTUAL_PROCESSOR_ID, L1S_VPID);
+	calls_reset();
+	CHECK_EQ(run_l1_exit(EXIT_REASON_VMRESUME, LEN_VMRESUME, true), 0);
+	CHECK_EQ(f02(VMCS_VIRTUAL_PROCESSOR_ID), L2_VPID);
+	CHECK_EQ(hw_calls.invvpid_vpid[0], L2_VPID);
+	CHECK_EQ(run_stub_errors, 0);
+	CHECK_EQ(vmcs_soft_errors(), 0);
+}
+
+/* With VPID: vmcs02 runs L2 under the mapped vpid02, and nothing is flushed. */
+TEST(nested_vpid_with_vpid_no_flush)
+{
+	run_setup();
+	enable_vpid(V12, L1S_VPID);
+	CHECK(run_l1_vmlaunch());
+	CHECK_EQ(f02(VMCS_VIRTUAL_PROCESSOR_ID), NESTED_VPID02_FIRST);
+	CHECK_EQ(f02(VMCS_SECONDARY_VM_EXEC_CONTROL) & CPU2_ENABLE_VPID, CPU2_ENABLE_VPID);
+	/* Only the new slot's first-use flush. */
+	CHECK_EQ(hw_calls.invvpid, 1);
+	CHECK_EQ(hw_calls.invvpid_vpid[0], NESTED_VPID02_FIRST);
+	l2_exits_to_l1();
+	CHECK_EQ(hw_calls.invvpid, 0); /* L1's translations retained (SDM 28.5.5) */
+	CHECK_EQ(f12(VMCS_VIRTUAL_PROCESSOR_ID), L1S_VPID); /* the rebuild leaves it L1's */
+	CHECK_EQ(run_l1_exit(EXIT_REASON_VMRESUME, LEN_VMRESUME, true), 0);
+	CHECK(NV->in_l2);
+	CHECK_EQ(f02(VMCS_VIRTUAL_PROCESSOR_ID), NESTED_VPID02_FIRST);
+	CHECK_EQ(hw_calls.invvpid, 0); /* L2's retained too */
+
+	/* L1 gives this L2 another VPID, its own number 1: another slot, never VPID 1. */
+	l2_exits_to_l1();
+	vmcs12_set(V12, VMCS_VIRTUAL_PROCESSOR_ID, L1_VPID);
+	CHECK_EQ(run_l1_exit(EXIT_REASON_VMRESUME, LEN_VMRESUME, true), 0);
+	CHECK_EQ(f02(VMCS_VIRTUAL_PROCESSOR_ID), NESTED_VPID02_FIRST + 1);
+	CHECK_EQ(hw_calls.invvpid, 1);
+	CHECK_EQ(hw_calls.invvpid_vpid[0], NESTED_VPID02_FIRST + 1);
+	/* And back: the first slot again, with what it cached. */
+	l2_exits_to_l1();
+	vmcs12_set(V12, VMCS_VIRTUAL_PROCESSOR_ID, L1S_VPID);
+	CHECK_EQ(run_l1_exit(EXIT_REASON_VMRESUME, LEN_VMRESUME, true), 0);
+	CHECK_EQ(f02(VMCS_VIRTUAL_PROCESSOR_ID), NESTED_VPID02_FIRST);
+	CHECK_EQ(hw_calls.invvpid, 0);
+	CHECK_EQ(run_stub_errors, 0);
+	CHECK_EQ(vmcs_soft_errors(), 0);
+}
+
+/* SDM 27.2.1.1: "enable VPID" with VPID 0000H is VMfailValid(7); nothing mapped or flushed. */
+TEST(nested_vpid_zero_vmfails_7)
+{
+	run_setup();
+	enable_vpid(V12, 0);
+	CHECK_EQ(run_l1_exit(EXIT_REASON_VMLAUNCH, LEN_VMLAUNCH, true), 0);
+	CHECK(!NV->in_l2);
+	CHECK_EQ(f12(VMCS_VM_INSTRUCTION_ERROR), 7);
+	CHECK_EQ(f01(VMCS_GUEST_RFLAGS), 0x202 | RFLAGS_ZF);
+	CHECK_EQ(f01(VMCS_GUEST_RIP), RIP0 + LEN_VMLAUNCH);
+	CHECK_EQ(hw_calls.invvpid, 0);
+	CHECK_EQ(hw_calls.vmcs_ops, 0);
+	CHECK_EQ(nested_vpid02_mapped(&NV->cpu.vpid, 0), 0);
+	CHECK(run_log_has("VIRTUAL_PROCESSOR_ID must not be 0"));
+	/* Without "activate secondary controls", "enable VPID" is 0 (27.2.1.1): it enters. */
+	vmcs12_set(V12, VMCS_CPU_BASED_VM_EXEC_CONTROL,
+		   f12(VMCS_CPU_BASED_VM_EXEC_CONTROL) & ~(uint64_t)CPU_ACTIVATE_SECONDARY);
+	CHECK(run_l1_vmlaunch());
+	CHECK_EQ(f02(VMCS_VIRTUAL_PROCESSOR_ID), L2_VPID);
+	CHECK_EQ(hw_calls.invvpid_vpid[0], L2_VPID);
+}
+
+/* Two vmcs12s with their own VPIDs: their own vpid02s, L1's INVVPID reaches the right one. */
+TEST(nested_vpid_two_l2s)
+{
+	run_setup();
+	struct vmcs12 b;
+	run_valid_vmcs12(&b);
+	enable_vpid(&b, 0x22);
+	run_put_vmcs12(VMCS12_B, &b);
+	enable_vpid(V12, 0x11);
+	CHECK(run_l1_vmlaunch());
+	CHECK_EQ(f02(VMCS_VIRTUAL_PROCESSOR_ID), NESTED_VPID02_FIRST);
+	l2_exits_to_l1();
+	run_l1_vmptrld(VMCS12_B);
+	CHECK(run_l1_vmlaunch());
+	CHECK_EQ(f02(VMCS_VIRTUAL_PROCESSOR_ID), NESTED_VPID02_FIRST + 1);
+	CHECK_EQ(nested_vpid02_mapped(&NV->cpu.vpid, 0x11), NESTED_VPID02_FIRST);
+	CHECK_EQ(nested_vpid02_mapped(&NV->cpu.vpid, 0x22), NESTED_VPID02_FIRST + 1);
+	CHECK_EQ(run_stub_errors, 0);
 }
