@@ -230,12 +230,27 @@ TEST(nested_vpid_zero_vmfails_7)
 	CHECK_EQ(hw_calls.vmcs_ops, 0);
 	CHECK_EQ(nested_vpid02_mapped(&NV->cpu.vpid, 0), 0);
 	CHECK(run_log_has("VIRTUAL_PROCESSOR_ID must not be 0"));
-	/* Without "activate secondary controls", "enable VPID" is 0 (27.2.1.1): it enters. */
+	/*
+	 * Without "activate secondary controls", "enable VPID" is 0 (27.2.1.1):
+	 * it enters, and a VPID in the field is not used.
+	 */
 	vmcs12_set(V12, VMCS_CPU_BASED_VM_EXEC_CONTROL,
 		   f12(VMCS_CPU_BASED_VM_EXEC_CONTROL) & ~(uint64_t)CPU_ACTIVATE_SECONDARY);
 	CHECK(run_l1_vmlaunch());
 	CHECK_EQ(f02(VMCS_VIRTUAL_PROCESSOR_ID), L2_VPID);
 	CHECK_EQ(hw_calls.invvpid_vpid[0], L2_VPID);
+	l2_exits_to_l1();
+	CHECK_EQ(hw_calls.invvpid_vpid[0], L1_VPID);
+	vmcs12_set(V12, VMCS_VIRTUAL_PROCESSOR_ID, L1S_VPID);
+	calls_reset();
+	CHECK_EQ(run_l1_exit(EXIT_REASON_VMRESUME, LEN_VMRESUME, true), 0);
+	CHECK_EQ(f02(VMCS_VIRTUAL_PROCESSOR_ID), L2_VPID);
+	CHECK_EQ(hw_calls.invvpid, 1);
+	CHECK_EQ(hw_calls.invvpid_vpid[0], L2_VPID);
+	CHECK_EQ(nested_vpid02_mapped(&NV->cpu.vpid, L1S_VPID), 0);
+	l2_exits_to_l1();
+	CHECK_EQ(hw_calls.invvpid_vpid[0], L1_VPID);
+	CHECK_EQ(run_stub_errors, 0);
 }
 
 /* Two vmcs12s with their own VPIDs: their own vpid02s, L1's INVVPID reaches the right one. */
