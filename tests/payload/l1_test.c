@@ -8,7 +8,7 @@
  * Checks: the hypervisor CPUID leaves; hypercalls (version, CPU info,
  * exit counters moving by exactly the exits caused, unknown function);
  * IA32_FEATURE_CONTROL as emulated; L1's VMX capability MSRs (read-only,
- * EPT/VPID absent) and #GP
+ * EPT absent, VPID's EPT_VPID_CAP bits where VPID is offered) and #GP
  * for writing FEATURE_CONTROL; CR4.VMXE through the read shadow; code run
  * on every AP through MP services after the launch (which makes the
  * firmware restart them with INIT/SIPI under L0); reads and writes of L0's
@@ -178,9 +178,23 @@ static void test_msrs(void)
 	gp = probe_wrmsr(MSR_IA32_VMX_BASIC, v);
 	check(gp && probe_gp_count == n + 1, "WRMSR IA32_VMX_BASIC gets #GP(0) (read-only)",
 	      "#GP %d", gp);
+	/*
+	 * SDM Vol. 3D A.10: IA32_VMX_EPT_VPID_CAP exists when the secondary
+	 * controls allow EPT or VPID.  L1 is offered VPID where L0 can map
+	 * it (nested/vmx_msrs.c), never EPT yet: then exactly INVVPID and its
+	 * four types (bits 32, 40-43), no EPT bit; otherwise #GP.
+	 */
+	uint64_t proc2 = 0;
+	bool vpid = !probe_rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2, &proc2) && ((proc2 >> 32) & (1u << 5));
+	bool ept = (proc2 >> 32) & (1u << 1);
 	gp = probe_rdmsr(MSR_IA32_VMX_EPT_VPID_CAP, &v);
-	check(gp, "RDMSR IA32_VMX_EPT_VPID_CAP gets #GP (EPT and VPID not offered to L1)",
-	      "#GP %d", gp);
+	if (vpid)
+		check(!ept && !gp && v == 0x00000f0100000000ull,
+		      "RDMSR IA32_VMX_EPT_VPID_CAP: INVVPID with its four types, no EPT bit",
+		      "EPT allowed %d #GP %d value 0x%llx", ept, gp, (unsigned long long)v);
+	else
+		check(gp, "RDMSR IA32_VMX_EPT_VPID_CAP gets #GP (neither EPT nor VPID offered)",
+		      "#GP %d", gp);
 	gp = probe_rdmsr(MSR_IA32_EFER, &v);
 	check(!gp && (v & EFER_LMA), "RDMSR IA32_EFER passes through", "#GP %d value 0x%llx", gp,
 	      (unsigned long long)v);

@@ -11,10 +11,13 @@
 # and neither the loader nor the core may log an error.
 . "$(dirname "$0")/lib.sh"
 
-# The bare run's 124 checks, plus 5 that only apply under microhv: its
+# The bare run's 143 checks, plus 5 that only apply under microhv: its
 # L0-range hypercall, VMPTRLD of L0's memory refused, the current VMCS
-# unchanged after it, an I/O bitmap there refused, L0 answering at the end.
-min_checks=129
+# unchanged after it, an I/O bitmap there refused, L0 answering at the end;
+# less 1: L1's CPU under microhv has no MONITOR/MWAIT, so one #UD check
+# replaces Bochs's MONITOR and MWAIT exits (issue 11, item 5; the floor
+# had stayed at 129 since).  The 19 VPID checks (nested_vpid.c) run in both.
+min_checks=147
 img="$out/bochs-nested.img"
 serial="$out/bochs-nested.serial.txt"
 cfg="$out/bochs-nested.cfg"
