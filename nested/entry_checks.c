@@ -6,7 +6,7 @@
  * Checks on controls L1 cannot set are not written out: a control that
  * L1's allowed-1 settings lack fails the reserved-bit check first.  Those
  * are "use TPR shadow" (TPR threshold, virtual-APIC page), the APIC
- * virtualization controls, posted interrupts, VPID, EPT and PML,
+ * virtualization controls, posted interrupts, EPT and PML,
  * unrestricted guest, VM functions, VMCS shadowing, EPT-violation #VE,
  * ENCLS/ENCLV/PCONFIG exiting, sub-page permissions, Intel PT, the
  * tertiary and secondary exit controls, and the "load" controls for
@@ -160,6 +160,10 @@ static struct nested_entry_check check_exec_controls(const struct vmcs12 *v,
 	NENTRY_REQUIRE(
 	    (pin & PIN_VIRTUAL_NMIS) || !(proc & CPU_NMI_WINDOW_EXITING),
 	    "CPU_BASED_VM_EXEC_CONTROL: NMI-window exiting must be 0 when virtual NMIs is 0");
+
+	/* "Enable VPID": the VPID field must not be 0000H. */
+	NENTRY_REQUIRE(!(proc2 & CPU2_ENABLE_VPID) || F(VIRTUAL_PROCESSOR_ID) != 0,
+		       "VIRTUAL_PROCESSOR_ID must not be 0 when enable VPID is 1");
 	return NENTRY_PASS;
 }
 

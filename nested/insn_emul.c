@@ -1,18 +1,22 @@
 /*
  * insn_emul.c - VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD and
- * VMWRITE executed by L1 (nested.h).  Each handler follows the operation
- * section of its SDM Vol. 3C 31.3 page, check by check, in the same order.
+ * VMWRITE executed by L1 (nested.h), and the dispatch of INVEPT and
+ * INVVPID to files of their own (nested/invept.c, nested/invvpid.c,
+ * through insn_common.h).  Each handler
+ * follows the operation section of its SDM Vol. 3C 31.3 page, check by
+ * check, in the same order.
  *
  * Undefined by the SDM, our choices (docs/nested.md): a memory operand whose
  * translation reaches L0's memory (the CPU would take an EPT violation)
  * gives L1 #GP(0), like every other refused access; VMXOFF writes the
  * cached vmcs12 back.  A field exists for L1 when the feature its table
  * row names is offered to L1 (vmcs_field_exists): VMREAD/VMWRITE of, say,
- * EPT_POINTER fail with error 12 while EPT is not offered.
+ * PML_ADDRESS fail with error 12 while PML is not offered.
  */
 #include "nested.h"
 
 #include "nested/entry_checks.h"
+#include "nested/insn_common.h"
 
 #include "drivers/serial/log.h"
 #include "mm/guest_walk.h"
@@ -40,7 +44,6 @@ enum {
 	VMXERR_VMWRITE_READ_ONLY = 13,
 	VMXERR_VMXON_IN_VMX_ROOT = 15,
 	VMXERR_ENTRY_MOV_SS_BLOCKING = 26,
-	VMXERR_INVALID_INVEPT_INVVPID = 28,
 };
 
 /* ---- results (SDM Vol. 3C 31.2 "Conventions") ---- */
@@ -262,6 +265,7 @@ static void emulate_vmxon(struct nested_cpu *n, const struct nested_env *env,
 	n->vmxon = true;
 	n->vmxon_ptr = pa;
 	n->current_vmptr = VMPTR_INVALID;
+	nested_vpid_reset(&n->vpid);
 	vm_succeed();
 }
 
@@ -394,47 +398,6 @@ static void emulate_vmread(struct nested_cpu *n, const struct nested_env *env,
 	vm_succeed();
 }
 
-/*
- * INVEPT (SDM Vol. 3C 31, "INVEPT"): #UD outside VMX operation and by
- * mode, #GP(0) at CPL > 0; VMfail 28 for a type IA32_VMX_EPT_VPID_CAP
- * does not offer (bits 25, 26); then the 128-bit descriptor is read (its
- * #GP/#SS/#PF); VMfail 28 for a single-context EPTP that VM entry would
- * refuse (27.2.1.1).  The invalidation itself is L0's EPT02 (env->invept).
- */
-static void emulate_invept(struct nested_cpu *n, const struct nested_env *env,
-			   struct guest_regs *r)
-{
-	struct nested_operand op;
-	struct nested_operand_env e;
-	if (!in_vmx_operation_or_ud(n) || !decode_early(EXIT_REASON_INVEPT, r, &op, &e))
-		return;
-	uint64_t cap = env->l1_caps->has_ept_vpid_cap ? env->l1_caps->ept_vpid_cap : 0;
-	uint64_t type = op.reg2_value;
-	if (!((type == NESTED_INVEPT_SINGLE && (cap & EPT_CAP_INVEPT_SINGLE)) ||
-	      (type == NESTED_INVEPT_ALL && (cap & EPT_CAP_INVEPT_ALL)))) {
-		vm_fail(n, VMXERR_INVALID_INVEPT_INVVPID);
-		return;
-	}
-	if (!access_ok(&e, &op))
-		return;
-	uint64_t desc[2];
-	struct guest_paging g;
-	struct guest_walk w;
-	l1_paging_of_current(&g, env->mem);
-	if (guest_read_linear(&g, op.linear, desc, sizeof(desc), access_flags(), &w) != GWALK_OK) {
-		inject_walk_failure(&w);
-		return;
-	}
-	if (type == NESTED_INVEPT_SINGLE &&
-	    !nested_eptp_valid(desc[0], env->l1_caps, env->mem->maxphyaddr)) {
-		vm_fail(n, VMXERR_INVALID_INVEPT_INVVPID);
-		return;
-	}
-	if (env->invept)
-		env->invept(env->invept_ctx, (unsigned)type, desc[0]);
-	vm_succeed();
-}
-
 static void emulate_vmwrite(struct nested_cpu *n, const struct nested_env *env,
 			    struct guest_regs *r)
 {
@@ -530,6 +493,42 @@ void nested_vm_fail(struct nested_cpu *n, uint32_t error)
 	vm_fail(n, error);
 }
 
+/* ---- for the handlers in files of their own (insn_common.h) ---- */
+
+bool nested_insn_in_vmx_or_ud(const struct nested_cpu *n)
+{
+	return in_vmx_operation_or_ud(n);
+}
+
+bool nested_insn_operand_early(uint32_t reason, const struct guest_regs *r,
+			       struct nested_operand *op, struct nested_operand_env *e)
+{
+	return decode_early(reason, r, op, e);
+}
+
+bool nested_insn_operand_access(const struct nested_operand_env *e, const struct nested_operand *op)
+{
+	return access_ok(e, op);
+}
+
+bool nested_insn_read_mem(const struct nested_env *env, const struct nested_operand *op, void *buf,
+			  unsigned len)
+{
+	struct guest_paging g;
+	struct guest_walk w;
+	l1_paging_of_current(&g, env->mem);
+	if (guest_read_linear(&g, op->linear, buf, len, access_flags(), &w) != GWALK_OK) {
+		inject_walk_failure(&w);
+		return false;
+	}
+	return true;
+}
+
+void nested_vm_succeed(void)
+{
+	vm_succeed();
+}
+
 bool nested_emulate_vmx_insn(struct nested_cpu *n, const struct nested_env *env,
 			     struct guest_regs *r, uint32_t exit_reason)
 {
@@ -556,7 +555,10 @@ bool nested_emulate_vmx_insn(struct nested_cpu *n, const struct nested_env *env,
 		emulate_vmwrite(n, env, r);
 		return true;
 	case EXIT_REASON_INVEPT:
-		emulate_invept(n, env, r);
+		nested_emulate_invept(n, env, r);
+		return true;
+	case EXIT_REASON_INVVPID:
+		nested_emulate_invvpid(n, env, r);
 		return true;
 	}
 	return false;

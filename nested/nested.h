@@ -14,6 +14,7 @@
 #define MICROHV_NESTED_NESTED_H
 
 #include "nested/vmcs12.h"
+#include "nested/vpid.h"
 #include "vmx/caps.h"
 #include "vmx/l1_memory.h"
 #include "vmx/vcpu.h"
@@ -30,6 +31,7 @@ struct nested_cpu {
 	uint64_t vmxon_ptr;
 	uint64_t current_vmptr; /* VMPTR_INVALID: none */
 	struct vmcs12 *vmcs12;	/* L0's copy of L1's current VMCS (VMCS12_SIZE bytes) */
+	struct nested_vpid_map vpid; /* L1's VPIDs on this CPU (nested/vpid.h) */
 };
 
 /* What the emulation needs from L0 (nested/insn_emul.c has no globals). */
@@ -51,16 +53,40 @@ struct nested_env {
 
 /*
  * Emulates the VMX instruction behind basic exit reason (VMXON, VMXOFF,
- * VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE) executed by L1, to the letter
- * of SDM Vol. 3C 31.3: #UD/#GP/#SS/#PF are injected into L1 with RIP left
- * on the instruction; otherwise the instruction completes with VMsucceed,
- * VMfailInvalid or VMfailValid (error number in vmcs12's VM-instruction
- * error field), RFLAGS set accordingly and RIP advanced.  Returns false for
- * an exit reason it does not emulate (VMLAUNCH, VMRESUME, INVEPT, INVVPID),
- * having done nothing.
+ * VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, INVVPID) executed by L1, to
+ * the letter of SDM Vol. 3C 31.3: #UD/#GP/#SS/#PF are injected into L1
+ * with RIP left on the instruction; otherwise the instruction completes
+ * with VMsucceed, VMfailInvalid or VMfailValid (error number in vmcs12's
+ * VM-instruction error field), RFLAGS set accordingly and RIP advanced.
+ * Returns false for an exit reason it does not emulate (VMLAUNCH,
+ * VMRESUME, INVEPT), having done nothing.  VMXON flushes and forgets the
+ * CPU's VPID map (nested/vpid.h).
  */
 bool nested_emulate_vmx_insn(struct nested_cpu *n, const struct nested_env *env,
 			     struct guest_regs *r, uint32_t exit_reason);
+
+/*
+ * INVEPT executed by L1 (nested/invept.c), SDM Vol. 3C 31 "INVEPT": #UD
+ * where EPT or INVEPT is not offered or outside VMX operation, #GP(0) at
+ * CPL > 0, VMfail 28 for a type not offered (before the descriptor is
+ * read), the 16-byte descriptor's #GP/#SS/#PF, VMfail 28 for a
+ * single-context EPTP VM entry would refuse; then env->invept.
+ */
+void nested_emulate_invept(struct nested_cpu *n, const struct nested_env *env,
+			   struct guest_regs *r);
+
+/*
+ * INVVPID executed by L1 (nested/invvpid.c), SDM Vol. 3C 31.3 "INVVPID":
+ * #UD when L1 is not in VMX operation or its capability MSRs lack VPID or
+ * INVVPID; the operand's #UD/#GP(0); VMfail(28) for a type
+ * IA32_VMX_EPT_VPID_CAP does not report; then the descriptor's segment
+ * checks and read (#GP(0), #SS(0), #PF); VMfail(28) for bits 63:16 of the
+ * descriptor set, VPID 0 with types 0, 1, 3, a non-canonical address with
+ * type 0; else VMsucceed, after L0 invalidated at least what the type
+ * asks for (nested/vpid.h).
+ */
+void nested_emulate_invvpid(struct nested_cpu *n, const struct nested_env *env,
+			    struct guest_regs *r);
 
 /*
  * VMLAUNCH (launch) or VMRESUME executed by L1, up to vmcs02: the checks

@@ -27,8 +27,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define L2_VPID 2 /* L2 on every CPU (L1 is L1_VPID): flushed on each entry from L1 */
-
 struct nested_vcpu {
 	struct nested_cpu cpu;	 /* L1's own VMX operation (nested.h) */
 	bool in_l2;		 /* vmcs02 is current: L2 runs */

@@ -181,7 +181,7 @@ static void l0_extras_of_vmcs01(struct vcpu *v, struct l0_extras *x)
 		.cr0_mask = g_l0.cr0_mask,
 		.cr4_mask = g_l0.cr4_mask,
 		.eptp = g_l0.eptp,
-		.vpid = g_l0.vpid ? L2_VPID : 0,
+		.vpid = 0, /* vmentry: nested_vpid_entry */
 		.msr_bitmap = nv->msr_bitmap02_pa,
 		.l1_efer = vmcs_read(VMCS_GUEST_IA32_EFER),
 		.l1_pat = vmcs_read(VMCS_GUEST_IA32_PAT),
@@ -286,6 +286,9 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 			return;
 		}
 	}
+	/* L2's VPID: vmcs12's mapped to one of L0's, or L2_VPID flushed (nested/vpid.h). */
+	if (g_l0.vpid)
+		x.l0.vpid = nested_vpid_entry(&nv->cpu.vpid, v12);
 	l1_msr_bitmap_check(v12, env.mem, launch);
 	nested_merge_msr_bitmap((uint8_t *)(uintptr_t)nv->msr_bitmap02_pa,
 				(uint8_t *)(uintptr_t)nv->msr_bitmap12_copy_pa,
@@ -326,9 +329,6 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 		return;
 	}
 
-	/* A TLB of its own for each L2 entry: L1 has no VPID (27.3.2.5). */
-	if (g_l0.vpid)
-		hw_invvpid_single(L2_VPID);
 	nv->launch_pending = launch;
 	if (launch)
 		v12->launch_state = VMCS12_LAUNCH_LAUNCHED;
@@ -344,21 +344,6 @@ void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reaso
 	case EXIT_REASON_VMLAUNCH:
 	case EXIT_REASON_VMRESUME:
 		vmentry(v, r, reason == EXIT_REASON_VMLAUNCH);
-		return;
-	case EXIT_REASON_INVEPT:
-		/*
-		 * SDM Vol. 3C 31, INVEPT: #UD where IA32_VMX_PROCBASED_CTLS2 does
-		 * not allow EPT or IA32_VMX_EPT_VPID_CAP lacks INVEPT (bit 20).
-		 */
-		if (!((g_l0.l1_vmx.procbased2 >> 32) & CPU2_ENABLE_EPT) ||
-		    !(g_l0.l1_vmx.ept_vpid_cap & EPT_CAP_INVEPT)) {
-			vmx_inject_ud();
-			return;
-		}
-		break;
-	case EXIT_REASON_INVVPID:
-		/* The same for INVVPID: VPID is not offered to L1 (nested/vmx_msrs.c). */
-		vmx_inject_ud();
 		return;
 	}
 	struct nested_env env;

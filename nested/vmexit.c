@@ -95,9 +95,9 @@ void nested_exit_to_l1(struct vcpu *v, struct guest_regs *r, bool from_l2)
 				       &msr_ops);
 	if (bad)
 		vmx_abort(v, VMX_ABORT_LOAD_HOST_MSR, bad);
-	/* L1 has no VPID: an exit flushes its linear mappings (SDM 28.5.5). */
+	/* Without VPID in vmcs12 the exit flushes L1's mappings (SDM 28.5.5, nested/vpid.h). */
 	if (g_l0.vpid)
-		hw_invvpid_single(L1_VPID);
+		nested_vpid_exit(v12);
 	v->enter_launch = false;
 }
 

@@ -4,6 +4,7 @@
 #include "vmx_msrs.h"
 
 #include "arch/x86/msr.h"
+#include "vmx/controls.h"
 #include "vmx/vmx_arch.h"
 #include "vmx/vmx_bits.h"
 
@@ -48,6 +49,19 @@
 	 ENTRY_LOAD_IA32_EFER)
 
 /*
+ * IA32_VMX_EPT_VPID_CAP (SDM Vol. 3D A.10) as L1 reads it, in two parts.
+ * VPID: INVVPID (bit 32) with all four types (40 individual-address, 41
+ * single-context, 42 all-context, 43 single-context-retaining-globals),
+ * whatever types the CPU has: nested/invvpid.c emulates each with
+ * single-context INVVPIDs of L0's own VPIDs, which over-invalidate as
+ * the SDM allows.  EPT: EPT_OFFERED's bits where the CPU has them (above).
+ */
+#define EPT_CAP_OFFERED EPT_OFFERED
+#define VPID_CAP_OFFERED                                                                      \
+	(VPID_CAP_INVVPID | VPID_CAP_INVVPID_ADDRESS | VPID_CAP_INVVPID_SINGLE |               \
+	 VPID_CAP_INVVPID_ALL | VPID_CAP_INVVPID_SINGLE_GLOBALS)
+
+/*
  * SDM Vol. 3D A.2: the plain (non-TRUE) control MSRs report every
  * "default1" control as must-be-1.
  */
@@ -69,6 +83,13 @@ static uint64_t narrow(uint64_t hw, uint32_t offered)
 	uint32_t must1 = (uint32_t)hw;
 	uint32_t may1 = (uint32_t)(hw >> 32) & (offered | must1);
 	return ((uint64_t)may1 << 32) | must1;
+}
+
+bool nested_vpid_offerable(const struct vmx_caps *hw)
+{
+	uint64_t cap = hw->has_ept_vpid_cap ? hw->ept_vpid_cap : 0;
+	return vmx_controls_allowed(hw, VMX_CTL_PROC2, CPU2_ENABLE_VPID) &&
+	       (cap & VPID_CAP_INVVPID) && (cap & (VPID_CAP_INVVPID_SINGLE | VPID_CAP_INVVPID_ALL));
 }
 
 void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_index,
@@ -116,13 +137,19 @@ void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_inde
 		uint32_t offered2 = PROC2_OFFERED;
 		if ((hw_cap & EPT_NEEDED) != EPT_NEEDED)
 			offered2 &= ~CPU2_ENABLE_EPT;
+		if (nested_vpid_offerable(hw))
+			offered2 |= CPU2_ENABLE_VPID;
 		l1->has_procbased2 = 1;
 		l1->procbased2 = narrow(hw->has_procbased2 ? hw->procbased2 : 0, offered2);
-		/* SDM Vol. 3D A.10: the MSR exists where EPT (or VPID) may be enabled. */
-		if ((l1->procbased2 >> 32) & CPU2_ENABLE_EPT) {
-			l1->has_ept_vpid_cap = 1;
-			l1->ept_vpid_cap = hw_cap & EPT_OFFERED;
-		}
+	}
+	/* SDM Vol. 3D A.10: the MSR exists when "enable EPT" or "enable VPID" may be 1. */
+	if (vmx_controls_allowed(l1, VMX_CTL_PROC2, CPU2_ENABLE_EPT)) {
+		l1->has_ept_vpid_cap = 1;
+		l1->ept_vpid_cap |= (hw->has_ept_vpid_cap ? hw->ept_vpid_cap : 0) & EPT_CAP_OFFERED;
+	}
+	if (vmx_controls_allowed(l1, VMX_CTL_PROC2, CPU2_ENABLE_VPID)) {
+		l1->has_ept_vpid_cap = 1;
+		l1->ept_vpid_cap |= VPID_CAP_OFFERED;
 	}
 
 	/*
@@ -197,10 +224,9 @@ bool nested_vmx_msr_read(const struct vmx_caps *l1, uint32_t msr, uint64_t *valu
 	case MSR_IA32_VMX_TRUE_ENTRY_CTLS:
 		*value = l1->true_entry;
 		return true;
-	}
-	if (msr == MSR_IA32_VMX_EPT_VPID_CAP && l1->has_ept_vpid_cap) {
+	case MSR_IA32_VMX_EPT_VPID_CAP:
 		*value = l1->ept_vpid_cap;
-		return true;
+		return l1->has_ept_vpid_cap;
 	}
-	return false; /* VMFUNC, and EPT_VPID_CAP without EPT: not offered */
+	return false; /* VMFUNC: not offered */
 }

@@ -6,11 +6,15 @@
  * must be 1 stay the hardware's (L0 runs L2 with L1's controls ORed with
  * its own, so the CPU's must-be-1 bits are L1's too), and a bit may be 1
  * only if the hardware allows it AND nested/ emulates it (the *_OFFERED
- * sets in vmx_msrs.c).  EPT, VPID, unrestricted guest, VMCS shadowing,
- * posted interrupts and VM functions are not offered yet, so
- * IA32_VMX_EPT_VPID_CAP and IA32_VMX_VMFUNC do not exist for L1 (#GP),
- * exactly as on a CPU without those features.  The preemption timer is
- * offered at the CPU's rate where the CPU has it and can save its value.
+ * sets in vmx_msrs.c).  EPT is offered where L0 can shadow L1's EPT
+ * (nested/ept12.h) and VPID where L0 can map L1's VPIDs to its own
+ * (nested/vpid.h); IA32_VMX_EPT_VPID_CAP then exists for L1 with the
+ * EPT bits L0 implements and the VPID bits (INVVPID, all four types: SDM
+ * Vol. 3D A.10).  Unrestricted guest, VMCS shadowing, posted interrupts
+ * and VM functions are not offered yet, so IA32_VMX_VMFUNC does not exist
+ * for L1 (#GP), exactly as on a CPU without those features.  The
+ * preemption timer is offered at the CPU's rate where the CPU has it and
+ * can save its value.
  */
 #ifndef MICROHV_NESTED_VMX_MSRS_H
 #define MICROHV_NESTED_VMX_MSRS_H
@@ -31,6 +35,13 @@
  */
 void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_index,
 			  struct vmx_caps *l1);
+
+/*
+ * L0 can offer "enable VPID" to L1 on a CPU with these capability MSRs:
+ * it may set "enable VPID" and has INVVPID with the single-context or
+ * all-context type (what nested/vpid.c executes).
+ */
+bool nested_vpid_offerable(const struct vmx_caps *hw);
 
 /*
  * RDMSR of a VMX capability MSR by L1: true with *value, or false when the

@@ -98,11 +98,15 @@ static void check_host_state_and_controls(void)
 			     EXIT_LOAD_IA32_PAT)) ==
 			(EXIT_HOST_ADDR_SPACE_SIZE | EXIT_LOAD_IA32_EFER | EXIT_LOAD_IA32_PAT),
 		    "exit controls 0x%llx", (unsigned long long)exit);
+	/* L2's VPID: the shared one without VPID in vmcs12, else vmcs12's mapped (vpid.h). */
+	uint16_t vpid12 = nested_vpid12(NV->cpu.vmcs12);
+	uint64_t want = vpid12 ? nested_vpid02_mapped(&NV->cpu.vpid, vpid12) : L2_VPID;
 	if (g_l0.vpid)
-		FUZZ_ASSERT((proc2 & CPU2_ENABLE_VPID) && f02(VMCS_VIRTUAL_PROCESSOR_ID) == L2_VPID,
-			    "VPID 0x%llx (secondary 0x%llx)",
+		FUZZ_ASSERT((proc2 & CPU2_ENABLE_VPID) && want >= L2_VPID &&
+				    f02(VMCS_VIRTUAL_PROCESSOR_ID) == want,
+			    "VPID 0x%llx, want 0x%llx (secondary 0x%llx)",
 			    (unsigned long long)f02(VMCS_VIRTUAL_PROCESSOR_ID),
-			    (unsigned long long)proc2);
+			    (unsigned long long)want, (unsigned long long)proc2);
 }
 
 static void check_outcome(void)

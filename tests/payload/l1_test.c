@@ -8,7 +8,7 @@
  * Checks: the hypervisor CPUID leaves; hypercalls (version, CPU info,
  * exit counters moving by exactly the exits caused, unknown function);
  * IA32_FEATURE_CONTROL as emulated; L1's VMX capability MSRs (read-only,
- * EPT/VPID absent) and #GP
+ * EPT absent, VPID's EPT_VPID_CAP bits where VPID is offered) and #GP
  * for writing FEATURE_CONTROL; CR4.VMXE through the read shadow; code run
  * on every AP through MP services after the launch (which makes the
  * firmware restart them with INIT/SIPI under L0); reads and writes of L0's
@@ -179,18 +179,21 @@ static void test_msrs(void)
 	check(gp && probe_gp_count == n + 1, "WRMSR IA32_VMX_BASIC gets #GP(0) (read-only)",
 	      "#GP %d", gp);
 	/*
-	 * SDM Vol. 3D A.10: IA32_VMX_EPT_VPID_CAP exists where L1's
-	 * PROCBASED_CTLS2 allows EPT or VPID: with nested EPT it reads the
-	 * EPT capabilities microhv offers (4-level walks and WB at least).
+	 * SDM Vol. 3D A.10: IA32_VMX_EPT_VPID_CAP exists when the secondary
+	 * controls allow EPT or VPID.  Under microhv L1 is offered both
+	 * (Bochs's CPU has what L0 needs): the MSR reads INVVPID with its
+	 * four types (bits 32, 40-43) and the EPT capabilities nested EPT
+	 * implements, 4-level walks and WB at least (bits 6, 14).
 	 */
-	uint64_t ctls2 = 0;
-	int gp2 = probe_rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2, &ctls2);
-	bool ept = !gp2 && ((ctls2 >> 32) & (1u << 1));
+	uint64_t proc2 = 0;
+	bool ctls2 = !probe_rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2, &proc2);
+	bool vpid = ctls2 && ((proc2 >> 32) & (1u << 5));
+	bool ept = ctls2 && ((proc2 >> 32) & (1u << 1));
 	gp = probe_rdmsr(MSR_IA32_VMX_EPT_VPID_CAP, &v);
-	check(ept && !gp && (v & (1ull << 6)) && (v & (1ull << 14)),
-	      "RDMSR IA32_VMX_EPT_VPID_CAP reads the EPT capabilities (EPT offered to L1)",
-	      "PROCBASED_CTLS2 #GP %d value 0x%llx; EPT_VPID_CAP #GP %d value 0x%llx", gp2,
-	      (unsigned long long)ctls2, gp, (unsigned long long)v);
+	check(vpid && ept && !gp && (v >> 32) == 0x00000f01u && (v & (1ull << 6)) &&
+		      (v & (1ull << 14)),
+	      "RDMSR IA32_VMX_EPT_VPID_CAP: EPT (4-level, WB) and INVVPID with its four types",
+	      "VPID %d EPT %d #GP %d value 0x%llx", vpid, ept, gp, (unsigned long long)v);
 	gp = probe_rdmsr(MSR_IA32_EFER, &v);
 	check(!gp && (v & EFER_LMA), "RDMSR IA32_EFER passes through", "#GP %d value 0x%llx", gp,
 	      (unsigned long long)v);

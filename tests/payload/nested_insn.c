@@ -339,5 +339,6 @@ bool nx_group_insn(void)
 	field_checks();
 	invept_invvpid_checks();
 	entry_insn_checks();
+	nx_vpid_checks();
 	return true;
 }

@@ -65,6 +65,10 @@ L2 l2_sgdt
 L2 l2_str
 	str eax
 	vmcall
+; The qword at [rax] into RCX, through L2's TLB (nested_vpid.c).
+L2 l2_load
+	mov rcx, [rax]
+	vmcall
 
 ; CR0: TS owned by L1 (read shadow TS = 1), AM not owned.
 L2 l2_cr0

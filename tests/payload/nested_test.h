@@ -8,6 +8,7 @@
  *                 the VMCS set-up (controls, host state, L2's 64-bit and
  *                 32-bit PAE guest state), running L2 and reading its exit
  * nested_insn.c   VMX instruction results (B)
+ * nested_vpid.c   INVVPID and "enable VPID", L2's TLB (B)
  * nested_entry.c  VM-entry failures (C)
  * nested_exits.c  exits caused by instructions in L2 (D)
  * nested_ctl.c    exits and TSC readings under RDRAND/RDSEED exiting,
@@ -141,6 +142,11 @@ enum nx_page {
 	PG_L1_GDT_ALT, /* L1 runs on these copies before a failed entry (nested_entry.c) */
 	PG_L1_IDT_ALT,
 	PG_L1_CR3_ALT,
+	PG_TLB_PDPT, /* L2's page at TLB_LA and the two pages it maps (nested_vpid.c) */
+	PG_TLB_PD,
+	PG_TLB_PT,
+	PG_TLB_A,
+	PG_TLB_B,
 	PG_COUNT
 };
 
@@ -230,6 +236,7 @@ bool nx_set_ctl(enum nx_ctl c, uint32_t bits, const char *what);
 
 /* ---- the groups ---- */
 bool nx_group_insn(void); /* B; false: not in VMX operation */
+void nx_vpid_checks(void); /* B: INVVPID and VPID, after the first entries */
 void nx_group_entry(void);
 void nx_group_exits(void);
 void nx_group_ctl(void);

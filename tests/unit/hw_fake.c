@@ -216,6 +216,8 @@ void vmcs_write_host_state(const struct vcpu *v)
 
 void hw_invvpid_single(uint16_t vpid)
 {
+	if (hw_calls.invvpid < 32)
+		hw_calls.invvpid_vpid[hw_calls.invvpid] = vpid;
 	hw_calls.invvpid++;
 	hw_calls.last_vpid = vpid;
 }

@@ -35,6 +35,7 @@ struct hw_fake_calls {
 	uint64_t last_xsetbv_value;
 	uint32_t last_cpuid_leaf, last_cpuid_subleaf;
 	uint16_t last_vpid;
+	uint16_t invvpid_vpid[32]; /* the VPIDs of the first 32 hw_invvpid_single calls */
 	unsigned invept;	 /* hw_invept_single calls */
 	uint64_t last_invept_eptp;
 	struct vcpu *last_launch_failed;

@@ -449,6 +449,13 @@ TEST(nested_entry_exec_controls)
 		  { CLR(PIN, PIN_VIRTUAL_NMIS), OR(PROC, CPU_NMI_WINDOW_EXITING) },
 		  CTL("27.2.1.1", "NMI-window exiting must be 0 when virtual NMIs is 0") },
 		{ "NMI window with virtual NMIs", { OR(PROC, CPU_NMI_WINDOW_EXITING) }, PASSES },
+		{ "VPID 0 with enable VPID", { OR(PROC2, CPU2_ENABLE_VPID) },
+		  CTL("27.2.1.1", "VIRTUAL_PROCESSOR_ID must not be 0 when enable VPID is 1") },
+		{ "VPID 1 with enable VPID",
+		  { OR(PROC2, CPU2_ENABLE_VPID), SET(VMCS_VIRTUAL_PROCESSOR_ID, 1) }, PASSES },
+		{ "VPID 0 without enable VPID", { SET(VMCS_VIRTUAL_PROCESSOR_ID, 0) }, PASSES },
+		{ "VPID 0, enable VPID not activated",
+		  { OR(PROC2, CPU2_ENABLE_VPID), CLR(PROC, CPU_ACTIVATE_SECONDARY) }, PASSES },
 	};
 	RUN(rows, valid_64, ALL_LAUNCH);
 }

@@ -1,6 +1,7 @@
 /*
  * test_nested_insn.c - nested/insn_emul.c: VMXON, VMXOFF, VMCLEAR, VMPTRLD,
- * VMPTRST, VMREAD and VMWRITE executed by L1, driven through
+ * VMPTRST, VMREAD and VMWRITE executed by L1, and nested/invvpid.c's
+ * INVVPID (table 28-9 for its instruction information), driven through
  * nested_emulate_vmx_insn on the software VMCS (tests/unit/vmcs_soft.c)
  * and the hardware fakes (tests/unit/hw_fake.c).
  *
@@ -53,6 +54,7 @@
 #include "nested/vmcs12.h"
 #include "nested/vmx_msrs.h"
 #include "vmcs_soft.h"
+#include "vmx/l0.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_arch.h"
 #include "vmx/vmx_bits.h"
@@ -1706,7 +1708,6 @@ TEST(nested_insn_compat_mode_ud)
 TEST(nested_insn_not_emulated_reasons_change_nothing)
 {
 	static const uint32_t reasons[] = {EXIT_REASON_VMLAUNCH, EXIT_REASON_VMRESUME,
-					   EXIT_REASON_INVVPID,
 					   EXIT_REASON_CPUID,	 EXIT_REASON_VMCALL};
 	static uint8_t mem_before[MEM_SIZE];
 	for (unsigned pass = 0; pass < 2; pass++) {
@@ -2192,5 +2193,324 @@ TEST(nested_insn_invept_faults)
 	regs.gpr[GPR_RAX] = NP_PAGE - 8;
 	CHECK(run(EXIT_REASON_INVEPT, INVEPT_RAX_RCX, 0, LEN_INVEPT));
 	CHECK_PF(0, NP_PAGE);
+	CHECK_CLEAN();
+}
+
+/* ================= INVVPID (SDM Vol. 3C 31.3, nested/invvpid.c) ================= */
+
+/*
+ * INVVPID r64, m128 with [rax]: 66 0F 38 81 00, 5 bytes; the type in
+ * reg2 (table 28-9 bits 31:28), here RCX.  The descriptor (VPID in bits
+ * 15:0, bits 63:16 reserved, the linear address in bits 127:64) at DESC.
+ */
+#define LEN_INVVPID 5
+#define DESC (DATA + 0x200)
+#define MEM_INVVPID (MEM_RAX | REG2(GPR_RCX))
+
+static bool invvpid_at(uint64_t type, uint64_t la_of_desc)
+{
+	regs.gpr[GPR_RCX] = type;
+	regs.gpr[GPR_RAX] = la_of_desc;
+	return run(EXIT_REASON_INVVPID, MEM_INVVPID, 0, LEN_INVVPID);
+}
+
+static bool invvpid(uint64_t type, uint64_t desc_lo, uint64_t desc_hi)
+{
+	put64(DESC, desc_lo);
+	put64(DESC + 8, desc_hi);
+	return invvpid_at(type, DESC);
+}
+
+/* L1's VPIDs 5 and 9 mapped (slots 0 and 1, vpid02 3 and 4), the calls reset. */
+static void map_two_vpids(void)
+{
+	CHECK_EQ(nested_vpid02(&n.vpid, 5), NESTED_VPID02_FIRST);
+	CHECK_EQ(nested_vpid02(&n.vpid, 9), NESTED_VPID02_FIRST + 1);
+	memset(&hw_calls, 0, sizeof(hw_calls));
+}
+
+TEST(nested_insn_invvpid_ud)
+{
+	/* Not in VMX operation. */
+	setup();
+	CHECK(invvpid(1, 5, 0));
+	CHECK_UD();
+	CHECK_EQ(ms.reads, 0);
+	CHECK_CLEAN();
+
+	/* VPID not in L1's secondary controls (SDM: IA32_VMX_PROCBASED_CTLS2[37] = 0). */
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	l1_caps.procbased2 &= ~((uint64_t)CPU2_ENABLE_VPID << 32);
+	CHECK(invvpid(1, 5, 0));
+	CHECK_UD();
+	CHECK_CLEAN();
+
+	/* VPID but no INVVPID (IA32_VMX_EPT_VPID_CAP[32] = 0). */
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	l1_caps.ept_vpid_cap &= ~VPID_CAP_INVVPID;
+	CHECK(invvpid(1, 5, 0));
+	CHECK_UD();
+	CHECK_CLEAN();
+
+	/* No EPT_VPID_CAP MSR at all. */
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	l1_caps.has_ept_vpid_cap = 0;
+	CHECK(invvpid(1, 5, 0));
+	CHECK_UD();
+	CHECK_CLEAN();
+
+	/* Compatibility mode. */
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	vmcs_soft_set(VMCS_GUEST_CS_AR_BYTES, 0xc09b);
+	regs.gpr[GPR_RAX] = DESC;
+	CHECK(run(EXIT_REASON_INVVPID, MEM32_RAX | REG2(GPR_RCX), 0, LEN_INVVPID));
+	CHECK_UD();
+	CHECK_EQ(hw_calls.invvpid, 0);
+	CHECK_CLEAN();
+}
+
+TEST(nested_insn_invvpid_gp_at_cpl3)
+{
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	vmcs_soft_set(VMCS_GUEST_SS_AR_BYTES, 0xf3);
+	vmcs_soft_set(VMCS_GUEST_CS_AR_BYTES, 0xa0fb);
+	unsigned reads = ms.reads;
+	CHECK(invvpid(4, 5, 0)); /* #GP(0) before the type's VMfail */
+	CHECK_GP0();
+	CHECK_EQ(ms.reads, reads);
+	CHECK_CLEAN();
+}
+
+TEST(nested_insn_invvpid_unsupported_type_28_before_the_descriptor)
+{
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	unsigned reads = ms.reads;
+	static const uint64_t bad[] = {4, 5, 0xffffffffull, 0x100000001ull, ~0ull};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cache.v.field[VMCS_IDX_VM_INSTRUCTION_ERROR] = 0;
+		CHECK(invvpid(bad[i], 5, 0));
+		CHECK_VMFAIL_VALID(LEN_INVVPID, 28);
+	}
+	/* The descriptor is not read: not even a #PF or #GP for its address. */
+	CHECK(invvpid_at(4, NP_PAGE));
+	CHECK_VMFAIL_VALID(LEN_INVVPID, 28);
+	CHECK(invvpid_at(4, 0x0000800000000000ull));
+	CHECK_VMFAIL_VALID(LEN_INVVPID, 28);
+	CHECK_EQ(ms.reads, reads);
+	/* A type L1's IA32_VMX_EPT_VPID_CAP does not report (bit 40 + type). */
+	l1_caps.ept_vpid_cap &= ~VPID_CAP_INVVPID_ADDRESS;
+	CHECK(invvpid(0, 5, 0));
+	CHECK_VMFAIL_VALID(LEN_INVVPID, 28);
+	l1_caps.ept_vpid_cap |= VPID_CAP_INVVPID_ADDRESS;
+	l1_caps.ept_vpid_cap &= ~VPID_CAP_INVVPID_SINGLE_GLOBALS;
+	CHECK(invvpid(3, 5, 0));
+	CHECK_VMFAIL_VALID(LEN_INVVPID, 28);
+	CHECK(invvpid(1, 5, 0));
+	CHECK_VMSUCCEED(LEN_INVVPID);
+	CHECK_EQ(hw_calls.invvpid, 0);
+	CHECK_CLEAN();
+}
+
+TEST(nested_insn_invvpid_without_current_vmcs_fail_invalid)
+{
+	setup();
+	enter_vmx();
+	CHECK(invvpid(4, 5, 0));
+	CHECK_VMFAIL_INVALID(LEN_INVVPID);
+	CHECK(invvpid(1, 0, 0));
+	CHECK_VMFAIL_INVALID(LEN_INVVPID);
+	CHECK(invvpid(2, 0, 0));
+	CHECK_VMSUCCEED(LEN_INVVPID);
+	CHECK_CLEAN();
+}
+
+TEST(nested_insn_invvpid_descriptor_checks_28)
+{
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	/* Bits 63:16 of the descriptor, for every type (2 included). */
+	for (uint64_t t = 0; t < 4; t++) {
+		cache.v.field[VMCS_IDX_VM_INSTRUCTION_ERROR] = 0;
+		CHECK(invvpid(t, 0x10005, 0));
+		CHECK_VMFAIL_VALID(LEN_INVVPID, 28);
+		cache.v.field[VMCS_IDX_VM_INSTRUCTION_ERROR] = 0;
+		CHECK(invvpid(t, 0x8000000000000005ull, 0));
+		CHECK_VMFAIL_VALID(LEN_INVVPID, 28);
+	}
+	/* VPID 0 with types 0, 1 and 3; type 2 ignores the VPID. */
+	static const uint64_t need_vpid[] = {0, 1, 3};
+	for (unsigned i = 0; i < 3; i++) {
+		cache.v.field[VMCS_IDX_VM_INSTRUCTION_ERROR] = 0;
+		CHECK(invvpid(need_vpid[i], 0, 0));
+		CHECK_VMFAIL_VALID(LEN_INVVPID, 28);
+	}
+	CHECK(invvpid(2, 0, 0x0000800000000000ull));
+	CHECK_VMSUCCEED(LEN_INVVPID);
+	/* A non-canonical address with type 0 (48 bits: Bochs's CR4_FIXED1 lacks LA57). */
+	CHECK(invvpid(0, 5, 0x0000800000000000ull));
+	CHECK_VMFAIL_VALID(LEN_INVVPID, 28);
+	CHECK(invvpid(0, 5, 0xfff0000000000000ull));
+	CHECK_VMFAIL_VALID(LEN_INVVPID, 28);
+	CHECK(invvpid(0, 5, 0xffff800000000000ull));
+	CHECK_VMSUCCEED(LEN_INVVPID);
+	CHECK(invvpid(0, 5, 0x00007ffffffff000ull));
+	CHECK_VMSUCCEED(LEN_INVVPID);
+	/* Types 1 and 3 ignore the address. */
+	CHECK(invvpid(1, 5, 0x0000800000000000ull));
+	CHECK_VMSUCCEED(LEN_INVVPID);
+	CHECK(invvpid(3, 5, 0x0000800000000000ull));
+	CHECK_VMSUCCEED(LEN_INVVPID);
+	/* With 5-level paging (CR4_FIXED1[12]) canonical is 57 bits. */
+	l1_caps.cr4_fixed1 |= 1ull << 12;
+	CHECK(invvpid(0, 5, 0x0000800000000000ull));
+	CHECK_VMSUCCEED(LEN_INVVPID);
+	CHECK(invvpid(0, 5, 0x0100000000000000ull));
+	CHECK_VMFAIL_VALID(LEN_INVVPID, 28);
+	/* VPID 5 has no vpid02: only type 2 flushed (the shared L2 VPID). */
+	CHECK_EQ(hw_calls.invvpid, 1);
+	CHECK_EQ(hw_calls.invvpid_vpid[0], L2_VPID);
+	CHECK_CLEAN();
+}
+
+TEST(nested_insn_invvpid_descriptor_faults)
+{
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	/* Not present: #PF, a read at CPL 0. */
+	CHECK(invvpid_at(1, NP_PAGE + 0x40));
+	CHECK_PF(0, NP_PAGE + 0x40);
+	/* 16 bytes: the second half in the not-present page. */
+	CHECK(invvpid_at(1, NP_PAGE - 8));
+	CHECK_PF(0, NP_PAGE);
+	/* Non-canonical operand address: #GP(0), through SS #SS(0); the last byte counts. */
+	CHECK(invvpid_at(1, 0x0000800000000000ull));
+	CHECK_GP0();
+	CHECK(invvpid_at(1, 0x00007ffffffffff8ull));
+	CHECK_GP0();
+	regs.gpr[GPR_RCX] = 1;
+	regs.gpr[GPR_RAX] = 0x0000800000000000ull;
+	CHECK(run(EXIT_REASON_INVVPID, MEM_SS_RAX | REG2(GPR_RCX), 0, LEN_INVVPID));
+	CHECK_SS0();
+	/* L0's memory (mapped by L1's tables): refused, #GP(0). */
+	unsigned refusals = ms.l0_refusals;
+	CHECK(invvpid_at(1, L0_BASE + 0x100));
+	CHECK_GP0();
+	CHECK_EQ(ms.l0_refusals, refusals + 1);
+	CHECK_EQ(hw_calls.invvpid, 0);
+	CHECK_CLEAN();
+}
+
+TEST(nested_insn_invvpid_flushes_the_mapped_vpid02_only)
+{
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	map_two_vpids();
+	/* Single-context, retaining globals, individual address: the vpid02's single-context. */
+	for (uint64_t t = 0; t < 4; t++) {
+		if (t == 2)
+			continue;
+		memset(&hw_calls, 0, sizeof(hw_calls));
+		CHECK(invvpid(t, 9, 0xffff800000001000ull));
+		CHECK_VMSUCCEED(LEN_INVVPID);
+		CHECK_EQ(hw_calls.invvpid, 1);
+		CHECK_EQ(hw_calls.invvpid_vpid[0], NESTED_VPID02_FIRST + 1);
+	}
+	/* An unmapped VPID has nothing cached: no INVVPID at all. */
+	memset(&hw_calls, 0, sizeof(hw_calls));
+	CHECK(invvpid(1, 7, 0));
+	CHECK_VMSUCCEED(LEN_INVVPID);
+	CHECK_EQ(hw_calls.invvpid, 0);
+	/* A VPID equal to one of L0's own (1, 2, a vpid02) is only L1's name for it. */
+	CHECK(invvpid(1, L1_VPID, 0));
+	CHECK(invvpid(1, L2_VPID, 0));
+	CHECK(invvpid(1, NESTED_VPID02_FIRST, 0));
+	CHECK_VMSUCCEED(LEN_INVVPID);
+	CHECK_EQ(hw_calls.invvpid, 0);
+	/* The lookups changed nothing: 5 and 9 keep their slots. */
+	CHECK_EQ(nested_vpid02_mapped(&n.vpid, 5), NESTED_VPID02_FIRST);
+	CHECK_EQ(nested_vpid02_mapped(&n.vpid, 9), NESTED_VPID02_FIRST + 1);
+	CHECK_EQ(nested_vpid02_mapped(&n.vpid, 7), 0);
+	CHECK_CLEAN();
+}
+
+TEST(nested_insn_invvpid_all_context_flushes_every_slot)
+{
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	map_two_vpids();
+	CHECK(invvpid(2, 0, 0));
+	CHECK_VMSUCCEED(LEN_INVVPID);
+	CHECK_EQ(hw_calls.invvpid, 3);
+	CHECK_EQ(hw_calls.invvpid_vpid[0], NESTED_VPID02_FIRST);
+	CHECK_EQ(hw_calls.invvpid_vpid[1], NESTED_VPID02_FIRST + 1);
+	CHECK_EQ(hw_calls.invvpid_vpid[2], L2_VPID);
+	/* Never L1's own VPID. */
+	for (unsigned i = 0; i < 3; i++)
+		CHECK(hw_calls.invvpid_vpid[i] != L1_VPID);
+	CHECK_CLEAN();
+}
+
+TEST(nested_insn_invvpid_32bit_type_register)
+{
+	/* Outside 64-bit mode the type register is 32 bits: bits 63:32 are not looked at. */
+	setup_prot32();
+	put64(SLOT, VMXON_PA);
+	regs.gpr[GPR_RAX] = SLOT - DS_BASE32;
+	CHECK(run(EXIT_REASON_VMXON, MEM32_RAX, 0, LEN_VMXON));
+	CHECK_VMSUCCEED(LEN_VMXON);
+	put64(SLOT, VMCS_A);
+	CHECK(run(EXIT_REASON_VMPTRLD, MEM32_RAX, 0, LEN_VMPTRLD));
+	CHECK_VMSUCCEED(LEN_VMPTRLD);
+	put64(DESC, 5);
+	put64(DESC + 8, 0);
+	regs.gpr[GPR_RCX] = 0xffffffff00000001ull;
+	regs.gpr[GPR_RAX] = DESC - DS_BASE32;
+	CHECK(run(EXIT_REASON_INVVPID, MEM32_RAX | REG2(GPR_RCX), 0, LEN_INVVPID));
+	CHECK_VMSUCCEED(LEN_INVVPID);
+	regs.gpr[GPR_RCX] = 0x0000000100000004ull;
+	CHECK(run(EXIT_REASON_INVVPID, MEM32_RAX | REG2(GPR_RCX), 0, LEN_INVVPID));
+	CHECK_VMFAIL_VALID(LEN_INVVPID, 28);
+	CHECK_CLEAN();
+}
+
+TEST(nested_insn_vmxon_forgets_the_vpid_map)
+{
+	setup();
+	enter_vmx();
+	map_two_vpids();
+	CHECK(vmxoff());
+	CHECK_VMSUCCEED(LEN_VMXOFF);
+	CHECK_EQ(hw_calls.invvpid, 0);
+	CHECK(vmxon(VMXON_PA));
+	CHECK_VMSUCCEED(LEN_VMXON);
+	CHECK_EQ(hw_calls.invvpid, 2);
+	CHECK_EQ(hw_calls.invvpid_vpid[0], NESTED_VPID02_FIRST);
+	CHECK_EQ(hw_calls.invvpid_vpid[1], NESTED_VPID02_FIRST + 1);
+	CHECK_EQ(nested_vpid02_mapped(&n.vpid, 5), 0);
+	CHECK_EQ(nested_vpid02_mapped(&n.vpid, 9), 0);
+	/* A failed VMXON (here: in VMX root, VMfail 15) keeps the map. */
+	map_two_vpids();
+	CHECK(vmxon(VMXON_PA));
+	CHECK_EQ(hw_calls.invvpid, 0);
+	CHECK_EQ(nested_vpid02_mapped(&n.vpid, 5), NESTED_VPID02_FIRST);
+	CHECK_CLEAN();
+}
+
+TEST(nested_insn_vpid_field_is_l1s)
+{
+	/* VPID is offered: VIRTUAL_PROCESSOR_ID is a 16-bit field L1 reads and writes. */
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	CHECK(vmwrite(VMCS_VIRTUAL_PROCESSOR_ID, 0x12345));
+	CHECK_VMSUCCEED(LEN_VMWRITE);
+	CHECK(vmread(VMCS_VIRTUAL_PROCESSOR_ID));
+	CHECK_VMSUCCEED(LEN_VMREAD);
+	CHECK_EQ(vmread_value, 0x2345);
 	CHECK_CLEAN();
 }

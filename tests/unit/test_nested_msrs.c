@@ -6,6 +6,8 @@
 #include "hw_fake.h"
 #include "nested/vmx_msrs.h"
 #include "test.h"
+#include "vmx/controls.h"
+#include "vmx/vmcs_fields.h"
 #include "vmx/vmx_arch.h"
 #include "vmx/vmx_bits.h"
 
@@ -50,9 +52,10 @@ TEST(nested_msrs_controls_are_narrowed)
 	/* Not offered: TPR shadow, monitor trap flag. */
 	CHECK_EQ((proc >> 32) & CPU_USE_TPR_SHADOW, 0);
 	CHECK_EQ((proc >> 32) & CPU_MONITOR_TRAP_FLAG, 0);
-	/* Secondary: EPT (nested EPT); no unrestricted guest or VMCS shadowing yet. */
-	CHECK((proc2 >> 32) & CPU2_ENABLE_EPT);
-	CHECK_EQ((proc2 >> 32) & (CPU2_UNRESTRICTED_GUEST | CPU2_VMCS_SHADOWING), 0);
+	/* Secondary: EPT (nested EPT) and VPID; no unrestricted guest or VMCS shadowing yet. */
+	CHECK_EQ((proc2 >> 32) & (CPU2_ENABLE_EPT | CPU2_ENABLE_VPID | CPU2_UNRESTRICTED_GUEST |
+				  CPU2_VMCS_SHADOWING),
+		 CPU2_ENABLE_EPT | CPU2_ENABLE_VPID);
 	CHECK((proc2 >> 32) & CPU2_ENABLE_RDTSCP);
 	CHECK_EQ((uint32_t)proc2, 0);
 	CHECK((exit >> 32) & EXIT_HOST_ADDR_SPACE_SIZE);
@@ -94,21 +97,22 @@ TEST(nested_msrs_misc_fixed_enum)
 /*
  * IA32_VMX_EPT_VPID_CAP (SDM Vol. 3D A.10) with nested EPT, on Bochs's
  * 0x00000f0106334141: execute-only, walk 4, UC, WB, 2-MiB and 1-GiB
- * pages, INVEPT with both types, A/D; not its VPID bits (32, 40-43) while
- * VPID is not offered.  Without the CPU's INVEPT single-context, no EPT.
+ * pages, INVEPT with both types, A/D.  Without the CPU's INVEPT
+ * single-context, no EPT (the MSR then has VPID's bits only).
  */
 TEST(nested_msrs_ept_vpid_cap)
 {
 	struct vmx_caps l1 = l1_caps();
 	uint64_t v = 0;
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_EPT_VPID_CAP, &v));
-	CHECK_EQ(v, 0x06334141ull);
+	CHECK_EQ(v & 0xffffffffull, 0x06334141ull);
 	struct vmx_caps hw, l1b;
 	hw_fake_bochs_caps(&hw);
 	hw.ept_vpid_cap &= ~EPT_CAP_INVEPT_SINGLE;
 	nested_vmx_msrs_init(&hw, 0x1d, &l1b);
 	CHECK_EQ((l1b.procbased2 >> 32) & CPU2_ENABLE_EPT, 0);
-	CHECK(!nested_vmx_msr_read(&l1b, MSR_IA32_VMX_EPT_VPID_CAP, &v));
+	CHECK(nested_vmx_msr_read(&l1b, MSR_IA32_VMX_EPT_VPID_CAP, &v)); /* VPID's bits only */
+	CHECK_EQ(v & 0xffffffffull, 0);
 }
 
 TEST(nested_msrs_absent_ones)
@@ -150,7 +154,8 @@ TEST(nested_msrs_item6_controls_follow_hardware)
 	CHECK_EQ((uint32_t)proc2 & item6, 0);
 	/* Everything offered in Bochs's secondary controls, nothing more. */
 	CHECK_EQ(proc2 >> 32, CPU2_DESC_TABLE_EXITING | CPU2_ENABLE_RDTSCP | CPU2_WBINVD_EXITING |
-				  CPU2_ENABLE_INVPCID | CPU2_ENABLE_XSAVES | CPU2_ENABLE_EPT | item6);
+				  CPU2_ENABLE_INVPCID | CPU2_ENABLE_XSAVES | CPU2_ENABLE_EPT |
+				  CPU2_ENABLE_VPID | item6);
 
 	/* A CPU with none of them (nor MISC[29]): none offered. */
 	struct vmx_caps hw;
@@ -209,4 +214,87 @@ TEST(nested_msrs_preemption_timer)
 	CHECK_EQ((l1.true_exit >> 32) & EXIT_SAVE_PREEMPTION_TIMER, 0);
 	CHECK_EQ((l1.exit >> 32) & EXIT_SAVE_PREEMPTION_TIMER, 0);
 	CHECK_EQ(l1.misc & 0x1f, 0);
+}
+
+/*
+ * IA32_VMX_EPT_VPID_CAP (SDM Vol. 3D A.10): with VPID offered, exactly the
+ * VPID bits nested/ implements: INVVPID (32) and its four types (40-43),
+ * whatever subset of types the CPU has beyond single- or all-context;
+ * with EPT, its bits (nested EPT).  Bochs reports 0x00000f0106334141,
+ * all of which L1 gets.
+ */
+#define L1_VPID_CAP 0x00000f0100000000ull
+
+TEST(nested_msrs_ept_vpid_cap_vpid_bits_only)
+{
+	struct vmx_caps l1 = l1_caps();
+	uint64_t v = 0x1234;
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_EPT_VPID_CAP, &v));
+	CHECK_EQ(v, L1_VPID_CAP | 0x06334141ull);
+
+	/* A CPU with single-context INVVPID only: L1 still gets all four types. */
+	struct vmx_caps hw;
+	hw_fake_bochs_caps(&hw);
+	hw.ept_vpid_cap = VPID_CAP_INVVPID | VPID_CAP_INVVPID_SINGLE;
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_EPT_VPID_CAP, &v));
+	CHECK_EQ(v, L1_VPID_CAP);
+	CHECK((l1.procbased2 >> 32) & CPU2_ENABLE_VPID);
+	/* All-context only is enough too. */
+	hw.ept_vpid_cap = VPID_CAP_INVVPID | VPID_CAP_INVVPID_ALL;
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	CHECK((l1.procbased2 >> 32) & CPU2_ENABLE_VPID);
+	CHECK(nested_vpid_offerable(&hw));
+}
+
+/* Where L0 cannot map L1's VPIDs, L1 has no VPID and the MSR does not exist (#GP). */
+TEST(nested_msrs_no_vpid_without_what_l0_needs)
+{
+	struct vmx_caps hw, l1;
+	uint64_t v = 0x1234;
+	static const uint64_t caps[] = {
+		0,					     /* no INVVPID at all */
+		VPID_CAP_INVVPID_SINGLE | VPID_CAP_INVVPID_ALL, /* types without the instruction */
+		VPID_CAP_INVVPID | VPID_CAP_INVVPID_ADDRESS |
+		    VPID_CAP_INVVPID_SINGLE_GLOBALS, /* neither single- nor all-context */
+	};
+	for (unsigned i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		hw_fake_bochs_caps(&hw);
+		hw.ept_vpid_cap = caps[i];
+		CHECK(!nested_vpid_offerable(&hw));
+		nested_vmx_msrs_init(&hw, 0x1d, &l1);
+		CHECK_EQ((l1.procbased2 >> 32) & CPU2_ENABLE_VPID, 0);
+		CHECK(!nested_vmx_msr_read(&l1, MSR_IA32_VMX_EPT_VPID_CAP, &v));
+		CHECK_EQ(l1.ept_vpid_cap, 0);
+	}
+	/* No EPT_VPID_CAP MSR on the CPU (has_ept_vpid_cap 0) whatever its value says. */
+	hw_fake_bochs_caps(&hw);
+	hw.has_ept_vpid_cap = 0;
+	CHECK(!nested_vpid_offerable(&hw));
+	/* No "enable VPID" in the CPU's secondary controls. */
+	hw_fake_bochs_caps(&hw);
+	hw.procbased2 &= ~((uint64_t)CPU2_ENABLE_VPID << 32);
+	CHECK(!nested_vpid_offerable(&hw));
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_EPT_VPID_CAP, &v)); /* EPT's bits only */
+	CHECK_EQ(v, 0x06334141ull);
+	/* No secondary controls for L1 at all. */
+	hw_fake_bochs_caps(&hw);
+	hw.true_procbased &= ~((uint64_t)CPU_ACTIVATE_SECONDARY << 32);
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	CHECK(!nested_vmx_msr_read(&l1, MSR_IA32_VMX_EPT_VPID_CAP, &v));
+}
+
+/* VIRTUAL_PROCESSOR_ID exists for L1 exactly when VPID is offered (VMREAD/VMWRITE). */
+TEST(nested_msrs_vpid_field_exists_with_vpid)
+{
+	struct vmx_caps l1 = l1_caps();
+	const struct vmcs_field_info *f = vmcs_field_lookup(VMCS_VIRTUAL_PROCESSOR_ID);
+	CHECK(f != (const struct vmcs_field_info *)0);
+	CHECK(vmcs_field_exists(f, &l1));
+	struct vmx_caps hw;
+	hw_fake_bochs_caps(&hw);
+	hw.ept_vpid_cap = 0;
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	CHECK(!vmcs_field_exists(f, &l1));
 }
