@@ -6,8 +6,8 @@
  * Checks on controls L1 cannot set are not written out: a control that
  * L1's allowed-1 settings lack fails the reserved-bit check first.  Those
  * are "use TPR shadow" (TPR threshold, virtual-APIC page), the APIC
- * virtualization controls, posted interrupts, EPT and PML,
- * unrestricted guest, VM functions, VMCS shadowing, EPT-violation #VE,
+ * virtualization controls, posted interrupts, PML,
+ * VM functions, VMCS shadowing, EPT-violation #VE,
  * ENCLS/ENCLV/PCONFIG exiting, sub-page permissions, Intel PT, the
  * tertiary and secondary exit controls, and the "load" controls for
  * PERF_GLOBAL_CTRL, BNDCFGS, RTIT_CTL, CET, PKRS and LBR_CTL (their
@@ -153,6 +153,8 @@ static struct nested_entry_check check_exec_controls(const struct vmcs12 *v,
 
 	if (proc2 & CPU2_ENABLE_EPT)
 		NENTRY_TRY(check_eptp(F(EPT_POINTER), c, maxphyaddr));
+	NENTRY_REQUIRE(!(proc2 & CPU2_UNRESTRICTED_GUEST) || (proc2 & CPU2_ENABLE_EPT),
+		       "SECONDARY_VM_EXEC_CONTROL: unrestricted guest requires enable EPT");
 
 	/* NMI exiting, virtual NMIs, NMI-window exiting. */
 	NENTRY_REQUIRE((pin & PIN_NMI_EXITING) || !(pin & PIN_VIRTUAL_NMIS),
@@ -239,7 +241,8 @@ static struct nested_entry_check check_entry_controls(const struct vmcs12 *v,
 		/*
 		 * Deliver-error-code: 0 unless a hardware exception with
 		 * GUEST_CR0.PE = 1 (the SDM's wording: the CR0 field's bit 0,
-		 * which unrestricted guest, not offered, would let be 0); then,
+		 * which only unrestricted guest lets be 0: a real-mode L2 takes
+		 * no error code); then,
 		 * unless IA32_VMX_BASIC[56], 1 exactly for #DF #TS #NP #SS #GP
 		 * #PF #AC.
 		 */

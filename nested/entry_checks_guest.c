@@ -3,13 +3,17 @@
  * Vol. 3C 27.3.1 (entry_checks.h); a failure is a VM-entry failure (exit
  * reason 33), qualification 0 unless said.
  *
- * Not here: 27.3.1.6 (PDPTEs).  With "enable EPT" (not offered) the
- * PDPTE fields would be checked; without it, an entry to a PAE-paging
- * guest (CR0.PG, CR4.PAE, not IA-32e) loads the PDPTEs from guest memory
- * at GUEST_CR3 and checks them (qualification 2): that needs L1's memory
- * and is left to the code that builds vmcs02.  Checks on controls L1
- * cannot set are absent (entry_checks.c); unrestricted guest is never
- * offered, but the checks that depend on it are written as the SDM says.
+ * Not here: 27.3.1.6 (PDPTEs) of a PAE-paging guest (CR0.PG, CR4.PAE,
+ * not IA-32e): the PDPTE fields with "enable EPT", else loaded from guest
+ * memory at GUEST_CR3 (qualification 2), both in nested_load_l2_pdptes
+ * (prepare02.c), which has L1's memory.  Checks on controls L1
+ * cannot set are absent (entry_checks.c).  Unrestricted guest (offered
+ * with nested EPT) relaxes exactly what the SDM says: CR0.PE and CR0.PG
+ * unchecked against IA32_VMX_CR0_FIXED0 (PG still needs PE, an IA-32e
+ * guest still PG), CS type 3 (DPL 0) allowed, the SS and data-segment
+ * DPL/RPL checks and the SS/CS RPL check dropped; a real-mode guest
+ * (CR0.PE = 0) has no base/limit rule of its own (virtual-8086 needs PE),
+ * only SS.DPL = 0 and no error code injected (entry_checks.c).
  * Where the outcome depends on L1's CPUID (SGX for the enclave-interruption
  * bit, RTM for the RTM bit of the pending debug exceptions) the CPUID
  * part is not checked here: vmcs02 carries the same bits and the CPU

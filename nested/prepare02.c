@@ -27,6 +27,16 @@ static bool l0_sets(uint32_t encoding)
 	return false;
 }
 
+/*
+ * L1's "unrestricted guest" (SDM Vol. 3C 25.6.2): vmcs02 takes it as it is
+ * (controls()), under EPT02; L2 may then run with CR0.PE or CR0.PG 0.
+ */
+static bool ug12(const struct vmcs12 *v12)
+{
+	return (F(CPU_BASED_VM_EXEC_CONTROL) & CPU_ACTIVATE_SECONDARY) &&
+	       (F(SECONDARY_VM_EXEC_CONTROL) & CPU2_UNRESTRICTED_GUEST);
+}
+
 static void guest_state(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
 {
 	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
@@ -37,7 +47,7 @@ static void guest_state(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
 		vmcs_write(f->encoding, v12->field[i]);
 	}
 	uint64_t entry = F(VM_ENTRY_CONTROLS);
-	vmcs_write(VMCS_GUEST_CR0, vmx_fix_cr0(l0->hw, F(GUEST_CR0), false));
+	vmcs_write(VMCS_GUEST_CR0, vmx_fix_cr0(l0->hw, F(GUEST_CR0), ug12(v12)));
 	vmcs_write(VMCS_GUEST_CR4, vmx_fix_cr4(l0->hw, F(GUEST_CR4)));
 	/*
 	 * SDM Vol. 3C 27.3.2.1: without "load IA32_EFER", EFER keeps L1's
@@ -63,19 +73,22 @@ static void guest_state(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
 /*
  * CR0/CR4: a bit exits when either L1 or L0 owns it.  The read shadow
  * shows L2 what L1 wants it to see: L1's shadow for bits L1 owns, and
- * L1's own guest value for bits only L0 pins.
+ * L1's own guest value for bits only L0 pins.  Under L1's unrestricted
+ * guest PE and PG are not fixed for L2 (SDM Vol. 3C 26.3, MOV to CR0), so
+ * L0 never owns them, whatever it owns for L1.
  */
 static void cr_ownership(const struct vmcs12 *v12, const struct vmcs02_l0 *l0,
 			 struct vmcs02_cr_state *cr)
 {
 	uint64_t m12 = F(CR0_GUEST_HOST_MASK), m4_12 = F(CR4_GUEST_HOST_MASK);
+	uint64_t l0_cr0_mask = l0->cr0_mask & ~(ug12(v12) ? CR0_PE | CR0_PG : 0);
 	uint64_t shadow0 = (F(CR0_READ_SHADOW) & m12) | (F(GUEST_CR0) & ~m12);
 	uint64_t shadow4 = (F(CR4_READ_SHADOW) & m4_12) | (F(GUEST_CR4) & ~m4_12);
-	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, m12 | l0->cr0_mask);
+	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, m12 | l0_cr0_mask);
 	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, m4_12 | l0->cr4_mask);
 	vmcs_write(VMCS_CR0_READ_SHADOW, shadow0);
 	vmcs_write(VMCS_CR4_READ_SHADOW, shadow4);
-	cr->cr0_l0_guest_owned = ~l0->cr0_mask;
+	cr->cr0_l0_guest_owned = ~l0_cr0_mask;
 	cr->cr4_l0_guest_owned = ~l0->cr4_mask;
 	cr->cr0_shadow02 = shadow0;
 	cr->cr4_shadow02 = shadow4;

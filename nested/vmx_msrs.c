@@ -137,6 +137,14 @@ void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_inde
 		uint32_t offered2 = PROC2_OFFERED;
 		if ((hw_cap & EPT_NEEDED) != EPT_NEEDED)
 			offered2 &= ~CPU2_ENABLE_EPT;
+		/*
+		 * Unrestricted guest: vmcs02 takes L1's control as it is, under
+		 * L0's EPT02 (prepare02.c).  It needs "enable EPT" (SDM 27.2.1.1),
+		 * so it goes with nested EPT, and IA32_VMX_MISC[5], which a CPU
+		 * with unrestricted guest reads as 1 (A.6): L1's MISC has it.
+		 */
+		if ((offered2 & CPU2_ENABLE_EPT) && (hw->misc & MISC_LMA_IN_ENTRY_CTL))
+			offered2 |= CPU2_UNRESTRICTED_GUEST;
 		if (nested_vpid_offerable(hw))
 			offered2 |= CPU2_ENABLE_VPID;
 		l1->has_procbased2 = 1;

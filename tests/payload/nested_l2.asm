@@ -292,6 +292,21 @@ L2 l2_32_iret
 	iretd
 	vmcall
 
+; Real mode under L1's "unrestricted guest" (nested_ug.c): CS's base is
+; the page of this code, IP the offset in it; no stack, no data.
+bits 16
+align 16
+L2 l2_real16
+	cpuid			; exits (10) in any mode
+L2 l2_real16_vmcall
+	vmcall
+L2 l2_real16_pe
+	mov eax, cr0
+	or al, 1
+	mov cr0, eax		; protected mode: no exit, neither L1 nor L0 owns PE
+L2 l2_real16_pe_vmcall
+	vmcall
+
 section .data
 align 8
 global l2_vector_table

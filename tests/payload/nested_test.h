@@ -16,6 +16,7 @@
  * nested_events.c exits caused by events in L2: exceptions, interrupts,
  *                 windows, triple fault, task switch (D)
  * nested_timer.c  the VMX-preemption timer (D)
+ * nested_ug.c     unrestricted guest: real-mode and unpaged L2 under EPT (D)
  * nested_vmx.asm  the VMX instructions as probes, VM entry and exit stub,
  *                 L1's exception stubs
  * nested_l2.asm   the L2 code
@@ -147,6 +148,12 @@ enum nx_page {
 	PG_TLB_PT,
 	PG_TLB_A,
 	PG_TLB_B,
+	PG_EPT_PML4, /* L1's EPT12: identity 0-4 GiB in 2-MiB pages (nested_ug.c) */
+	PG_EPT_PDPT,
+	PG_EPT_PD0,
+	PG_EPT_PD1,
+	PG_EPT_PD2,
+	PG_EPT_PD3,
 	PG_COUNT
 };
 
@@ -242,6 +249,7 @@ void nx_group_exits(void);
 void nx_group_ctl(void);
 void nx_group_events(void);
 void nx_group_timer(void);
+void nx_group_ug(void);
 
 /* Local APIC (xAPIC or x2APIC, as L1 finds it). */
 void nx_apic_self_ipi(uint8_t vector);

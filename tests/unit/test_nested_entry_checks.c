@@ -184,11 +184,12 @@ static void valid_host32(struct vmcs12 *v)
 	set(v, VMCS_HOST_IDTR_BASE, 0x2000);
 }
 
-/* Real mode under "unrestricted guest" (capabilities widened by caps_ug). */
+/* Real mode under "unrestricted guest", which needs "enable EPT" (WB, walk 4, A/D). */
 static void valid_real(struct vmcs12 *v)
 {
 	valid_32(v);
-	set(v, PROC2, CPU2_UNRESTRICTED_GUEST);
+	set(v, PROC2, CPU2_UNRESTRICTED_GUEST | CPU2_ENABLE_EPT);
+	set(v, VMCS_EPT_POINTER, 0x1005e);
 	set(v, VMCS_GUEST_CR0, CR0_NE | CR0_ET);
 	set(v, VMCS_GUEST_CR4, CR4_VMXE);
 	for (uint32_t i = 0; i < 6; i++) {
@@ -337,7 +338,7 @@ TEST(nested_entry_valid_baselines_pass)
 {
 	static struct vmcs12 v;
 	struct vmx_caps c = l1_caps();
-	void (*const bases[])(struct vmcs12 *) = { valid_64, valid_32, valid_v8086 };
+	void (*const bases[])(struct vmcs12 *) = { valid_64, valid_32, valid_v8086, valid_real };
 
 	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
 		bases[i](&v);
@@ -347,9 +348,6 @@ TEST(nested_entry_valid_baselines_pass)
 	}
 	valid_host32(&v);
 	CHECK_EQ(nested_check_host_state(&v, &c, MAXPHY, false).result, NENTRY_OK);
-	caps_ug(&c);
-	valid_real(&v);
-	CHECK_EQ(nested_check_guest_state(&v, &c, MAXPHY).result, NENTRY_OK);
 }
 
 /* No check of 27.2/27.3 depends on the instruction (27.1's launch state is the caller's). */
@@ -1012,6 +1010,65 @@ TEST(nested_entry_guest_unrestricted)
 		  GUEST("27.3.1.1", "GUEST_CR0.PG = 1 requires GUEST_CR0.PE"), .caps = caps_ug },
 	};
 	RUN(rows, valid_real, GUEST_ONLY);
+}
+
+/*
+ * Issue 12, item 3: unrestricted guest as L1 is offered it (with nested
+ * EPT), whole entries from valid_real (real mode, CS type 3).
+ */
+TEST(nested_entry_unrestricted_offered)
+{
+	static const struct row rows[] = {
+		{ "real mode", { { 0 } }, PASSES },
+		/* 27.2.1.1 */
+		{ "without enable EPT", { CLR(PROC2, CPU2_ENABLE_EPT) },
+		  CTL("27.2.1.1", "unrestricted guest requires enable EPT") },
+		{ "EPT without unrestricted guest", { CLR(PROC2, CPU2_UNRESTRICTED_GUEST) },
+		  GUEST("27.3.1.1", "GUEST_CR0: a bit fixed to 1") },
+		/* 27.3.1.1: PE and PG exempt from CR0_FIXED0, PG still needs PE. */
+		{ "unpaged protected mode", { OR(VMCS_GUEST_CR0, CR0_PE), SET(GAR(CS), 0x9b) },
+		  PASSES },
+		{ "PE 0, PG 1", { OR(VMCS_GUEST_CR0, CR0_PG) },
+		  GUEST("27.3.1.1", "GUEST_CR0.PG = 1 requires GUEST_CR0.PE") },
+		{ "PE 1 with PG 0 still needs NE",
+		  { SET(VMCS_GUEST_CR0, CR0_PE | CR0_ET), SET(GAR(CS), 0x9b) },
+		  GUEST("27.3.1.1", "GUEST_CR0: a bit fixed to 1") },
+		{ "IA-32e mode guest, PG 0",
+		  { OR(ENTRYC, ENTRY_IA32E_MODE_GUEST), SET(VMCS_GUEST_IA32_EFER, 0x500),
+		    OR(VMCS_GUEST_CR0, CR0_PE), OR(VMCS_GUEST_CR4, CR4_PAE) },
+		  GUEST("27.3.1.1", "GUEST_CR0.PG must be 1 for an IA-32e mode guest") },
+		/* 27.3.1.2: no virtual-8086 base/limit rule in real mode. */
+		{ "real mode, base not selector << 4",
+		  { SET(VMCS_GUEST_DS_SELECTOR, 0x1234), SET(VMCS_GUEST_DS_BASE, 0x100000),
+		    SET(VMCS_GUEST_DS_LIMIT, 0xffffffff), SET(GAR(DS), 0xc093) },
+		  PASSES },
+		{ "real mode, CS code type 11", { SET(GAR(CS), 0x9b) }, PASSES },
+		{ "real mode, data DPL < RPL", { SET(VMCS_GUEST_DS_SELECTOR, 3) }, PASSES },
+		{ "real mode, SS DPL != RPL", { SET(VMCS_GUEST_SS_SELECTOR, 3) }, PASSES },
+		{ "real mode, CS type 1", { SET(GAR(CS), 0x91) },
+		  GUEST("27.3.1.2", "GUEST_CS_AR_BYTES type must be") },
+		{ "real mode, SS DPL 3 with code CS", { SET(GAR(SS), 0xf3), SET(GAR(CS), 0xfb) },
+		  GUEST("27.3.1.2", "GUEST_SS_AR_BYTES: DPL must be 0 when GUEST_CR0.PE is 0") },
+		{ "real mode, CS P 0", { SET(GAR(CS), 0x13) },
+		  GUEST("27.3.1.2", "GUEST_CS_AR_BYTES: P must be 1") },
+		{ "real mode, DS type 1 not writable is fine", { SET(GAR(DS), 0x91) }, PASSES },
+		{ "real mode, DS not accessed", { SET(GAR(DS), 0x92) },
+		  GUEST("27.3.1.2", "GUEST_DS_AR_BYTES: type bit 0 (accessed) must be 1") },
+		{ "real mode, TR type 3 (16-bit busy TSS)", { SET(GAR(TR), 0x83) }, PASSES },
+		/* 27.3.1.4 */
+		{ "real mode, RFLAGS.VM", { { 0 } },
+		  GUEST("27.3.1.4", "GUEST_RFLAGS.VM must be 0 when GUEST_CR0.PE is 0"),
+		  .mutate = v8086_segs },
+		{ "unpaged protected mode, virtual-8086", { OR(VMCS_GUEST_CR0, CR0_PE) },
+		  PASSES, .mutate = v8086_segs },
+		/* 27.3.1.5: HLT needs SS DPL 0, which real mode has. */
+		{ "real mode, HLT", { SET(VMCS_GUEST_ACTIVITY_STATE, 1) }, PASSES },
+		/* 27.2.1.3: a real-mode guest takes no error code. */
+		{ "real mode, #GP without error code", { SET(INFO, EV(HWEXC, VEC_GP)) }, PASSES },
+		{ "real mode, #GP with error code", { SET(INFO, EV(HWEXC, VEC_GP) | ERRC) },
+		  CTL("27.2.1.3", "deliver-error-code must be 0 when GUEST_CR0.PE is 0") },
+	};
+	RUN(rows, valid_real, ALL_LAUNCH);
 }
 
 /* ---- 27.3.1.3 descriptor-table registers ---- */

@@ -237,3 +237,63 @@ TEST(nested_ept_ept01_change_drops_ept02)
 	CHECK_EQ(ept02_leaf(NV->eptp02 & EPT_ADDR_MASK, GPA2), 0);
 	CHECK_EQ(NV->ept02_gen, ept01_generation());
 }
+
+/*
+ * Issue 12, item 3: a real-mode L2 under L1's "unrestricted guest" (with
+ * EPT12).  vmcs02 runs it with PE and PG 0 and the control; L0's refusal
+ * of L0's memory injects #GP without an error code (SDM 27.2.1.3: none
+ * in real mode); an exit L1 gets shows L2 still in real mode.
+ */
+static void enter_real_mode(uint64_t leaf)
+{
+	run_setup();
+	ept12(leaf);
+	vmcs12_set(V12, VMCS_CPU_BASED_VM_EXEC_CONTROL,
+		   vmcs12_get(V12, VMCS_CPU_BASED_VM_EXEC_CONTROL) | CPU_ACTIVATE_SECONDARY);
+	vmcs12_set(V12, VMCS_SECONDARY_VM_EXEC_CONTROL,
+		   vmcs12_get(V12, VMCS_SECONDARY_VM_EXEC_CONTROL) | CPU2_ENABLE_EPT |
+		       CPU2_UNRESTRICTED_GUEST);
+	vmcs12_set(V12, VMCS_EPT_POINTER, EPTP12);
+	vmcs12_set(V12, VMCS_VM_ENTRY_CONTROLS,
+		   vmcs12_get(V12, VMCS_VM_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_MODE_GUEST);
+	vmcs12_set(V12, VMCS_GUEST_IA32_EFER, 0);
+	vmcs12_set(V12, VMCS_GUEST_CR0, CR0_NE | CR0_ET);
+	vmcs12_set(V12, VMCS_GUEST_CR4, CR4_VMXE);
+	for (uint32_t i = 0; i < 6; i++) {
+		vmcs12_set(V12, VMCS_GUEST_ES_SELECTOR + 2 * i, 0);
+		vmcs12_set(V12, VMCS_GUEST_ES_BASE + 2 * i, 0);
+		vmcs12_set(V12, VMCS_GUEST_ES_LIMIT + 2 * i, 0xffff);
+		vmcs12_set(V12, VMCS_GUEST_ES_AR_BYTES + 2 * i, 0x93);
+	}
+	vmcs12_set(V12, VMCS_GUEST_CS_SELECTOR, 0xf000);
+	vmcs12_set(V12, VMCS_GUEST_CS_BASE, 0xf0000);
+	vmcs12_set(V12, VMCS_GUEST_CS_AR_BYTES, 0x9b);
+	vmcs12_set(V12, VMCS_GUEST_RIP, 0xfff0);
+	vmcs12_set(V12, VMCS_GUEST_RFLAGS, 0x2);
+	CHECK(run_l1_vmlaunch());
+}
+
+TEST(nested_ept_real_mode_l2)
+{
+	enter_real_mode((HV_BASE + 0x5000) | WB | EPT_RWX);
+	CHECK_EQ(f02(VMCS_GUEST_CR0) & (CR0_PE | CR0_PG), 0);
+	CHECK_EQ(f02(VMCS_GUEST_CR0) & CR0_NE, CR0_NE);
+	CHECK_EQ(f02(VMCS_SECONDARY_VM_EXEC_CONTROL) & (CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST),
+		 CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST);
+	CHECK_EQ(f02(VMCS_CR0_GUEST_HOST_MASK) & (CR0_PE | CR0_PG), 0);
+	CHECK_EQ(f02(VMCS_GUEST_CS_BASE), 0xf0000);
+	CHECK_EQ(l2_ept_violation(GPA2, 0x181), 0);
+	CHECK(NV->in_l2);
+	CHECK_EQ(f02(VMCS_VM_ENTRY_INTR_INFO_FIELD),
+		 INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION | VEC_GP);
+	CHECK_EQ(vcpu.l0_refusals, 1);
+
+	/* L1's own EPT violation: vmcs12 shows L2 as it was, PE and PG 0, not IA-32e. */
+	enter_real_mode(0);
+	CHECK_EQ(l2_ept_violation(GPA2, 0x181), 0);
+	CHECK(!NV->in_l2);
+	CHECK_EQ(f12(VMCS_VM_EXIT_REASON), EXIT_REASON_EPT_VIOLATION);
+	CHECK_EQ(f12(VMCS_GUEST_CR0) & (CR0_PE | CR0_PG), 0);
+	CHECK_EQ(f12(VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST, 0);
+	CHECK_EQ(run_stub_errors, 0);
+}

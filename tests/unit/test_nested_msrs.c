@@ -52,10 +52,10 @@ TEST(nested_msrs_controls_are_narrowed)
 	/* Not offered: TPR shadow, monitor trap flag. */
 	CHECK_EQ((proc >> 32) & CPU_USE_TPR_SHADOW, 0);
 	CHECK_EQ((proc >> 32) & CPU_MONITOR_TRAP_FLAG, 0);
-	/* Secondary: EPT (nested EPT) and VPID; no unrestricted guest or VMCS shadowing yet. */
+	/* Secondary: EPT (nested EPT), VPID, unrestricted guest; no VMCS shadowing yet. */
 	CHECK_EQ((proc2 >> 32) & (CPU2_ENABLE_EPT | CPU2_ENABLE_VPID | CPU2_UNRESTRICTED_GUEST |
 				  CPU2_VMCS_SHADOWING),
-		 CPU2_ENABLE_EPT | CPU2_ENABLE_VPID);
+		 CPU2_ENABLE_EPT | CPU2_ENABLE_VPID | CPU2_UNRESTRICTED_GUEST);
 	CHECK((proc2 >> 32) & CPU2_ENABLE_RDTSCP);
 	CHECK_EQ((uint32_t)proc2, 0);
 	CHECK((exit >> 32) & EXIT_HOST_ADDR_SPACE_SIZE);
@@ -155,7 +155,7 @@ TEST(nested_msrs_item6_controls_follow_hardware)
 	/* Everything offered in Bochs's secondary controls, nothing more. */
 	CHECK_EQ(proc2 >> 32, CPU2_DESC_TABLE_EXITING | CPU2_ENABLE_RDTSCP | CPU2_WBINVD_EXITING |
 				  CPU2_ENABLE_INVPCID | CPU2_ENABLE_XSAVES | CPU2_ENABLE_EPT |
-				  CPU2_ENABLE_VPID | item6);
+				  CPU2_UNRESTRICTED_GUEST | CPU2_ENABLE_VPID | item6);
 
 	/* A CPU with none of them (nor MISC[29]): none offered. */
 	struct vmx_caps hw;
@@ -297,4 +297,49 @@ TEST(nested_msrs_vpid_field_exists_with_vpid)
 	hw.ept_vpid_cap = 0;
 	nested_vmx_msrs_init(&hw, 0x1d, &l1);
 	CHECK(!vmcs_field_exists(f, &l1));
+}
+
+/*
+ * Issue 12, item 3: unrestricted guest is offered with nested EPT (SDM
+ * 27.2.1.1: it needs "enable EPT") and the CPU's own control; never
+ * without either, nor without IA32_VMX_MISC[5] (A.6).  CR0_FIXED0 stays
+ * the CPU's: PE and PG read as fixed to 1 (A.7), exempt only by the
+ * control.
+ */
+TEST(nested_msrs_unrestricted_guest)
+{
+	struct vmx_caps hw, l1;
+	uint64_t proc2 = 0, v = 0;
+	hw_fake_bochs_caps(&hw);
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &proc2));
+	CHECK((proc2 >> 32) & CPU2_UNRESTRICTED_GUEST);
+	CHECK_EQ((uint32_t)proc2 & CPU2_UNRESTRICTED_GUEST, 0);
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_MISC, &v));
+	CHECK(v & (1ull << 5));
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_CR0_FIXED0, &v));
+	CHECK_EQ(v, hw.cr0_fixed0);
+	CHECK_EQ(v & (CR0_PE | CR0_PG), CR0_PE | CR0_PG);
+
+	/* No EPT for L1 (the CPU lacks INVEPT single-context): no unrestricted guest. */
+	hw_fake_bochs_caps(&hw);
+	hw.ept_vpid_cap &= ~EPT_CAP_INVEPT_SINGLE;
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &proc2));
+	CHECK_EQ((proc2 >> 32) & CPU2_UNRESTRICTED_GUEST, 0);
+
+	/* The CPU lacks the control: not offered. */
+	hw_fake_bochs_caps(&hw);
+	hw.procbased2 &= ~((uint64_t)CPU2_UNRESTRICTED_GUEST << 32);
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &proc2));
+	CHECK_EQ((proc2 >> 32) & CPU2_UNRESTRICTED_GUEST, 0);
+	CHECK((proc2 >> 32) & CPU2_ENABLE_EPT);
+
+	/* No MISC[5]: not offered (no such CPU has the control, A.6). */
+	hw_fake_bochs_caps(&hw);
+	hw.misc &= ~(1ull << 5);
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &proc2));
+	CHECK_EQ((proc2 >> 32) & CPU2_UNRESTRICTED_GUEST, 0);
 }

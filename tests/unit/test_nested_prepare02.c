@@ -281,6 +281,49 @@ TEST(prepare02_round_trip_with_rebuild)
 	CHECK_EQ(vmcs_soft_reads(VMCS_CLASS_CONTROL) + vmcs_soft_reads(VMCS_CLASS_HOST), 0);
 }
 
+/*
+ * Issue 12, item 3: under L1's unrestricted guest a real-mode L2's CR0
+ * reaches vmcs02 with PE and PG 0 (only the other FIXED0 bits forced),
+ * and L0 owns neither even where its own mask has them (SDM Vol. 3C
+ * 25.6.2, 26.3); the rebuild then takes L2's PE and PG from vmcs02.
+ * Without "activate secondary controls" the control is not L1's.
+ */
+TEST(prepare02_unrestricted_guest_cr0)
+{
+	setup();
+	l0.cr0_mask = CR0_PG | CR0_NE | CR0_PE;
+	vmcs12_set(&v12, VMCS_CPU_BASED_VM_EXEC_CONTROL, CPU_HLT_EXITING | CPU_ACTIVATE_SECONDARY);
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, CPU2_UNRESTRICTED_GUEST | CPU2_ENABLE_EPT);
+	vmcs12_set(&v12, VMCS_VM_ENTRY_CONTROLS, 0);
+	vmcs12_set(&v12, VMCS_GUEST_CR0, CR0_ET);
+	vmcs12_set(&v12, VMCS_CR0_GUEST_HOST_MASK, 0);
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_CR0), CR0_ET | CR0_NE);
+	CHECK(vmcs_soft_get(VMCS_SECONDARY_VM_EXEC_CONTROL) & CPU2_UNRESTRICTED_GUEST);
+	CHECK(vmcs_soft_get(VMCS_SECONDARY_VM_EXEC_CONTROL) & CPU2_ENABLE_EPT);
+	CHECK_EQ(vmcs_soft_get(VMCS_CR0_GUEST_HOST_MASK), CR0_NE);
+	CHECK_EQ(cr.cr0_l0_guest_owned, ~(uint64_t)CR0_NE);
+	CHECK_EQ(vmcs_soft_get(VMCS_CR0_READ_SHADOW), CR0_ET);
+
+	/* L2 enters protected mode, then paging, without an exit: vmcs12 sees it. */
+	vmcs_soft_set(VMCS_GUEST_CR0, CR0_PG | CR0_ET | CR0_NE | CR0_PE);
+	vmcs_soft_set(VMCS_VM_EXIT_REASON, EXIT_REASON_HLT);
+	nested_sync_vmcs12(&v12, &l1, &cr);
+	CHECK_EQ(vmcs12_get(&v12, VMCS_GUEST_CR0), CR0_PG | CR0_ET | CR0_PE);
+
+	/* The same vmcs12 without "activate secondary controls": PE and PG forced, L0's. */
+	setup();
+	l0.cr0_mask = CR0_PG | CR0_NE | CR0_PE;
+	vmcs12_set(&v12, VMCS_CPU_BASED_VM_EXEC_CONTROL, CPU_HLT_EXITING);
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, CPU2_UNRESTRICTED_GUEST | CPU2_ENABLE_EPT);
+	vmcs12_set(&v12, VMCS_GUEST_CR0, CR0_ET);
+	vmcs12_set(&v12, VMCS_CR0_GUEST_HOST_MASK, 0);
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_GUEST_CR0), CR0_PG | CR0_ET | CR0_NE | CR0_PE);
+	CHECK_EQ(vmcs_soft_get(VMCS_CR0_GUEST_HOST_MASK), CR0_PG | CR0_NE | CR0_PE);
+	CHECK_EQ(vmcs_soft_get(VMCS_SECONDARY_VM_EXEC_CONTROL) & CPU2_UNRESTRICTED_GUEST, 0);
+}
+
 /* ---- nested_load_l2_pdptes: a PAE L2's PDPTEs into vmcs02 ---- */
 
 #define PDPT_GPA 0x5000ull /* L2's CR3 (bits 4:3 are PWT/PCD) */
