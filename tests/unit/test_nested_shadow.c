@@ -235,6 +235,7 @@ TEST(nested_shadow_vmfail_invalid_and_cpl)
 	CHECK_EQ(regs.gpr[GPR_RAX], 0x77);
 	CHECK_EQ(l2_insn(EXIT_REASON_VMWRITE, false, VMCS_GUEST_RIP, 0x77), 0);
 	CHECK_SERVED(RFLAGS_CF);
+	CHECK(!run_log_has("shadow VMCS at")); /* no region was looked for */
 
 	setup_shadowing();
 	CHECK(run_l1_vmlaunch());
@@ -289,6 +290,11 @@ TEST(nested_shadow_bitmaps_decide_from_the_copy)
 	CHECK_EQ(f12(VMCS_VM_EXIT_REASON), EXIT_REASON_VMREAD);
 	setup_shadowing();
 	CHECK(run_l1_vmlaunch());
+	CHECK_EQ(l2_insn(EXIT_REASON_VMREAD, false, 0x10000ull | VMCS_GUEST_RIP, 0), 0);
+	CHECK(!NV->in_l2);
+	CHECK_EQ(f12(VMCS_VM_EXIT_REASON), EXIT_REASON_VMREAD);
+	setup_shadowing();
+	CHECK(run_l1_vmlaunch());
 	CHECK_EQ(l2_insn(EXIT_REASON_VMWRITE, false, (1ull << 32) | VMCS_GUEST_RIP, 0), 0);
 	CHECK(!NV->in_l2);
 	CHECK_EQ(f12(VMCS_VM_EXIT_REASON), EXIT_REASON_VMWRITE);
@@ -311,5 +317,33 @@ TEST(nested_shadow_bitmaps_decide_from_the_copy)
 	CHECK_EQ(l2_insn(EXIT_REASON_VMREAD, false, VMCS_GUEST_CS_SELECTOR, 0), 0);
 	CHECK(!NV->in_l2);
 	CHECK_EQ(f12(VMCS_VM_EXIT_REASON), EXIT_REASON_VMREAD);
+	CHECK_EQ(run_stub_errors, 0);
+}
+
+/*
+ * A 32-bit L2: the field operand is 32 bits (SDM 31.3), so stale bits
+ * 63:32 of its register neither make the access L1's nor fail it; the
+ * value operand is 32 bits too.
+ */
+TEST(nested_shadow_32bit_l2)
+{
+	setup_shadowing();
+	uint64_t secondary = vmcs12_get(V12, VMCS_SECONDARY_VM_EXEC_CONTROL);
+	run_valid_vmcs12_pae(V12);
+	vmcs12_set(V12, VMCS_SECONDARY_VM_EXEC_CONTROL, secondary);
+	vmcs12_set(V12, VMCS_VMREAD_BITMAP, VMREAD_BM12);
+	vmcs12_set(V12, VMCS_VMWRITE_BITMAP, VMWRITE_BM12);
+	vmcs12_set(V12, VMCS_VMCS_LINK_POINTER, SHADOW12);
+	*slot(SHADOW12, VMCS_GUEST_RIP) = 0x1122334455667788ull;
+	CHECK(run_l1_vmlaunch());
+	uint64_t rip = f02(VMCS_GUEST_RIP);
+	CHECK_EQ(l2_insn(EXIT_REASON_VMREAD, false, 0xffffffff00000000ull | VMCS_GUEST_RIP, 0), 0);
+	CHECK_SERVED(0);
+	CHECK_EQ(regs.gpr[GPR_RAX], 0x55667788ull);
+	CHECK_EQ(l2_insn(EXIT_REASON_VMWRITE, false, 0xffffffff00000000ull | VMCS_GUEST_RIP,
+			 0xabcdef0012345678ull),
+		 0);
+	CHECK_SERVED(0);
+	CHECK_EQ(*slot(SHADOW12, VMCS_GUEST_RIP), 0x12345678ull);
 	CHECK_EQ(run_stub_errors, 0);
 }
