@@ -44,7 +44,7 @@ struct nested_entry_check nested_check_link_pointer(const struct vmcs12 *v12,
 				   "VMCS_LINK_POINTER must name L1's memory");
 	}
 	NENTRY_REQUIRE_Q((rev & ~VMCS_SHADOW_INDICATOR) ==
-				 (uint32_t)(l1_caps->basic & VMX_BASIC_REVISION_MASK),
+			     (uint32_t)(l1_caps->basic & VMX_BASIC_REVISION_MASK),
 			 NENTRY_QUAL_LINK_POINTER,
 			 "the VMCS at VMCS_LINK_POINTER must have the VMCS revision in bits 30:0");
 	NENTRY_REQUIRE_Q(!(rev & VMCS_SHADOW_INDICATOR) == !nested_shadowing_enabled(v12),
@@ -56,8 +56,7 @@ struct nested_entry_check nested_check_link_pointer(const struct vmcs12 *v12,
 	return NENTRY_PASS;
 }
 
-static void copy_bitmap(const char *which, uint64_t gpa, const struct l1_memory *mem,
-			uint8_t *copy)
+static void copy_bitmap(const char *which, uint64_t gpa, const struct l1_memory *mem, uint8_t *copy)
 {
 	/* The entry checks (27.2.1.1) made gpa 4-KiB aligned. */
 	if ((gpa & 0xfff) || !mem->read(mem->ctx, gpa, copy, SHADOW_BITMAP_SIZE)) {
@@ -104,7 +103,7 @@ void nested_shadow_emulate(struct nested_cpu *n, const struct vmx_caps *l1_caps,
 		nested_vm_fail(n, 0); /* VMfailInvalid */
 		return;
 	}
-	const struct nested_env env = { .l1_caps = l1_caps, .mem = l2_mem };
+	const struct nested_env env = {.l1_caps = l1_caps, .mem = l2_mem};
 	/*
 	 * VMWRITE reads a memory source after the pointer check and before
 	 * the field checks (SDM Vol. 3C 31.3 VMWRITE, description).

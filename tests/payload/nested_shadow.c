@@ -135,6 +135,6 @@ void nx_shadow_checks(void)
 
 	vw(VMCS_VMCS_LINK_POINTER, ~0ull);
 	l2_access(l2_vmcall, 0, 0, &e);
-	nx_check(!e.entry && e.reason == EXIT_REASON_VMCALL,
-		 "then, link pointer ~0 again, L2 runs", "%s", nx_exit_str(&e));
+	nx_check(!e.entry && e.reason == EXIT_REASON_VMCALL, "then, link pointer ~0 again, L2 runs",
+		 "%s", nx_exit_str(&e));
 }
