@@ -18,6 +18,7 @@ extern char l2_vmcall[], l2_shadow_vmread[], l2_shadow_vmwrite[];
 #define SHADOW_RIP 0x123456789abcull /* what L1 put in the shadow's GUEST_RIP */
 #define L2_WRITES 0xfedcba987ull     /* what L2 writes there */
 #define EXITING_FIELD VMCS_GUEST_CS_LIMIT
+#define UNSUPPORTED_FIELD 0x7ffeu /* no such field; its bitmap bit is 0 */
 
 static void *pg(enum nx_page p)
 {
@@ -105,6 +106,16 @@ void nx_shadow_checks(void)
 		 "L2's VMREAD of a field whose VMREAD bit is 0 reads the shadow VMCS",
 		 "%s, RAX 0x%llx, RFLAGS 0x%llx", nx_exit_str(&e),
 		 (unsigned long long)nx_l2_gpr[GPR_RAX], (unsigned long long)nx_l2_gpr[GPR_RDX]);
+	/* SDM 31.3: VMfailValid(12); the number goes into the current VMCS, L1's (31.2). */
+	nx_vmwrite(VMCS_VM_INSTRUCTION_ERROR, 0); /* where MISC[29] allows; else stays */
+	l2_access(l2_shadow_vmread, UNSUPPORTED_FIELD, 0x77, &e);
+	uint64_t err = vr(VMCS_VM_INSTRUCTION_ERROR);
+	nx_check(!e.entry && e.reason == EXIT_REASON_VMCALL && nx_l2_gpr[GPR_RAX] == 0x77 &&
+		     (nx_l2_gpr[GPR_RDX] & NX_FLAGS_ARITH) == NX_RFLAGS_ZF && err == 12,
+		 "L2's VMREAD of an unsupported field: VMfailValid(12), the error in L1's VMCS",
+		 "%s, RAX 0x%llx, RFLAGS 0x%llx, VM-instruction error %llu", nx_exit_str(&e),
+		 (unsigned long long)nx_l2_gpr[GPR_RAX], (unsigned long long)nx_l2_gpr[GPR_RDX],
+		 (unsigned long long)err);
 	l2_access(l2_shadow_vmread, EXITING_FIELD, 0, &e);
 	nx_check(!e.entry && e.reason == EXIT_REASON_VMREAD,
 		 "L2's VMREAD of a field whose VMREAD bit is 1 exits to L1 (reason 23)", "%s",

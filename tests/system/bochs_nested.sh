@@ -16,7 +16,7 @@
 # unchanged after it, an I/O bitmap there refused, L0 answering at the
 # end), less 1: MONITOR and MWAIT are two exit checks on bare Bochs and
 # one #UD check under microhv (L1's CPU has no MONITOR/MWAIT).
-min_checks=176
+min_checks=177
 img="$out/bochs-nested.img"
 serial="$out/bochs-nested.serial.txt"
 cfg="$out/bochs-nested.cfg"
