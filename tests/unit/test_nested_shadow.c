@@ -351,3 +351,60 @@ TEST(nested_shadow_32bit_l2)
 	CHECK_EQ(*slot(SHADOW12, VMCS_GUEST_RIP), 0x12345678ull);
 	CHECK_EQ(run_stub_errors, 0);
 }
+
+/*
+ * Under L1's EPT: L2's memory operand goes through L2's paging and EPT12
+ * (nested_guest_memory).  EPT12 maps L2's page tables 1:1 and L2_DATA to
+ * L1's page at L1_BEHIND; L2's linear MEM_BASE + 2 MiB maps a
+ * guest-physical page EPT12 lacks: #GP(0) in L2 (docs/nested.md,
+ * choices: a CPU would exit to L1 with an EPT violation).
+ */
+#define EPT12_PML4 (MEM_BASE + 0x34000)
+#define EPT12_PDPT (MEM_BASE + 0x35000)
+#define EPT12_PD (MEM_BASE + 0x36000)
+#define EPT12_PT (MEM_BASE + 0x37000)
+#define L1_BEHIND (MEM_BASE + 0x38000)
+#define L2_UNBACKED (MEM_BASE + 0x200000)
+#define EPT_WB_4K ((6ull << 3) | EPT_RWX)
+
+static void ept12_map(uint64_t gpa, uint64_t hpa)
+{
+	*(uint64_t *)(void *)run_l1_ptr(EPT12_PT + 8 * ((gpa >> 12) & 511)) = hpa | EPT_WB_4K;
+}
+
+TEST(nested_shadow_memory_operand_under_ept12)
+{
+	setup_shadowing();
+	memset(run_l1_ptr(EPT12_PML4), 0, 0x4000);
+	*(uint64_t *)(void *)run_l1_ptr(EPT12_PML4) = EPT12_PDPT | EPT_RWX;
+	*(uint64_t *)(void *)run_l1_ptr(EPT12_PDPT) = EPT12_PD | EPT_RWX;
+	*(uint64_t *)(void *)run_l1_ptr(EPT12_PD + 8 * (MEM_BASE >> 21)) = EPT12_PT | EPT_RWX;
+	for (uint64_t pt = L2_CR3; pt < L2_CR3 + 0x3000; pt += 0x1000)
+		ept12_map(pt, pt);
+	ept12_map(L2_DATA, L1_BEHIND);
+	uint64_t pd = L2_CR3 + 0x2000;
+	*(uint64_t *)(void *)run_l1_ptr(pd + 8 * (L2_UNBACKED >> 21)) = L2_UNBACKED | 0x83;
+	vmcs12_set(V12, VMCS_SECONDARY_VM_EXEC_CONTROL,
+		   vmcs12_get(V12, VMCS_SECONDARY_VM_EXEC_CONTROL) | CPU2_ENABLE_EPT);
+	vmcs12_set(V12, VMCS_EPT_POINTER, EPT12_PML4 | 0x1e);
+	*slot(SHADOW12, VMCS_GUEST_RIP) = 0x1122334455667788ull;
+	CHECK(run_l1_vmlaunch());
+	uint64_t rip = f02(VMCS_GUEST_RIP);
+	memset(run_l1_ptr(L2_DATA), 0, 8);
+	memset(run_l1_ptr(L1_BEHIND), 0, 8);
+	CHECK_EQ(l2_insn(EXIT_REASON_VMREAD, true, VMCS_GUEST_RIP, L2_DATA), 0);
+	CHECK_SERVED(0);
+	CHECK_EQ(*(uint64_t *)(void *)run_l1_ptr(L1_BEHIND), 0x1122334455667788ull);
+	CHECK_EQ(*(uint64_t *)(void *)run_l1_ptr(L2_DATA), 0);
+	*(uint64_t *)(void *)run_l1_ptr(L1_BEHIND) = 0x99;
+	CHECK_EQ(l2_insn(EXIT_REASON_VMWRITE, true, VMCS_GUEST_RIP, L2_DATA), 0);
+	CHECK_SERVED(0);
+	CHECK_EQ(*slot(SHADOW12, VMCS_GUEST_RIP), 0x99);
+	/* Not backed by EPT12: #GP(0) in L2, RIP on the instruction. */
+	CHECK_EQ(l2_insn(EXIT_REASON_VMREAD, true, VMCS_GUEST_RIP, L2_UNBACKED), 0);
+	CHECK(NV->in_l2);
+	CHECK_EQ(f02(VMCS_GUEST_RIP), rip);
+	CHECK_EQ(f02(VMCS_VM_ENTRY_INTR_INFO_FIELD), INFO_GP0);
+	CHECK_EQ(NV->reflected, 0);
+	CHECK_EQ(run_stub_errors, 0);
+}
