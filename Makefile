@@ -37,7 +37,7 @@ CORE_C := core/main.c core/selftest.c core/string.c \
 	vmx/console.c vmx/ap_start.c vmx/apic_access.c vmx/l1_memory.c vmx/l1_paging.c \
 	vmx/task_switch.c mm/guest_walk.c mm/ept_walk.c nested/vmx_msrs.c nested/vmcs12.c nested/operand.c nested/insn_emul.c \
 	nested/entry_checks.c nested/entry_checks_guest.c nested/reflect.c nested/sync12.c \
-	nested/prepare02.c nested/load_host.c nested/msr_merge.c nested/msr_lists.c \
+	nested/prepare02.c nested/load_host.c nested/msr_merge.c nested/shadow12.c nested/msr_lists.c \
 	nested/vmentry.c nested/vmexit.c nested/init_exit.c nested/timer.c vmx/init_signal.c nested/ept02.c nested/ept_exit.c nested/ept12.c \
 	nested/vpid.c nested/invvpid.c nested/invept.c
 CORE_ASM := arch/x86/isr.asm arch/x86/tables.asm arch/x86/vmx_entry.asm arch/x86/safe_insn.asm
@@ -115,7 +115,7 @@ $(BUILD)/hv.efi: $(BUILD)/hv.so
 PAYLOAD_SHARED := tests/payload/payload.c drivers/serial/uart16550.c drivers/serial/format.c
 $(BUILD)/payload/l1_test.so: $(BUILD)/boot/tests/payload/l1_probe.o
 $(BUILD)/payload/nested_test.so: $(addprefix $(BUILD)/boot/tests/payload/,nested_env.o \
-	nested_insn.o nested_vpid.o nested_entry.o nested_exits.o nested_ctl.o nested_events.o nested_timer.o nested_ug.o nested_vmx.o \
+	nested_insn.o nested_vpid.o nested_shadow.o nested_entry.o nested_exits.o nested_ctl.o nested_events.o nested_timer.o nested_ug.o nested_vmx.o \
 	nested_l2.o)
 $(BUILD)/payload/hostile.so: $(addprefix $(BUILD)/boot/tests/payload/,hostile_l2.o \
 	hostile_asm.o nested_env.o nested_exits.o nested_vmx.o nested_l2.o)
@@ -165,7 +165,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) \
 	mm/guest_walk.c mm/ept_walk.c nested/operand.c nested/entry_checks.c nested/entry_checks_guest.c \
 	vmx/caps.c vmx/controls.c vmx/segment.c vmx/cpuid_policy.c vmx/msr_policy.c \
 	vmx/msr_rows.c vmx/msr_apic.c vmx/msr_mtrr.c vmx/ept01.c \
-	vmx/vmcs_fields.c vmx/vmx_names.c nested/vmx_msrs.c nested/vmcs12.c nested/insn_emul.c nested/reflect.c nested/sync12.c nested/prepare02.c nested/load_host.c nested/msr_merge.c nested/msr_lists.c nested/vmentry.c nested/vmexit.c nested/timer.c \
+	vmx/vmcs_fields.c vmx/vmx_names.c nested/vmx_msrs.c nested/vmcs12.c nested/insn_emul.c nested/reflect.c nested/sync12.c nested/prepare02.c nested/load_host.c nested/msr_merge.c nested/shadow12.c nested/msr_lists.c nested/vmentry.c nested/vmexit.c nested/timer.c \
 	vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c vmx/vmcs_dump.c vmx/console.c \
 	vmx/ap_start.c vmx/apic_access.c vmx/l1_memory.c vmx/l1_paging.c vmx/task_switch.c \
 	vmx/init_signal.c nested/init_exit.c nested/ept02.c nested/ept_exit.c nested/ept12.c nested/vpid.c nested/invvpid.c nested/invept.c

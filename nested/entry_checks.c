@@ -7,7 +7,7 @@
  * L1's allowed-1 settings lack fails the reserved-bit check first.  Those
  * are "use TPR shadow" (TPR threshold, virtual-APIC page), the APIC
  * virtualization controls, posted interrupts, PML,
- * VM functions, VMCS shadowing, EPT-violation #VE,
+ * VM functions, EPT-violation #VE,
  * ENCLS/ENCLV/PCONFIG exiting, sub-page permissions, Intel PT, the
  * tertiary and secondary exit controls, and the "load" controls for
  * PERF_GLOBAL_CTRL, BNDCFGS, RTIT_CTL, CET, PKRS and LBR_CTL (their
@@ -155,6 +155,16 @@ static struct nested_entry_check check_exec_controls(const struct vmcs12 *v,
 		NENTRY_TRY(check_eptp(F(EPT_POINTER), c, maxphyaddr));
 	NENTRY_REQUIRE(!(proc2 & CPU2_UNRESTRICTED_GUEST) || (proc2 & CPU2_ENABLE_EPT),
 		       "SECONDARY_VM_EXEC_CONTROL: unrestricted guest requires enable EPT");
+
+	/* VMREAD and VMWRITE bitmaps, with "VMCS shadowing". */
+	if (proc2 & CPU2_VMCS_SHADOWING) {
+		NENTRY_REQUIRE(!(F(VMREAD_BITMAP) & 0xfff), "VMREAD_BITMAP bits 11:0 must be 0");
+		NENTRY_REQUIRE(nentry_phys_ok(F(VMREAD_BITMAP), maxphyaddr),
+			       "VMREAD_BITMAP must not set bits beyond MAXPHYADDR");
+		NENTRY_REQUIRE(!(F(VMWRITE_BITMAP) & 0xfff), "VMWRITE_BITMAP bits 11:0 must be 0");
+		NENTRY_REQUIRE(nentry_phys_ok(F(VMWRITE_BITMAP), maxphyaddr),
+			       "VMWRITE_BITMAP must not set bits beyond MAXPHYADDR");
+	}
 
 	/* NMI exiting, virtual NMIs, NMI-window exiting. */
 	NENTRY_REQUIRE((pin & PIN_NMI_EXITING) || !(pin & PIN_VIRTUAL_NMIS),

@@ -533,19 +533,17 @@ static struct nested_entry_check check_guest_nonreg(const struct vmcs12 *v, cons
 	}
 
 	/*
-	 * VMCS link pointer: anything but FFFFFFFF_FFFFFFFFH would have to
-	 * name a VMCS whose revision L0 reads, with the shadow-VMCS indicator
-	 * equal to "VMCS shadowing"; L0 does not read it (shadowing is not
-	 * offered) and refuses every other value, after the SDM's own checks.
+	 * VMCS link pointer other than FFFFFFFF_FFFFFFFFH: its format here;
+	 * the checks that read the VMCS it names (revision, shadow-VMCS
+	 * indicator) and compare it with the current-VMCS pointer follow
+	 * these, as the last of the group (nested_check_link_pointer,
+	 * nested/shadow12.h).
 	 */
 	if (link != VMCS_LINK_POINTER_NONE) {
 		NENTRY_REQUIRE_Q(!(link & 0xfff), NENTRY_QUAL_LINK_POINTER,
 				 "VMCS_LINK_POINTER bits 11:0 must be 0");
 		NENTRY_REQUIRE_Q(nentry_phys_ok(link, g->maxphyaddr), NENTRY_QUAL_LINK_POINTER,
 				 "VMCS_LINK_POINTER must not set bits beyond MAXPHYADDR");
-		NENTRY_REQUIRE_Q(
-		    false, NENTRY_QUAL_LINK_POINTER,
-		    "VMCS_LINK_POINTER must be FFFFFFFF_FFFFFFFFH (no VMCS shadowing)");
 	}
 	return NENTRY_PASS;
 }

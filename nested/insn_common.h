@@ -36,6 +36,10 @@ bool nested_insn_operand_access(const struct nested_operand_env *e,
 bool nested_insn_read_mem(const struct nested_env *env, const struct nested_operand *op, void *buf,
 			  unsigned len);
 
+/* The same for a write of len bytes (a supervisor write); false with the fault injected. */
+bool nested_insn_write_mem(const struct nested_env *env, const struct nested_operand *op,
+			   const void *buf, unsigned len);
+
 /* VMsucceed: the six arithmetic flags cleared, RIP advanced (SDM Vol. 3C 31.2). */
 void nested_vm_succeed(void);
 

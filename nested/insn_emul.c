@@ -17,6 +17,7 @@
 
 #include "nested/entry_checks.h"
 #include "nested/insn_common.h"
+#include "nested/shadow12.h"
 
 #include "drivers/serial/log.h"
 #include "mm/guest_walk.h"
@@ -334,9 +335,10 @@ static void emulate_vmptrld(struct nested_cpu *n, const struct nested_env *env,
 		vm_fail(n, VMXERR_VMPTRLD_VMXON_POINTER);
 		return;
 	}
-	/* Bit 31 (shadow VMCS) is refused: VMCS shadowing is not offered to L1. */
+	/* Bit 31 (shadow VMCS) only where "VMCS shadowing" may be 1 for L1 (nested/shadow12.h). */
 	if ((rev & 0x7fffffffu) != (uint32_t)(env->l1_caps->basic & VMX_BASIC_REVISION_MASK) ||
-	    (rev & 0x80000000u)) {
+	    ((rev & VMCS_SHADOW_INDICATOR) &&
+	     !vmx_controls_allowed(env->l1_caps, VMX_CTL_PROC2, CPU2_VMCS_SHADOWING))) {
 		vm_fail(n, VMXERR_VMPTRLD_BAD_REVISION);
 		return;
 	}
@@ -449,7 +451,8 @@ bool nested_vmentry_begin(struct nested_cpu *n, const struct nested_env *env, bo
 		vmx_inject_gp0();
 		return false;
 	}
-	if (n->current_vmptr == VMPTR_INVALID) {
+	/* SDM 27.1: no current VMCS, or a shadow VMCS current (25.10): VMfailInvalid. */
+	if (n->current_vmptr == VMPTR_INVALID || (n->vmcs12->revision & VMCS_SHADOW_INDICATOR)) {
 		vm_fail_invalid();
 		return false;
 	}
@@ -518,6 +521,20 @@ bool nested_insn_read_mem(const struct nested_env *env, const struct nested_oper
 	struct guest_walk w;
 	l1_paging_of_current(&g, env->mem);
 	if (guest_read_linear(&g, op->linear, buf, len, access_flags(), &w) != GWALK_OK) {
+		inject_walk_failure(&w);
+		return false;
+	}
+	return true;
+}
+
+bool nested_insn_write_mem(const struct nested_env *env, const struct nested_operand *op,
+			   const void *buf, unsigned len)
+{
+	struct guest_paging g;
+	struct guest_walk w;
+	l1_paging_of_current(&g, env->mem);
+	if (guest_write_linear(&g, op->linear, buf, len, access_flags() | GWALK_WRITE, &w) !=
+	    GWALK_OK) {
 		inject_walk_failure(&w);
 		return false;
 	}

@@ -102,8 +102,13 @@ static void controls(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
 	vmcs_write(VMCS_PIN_BASED_VM_EXEC_CONTROL, (uint32_t)F(PIN_BASED_VM_EXEC_CONTROL) | l0->pin);
 	vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL,
 		   proc12 | l0->proc | CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY);
+	/*
+	 * L1's "VMCS shadowing" is L0's to emulate (nested/shadow12.h): in
+	 * vmcs02 every VMREAD/VMWRITE of L2's exits to L0.
+	 */
 	vmcs_write(VMCS_SECONDARY_VM_EXEC_CONTROL,
-		   proc2_12 | l0->proc2 | CPU2_ENABLE_EPT | (l0->vpid ? CPU2_ENABLE_VPID : 0));
+		   (proc2_12 & ~CPU2_VMCS_SHADOWING) | l0->proc2 | CPU2_ENABLE_EPT |
+			   (l0->vpid ? CPU2_ENABLE_VPID : 0));
 	/*
 	 * L0's exit controls, plus L1's "acknowledge interrupt on exit": the
 	 * CPU then acknowledges the interrupt and reports its vector, as it

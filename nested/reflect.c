@@ -141,6 +141,20 @@ static bool msr_exits(const struct vmcs12 *v12, const struct l2_exit *e,
 	return bit_set(bm->msr12, bit) || !bit_set(bm->msr0, bit);
 }
 
+/*
+ * SDM 31.3 VMREAD/VMWRITE in VMX non-root operation: a VM exit unless
+ * "VMCS shadowing" is 1, bits 63:15 of the field operand are 0 and the
+ * bit for its bits 14:0 in the VMREAD (VMWRITE) bitmap is 0 - L0's copy
+ * of the bitmap (nested/shadow12.h).  L0 serves the others.
+ */
+static bool shadow_access_exits(const struct vmcs12 *v12, const uint8_t *bitmap,
+				uint64_t field)
+{
+	if (!proc2(v12, CPU2_VMCS_SHADOWING) || !bitmap || (field >> 15))
+		return true;
+	return bit_set(bitmap, (uint32_t)field);
+}
+
 enum nested_owner nested_exit_owner(const struct vmcs12 *v12, const struct l2_exit *e,
 				    const struct nested_bitmaps *bm)
 {
@@ -172,9 +186,7 @@ enum nested_owner nested_exit_owner(const struct vmcs12 *v12, const struct l2_ex
 	case EXIT_REASON_VMLAUNCH:
 	case EXIT_REASON_VMPTRLD:
 	case EXIT_REASON_VMPTRST:
-	case EXIT_REASON_VMREAD:
 	case EXIT_REASON_VMRESUME:
-	case EXIT_REASON_VMWRITE:
 	case EXIT_REASON_VMXOFF:
 	case EXIT_REASON_VMXON:
 	case EXIT_REASON_INVEPT:
@@ -183,6 +195,12 @@ enum nested_owner nested_exit_owner(const struct vmcs12 *v12, const struct l2_ex
 	case EXIT_REASON_INVALID_GUEST_STATE:
 	case EXIT_REASON_MSR_LOADING:
 		l1 = true;
+		break;
+	case EXIT_REASON_VMREAD:
+		l1 = shadow_access_exits(v12, bm->vmread12, e->vmcs_field);
+		break;
+	case EXIT_REASON_VMWRITE:
+		l1 = shadow_access_exits(v12, bm->vmwrite12, e->vmcs_field);
 		break;
 	case EXIT_REASON_HLT:
 		l1 = proc(v12, CPU_HLT_EXITING);

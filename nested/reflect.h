@@ -33,6 +33,7 @@ struct l2_exit {
 	uint64_t gpr_value;	/* CR access: the value of the source GPR (MOV to CR) */
 	uint32_t msr;		/* RDMSR/WRMSR: ECX */
 	bool l1_timer_expired;	/* timer exit: L1's count reached 0 (nested/timer.h) */
+	uint64_t vmcs_field;	/* VMREAD/VMWRITE: the field operand (reg2), 32 bits outside 64-bit mode */
 };
 
 enum nested_owner {
@@ -47,6 +48,8 @@ struct nested_bitmaps {
 	/* L0's own I/O bitmaps A and B; NULL: L0 owns no port (vmcs02 has L1's bitmaps). */
 	const uint8_t *io0_a, *io0_b;
 	const uint8_t *io12; /* with io0_a: L1's bitmaps A, B as copied at entry (8 KiB) */
+	/* With "VMCS shadowing": L1's VMREAD/VMWRITE bitmaps as copied at entry (NULL: exits). */
+	const uint8_t *vmread12, *vmwrite12;
 };
 
 enum nested_owner nested_exit_owner(const struct vmcs12 *v12, const struct l2_exit *e,

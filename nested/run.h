@@ -43,6 +43,8 @@ struct nested_vcpu {
 	 */
 	uint64_t msr_bitmap12_copy_pa;
 	uint64_t io_bitmap12_copy_pa; /* two pages, A then B */
+	/* With "VMCS shadowing" in vmcs12: L1's VMREAD, VMWRITE bitmaps (nested/shadow12.h). */
+	uint64_t vmread_bitmap12_copy_pa, vmwrite_bitmap12_copy_pa;
 	bool io_merged; /* vmcs02 uses io_bitmap02 (L0 owns ports) this entry */
 	struct vmcs02_cr_state cr; /* vmcs02's CR ownership, for the vmcs12 rebuild */
 	struct nested_timer timer; /* L1's preemption timer beside L0's in vmcs02 */

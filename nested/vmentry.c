@@ -19,6 +19,7 @@
 #include "nested/msr_lists.h"
 #include "nested/msr_merge.h"
 #include "nested/prepare02.h"
+#include "nested/shadow12.h"
 #include "vmx/console.h"
 #include "vmx/exit.h"
 #include "vmx/hw_ops.h"
@@ -36,9 +37,9 @@
 struct nested_vcpu *nested_vcpu_alloc(void)
 {
 	/* The state itself, the vmcs12 cache, vmcs02, the bitmaps and L1's copies. */
-	enum { NV, V12, VMCS02, MSR02, IO02, MSR12, IO12, NPARTS };
+	enum { NV, V12, VMCS02, MSR02, IO02, MSR12, IO12, VMREAD12, VMWRITE12, NPARTS };
 	const uint64_t count[NPARTS] = {
-		(sizeof(struct nested_vcpu) + PAGE_SIZE - 1) / PAGE_SIZE, 1, 1, 1, 2, 1, 2,
+		(sizeof(struct nested_vcpu) + PAGE_SIZE - 1) / PAGE_SIZE, 1, 1, 1, 2, 1, 2, 1, 1,
 	};
 	uint64_t pa[NPARTS] = { 0 };
 	bool ok = true;
@@ -61,6 +62,8 @@ struct nested_vcpu *nested_vcpu_alloc(void)
 	nv->io_bitmap02_pa = pa[IO02];
 	nv->msr_bitmap12_copy_pa = pa[MSR12];
 	nv->io_bitmap12_copy_pa = pa[IO12];
+	nv->vmread_bitmap12_copy_pa = pa[VMREAD12];
+	nv->vmwrite_bitmap12_copy_pa = pa[VMWRITE12];
 	*(volatile uint32_t *)(uintptr_t)pa[VMCS02] = vmx_caps_revision(&g_l0.caps);
 	if (!ept02_init(&nv->ept02, g_l0.pages, &g_l0.lock, EPT02_MAX_PAGES)) {
 		spin_lock(&g_l0.lock);
@@ -269,6 +272,9 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 	/* SDM Vol. 3C 27.3.1: the guest-state area. */
 	struct nested_entry_check c =
 		nested_check_guest_state(v12, env.l1_caps, env.mem->maxphyaddr);
+	/* The last of 27.3.1.5: the VMCS the link pointer names, read once (shadow12.h). */
+	if (c.result == NENTRY_OK)
+		c = nested_check_link_pointer(v12, env.l1_caps, env.mem, nv->cpu.current_vmptr);
 	if (c.result != NENTRY_OK) {
 		entry_failure(v, r, EXIT_REASON_INVALID_GUEST_STATE, c.qualification, c.what,
 			      c.sdm);
@@ -295,6 +301,9 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 				(const uint8_t *)(uintptr_t)g_l0.msr_bitmap_pa,
 				F(CPU_BASED_VM_EXEC_CONTROL) & CPU_USE_MSR_BITMAPS, F(MSR_BITMAP),
 				env.mem);
+	/* L2's VMREAD/VMWRITE are decided from these copies (nested/shadow12.h). */
+	nested_copy_shadow_bitmaps(v12, env.mem, (uint8_t *)(uintptr_t)nv->vmread_bitmap12_copy_pa,
+				   (uint8_t *)(uintptr_t)nv->vmwrite_bitmap12_copy_pa);
 	/* vmcs02 is launched afresh for VMLAUNCH and for another vmcs12 than last time. */
 	bool hw_launch = launch || nv->vmcs02_for != nv->cpu.current_vmptr;
 	if (hw_launch) {

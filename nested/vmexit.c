@@ -18,6 +18,7 @@
 #include "nested/load_host.h"
 #include "nested/msr_lists.h"
 #include "nested/reflect.h"
+#include "nested/shadow12.h"
 #include "vmx/ap_start.h"
 #include "vmx/console.h"
 #include "vmx/exit.h"
@@ -124,6 +125,17 @@ static void read_exit(struct l2_exit *e, const struct guest_regs *r, uint32_t ba
 	}
 	if (basic == EXIT_REASON_MSR_READ || basic == EXIT_REASON_MSR_WRITE)
 		e->msr = (uint32_t)r->gpr[GPR_RCX];
+	/*
+	 * VMREAD/VMWRITE: the field operand, reg2 (SDM Table 28-14, bits
+	 * 31:28), 64 bits in 64-bit mode and 32 outside (SDM 31.3).  The CPU
+	 * made its #UD checks (mode) before the exit.
+	 */
+	if (basic == EXIT_REASON_VMREAD || basic == EXIT_REASON_VMWRITE) {
+		uint32_t info = (uint32_t)vmcs_read(VMCS_VMX_INSTRUCTION_INFO);
+		e->vmcs_field = vmx_gpr_read(r, (info >> 28) & 15);
+		if (vmx_guest_code_size() != X86_CODE64)
+			e->vmcs_field = (uint32_t)e->vmcs_field;
+	}
 }
 
 /*
@@ -372,6 +384,8 @@ static void l2_exit(struct vcpu *v, struct guest_regs *r, uint32_t basic, uint64
 		.io0_a = (const uint8_t *)(uintptr_t)io0_a,
 		.io0_b = (const uint8_t *)(uintptr_t)io0_b,
 		.io12 = (const uint8_t *)(uintptr_t)nv->io_bitmap12_copy_pa,
+		.vmread12 = (const uint8_t *)(uintptr_t)nv->vmread_bitmap12_copy_pa,
+		.vmwrite12 = (const uint8_t *)(uintptr_t)nv->vmwrite_bitmap12_copy_pa,
 	};
 	if (nested_exit_owner(nv->cpu.vmcs12, &e, &bitmaps) == NESTED_L1) {
 		if (nmi)
@@ -401,6 +415,14 @@ static void l2_exit(struct vcpu *v, struct guest_regs *r, uint32_t basic, uint64
 	 */
 	if (basic == EXIT_REASON_CR_ACCESS) {
 		vmx_inject_gp0();
+		if (!l0_exception_exits_to_l1(v, r, false))
+			complete_interrupted_event(v, r, idt);
+		return;
+	}
+	/* VMREAD/VMWRITE of L2's that L1's shadow VMCS serves (nested/shadow12.h). */
+	if (basic == EXIT_REASON_VMREAD || basic == EXIT_REASON_VMWRITE) {
+		nested_shadow_emulate(&nv->cpu, &g_l0.l1_vmx, l0_l1_memory(),
+				      nested_guest_memory(v), r, basic);
 		if (!l0_exception_exits_to_l1(v, r, false))
 			complete_interrupted_event(v, r, idt);
 		return;

@@ -22,7 +22,8 @@
 #define PROC2_OFFERED                                                                         \
 	(CPU2_DESC_TABLE_EXITING | CPU2_ENABLE_RDTSCP | CPU2_WBINVD_EXITING |                  \
 	 CPU2_PAUSE_LOOP_EXITING | CPU2_RDRAND_EXITING | CPU2_ENABLE_INVPCID |                 \
-	 CPU2_RDSEED_EXITING | CPU2_ENABLE_XSAVES | CPU2_TSC_SCALING | CPU2_ENABLE_EPT)
+	 CPU2_RDSEED_EXITING | CPU2_ENABLE_XSAVES | CPU2_TSC_SCALING | CPU2_ENABLE_EPT |       \
+	 CPU2_VMCS_SHADOWING)
 
 /*
  * Nested EPT (nested/ept02.h): what L0 needs of the CPU to offer it -

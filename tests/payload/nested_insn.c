@@ -340,5 +340,6 @@ bool nx_group_insn(void)
 	invept_invvpid_checks();
 	entry_insn_checks();
 	nx_vpid_checks();
+	nx_shadow_checks();
 	return true;
 }

@@ -29,6 +29,16 @@ L2 l2_nop
 L2 l2_cpuid
 	cpuid
 	vmcall
+L2 l2_shadow_vmread
+	vmread rax, rbx
+	pushfq
+	pop rdx
+	vmcall
+L2 l2_shadow_vmwrite
+	vmwrite rbx, rax
+	pushfq
+	pop rdx
+	vmcall
 L2 l2_hlt
 	hlt
 	vmcall

@@ -9,6 +9,7 @@
  *                 32-bit PAE guest state), running L2 and reading its exit
  * nested_insn.c   VMX instruction results (B)
  * nested_vpid.c   INVVPID and "enable VPID", L2's TLB (B)
+ * nested_shadow.c VMCS shadowing: L2's VMREAD/VMWRITE (B)
  * nested_entry.c  VM-entry failures (C)
  * nested_exits.c  exits caused by instructions in L2 (D)
  * nested_ctl.c    exits and TSC readings under RDRAND/RDSEED exiting,
@@ -154,6 +155,10 @@ enum nx_page {
 	PG_EPT_PD1,
 	PG_EPT_PD2,
 	PG_EPT_PD3,
+	PG_SHADOW, /* a shadow VMCS, an ordinary one, the VMREAD/VMWRITE bitmaps (nested_shadow.c) */
+	PG_SHADOW_PLAIN,
+	PG_VMREAD_BM,
+	PG_VMWRITE_BM,
 	PG_COUNT
 };
 
@@ -244,6 +249,7 @@ bool nx_set_ctl(enum nx_ctl c, uint32_t bits, const char *what);
 /* ---- the groups ---- */
 bool nx_group_insn(void); /* B; false: not in VMX operation */
 void nx_vpid_checks(void); /* B: INVVPID and VPID, after the first entries */
+void nx_shadow_checks(void); /* B: VMCS shadowing for L2 */
 void nx_group_entry(void);
 void nx_group_exits(void);
 void nx_group_ctl(void);

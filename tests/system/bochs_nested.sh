@@ -11,12 +11,14 @@
 # and neither the loader nor the core may log an error.
 . "$(dirname "$0")/lib.sh"
 
-# The bare run's 172 checks, plus 5 that only apply under microhv (its
+# The bare run's 179 checks, plus 6 that only apply under microhv (its
 # L0-range hypercall, VMPTRLD of L0's memory refused, the current VMCS
 # unchanged after it, an I/O bitmap there refused, L0 answering at the
-# end), less 1: MONITOR and MWAIT are two exit checks on bare Bochs and
-# one #UD check under microhv (L1's CPU has no MONITOR/MWAIT).
-min_checks=176
+# end; VMLAUNCH of a shadow VMCS VMfailInvalid, where Bochs 2.7 gives
+# VMfailValid 7 against SDM 27.1), less 1: MONITOR and MWAIT are two exit
+# checks on bare Bochs and one #UD check under microhv (L1's CPU has no
+# MONITOR/MWAIT).
+min_checks=184
 img="$out/bochs-nested.img"
 serial="$out/bochs-nested.serial.txt"
 cfg="$out/bochs-nested.cfg"
@@ -42,7 +44,8 @@ entry_failed='^\[core\] info: nested: CPU 0: VM entry to L2 failed, exit reason'
 expect "L0 refuses guest CR0.PE = 0 itself (27.3.1.1)" "$entry_failed"' 33 \(.*\) qualification 0: GUEST_CR0: a bit fixed to 1 in VMX operation \(IA32_VMX_CR0_FIXED0\) is 0 \(SDM 27\.3\.1\.1\)$'
 expect "L0 refuses guest RFLAGS bit 1 = 0 itself (27.3.1.4)" "$entry_failed"' 33 \(.*\) qualification 0: GUEST_RFLAGS bit 1 must be 1 \(SDM 27\.3\.1\.4\)$'
 expect "L0 refuses an external interrupt injected with RFLAGS.IF = 0 itself (27.3.1.4)" "$entry_failed"' 33 \(.*\) qualification 0: GUEST_RFLAGS\.IF must be 1 when injecting an external interrupt \(SDM 27\.3\.1\.4\)$'
-expect "L0 refuses a VMCS link pointer other than ~0 itself (27.3.1.5)" "$entry_failed"' 33 \(.*\) qualification 4: VMCS_LINK_POINTER must be FFFFFFFF_FFFFFFFFH \(no VMCS shadowing\) \(SDM 27\.3\.1\.5\)$'
+expect "L0 refuses a VMCS link pointer to a page without the VMCS revision itself (27.3.1.5)" "$entry_failed"' 33 \(.*\) qualification 4: the VMCS at VMCS_LINK_POINTER must have the VMCS revision in bits 30:0 \(SDM 27\.3\.1\.5\)$'
+expect "L0 refuses a linked VMCS whose shadow indicator is not the control itself (27.3.1.5)" "$entry_failed"' 33 \(.*\) qualification 4: the shadow-VMCS indicator at VMCS_LINK_POINTER must equal "VMCS shadowing" \(SDM 27\.3\.1\.5\)$'
 expect "L0 refuses a reserved bit in L2's PDPTE itself (27.3.1.6)" "$entry_failed"' 33 \(.*\) qualification 2: a PDPTE at GUEST_CR3 is unreadable or sets a reserved bit \(SDM 27\.3\.1\.6\)$'
 expect "L0 refuses MSR-load entry 1 itself (27.4)" "$entry_failed"' 34 \(.*\) qualification 1: an entry of the VM-entry MSR-load area failed \(SDM 27\.4\)$'
 expect "L0 refuses MSR-load entry 2 itself (27.4)" "$entry_failed"' 34 \(.*\) qualification 2: an entry of the VM-entry MSR-load area failed \(SDM 27\.4\)$'

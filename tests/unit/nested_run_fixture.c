@@ -34,6 +34,8 @@ uint8_t msr_bitmap02[4096] __attribute__((aligned(4096)));
 static uint8_t io_bitmap02[8192] __attribute__((aligned(4096)));
 static uint8_t msr_bitmap12_copy[4096] __attribute__((aligned(4096)));
 static uint8_t io_bitmap12_copy[8192] __attribute__((aligned(4096)));
+uint8_t vmread_bitmap12_copy[4096] __attribute__((aligned(4096)));
+uint8_t vmwrite_bitmap12_copy[4096] __attribute__((aligned(4096)));
 static uint8_t l0_msr_bitmap[4096] __attribute__((aligned(4096)));
 unsigned run_stub_errors;
 struct page_alloc run_ept02_pa;
@@ -295,6 +297,8 @@ void run_setup(void)
 	memset(io_bitmap02, 0, sizeof(io_bitmap02));
 	memset(msr_bitmap12_copy, 0, sizeof(msr_bitmap12_copy));
 	memset(io_bitmap12_copy, 0, sizeof(io_bitmap12_copy));
+	memset(vmread_bitmap12_copy, 0xcc, sizeof(vmread_bitmap12_copy));
+	memset(vmwrite_bitmap12_copy, 0xcc, sizeof(vmwrite_bitmap12_copy));
 	NV->cpu.vmxon = true;
 	NV->cpu.vmxon_ptr = VMXON_PA;
 	NV->cpu.vmcs12 = V12;
@@ -304,6 +308,8 @@ void run_setup(void)
 	NV->io_bitmap02_pa = (uintptr_t)io_bitmap02;
 	NV->msr_bitmap12_copy_pa = (uintptr_t)msr_bitmap12_copy;
 	NV->io_bitmap12_copy_pa = (uintptr_t)io_bitmap12_copy;
+	NV->vmread_bitmap12_copy_pa = (uintptr_t)vmread_bitmap12_copy;
+	NV->vmwrite_bitmap12_copy_pa = (uintptr_t)vmwrite_bitmap12_copy;
 	run_valid_vmcs12(V12);
 	run_put_vmcs12(VMCS12_A, V12);
 	NV->cpu.current_vmptr = VMCS12_A;

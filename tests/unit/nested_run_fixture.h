@@ -97,6 +97,8 @@ extern struct guest_regs regs;
 extern uint8_t vmcs02_page[4096];
 extern uint8_t msr_bitmap02[4096];
 extern unsigned run_stub_errors;
+/* L0's copies of L1's VMREAD/VMWRITE bitmaps (0xcc until an entry with shadowing copies them). */
+extern uint8_t vmread_bitmap12_copy[4096], vmwrite_bitmap12_copy[4096];
 #define RUN_EPT02_PAGES 64
 extern struct page_alloc run_ept02_pa; /* where EPT02's tables come from */
 

@@ -54,6 +54,7 @@
 #include "nested/vmcs12.h"
 #include "nested/vmx_msrs.h"
 #include "vmcs_soft.h"
+#include "vmx/controls.h"
 #include "vmx/l0.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_arch.h"
@@ -1099,16 +1100,7 @@ TEST(nested_insn_vmptrld_bad_revision_11)
 	CHECK(vmptrld(HWREV_PA));
 	CHECK_VMFAIL_VALID(LEN_VMPTRLD, 11);
 	cache.v.field[VMCS_IDX_VM_INSTRUCTION_ERROR] = 0;
-	/* Bit 31 (shadow VMCS): VMCS shadowing is not offered to L1. */
-	CHECK(vmptrld(SHADOW_PA));
-	CHECK_VMFAIL_VALID(LEN_VMPTRLD, 11);
 	CHECK_EQ(n.current_vmptr, VMCS_A);
-
-	setup();
-	enter_vmx();
-	CHECK(vmptrld(SHADOW_PA));
-	CHECK_VMFAIL_INVALID(LEN_VMPTRLD);
-	CHECK_EQ(n.current_vmptr, VMPTR_INVALID);
 	CHECK_CLEAN();
 }
 
@@ -2019,6 +2011,45 @@ TEST(nested_vmentry_begin_faults_and_vmfail_invalid)
 	CHECK_VMFAIL_INVALID(LEN_VMLAUNCH);
 	CHECK(!begin(false));
 	CHECK_VMFAIL_INVALID(LEN_VMLAUNCH);
+	CHECK_CLEAN();
+}
+
+/*
+ * VMCS shadowing offered (issue 12, item 5): a region with the shadow-VMCS
+ * indicator may be made current (SDM 31.3 VMPTRLD: error 11 only where
+ * the 1-setting of "VMCS shadowing" is not supported), but VMLAUNCH and
+ * VMRESUME of it fail with VMfailInvalid (SDM 25.10, 27.1).
+ */
+TEST(nested_insn_shadow_vmcs_current)
+{
+	setup();
+	CHECK(vmx_controls_allowed(&l1_caps, VMX_CTL_PROC2, CPU2_VMCS_SHADOWING));
+	enter_vmx_with_current(VMCS_A);
+	CHECK(vmptrld(SHADOW_PA));
+	CHECK_VMSUCCEED(LEN_VMPTRLD);
+	CHECK_EQ(n.current_vmptr, SHADOW_PA);
+	CHECK_EQ(cache.v.revision, VMCS12_REVISION | 0x80000000u);
+	CHECK(!begin(true));
+	CHECK_VMFAIL_INVALID(LEN_VMLAUNCH);
+	CHECK(!begin(false));
+	CHECK_VMFAIL_INVALID(LEN_VMLAUNCH);
+	CHECK_EQ(n.current_vmptr, SHADOW_PA);
+	CHECK_CLEAN();
+
+	/* Where L1's PROCBASED_CTLS2 lacks shadowing: error 11, or VMfailInvalid. */
+	setup();
+	l1_caps.procbased2 &= ~((uint64_t)CPU2_VMCS_SHADOWING << 32);
+	enter_vmx_with_current(VMCS_A);
+	CHECK(vmptrld(SHADOW_PA));
+	CHECK_VMFAIL_VALID(LEN_VMPTRLD, 11);
+	CHECK_EQ(n.current_vmptr, VMCS_A);
+
+	setup();
+	l1_caps.procbased2 &= ~((uint64_t)CPU2_VMCS_SHADOWING << 32);
+	enter_vmx();
+	CHECK(vmptrld(SHADOW_PA));
+	CHECK_VMFAIL_INVALID(LEN_VMPTRLD);
+	CHECK_EQ(n.current_vmptr, VMPTR_INVALID);
 	CHECK_CLEAN();
 }
 

@@ -52,10 +52,10 @@ TEST(nested_msrs_controls_are_narrowed)
 	/* Not offered: TPR shadow, monitor trap flag. */
 	CHECK_EQ((proc >> 32) & CPU_USE_TPR_SHADOW, 0);
 	CHECK_EQ((proc >> 32) & CPU_MONITOR_TRAP_FLAG, 0);
-	/* Secondary: EPT (nested EPT), VPID, unrestricted guest; no VMCS shadowing yet. */
+	/* Secondary: EPT (nested EPT), VPID, unrestricted guest, VMCS shadowing. */
 	CHECK_EQ((proc2 >> 32) & (CPU2_ENABLE_EPT | CPU2_ENABLE_VPID | CPU2_UNRESTRICTED_GUEST |
 				  CPU2_VMCS_SHADOWING),
-		 CPU2_ENABLE_EPT | CPU2_ENABLE_VPID | CPU2_UNRESTRICTED_GUEST);
+		 CPU2_ENABLE_EPT | CPU2_ENABLE_VPID | CPU2_UNRESTRICTED_GUEST | CPU2_VMCS_SHADOWING);
 	CHECK((proc2 >> 32) & CPU2_ENABLE_RDTSCP);
 	CHECK_EQ((uint32_t)proc2, 0);
 	CHECK((exit >> 32) & EXIT_HOST_ADDR_SPACE_SIZE);
@@ -155,7 +155,7 @@ TEST(nested_msrs_item6_controls_follow_hardware)
 	/* Everything offered in Bochs's secondary controls, nothing more. */
 	CHECK_EQ(proc2 >> 32, CPU2_DESC_TABLE_EXITING | CPU2_ENABLE_RDTSCP | CPU2_WBINVD_EXITING |
 				  CPU2_ENABLE_INVPCID | CPU2_ENABLE_XSAVES | CPU2_ENABLE_EPT |
-				  CPU2_UNRESTRICTED_GUEST | CPU2_ENABLE_VPID | item6);
+				  CPU2_UNRESTRICTED_GUEST | CPU2_ENABLE_VPID | CPU2_VMCS_SHADOWING | item6);
 
 	/* A CPU with none of them (nor MISC[29]): none offered. */
 	struct vmx_caps hw;
