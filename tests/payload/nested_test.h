@@ -147,6 +147,7 @@ enum nx_page {
 	PG_TLB_PT,
 	PG_TLB_A,
 	PG_TLB_B,
+	PG_VAPIC, /* L2's virtual-APIC page (nested_ctl.c) */
 	PG_COUNT
 };
 
