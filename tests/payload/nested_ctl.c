@@ -334,6 +334,16 @@ static void tpr_shadow(void)
 			0x11);
 	tpr_entry_fails("entry with a virtual-APIC address with bit 11 set fails (VMfailValid 7)",
 			page | 0x800, 0, 0);
+	/*
+	 * Under microhv: a virtual-APIC page in L0's memory.  SDM 27.2.1.1 checks
+	 * only alignment and width; the CPU would read and write the page as
+	 * host-physical, so microhv refuses it (VMfailValid 7, its deviation:
+	 * nested/tpr_shadow.h, docs/nested.md).
+	 */
+	if (nx.microhv && nx.l0_base)
+		tpr_entry_fails("under microhv: entry with the virtual-APIC page in L0's memory "
+				"fails (VMfailValid 7, L0's refusal)",
+				nx.l0_base & ~0xfffull, 0, 0);
 
 	/* 29.3: MOV from CR8 reads VTPR[7:4]. */
 	tpr_run(L2(l2_cr8_read), 0, 0x9c, 0, 0, &e);
