@@ -249,6 +249,10 @@ static void caps_activity(struct vmx_caps *c)
 {
 	c->misc |= 3ull << 7; /* shutdown, wait-for-SIPI */
 }
+static void caps_no_shutdown(struct vmx_caps *c)
+{
+	c->misc &= ~(1ull << 7);
+}
 static void caps_ug(struct vmx_caps *c)
 {
 	c->procbased2 |= (uint64_t)CPU2_UNRESTRICTED_GUEST << 32;
@@ -1095,8 +1099,10 @@ TEST(nested_entry_guest_activity_state)
 		{ "HLT", { SET(VMCS_GUEST_ACTIVITY_STATE, 1) }, PASSES },
 		{ "state 4", { SET(VMCS_GUEST_ACTIVITY_STATE, 4) },
 		  GUEST("27.3.1.5", "GUEST_ACTIVITY_STATE must be 0 to 3") },
+		{ "shutdown (offered)", { SET(VMCS_GUEST_ACTIVITY_STATE, 2) }, PASSES },
 		{ "shutdown (not offered)", { SET(VMCS_GUEST_ACTIVITY_STATE, 2) },
-		  GUEST("27.3.1.5", "GUEST_ACTIVITY_STATE not supported by IA32_VMX_MISC[8:6]") },
+		  GUEST("27.3.1.5", "GUEST_ACTIVITY_STATE not supported by IA32_VMX_MISC[8:6]"),
+		  .caps = caps_no_shutdown },
 		{ "wait-for-SIPI (not offered)", { SET(VMCS_GUEST_ACTIVITY_STATE, 3) },
 		  GUEST("27.3.1.5", "GUEST_ACTIVITY_STATE not supported") },
 		{ "HLT with SS DPL 3",
