@@ -5,9 +5,9 @@
  *
  * Checks on controls L1 cannot set are not written out: a control that
  * L1's allowed-1 settings lack fails the reserved-bit check first.  Those
- * are "use TPR shadow" (TPR threshold, virtual-APIC page), the APIC
- * virtualization controls, posted interrupts, PML,
- * VM functions, EPT-violation #VE,
+ * are the APIC virtualization controls (virtual-interrupt delivery,
+ * APIC-access and x2APIC virtualization, APIC-register virtualization),
+ * posted interrupts, PML, VM functions, EPT-violation #VE,
  * ENCLS/ENCLV/PCONFIG exiting, sub-page permissions, Intel PT, the
  * tertiary and secondary exit controls, and the "load" controls for
  * PERF_GLOBAL_CTRL, BNDCFGS, RTIT_CTL, CET, PKRS and LBR_CTL (their
@@ -149,6 +149,23 @@ static struct nested_entry_check check_exec_controls(const struct vmcs12 *v,
 		NENTRY_REQUIRE(!(F(MSR_BITMAP) & 0xfff), "MSR_BITMAP bits 11:0 must be 0");
 		NENTRY_REQUIRE(nentry_phys_ok(F(MSR_BITMAP), maxphyaddr),
 			       "MSR_BITMAP must not set bits beyond MAXPHYADDR");
+	}
+
+	/*
+	 * "Use TPR shadow": the virtual-APIC address aligned and within the
+	 * width; with virtual-interrupt delivery 0 (not offered), TPR
+	 * threshold bits 31:4 zero.  The threshold against VTPR reads the
+	 * page: nested_check_virtual_apic (nested/tpr_shadow.h).  With the
+	 * control 0, 27.2.1.1's checks on x2APIC/APIC-register virtualization
+	 * and virtual-interrupt delivery are reserved-bit checks here.
+	 */
+	if (proc & CPU_USE_TPR_SHADOW) {
+		NENTRY_REQUIRE(!(F(VIRTUAL_APIC_PAGE_ADDR) & 0xfff),
+			       "VIRTUAL_APIC_PAGE_ADDR bits 11:0 must be 0");
+		NENTRY_REQUIRE(nentry_phys_ok(F(VIRTUAL_APIC_PAGE_ADDR), maxphyaddr),
+			       "VIRTUAL_APIC_PAGE_ADDR must not set bits beyond MAXPHYADDR");
+		NENTRY_REQUIRE(!(F(TPR_THRESHOLD) & 0xfffffff0ull),
+			       "TPR_THRESHOLD bits 31:4 must be 0");
 	}
 
 	if (proc2 & CPU2_ENABLE_EPT)

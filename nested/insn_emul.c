@@ -16,6 +16,7 @@
 #include "nested.h"
 
 #include "nested/entry_checks.h"
+#include "nested/tpr_shadow.h"
 #include "nested/insn_common.h"
 #include "nested/shadow12.h"
 
@@ -473,6 +474,8 @@ bool nested_vmentry_begin(struct nested_cpu *n, const struct nested_env *env, bo
 	/* SDM 27.2.1, then 27.2.2-27.2.4: the controls, then the host-state area. */
 	struct nested_entry_check c =
 		nested_check_controls(n->vmcs12, env->l1_caps, env->mem->maxphyaddr);
+	if (c.result == NENTRY_OK)
+		c = nested_check_virtual_apic(n->vmcs12, env->mem); /* reads L1's memory */
 	if (c.result != NENTRY_OK) {
 		entry_vmfail(n, &c, VMXERR_ENTRY_INVALID_CONTROL);
 		return false;

@@ -150,6 +150,17 @@ static void controls(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
 		vmcs_write(VMCS_PLE_GAP, F(PLE_GAP));
 		vmcs_write(VMCS_PLE_WINDOW, F(PLE_WINDOW));
 	}
+	/*
+	 * SDM 29.3: with "use TPR shadow", L2's CR8 accesses that do not exit
+	 * read and write VTPR in L1's virtual-APIC page, and 29.1.2 compares
+	 * VTPR with L1's threshold.  The page is an L1 physical address, the
+	 * same host-physical under EPT01's identity map, and L1's memory
+	 * (nested_check_virtual_apic refused any other before this).
+	 */
+	if (proc12 & CPU_USE_TPR_SHADOW) {
+		vmcs_write(VMCS_VIRTUAL_APIC_PAGE_ADDR, F(VIRTUAL_APIC_PAGE_ADDR));
+		vmcs_write(VMCS_TPR_THRESHOLD, F(TPR_THRESHOLD));
+	}
 	if (proc2_12 & CPU2_ENABLE_XSAVES)
 		vmcs_write(VMCS_XSS_EXIT_BITMAP, F(XSS_EXIT_BITMAP));
 	vmcs_write(VMCS_EPT_POINTER, l0->eptp);

@@ -263,6 +263,15 @@ enum nested_owner nested_exit_owner(const struct vmcs12 *v12, const struct l2_ex
 	case EXIT_REASON_RDSEED:
 		l1 = proc2(v12, CPU2_RDSEED_EXITING);
 		break;
+	/*
+	 * SDM 29.1.2: with "use TPR shadow" (and virtual-interrupt delivery
+	 * 0, not offered) a write of VTPR below the threshold exits after
+	 * the instruction.  vmcs02 has L1's control, page and threshold
+	 * only: the exit is L1's.
+	 */
+	case EXIT_REASON_TPR_BELOW_THRESHOLD:
+		l1 = proc(v12, CPU_USE_TPR_SHADOW);
+		break;
 	case EXIT_REASON_GDTR_IDTR:
 	case EXIT_REASON_LDTR_TR:
 		l1 = proc2(v12, CPU2_DESC_TABLE_EXITING);

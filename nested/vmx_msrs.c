@@ -16,9 +16,9 @@
 	(CPU_INTR_WINDOW_EXITING | CPU_USE_TSC_OFFSETTING | CPU_HLT_EXITING |                  \
 	 CPU_INVLPG_EXITING | CPU_MWAIT_EXITING | CPU_RDPMC_EXITING | CPU_RDTSC_EXITING |      \
 	 CPU_CR3_LOAD_EXITING | CPU_CR3_STORE_EXITING | CPU_CR8_LOAD_EXITING |                 \
-	 CPU_CR8_STORE_EXITING | CPU_NMI_WINDOW_EXITING | CPU_MOV_DR_EXITING |                 \
-	 CPU_UNCOND_IO_EXITING | CPU_USE_IO_BITMAPS | CPU_USE_MSR_BITMAPS | CPU_MONITOR_EXITING | \
-	 CPU_PAUSE_EXITING | CPU_ACTIVATE_SECONDARY)
+	 CPU_CR8_STORE_EXITING | CPU_USE_TPR_SHADOW | CPU_NMI_WINDOW_EXITING |                  \
+	 CPU_MOV_DR_EXITING | CPU_UNCOND_IO_EXITING | CPU_USE_IO_BITMAPS | CPU_USE_MSR_BITMAPS | \
+	 CPU_MONITOR_EXITING | CPU_PAUSE_EXITING | CPU_ACTIVATE_SECONDARY)
 #define PROC2_OFFERED                                                                         \
 	(CPU2_DESC_TABLE_EXITING | CPU2_ENABLE_RDTSCP | CPU2_WBINVD_EXITING |                  \
 	 CPU2_PAUSE_LOOP_EXITING | CPU2_RDRAND_EXITING | CPU2_ENABLE_INVPCID |                 \
@@ -74,6 +74,7 @@
 /* IA32_VMX_MISC (SDM Vol. 3D A.6). */
 #define MISC_LMA_IN_ENTRY_CTL (1ull << 5)
 #define MISC_ACTIVITY_HLT (1ull << 6)
+#define MISC_ACTIVITY_SHUTDOWN (1ull << 7)
 #define MISC_CR3_TARGETS_MASK (0x1ffull << 16)
 #define MISC_VMWRITE_ANY_FIELD (1ull << 29)
 #define MISC_MSEG_REVISION_MASK (0xffffffffull << 32)
@@ -164,7 +165,8 @@ void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_inde
 	/*
 	 * MISC: the preemption timer's rate (4:0) as the hardware's where the
 	 * timer is offered (L1's counts are the CPU's), "IA-32e mode guest"
-	 * stored on exit (bit 5), the HLT activity state only, the hardware's
+	 * stored on exit (bit 5), the HLT and shutdown activity states (not
+	 * wait-for-SIPI: docs/nested.md "What L1 is offered"), the hardware's
 	 * CR3-target count, MSR-list size 512 (27:25 = 0), MSEG 0; VMWRITE to
 	 * any supported field (bit 29) where the hardware has it: vmcs12 is
 	 * L0's software copy, so its exit-information fields take any value L1
@@ -173,7 +175,7 @@ void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_inde
 	 */
 	l1->misc = (hw->misc & (MISC_LMA_IN_ENTRY_CTL | MISC_CR3_TARGETS_MASK |
 				MISC_VMWRITE_ANY_FIELD)) |
-		   (hw->misc & MISC_ACTIVITY_HLT) |
+		   (hw->misc & (MISC_ACTIVITY_HLT | MISC_ACTIVITY_SHUTDOWN)) |
 		   (has_timer ? hw->misc & VMX_MISC_TIMER_RATE_MASK : 0);
 	l1->cr0_fixed0 = hw->cr0_fixed0;
 	l1->cr0_fixed1 = hw->cr0_fixed1;

@@ -15,6 +15,7 @@
 
 #define L2(sym) ((uint64_t)(uintptr_t)(sym))
 extern char l2_rdrand32[], l2_rdrand16[], l2_rdseed64[], l2_pause_loop[], l2_tsc_reads[];
+extern char l2_cr8_write[], l2_cr8_read[];
 
 #define CPUID_1_ECX_RDRAND (1u << 30)
 #define CPUID_7_EBX_RDSEED (1u << 18)
@@ -264,6 +265,131 @@ static void tsc_scaling(void)
 		 (unsigned long long)r.msr, (unsigned long long)r.t0, (unsigned long long)r.t1);
 }
 
+/*
+ * "Use TPR shadow" (SDM 29.3, 29.1.2): L2's MOV to CR8 writes bits 3:0 of
+ * the source to VTPR (byte 80H of the virtual-APIC page) bits 7:4 and
+ * clears the rest of VTPR and bytes 81H-83H; MOV from CR8 reads VTPR bits
+ * 7:4.  A write that leaves VTPR[7:4] below TPR threshold[3:0] exits
+ * after the instruction ("TPR below threshold", 43, trap-like).  CR8-load
+ * and CR8-store exiting still exit (28).  VM entry (27.2.1.1) refuses an
+ * unaligned page, threshold bits 31:4 set, and a threshold above VTPR[7:4]
+ * with VMfailValid 7.
+ */
+#define VAPIC_VTPR 0x80
+#define LEN_MOV_CR8 4
+#define CRQ_CR8_FROM_R8 0x818u /* CR 8, access 1 (MOV from CR), GPR 8 (SDM 28.2.1) */
+
+static volatile uint8_t *vapic(void)
+{
+	return (volatile uint8_t *)(uintptr_t)nx.page[PG_VAPIC];
+}
+
+/* L2 at blob with TPR shadow (and extra controls), VTPR, threshold, RAX. */
+static void tpr_run(uint64_t blob, uint32_t extra, uint8_t vtpr, uint32_t threshold, uint64_t rax,
+		    struct nx_exit *e)
+{
+	nx_reset_l2();
+	nx_set_ctl(NX_PROC, CPU_USE_TPR_SHADOW | extra, "use TPR shadow");
+	for (unsigned i = 0; i < 4; i++)
+		vapic()[VAPIC_VTPR + i] = i ? 0xff : vtpr;
+	vw(VMCS_VIRTUAL_APIC_PAGE_ADDR, nx.page[PG_VAPIC]);
+	vw(VMCS_TPR_THRESHOLD, threshold);
+	nx_l2_gpr[GPR_RAX] = rax;
+	nx_l2_gpr[GPR_R8] = 0xbad;
+	nx_run(blob, NX_RFLAGS_FIXED, e);
+}
+
+static uint32_t vtpr_dword(void)
+{
+	return *(volatile uint32_t *)(vapic() + VAPIC_VTPR);
+}
+
+static void tpr_entry_fails(const char *what, uint64_t addr, uint8_t vtpr, uint32_t threshold)
+{
+	struct nx_exit e;
+	nx_reset_l2();
+	nx_set_ctl(NX_PROC, CPU_USE_TPR_SHADOW, "use TPR shadow");
+	vapic()[VAPIC_VTPR] = vtpr;
+	vw(VMCS_VIRTUAL_APIC_PAGE_ADDR, addr);
+	vw(VMCS_TPR_THRESHOLD, threshold);
+	nx_run(L2(l2_cr8_read), NX_RFLAGS_FIXED, &e);
+	uint64_t err = e.entry && nx_outcome(e.entry) == NX_FAIL_VALID
+			       ? vr(VMCS_VM_INSTRUCTION_ERROR)
+			       : 0;
+	nx_check(err == 7, what, "%s; error %llu, want VMfailValid 7", nx_exit_str(&e),
+		 (unsigned long long)err);
+}
+
+static void tpr_shadow(void)
+{
+	if (!offered(NX_PROC, CPU_USE_TPR_SHADOW, "use TPR shadow"))
+		return;
+	struct nx_exit e, n = {0};
+	const uint64_t page = nx.page[PG_VAPIC];
+
+	/* 27.2.1.1: the entry checks. */
+	tpr_entry_fails("entry with TPR threshold 3 above VTPR[7:4] 2 fails (VMfailValid 7)", page,
+			0x2f, 3);
+	tpr_entry_fails("entry with TPR threshold bit 4 set fails (VMfailValid 7)", page, 0xf0,
+			0x11);
+	tpr_entry_fails("entry with a virtual-APIC address with bit 11 set fails (VMfailValid 7)",
+			page | 0x800, 0, 0);
+	/*
+	 * Under microhv: a virtual-APIC page in L0's memory.  SDM 27.2.1.1 checks
+	 * only alignment and width; the CPU would read and write the page as
+	 * host-physical, so microhv refuses it (VMfailValid 7, its deviation:
+	 * nested/tpr_shadow.h, docs/nested.md).
+	 */
+	if (nx.microhv && nx.l0_base)
+		tpr_entry_fails("under microhv: entry with the virtual-APIC page in L0's memory "
+				"fails (VMfailValid 7, L0's refusal)",
+				nx.l0_base & ~0xfffull, 0, 0);
+
+	/* 29.3: MOV from CR8 reads VTPR[7:4]. */
+	tpr_run(L2(l2_cr8_read), 0, 0x9c, 0, 0, &e);
+	nx_check(!e.entry && e.reason == EXIT_REASON_VMCALL && nx_l2_gpr[GPR_R8] == 9,
+		 "MOV from CR8 under TPR shadow reads VTPR[7:4] (VTPR 0x9c: 9), no exit",
+		 "%s R8 0x%llx", nx_exit_str(&e), (unsigned long long)nx_l2_gpr[GPR_R8]);
+
+	/* MOV to CR8 at or above the threshold: no exit, VTPR written, 81H-83H cleared. */
+	tpr_run(L2(l2_cr8_write), 0, 0x50, 4, 6, &e);
+	nx_check(!e.entry && e.reason == EXIT_REASON_VMCALL && nx_l2_gpr[GPR_R8] == 6 &&
+			 vtpr_dword() == 0x60,
+		 "MOV to CR8 (6) at or above the threshold (4): VTPR 0x60, bytes 81H-83H 0, no exit",
+		 "%s R8 0x%llx VTPR dword 0x%x", nx_exit_str(&e),
+		 (unsigned long long)nx_l2_gpr[GPR_R8], vtpr_dword());
+
+	/* Below the threshold: exit 43 after the instruction, then on to the read. */
+	tpr_run(L2(l2_cr8_write), 0, 0x50, 4, 2, &e);
+	bool ok = !e.entry && e.reason == EXIT_REASON_TPR_BELOW_THRESHOLD &&
+		  e.rip == L2(l2_cr8_write) + LEN_MOV_CR8 && e.qual == 0 && vtpr_dword() == 0x20;
+	nx_check(ok, "MOV to CR8 (2) below the threshold (4) exits (43) after the instruction",
+		 "%s VTPR dword 0x%x", nx_exit_str(&e), vtpr_dword());
+	if (ok) {
+		vw(VMCS_TPR_THRESHOLD, 0);
+		nx_resume(&n);
+	}
+	nx_check(ok && !n.entry && n.reason == EXIT_REASON_VMCALL && nx_l2_gpr[GPR_R8] == 2,
+		 "after the TPR-below-threshold exit L2 resumes and MOV from CR8 reads 2",
+		 "%s R8 0x%llx", ok ? nx_exit_str(&n) : "-", (unsigned long long)nx_l2_gpr[GPR_R8]);
+
+	/* CR8-load / CR8-store exiting take precedence over the shadow (26.1.3). */
+	if (offered(NX_PROC, CPU_CR8_LOAD_EXITING, "CR8-load exiting")) {
+		tpr_run(L2(l2_cr8_write), CPU_CR8_LOAD_EXITING, 0x50, 4, 2, &e);
+		nx_check(!e.entry && e.reason == EXIT_REASON_CR_ACCESS && e.qual == 8 &&
+				 e.rip == L2(l2_cr8_write) && vtpr_dword() == 0xffffff50u,
+			 "with CR8-load exiting MOV to CR8 exits (28), VTPR untouched",
+			 "%s VTPR dword 0x%x", nx_exit_str(&e), vtpr_dword());
+	}
+	if (offered(NX_PROC, CPU_CR8_STORE_EXITING, "CR8-store exiting")) {
+		tpr_run(L2(l2_cr8_read), CPU_CR8_STORE_EXITING, 0x50, 0, 0, &e);
+		nx_check(!e.entry && e.reason == EXIT_REASON_CR_ACCESS &&
+				 e.qual == CRQ_CR8_FROM_R8 && e.rip == L2(l2_cr8_read),
+			 "with CR8-store exiting MOV from CR8 exits (28)", "%s",
+			 nx_exit_str(&e));
+	}
+}
+
 void nx_group_ctl(void)
 {
 	nx_say("microhv-nested: group D - VM exits from L2: RDRAND, RDSEED, PAUSE loops, TSC "
@@ -276,4 +402,5 @@ void nx_group_ctl(void)
 	rdrand_rdseed();
 	pause_loop_exiting();
 	tsc_scaling();
+	tpr_shadow();
 }

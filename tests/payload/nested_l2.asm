@@ -249,6 +249,14 @@ L2 l2_pause_loop
 	jnz l2_pause_loop
 	vmcall
 
+; TPR shadow (SDM 29.3): MOV to CR8 from RAX (44 0F 22 C0), then MOV
+; from CR8 to R8 (45 0F 20 C0); the read alone at l2_cr8_read.
+L2 l2_cr8_write
+	mov cr8, rax
+L2 l2_cr8_read
+	mov r8, cr8
+	vmcall
+
 ; TSC offsetting and scaling: two RDTSCs (R8, R9) and RDMSR of IA32_TSC (R10).
 L2 l2_tsc_reads
 	rdtsc

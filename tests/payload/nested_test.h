@@ -159,6 +159,7 @@ enum nx_page {
 	PG_SHADOW_PLAIN,
 	PG_VMREAD_BM,
 	PG_VMWRITE_BM,
+	PG_VAPIC, /* L2's virtual-APIC page (nested_ctl.c) */
 	PG_COUNT
 };
 

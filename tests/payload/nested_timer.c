@@ -137,6 +137,41 @@ static void wakes_hlt(void)
 	vw(VMCS_GUEST_ACTIVITY_STATE, 0);
 }
 
+/*
+ * The shutdown activity state (IA32_VMX_MISC[7], where offered): VM entry
+ * leaves L2 in it (27.6.2; it blocks external interrupts and SIPIs, not
+ * the timer), the timer's exit ends it (26.5.1) and the exit saves the
+ * state as shutdown, RIP unchanged; an NMI may be injected into it
+ * (27.3.1.5: NMI and #MC only), which L2 then takes through its IDT.
+ */
+static void shutdown_state(void)
+{
+	if (!(nx.misc & (1ull << 7))) {
+		nx_say("microhv-nested: note - the shutdown activity state is not offered: skipped");
+		return;
+	}
+	struct nx_exit e;
+	arm(TIMER_SHORT, true);
+	vw(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_SHUTDOWN);
+	nx_run(L2(l2_timer_hlt), NX_RFLAGS_FIXED, &e);
+	uint64_t state = vr(VMCS_GUEST_ACTIVITY_STATE);
+	nx_check(!e.entry && e.reason == EXIT_REASON_PREEMPTION_TIMER && e.rip == L2(l2_timer_hlt) &&
+			 state == GUEST_ACTIVITY_SHUTDOWN,
+		 "entry in the shutdown state: the timer exits (52), state saved as shutdown",
+		 "%s activity state %llu", nx_exit_str(&e), (unsigned long long)state);
+	nx_reset_l2();
+	vw(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_SHUTDOWN);
+	vw(VMCS_VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | INTR_TYPE_NMI | VEC_NMI);
+	nx_l2_gpr[GPR_R15] = 0xbad;
+	nx_run(L2(l2_timer_hlt), NX_RFLAGS_FIXED, &e);
+	nx_check(!e.entry && e.reason == EXIT_REASON_VMCALL && nx_l2_gpr[GPR_R15] == VEC_NMI,
+		 "entry in the shutdown state injecting an NMI (allowed, 27.3.1.5): L2's NMI "
+		 "handler runs",
+		 "%s R15 0x%llx", nx_exit_str(&e), (unsigned long long)nx_l2_gpr[GPR_R15]);
+	vw(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	vw(VMCS_GUEST_ACTIVITY_STATE, 0);
+}
+
 void nx_group_timer(void)
 {
 	nx_say("microhv-nested: group D - the VMX-preemption timer (SDM Vol. 3C 26.5.1, 27.7.4, "
@@ -154,5 +189,6 @@ void nx_group_timer(void)
 	zero();
 	saved_and_reloaded();
 	wakes_hlt();
+	shutdown_state();
 	nx_reset_l2();
 }

@@ -254,6 +254,10 @@ static void caps_activity(struct vmx_caps *c)
 {
 	c->misc |= 3ull << 7; /* shutdown, wait-for-SIPI */
 }
+static void caps_no_shutdown(struct vmx_caps *c)
+{
+	c->misc &= ~(1ull << 7);
+}
 static void caps_ug(struct vmx_caps *c)
 {
 	c->procbased2 |= (uint64_t)CPU2_UNRESTRICTED_GUEST << 32;
@@ -394,8 +398,28 @@ TEST(nested_entry_exec_controls)
 		  CTL("27.2.1.1", "PIN_BASED_VM_EXEC_CONTROL: a bit L1's allowed-1") },
 		{ "proc must-be-1", { CLR(PROC, 1u << 1) },
 		  CTL("27.2.1.1", "CPU_BASED_VM_EXEC_CONTROL: a must-be-1 bit is 0") },
-		{ "proc allowed-1 (TPR shadow)", { OR(PROC, CPU_USE_TPR_SHADOW) },
+		{ "proc allowed-1 (monitor trap flag)", { OR(PROC, CPU_MONITOR_TRAP_FLAG) },
 		  CTL("27.2.1.1", "CPU_BASED_VM_EXEC_CONTROL: a bit L1's allowed-1") },
+		/* "Use TPR shadow" (issue 12, item 6): the virtual-APIC page and threshold. */
+		{ "TPR shadow valid", { OR(PROC, CPU_USE_TPR_SHADOW),
+		  SET(VMCS_VIRTUAL_APIC_PAGE_ADDR, 0x5000), SET(VMCS_TPR_THRESHOLD, 0xf) }, PASSES },
+		{ "virtual-APIC bit 11", { OR(PROC, CPU_USE_TPR_SHADOW),
+		  SET(VMCS_VIRTUAL_APIC_PAGE_ADDR, 0x5800) },
+		  CTL("27.2.1.1", "VIRTUAL_APIC_PAGE_ADDR bits 11:0 must be 0") },
+		{ "virtual-APIC bit 0", { OR(PROC, CPU_USE_TPR_SHADOW),
+		  SET(VMCS_VIRTUAL_APIC_PAGE_ADDR, 0x5001) },
+		  CTL("27.2.1.1", "VIRTUAL_APIC_PAGE_ADDR bits 11:0 must be 0") },
+		{ "virtual-APIC width", { OR(PROC, CPU_USE_TPR_SHADOW),
+		  SET(VMCS_VIRTUAL_APIC_PAGE_ADDR, ABOVE_MAXPHY) },
+		  CTL("27.2.1.1", "VIRTUAL_APIC_PAGE_ADDR must not set bits beyond MAXPHYADDR") },
+		{ "TPR threshold bit 4", { OR(PROC, CPU_USE_TPR_SHADOW),
+		  SET(VMCS_TPR_THRESHOLD, 0x10) },
+		  CTL("27.2.1.1", "TPR_THRESHOLD bits 31:4 must be 0") },
+		{ "TPR threshold bit 31", { OR(PROC, CPU_USE_TPR_SHADOW),
+		  SET(VMCS_TPR_THRESHOLD, 0x80000000u) },
+		  CTL("27.2.1.1", "TPR_THRESHOLD bits 31:4 must be 0") },
+		{ "TPR shadow fields unchecked without it",
+		  { SET(VMCS_VIRTUAL_APIC_PAGE_ADDR, 0x5001), SET(VMCS_TPR_THRESHOLD, 0x10) }, PASSES },
 		{ "proc2 allowed-1 (PML)", { OR(PROC2, CPU2_ENABLE_PML) },
 		  CTL("27.2.1.1", "SECONDARY_VM_EXEC_CONTROL: a bit L1's allowed-1") },
 		/* VMCS shadowing (issue 12, item 5): the bitmaps 4-KiB aligned, within MAXPHYADDR. */
@@ -1159,8 +1183,10 @@ TEST(nested_entry_guest_activity_state)
 		{ "HLT", { SET(VMCS_GUEST_ACTIVITY_STATE, 1) }, PASSES },
 		{ "state 4", { SET(VMCS_GUEST_ACTIVITY_STATE, 4) },
 		  GUEST("27.3.1.5", "GUEST_ACTIVITY_STATE must be 0 to 3") },
+		{ "shutdown (offered)", { SET(VMCS_GUEST_ACTIVITY_STATE, 2) }, PASSES },
 		{ "shutdown (not offered)", { SET(VMCS_GUEST_ACTIVITY_STATE, 2) },
-		  GUEST("27.3.1.5", "GUEST_ACTIVITY_STATE not supported by IA32_VMX_MISC[8:6]") },
+		  GUEST("27.3.1.5", "GUEST_ACTIVITY_STATE not supported by IA32_VMX_MISC[8:6]"),
+		  .caps = caps_no_shutdown },
 		{ "wait-for-SIPI (not offered)", { SET(VMCS_GUEST_ACTIVITY_STATE, 3) },
 		  GUEST("27.3.1.5", "GUEST_ACTIVITY_STATE not supported") },
 		{ "HLT with SS DPL 3",

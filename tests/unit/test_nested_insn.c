@@ -2119,6 +2119,41 @@ TEST(nested_vmentry_begin_passes_and_changes_nothing)
 	CHECK_CLEAN();
 }
 
+/*
+ * Issue 12, item 6: with "use TPR shadow" the virtual-APIC page is read
+ * with the controls (VMfailValid 7, before the host state's 8): VTPR
+ * against the threshold (SDM 27.2.1.1), and L0's refusal of a page that
+ * is not L1's memory.
+ */
+TEST(nested_vmentry_begin_virtual_apic_page)
+{
+	const uint64_t vapic = DATA + 0x1000 * 4;
+	setup();
+	enter_vmx_with_current(VMCS_A);
+	valid_controls_and_host(&cache.v);
+	vmcs_soft_set(VMCS_GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	vmcs12_set(&cache.v, VMCS_CPU_BASED_VM_EXEC_CONTROL,
+		   (uint32_t)l1_caps.true_procbased | CPU_USE_TPR_SHADOW);
+	vmcs12_set(&cache.v, VMCS_VIRTUAL_APIC_PAGE_ADDR, vapic);
+	vmcs12_set(&cache.v, VMCS_TPR_THRESHOLD, 3);
+	*host(vapic + 0x80, 1) = 0x30;
+	CHECK(begin(true));
+	*host(vapic + 0x80, 1) = 0x2f; /* VTPR[7:4] 2 < 3 */
+	vmcs12_set(&cache.v, VMCS_HOST_CR0, 0);
+	CHECK(!begin(true));
+	CHECK_VMFAIL_VALID(LEN_VMLAUNCH, 7);
+	vmcs12_set(&cache.v, VMCS_HOST_CR0, 0x80050033);
+	CHECK(!begin(true));
+	CHECK_VMFAIL_VALID(LEN_VMLAUNCH, 7);
+	*host(vapic + 0x80, 1) = 0x30;
+	vmcs12_set(&cache.v, VMCS_VIRTUAL_APIC_PAGE_ADDR, L0_BASE);
+	CHECK(!begin(true));
+	CHECK_VMFAIL_VALID(LEN_VMLAUNCH, 7);
+	vmcs12_set(&cache.v, VMCS_VIRTUAL_APIC_PAGE_ADDR, vapic);
+	CHECK(begin(true));
+	CHECK_CLEAN();
+}
+
 /* ================= INVEPT (nested EPT) ================= */
 
 #define LEN_INVEPT 5 /* 66 0F 38 80 /r */

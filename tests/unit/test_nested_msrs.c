@@ -4,6 +4,7 @@
  */
 #include "arch/x86/msr.h"
 #include "hw_fake.h"
+#include "nested/vmcs12.h"
 #include "nested/vmx_msrs.h"
 #include "test.h"
 #include "vmx/controls.h"
@@ -49,8 +50,8 @@ TEST(nested_msrs_controls_are_narrowed)
 	CHECK((proc >> 32) & CPU_HLT_EXITING);
 	CHECK((proc >> 32) & CPU_USE_MSR_BITMAPS);
 	CHECK((proc >> 32) & CPU_ACTIVATE_SECONDARY);
-	/* Not offered: TPR shadow, monitor trap flag. */
-	CHECK_EQ((proc >> 32) & CPU_USE_TPR_SHADOW, 0);
+	/* TPR shadow offered (issue 12, item 6); monitor trap flag not. */
+	CHECK((proc >> 32) & CPU_USE_TPR_SHADOW);
 	CHECK_EQ((proc >> 32) & CPU_MONITOR_TRAP_FLAG, 0);
 	/* Secondary: EPT (nested EPT), VPID, unrestricted guest, VMCS shadowing. */
 	CHECK_EQ((proc2 >> 32) & (CPU2_ENABLE_EPT | CPU2_ENABLE_VPID | CPU2_UNRESTRICTED_GUEST |
@@ -82,10 +83,18 @@ TEST(nested_msrs_misc_fixed_enum)
 	struct vmx_caps l1 = l1_caps();
 	uint64_t misc = 0, enumv = 0, cr0f0 = 0, cr4f1 = 0;
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_MISC, &misc));
-	/* Bochs MISC 0x600401e0: LMA store (5), HLT (6), 4 CR3 targets, VMWRITE
-	 * to any supported field (29); not shutdown/wait-for-SIPI (7, 8) nor
-	 * injection with instruction length 0 (30). */
-	CHECK_EQ(misc, 0x0000000020040060ull);
+	/* Bochs MISC 0x600401e0: LMA store (5), HLT (6), shutdown (7), 4 CR3
+	 * targets, VMWRITE to any supported field (29); not wait-for-SIPI (8)
+	 * nor injection with instruction length 0 (30). */
+	CHECK_EQ(misc, 0x00000000200400e0ull);
+	/* Shutdown only where the CPU has it. */
+	{
+		struct vmx_caps hw, l1b;
+		hw_fake_bochs_caps(&hw);
+		hw.misc &= ~(1ull << 7);
+		nested_vmx_msrs_init(&hw, vmcs12_highest_field_index(), &l1b);
+		CHECK_EQ(l1b.misc & (3ull << 7), 0);
+	}
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_VMCS_ENUM, &enumv));
 	CHECK_EQ(enumv, 0x3a);
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_CR0_FIXED0, &cr0f0));
@@ -174,7 +183,7 @@ TEST(nested_msrs_item6_controls_follow_hardware)
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &proc2));
 	CHECK_EQ((uint32_t)(proc2 >> 32) & item6, 0);
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_MISC, &misc));
-	CHECK_EQ(misc, 0x0000000000040060ull);
+	CHECK_EQ(misc, 0x00000000000400e0ull);
 }
 
 /*

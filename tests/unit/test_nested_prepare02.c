@@ -204,6 +204,30 @@ TEST(prepare02_acknowledge_interrupt_on_exit_is_l1s)
 }
 
 /*
+ * Issue 12, item 6.  SDM 29.3: "use TPR shadow" passes through with L1's
+ * virtual-APIC page (an L1 physical address, EPT01's identity) and TPR
+ * threshold; without the control neither field is written.
+ */
+TEST(prepare02_tpr_shadow)
+{
+	setup();
+	vmcs12_set(&v12, VMCS_VIRTUAL_APIC_PAGE_ADDR, 0x9000);
+	vmcs12_set(&v12, VMCS_TPR_THRESHOLD, 7);
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_CPU_BASED_VM_EXEC_CONTROL) & CPU_USE_TPR_SHADOW, 0);
+	CHECK_EQ(vmcs_soft_field_writes(VMCS_VIRTUAL_APIC_PAGE_ADDR), 0);
+	CHECK_EQ(vmcs_soft_field_writes(VMCS_TPR_THRESHOLD), 0);
+	vmcs12_set(&v12, VMCS_CPU_BASED_VM_EXEC_CONTROL, CPU_USE_TPR_SHADOW | CPU_CR8_STORE_EXITING);
+	nested_prepare_vmcs02(&v12, &l0, &cr);
+	CHECK_EQ(vmcs_soft_get(VMCS_CPU_BASED_VM_EXEC_CONTROL) &
+		     (CPU_USE_TPR_SHADOW | CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING),
+		 CPU_USE_TPR_SHADOW | CPU_CR8_STORE_EXITING);
+	CHECK_EQ(vmcs_soft_get(VMCS_VIRTUAL_APIC_PAGE_ADDR), 0x9000);
+	CHECK_EQ(vmcs_soft_get(VMCS_TPR_THRESHOLD), 7);
+	CHECK_EQ(vmcs_soft_errors(), 0);
+}
+
+/*
  * Issue 12, item 6.  SDM 26.3 RDTSC: L2 reads (TSC * multiplier) >> 48 +
  * offset; L0 does not offset or scale L1's TSC, so vmcs02 takes L1's
  * offset and multiplier unchanged.  SDM 26.1.3 PAUSE: L1's gap and window.

@@ -415,3 +415,18 @@ TEST(reflect_msr_l0_bitmap)
 	CHECK_EQ(msr(0x3a, false), NESTED_L1);
 	CHECK_EQ(msr(0x3a, true), NESTED_L0);
 }
+
+/*
+ * Issue 12, item 6.  SDM 29.1.2: "TPR below threshold" (43) follows a
+ * VTPR write under "use TPR shadow", L1's control: the exit is L1's;
+ * without the control it cannot be L2's (L0's, never reflected).
+ */
+TEST(reflect_tpr_below_threshold)
+{
+	reset();
+	CHECK_EQ(owner(EXIT_REASON_TPR_BELOW_THRESHOLD), NESTED_L0);
+	set_proc(CPU_USE_TPR_SHADOW);
+	CHECK_EQ(owner(EXIT_REASON_TPR_BELOW_THRESHOLD), NESTED_L1);
+	set_proc(~CPU_USE_TPR_SHADOW);
+	CHECK_EQ(owner(EXIT_REASON_TPR_BELOW_THRESHOLD), NESTED_L0);
+}
