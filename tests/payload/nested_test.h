@@ -16,6 +16,8 @@
  * nested_events.c exits caused by events in L2: exceptions, interrupts,
  *                 windows, triple fault, task switch (D)
  * nested_timer.c  the VMX-preemption timer (D)
+ * nested_ept.c    nested EPT: EPT12 built by L1, violations,
+ *                 misconfigurations, A/D flags, INVEPT (D)
  * nested_vmx.asm  the VMX instructions as probes, VM entry and exit stub,
  *                 L1's exception stubs
  * nested_l2.asm   the L2 code
@@ -147,6 +149,19 @@ enum nx_page {
 	PG_TLB_PT,
 	PG_TLB_A,
 	PG_TLB_B,
+	PG_EPT_PML4, /* EPT12 (nested_ept.c): identity 0-4 GiB in 2-MiB leaves */
+	PG_EPT_PDPT,
+	PG_EPT_PD0,
+	PG_EPT_PD1,
+	PG_EPT_PD2,
+	PG_EPT_PD3,
+	PG_EPT_PT0, /* 4-KiB tables for the 2-MiB regions of the test pages */
+	PG_EPT_PT1,
+	PG_EPT_PD_HI, /* EPT12's PD at guest-physical 4 GiB (2-MiB leaf test) */
+	PG_L2_PD_HI,  /* L2's identity PD for linear 4-5 GiB */
+	PG_EPT_T0,    /* the test pages */
+	PG_EPT_T1,
+	PG_EPT_T2,
 	PG_COUNT
 };
 
@@ -242,6 +257,7 @@ void nx_group_exits(void);
 void nx_group_ctl(void);
 void nx_group_events(void);
 void nx_group_timer(void);
+void nx_group_ept(void);
 
 /* Local APIC (xAPIC or x2APIC, as L1 finds it). */
 void nx_apic_self_ipi(uint8_t vector);
