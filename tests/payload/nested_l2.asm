@@ -291,6 +291,10 @@ L2 l2_32_call
 L2 l2_32_iret
 	iretd
 	vmcall
+; MOV to CR3 (EAX) under PAE paging, then VMCALL (nested_ept_paging.c).
+L2 l2_32_cr3
+	mov cr3, eax
+	vmcall
 
 section .data
 align 8

@@ -18,6 +18,8 @@
  * nested_timer.c  the VMX-preemption timer (D)
  * nested_ept.c    nested EPT: EPT12 built by L1, violations,
  *                 misconfigurations, A/D flags, INVEPT (D)
+ * nested_ept_paging.c  nested EPT and L2's own paging: PAE PDPTEs, A/D
+ *                 of L2's paging-structure accesses (D)
  * nested_vmx.asm  the VMX instructions as probes, VM entry and exit stub,
  *                 L1's exception stubs
  * nested_l2.asm   the L2 code
@@ -162,6 +164,7 @@ enum nx_page {
 	PG_EPT_T0,    /* the test pages */
 	PG_EPT_T1,
 	PG_EPT_T2,
+	PG_EPT_PAE_PDPT, /* PDPTEs L2 loads with MOV CR3 (nested_ept_paging.c) */
 	PG_COUNT
 };
 
@@ -258,6 +261,11 @@ void nx_group_ctl(void);
 void nx_group_events(void);
 void nx_group_timer(void);
 void nx_group_ept(void);
+/* nested_ept.c for nested_ept_paging.c: EPT12 on (as nx_reset_l2, plus EPT), its leaves. */
+void nx_ept_on(bool ad);
+uint64_t *nx_ept_leaf(uint64_t gpa);
+uint64_t nx_ept_flush(void);
+void nx_ept_paging_checks(void);
 
 /* Local APIC (xAPIC or x2APIC, as L1 finds it). */
 void nx_apic_self_ipi(uint8_t vector);
