@@ -12,7 +12,7 @@
  */
 #include "nested_test.h"
 
-extern char l2_32[], l2_32_cpuid[], l2_32_cr3[], l2_load[], l2_ud[], l2_vmcall[];
+extern char l2_32[], l2_32_cpuid[], l2_32_cr3[], l2_load[], l2_ud[], l2_vmcall[], l2_pf_write[];
 
 #define L2_MAGIC 0x2badb003u
 #define PDPTE_RSVD_1 (1ull << 1) /* PAE PDPTE bits 2:1 are reserved */
@@ -20,10 +20,147 @@ extern char l2_32[], l2_32_cpuid[], l2_32_cr3[], l2_load[], l2_ud[], l2_vmcall[]
 #define EPT_A (1ull << 8)
 #define EPT_D (1ull << 9)
 #define Q_READ_LINEAR 0x181ull
+#define EPT_WB (6ull << 3)
+#define EPT_PS (1ull << 7)
+#define EPT_ADDR 0x000ffffffffff000ull
+#define EPTP_WB_WALK4 0x1eull
+#define HI_GPA 0x100000000ull /* L2's linear 4-5 GiB = guest-physical (nested_ept.c) */
+#define SIZE_2M 0x200000ull
+#define GPA_512G 0x8000000000ull /* EPT12 PML4 entry 1 */
+#define MARK_1 0x1111eeee1111eeeeull /* T1's, nested_ept.c */
+#define MARK_W 0x5757575757575757ull
+#define SIZE_1G 0x40000000ull
 
 static uint64_t *tab(enum nx_page p)
 {
 	return (uint64_t *)(uintptr_t)nx.page[p];
+}
+
+/* L2 loads the qword at la: the value, or 0 with e the exit if not VMCALL. */
+static uint64_t l2_reads(uint64_t la, struct nx_exit *e)
+{
+	nx_l2_gpr[GPR_RAX] = la;
+	nx_l2_gpr[GPR_RCX] = 0;
+	if (!nx_run((uint64_t)(uintptr_t)l2_load, NX_RFLAGS_FIXED, e) ||
+	    e->reason != EXIT_REASON_VMCALL)
+		return 0;
+	return nx_l2_gpr[GPR_RCX];
+}
+
+/*
+ * Bits an EPT entry ignores (29.3.2, tables 29-5 and 29-6: bit 7 and 11
+ * of a PTE, 11 of a PDE, 52 and 62 of both; 63 without EPT-violation #VE)
+ * change nothing.
+ */
+static void ignored_check(void)
+{
+	struct nx_exit e;
+	uint64_t t1 = nx.page[PG_EPT_T1], *l = nx_ept_leaf(t1);
+	uint64_t pt = (uint64_t)(uintptr_t)l & ~0xfffull, ign = (1ull << 11) | (1ull << 52) | (1ull << 62);
+	uint64_t *pde = &tab(PG_EPT_PD0 + (unsigned)(t1 >> 30))[(t1 >> 21) & 511];
+	nx_ept_on(false);
+	*l = t1 | EPT_RWX | EPT_WB | EPT_PS | ign | (1ull << 63);
+	*pde = pt | EPT_RWX | ign;
+	nx_ept_flush();
+	uint64_t v = l2_reads(t1, &e);
+	nx_check(v == MARK_1, "EPT12 entries with ignored bits set translate as without them",
+		 "read 0x%llx, want 0x%llx, %s, PTE 0x%llx PDE 0x%llx", (unsigned long long)v,
+		 (unsigned long long)MARK_1, nx_exit_str(&e), (unsigned long long)*l,
+		 (unsigned long long)*pde);
+	*l = t1 | EPT_RWX | EPT_WB;
+	*pde = pt | EPT_RWX;
+	nx_ept_flush();
+}
+
+/*
+ * Two EPT12 roots (24.6.11: the EPTP names the one in use; cached
+ * mappings are per EP4TA, 29.4): root B maps guest-physical 512 GiB to
+ * T1's 2-MiB region, root A has nothing there.  L1 switches vmcs12's EPTP
+ * between them without INVEPT; L2's read there follows the root in use.
+ */
+static void roots_check(void)
+{
+	struct nx_exit e;
+	uint64_t *a = tab(PG_EPT_PML4), *b = tab(PG_EPT_PML4_B), *pdpt_b = tab(PG_EPT_PDPT_B);
+	uint64_t *pd = tab(PG_EPT_PD_HI), *l2_pd = tab(PG_L2_PD_HI), t1 = nx.page[PG_EPT_T1];
+	for (unsigned i = 0; i < 512; i++)
+		b[i] = pdpt_b[i] = 0;
+	b[0] = a[0];
+	b[1] = nx.page[PG_EPT_PDPT_B] | EPT_RWX;
+	pdpt_b[0] = nx.page[PG_EPT_PD_HI] | EPT_RWX;
+	pd[0] = (t1 & ~(SIZE_2M - 1)) | EPT_RWX | EPT_WB | EPT_PS;
+	l2_pd[5] = GPA_512G | 0x83; /* L2: linear HI_GPA + 10 MiB -> 512 GiB */
+	uint64_t la = HI_GPA + 5 * SIZE_2M + (t1 & (SIZE_2M - 1));
+	uint64_t root_b = nx.page[PG_EPT_PML4_B] | EPTP_WB_WALK4;
+	nx_ept_on(false);
+	uint64_t root_a = vr(VMCS_EPT_POINTER);
+	uint64_t desc[2] = {0, 0};
+	nx_invept(2, desc);
+	uint64_t v[3];
+	uint32_t r[3];
+	for (unsigned i = 0; i < 3; i++) {
+		vw(VMCS_EPT_POINTER, i == 1 ? root_b : root_a);
+		v[i] = l2_reads(la, &e);
+		r[i] = e.reason;
+	}
+	nx_check(r[0] == EXIT_REASON_EPT_VIOLATION && v[1] == MARK_1 &&
+		     r[2] == EXIT_REASON_EPT_VIOLATION,
+		 "L1 switches between two EPT12 roots: L2's access follows the EPTP in use",
+		 "root A: reason %u, root B: read 0x%llx (want 0x%llx), root A again: reason %u "
+		 "(want 48, the read, 48)",
+		 r[0], (unsigned long long)v[1], (unsigned long long)MARK_1, r[2]);
+	l2_pd[5] = (HI_GPA + 5 * SIZE_2M) | 0x83;
+	pd[0] = 0;
+	nx_invept(2, desc);
+}
+
+/*
+ * An EPT violation invalidates the mappings of its guest-physical address
+ * (29.4.3.1): L2 reads T1 through a read-only leaf, its write exits, and
+ * the RWX L1 then writes into the leaf, without INVEPT, lets it complete.
+ */
+static void after_violation_check(void)
+{
+	struct nx_exit e, f = {0};
+	uint64_t t1 = nx.page[PG_EPT_T1], *l = nx_ept_leaf(t1);
+	volatile uint64_t *w = (volatile uint64_t *)(uintptr_t)(t1 + 16);
+	nx_ept_on(false);
+	*l = t1 | EPT_READ | EPT_WB;
+	*w = 0;
+	nx_ept_flush();
+	uint64_t v = l2_reads(t1, &e);
+	nx_l2_gpr[GPR_RAX] = t1 + 16;
+	nx_l2_gpr[GPR_RBX] = MARK_W;
+	nx_run((uint64_t)(uintptr_t)l2_pf_write, NX_RFLAGS_FIXED, &e);
+	bool exited = !e.entry && e.reason == EXIT_REASON_EPT_VIOLATION;
+	*l = t1 | EPT_RWX | EPT_WB;
+	if (exited)
+		nx_resume(&f);
+	nx_check(v == MARK_1 && exited && f.reason == EXIT_REASON_VMCALL && *w == MARK_W,
+		 "after L2's write violation, L1's RWX leaf takes effect without INVEPT",
+		 "read 0x%llx, write %s, then %s, memory 0x%llx (want 0x%llx)",
+		 (unsigned long long)v, nx_exit_str(&e), nx_exit_str(&f), (unsigned long long)*w,
+		 (unsigned long long)MARK_W);
+	*w = 0;
+	nx_ept_flush();
+}
+
+/* A/D through a 1-GiB leaf (EPT12's PDPT entry 4): L2's write sets its A and D. */
+static void ad_1g_check(void)
+{
+	struct nx_exit e;
+	uint64_t t2 = nx.page[PG_EPT_T2], *pdpte = &tab(PG_EPT_PDPT)[4];
+	nx_ept_on(true);
+	*pdpte = (t2 & ~(SIZE_1G - 1)) | EPT_RWX | EPT_WB | EPT_PS;
+	nx_ept_flush();
+	nx_l2_gpr[GPR_RAX] = HI_GPA + (t2 & (SIZE_1G - 1)) + 16;
+	nx_l2_gpr[GPR_RBX] = MARK_W;
+	nx_run((uint64_t)(uintptr_t)l2_pf_write, NX_RFLAGS_FIXED, &e);
+	nx_check(e.reason == EXIT_REASON_VMCALL && (*pdpte & (EPT_A | EPT_D)) == (EPT_A | EPT_D),
+		 "A/D EPTP: L2's write through a 1-GiB EPT12 leaf sets its A and D",
+		 "%s, leaf 0x%llx", nx_exit_str(&e), (unsigned long long)*pdpte);
+	*pdpte = 0;
+	nx_ept_flush();
 }
 
 static void pdpte_fields(const uint64_t *v)
@@ -143,6 +280,12 @@ void nx_ept_paging_checks(void)
 {
 	if (nx.ept_vpid_cap & EPT_CAP_ACCESSED_DIRTY)
 		walk_ad_check();
+	ignored_check();
+	after_violation_check();
+	if ((nx.ept_vpid_cap & EPT_CAP_PAGE_1G) && (nx.ept_vpid_cap & EPT_CAP_ACCESSED_DIRTY))
+		ad_1g_check();
+	if ((nx.ept_vpid_cap & EPT_CAP_PAGE_2M) && (nx.ept_vpid_cap & EPT_CAP_INVEPT_ALL))
+		roots_check();
 	pae_checks();
 	vectoring_checks();
 	nx_reset_l2();

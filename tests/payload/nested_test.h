@@ -165,6 +165,8 @@ enum nx_page {
 	PG_EPT_T1,
 	PG_EPT_T2,
 	PG_EPT_PAE_PDPT, /* PDPTEs L2 loads with MOV CR3 (nested_ept_paging.c) */
+	PG_EPT_PML4_B,	 /* a second EPT12 root (nested_ept_paging.c) */
+	PG_EPT_PDPT_B,
 	PG_COUNT
 };
 
