@@ -163,6 +163,44 @@ static void ad_1g_check(void)
 	nx_ept_flush();
 }
 
+/*
+ * L2 reads T1 through a leaf of the given bits: the exit reason and
+ * (violations) qualification the SDM gives.  A present entry is checked
+ * for misconfiguration before its rights (29.3.3.1 before 29.3.3.2); a
+ * not-present one (bits 2:0 = 0) ignores every other bit (29.3.2).
+ */
+static void leaf_exit(const char *what, uint64_t bits, uint32_t reason, uint64_t qual)
+{
+	struct nx_exit e;
+	uint64_t t1 = nx.page[PG_EPT_T1], *l = nx_ept_leaf(t1);
+	nx_ept_on(false);
+	*l = t1 | bits;
+	nx_ept_flush();
+	nx_l2_gpr[GPR_RAX] = t1;
+	nx_run((uint64_t)(uintptr_t)l2_load, NX_RFLAGS_FIXED, &e);
+	uint64_t gpa = !e.entry ? vr(VMCS_GUEST_PHYSICAL_ADDRESS) : 0;
+	nx_check(!e.entry && e.reason == reason && gpa == t1 &&
+		     (reason != EXIT_REASON_EPT_VIOLATION || e.qual == qual),
+		 what, "%s GPA 0x%llx, want reason %u qual 0x%llx GPA 0x%llx", nx_exit_str(&e),
+		 (unsigned long long)gpa, reason, (unsigned long long)qual,
+		 (unsigned long long)t1);
+	*l = t1 | EPT_RWX | EPT_WB;
+	nx_ept_flush();
+}
+
+static void order_checks(void)
+{
+	if (nx.ept_vpid_cap & EPT_CAP_EXECUTE_ONLY)
+		leaf_exit("EPT misconfiguration before violation: a read of an execute-only leaf "
+			  "of memory type 2",
+			  EPT_EXEC | (2ull << 3), EXIT_REASON_EPT_MISCONFIG, 0);
+	leaf_exit("EPT misconfiguration: a leaf of memory type 7", EPT_RWX | (7ull << 3),
+		  EXIT_REASON_EPT_MISCONFIG, 0);
+	leaf_exit("EPT violation, not misconfiguration: a not-present leaf with memory type 2 "
+		  "and a bit beyond MAXPHYADDR",
+		  (2ull << 3) | (1ull << nx.maxphyaddr), EXIT_REASON_EPT_VIOLATION, Q_READ_LINEAR);
+}
+
 static void pdpte_fields(const uint64_t *v)
 {
 	for (unsigned i = 0; i < 4; i++)
@@ -281,6 +319,7 @@ void nx_ept_paging_checks(void)
 	if (nx.ept_vpid_cap & EPT_CAP_ACCESSED_DIRTY)
 		walk_ad_check();
 	ignored_check();
+	order_checks();
 	after_violation_check();
 	if ((nx.ept_vpid_cap & EPT_CAP_PAGE_1G) && (nx.ept_vpid_cap & EPT_CAP_ACCESSED_DIRTY))
 		ad_1g_check();
