@@ -1,6 +1,6 @@
 /*
- * nested_ept_paging.c - group D, nested EPT and L2's own paging and
- * event delivery.  With
+ * nested_ept_paging.c - group D, nested EPT: L2's own paging, event
+ * delivery, and the finer points of EPT12's entries and roots.  With
  * "enable EPT" a PAE-paging L2's PDPTEs live in the guest PDPTE fields:
  * VM entry checks them there and loads them from there, not from the
  * table at CR3 (SDM Vol. 3C 27.3.1.6, 27.3.2.4), and VM exit saves the
@@ -8,7 +8,10 @@
  * L2's accesses to its own paging structures are writes: they set the
  * dirty flag of the EPT12 leaf that maps them (29.3.5).  An EPT
  * violation while an event is delivered records it in the IDT-vectoring
- * information (28.2.4).  EPT12 is nested_ept.c's.
+ * information (28.2.4).  Besides: ignored bits, misconfiguration before
+ * rights, not-present entries, a violation invalidating its address
+ * (29.4.3.1), two EPT12 roots, A/D of a 1-GiB leaf.  EPT12 is
+ * nested_ept.c's.
  */
 #include "nested_test.h"
 

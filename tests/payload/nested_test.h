@@ -18,8 +18,8 @@
  * nested_timer.c  the VMX-preemption timer (D)
  * nested_ept.c    nested EPT: EPT12 built by L1, violations,
  *                 misconfigurations, A/D flags, INVEPT (D)
- * nested_ept_paging.c  nested EPT and L2's own paging: PAE PDPTEs, A/D
- *                 of L2's paging-structure accesses (D)
+ * nested_ept_paging.c  nested EPT: PAE PDPTEs, A/D of L2's page walks,
+ *                 event delivery, entry bits, roots (D)
  * nested_vmx.asm  the VMX instructions as probes, VM entry and exit stub,
  *                 L1's exception stubs
  * nested_l2.asm   the L2 code
