@@ -309,6 +309,10 @@ L2 l2_32_call
 L2 l2_32_iret
 	iretd
 	vmcall
+; MOV to CR3 (EAX) under PAE paging, then VMCALL (nested_ept_paging.c).
+L2 l2_32_cr3
+	mov cr3, eax
+	vmcall
 
 ; Real mode under L1's "unrestricted guest" (nested_ug.c): CS's base is
 ; the page of this code, IP the offset in it; no stack, no data.

@@ -19,6 +19,7 @@
  *      and event by event                                   (nested_events.c)
  *      the VMX-preemption timer                             (nested_timer.c)
  *      unrestricted guest: real-mode, unpaged L2            (nested_ug.c)
+ *      nested EPT                                           (nested_ept.c)
  *   E  L1's own state at the end, VMXOFF                    (here)
  * An exception L1 does not expect ends the run with a not-ok line and the
  * count; a VM exit that never comes back is bounded by the test script.
@@ -279,6 +280,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		nx_group_events();
 		nx_group_timer();
 		nx_group_ug();
+		nx_group_ept();
 	} else {
 		nx_check(false, "VM entries and exits (groups C, D)",
 			 "skipped: not in VMX operation");

@@ -18,6 +18,10 @@
  *                 windows, triple fault, task switch (D)
  * nested_timer.c  the VMX-preemption timer (D)
  * nested_ug.c     unrestricted guest: real-mode and unpaged L2 under EPT (D)
+ * nested_ept.c    nested EPT: EPT12 built by L1, violations,
+ *                 misconfigurations, A/D flags, INVEPT (D)
+ * nested_ept_paging.c  nested EPT: PAE PDPTEs, A/D of L2's page walks,
+ *                 event delivery, entry bits, roots (D)
  * nested_vmx.asm  the VMX instructions as probes, VM entry and exit stub,
  *                 L1's exception stubs
  * nested_l2.asm   the L2 code
@@ -149,7 +153,7 @@ enum nx_page {
 	PG_TLB_PT,
 	PG_TLB_A,
 	PG_TLB_B,
-	PG_EPT_PML4, /* L1's EPT12: identity 0-4 GiB in 2-MiB pages (nested_ug.c) */
+	PG_EPT_PML4, /* L1's EPT12: identity 0-4 GiB in 2-MiB pages (nested_ug.c, nested_ept.c) */
 	PG_EPT_PDPT,
 	PG_EPT_PD0,
 	PG_EPT_PD1,
@@ -160,6 +164,16 @@ enum nx_page {
 	PG_VMREAD_BM,
 	PG_VMWRITE_BM,
 	PG_VAPIC, /* L2's virtual-APIC page (nested_ctl.c) */
+	PG_EPT_PT0, /* 4-KiB tables for the 2-MiB regions of the test pages */
+	PG_EPT_PT1,
+	PG_EPT_PD_HI, /* EPT12's PD at guest-physical 4 GiB (2-MiB leaf test) */
+	PG_L2_PD_HI,  /* L2's identity PD for linear 4-5 GiB */
+	PG_EPT_T0,    /* the test pages */
+	PG_EPT_T1,
+	PG_EPT_T2,
+	PG_EPT_PAE_PDPT, /* PDPTEs L2 loads with MOV CR3 (nested_ept_paging.c) */
+	PG_EPT_PML4_B,	 /* a second EPT12 root (nested_ept_paging.c) */
+	PG_EPT_PDPT_B,
 	PG_COUNT
 };
 
@@ -257,6 +271,12 @@ void nx_group_ctl(void);
 void nx_group_events(void);
 void nx_group_timer(void);
 void nx_group_ug(void);
+void nx_group_ept(void);
+/* nested_ept.c for nested_ept_paging.c: EPT12 on (as nx_reset_l2, plus EPT), its leaves. */
+void nx_ept_on(bool ad);
+uint64_t *nx_ept_leaf(uint64_t gpa);
+uint64_t nx_ept_flush(void);
+void nx_ept_paging_checks(void);
 
 /* Local APIC (xAPIC or x2APIC, as L1 finds it). */
 void nx_apic_self_ipi(uint8_t vector);
