@@ -123,8 +123,9 @@ static bool decode(uint32_t reason, const struct guest_regs *r, struct nested_op
 
 /*
  * Only the checks that precede the VMfail checks (#UD by mode, #GP(0) by
- * CPL): VMREAD and VMWRITE touch their memory operand after those
- * (SDM Vol. 3C 31.3), through access_ok.
+ * CPL): VMREAD and VMWRITE touch their memory operand later (SDM Vol. 3C
+ * 31.3), through access_ok: VMWRITE's source right after the current-VMCS
+ * check, VMREAD's destination after the field checks.
  */
 static bool decode_early(uint32_t reason, const struct guest_regs *r, struct nested_operand *op,
 			 struct nested_operand_env *e)
@@ -412,6 +413,19 @@ static void emulate_vmwrite(struct nested_cpu *n, const struct nested_env *env,
 		vm_fail_invalid();
 		return;
 	}
+	/*
+	 * SDM Vol. 3C 31.3 VMWRITE: "any faults resulting from accessing a
+	 * memory source operand occur after determining ... that the relevant
+	 * VMCS pointer is valid but before determining if the destination VMCS
+	 * field is supported".
+	 */
+	uint64_t value;
+	if (op.is_mem) {
+		if (!access_ok(&e, &op) || !read_operand(env, &op, &value))
+			return;
+	} else {
+		value = vmx_gpr_read(r, op.reg);
+	}
 	uint32_t field = (uint32_t)op.reg2_value;
 	const struct vmcs_field_info *f = vmcs_field_lookup(field);
 	if ((op.reg2_value >> 32) || !f || !vmcs_field_exists(f, env->l1_caps)) {
@@ -421,13 +435,6 @@ static void emulate_vmwrite(struct nested_cpu *n, const struct nested_env *env,
 	if (f->cls == VMCS_CLASS_EXIT_INFO && !(env->l1_caps->misc & MISC_VMWRITE_ANY_FIELD)) {
 		vm_fail(n, VMXERR_VMWRITE_READ_ONLY);
 		return;
-	}
-	uint64_t value;
-	if (op.is_mem) {
-		if (!access_ok(&e, &op) || !read_operand(env, &op, &value))
-			return;
-	} else {
-		value = vmx_gpr_read(r, op.reg);
 	}
 	if (op.size == 4)
 		value &= 0xffffffffull;

@@ -1773,9 +1773,13 @@ TEST(nested_insn_rflags_exact)
 /* ================= the order of the checks ================= */
 
 /*
- * VMREAD/VMWRITE (SDM Vol. 3C 31.3): the VMfail checks (no current VMCS,
- * unsupported field, read-only field) come before the memory operand is
- * touched: a bad operand address loses to them.
+ * VMREAD/VMWRITE (SDM Vol. 3C 31.3): no current VMCS (VMfailInvalid) comes
+ * before the memory operand is touched.  VMREAD's field checks (error 12)
+ * come before its destination is written; VMWRITE's source is read before
+ * its field checks: "any faults resulting from accessing a memory source
+ * operand occur after determining ... that the relevant VMCS pointer is
+ * valid but before determining if the destination VMCS field is
+ * supported" (VMWRITE, Description).
  */
 TEST(nested_insn_vmread_vmwrite_vmfail_before_memory_operand)
 {
@@ -1797,14 +1801,22 @@ TEST(nested_insn_vmread_vmwrite_vmfail_before_memory_operand)
 
 	CHECK(vmptrld(VMCS_A));
 	/*
-	 * A read-only field with a source that is not present: VMfailValid(13)
-	 * without IA32_VMX_MISC[29]; with it, the operand is read: #PF.
+	 * A read-only field with a source that is not present: #PF, with
+	 * IA32_VMX_MISC[29] or without it (the source is read first); an
+	 * unsupported field likewise; a present source then VMfailValid(13).
 	 */
 	regs.gpr[GPR_RAX] = NP_PAGE;
 	regs.gpr[GPR_RDX] = VMCS_VM_EXIT_REASON;
 	CHECK(run(EXIT_REASON_VMWRITE, MEM_RAX | REG2(GPR_RDX), 0, LEN_VMWRITE));
 	CHECK_PF(0, NP_PAGE);
 	without_vmwrite_any_field();
+	CHECK(run(EXIT_REASON_VMWRITE, MEM_RAX | REG2(GPR_RDX), 0, LEN_VMWRITE));
+	CHECK_PF(0, NP_PAGE);
+	regs.gpr[GPR_RDX] = 0x7ffe;
+	CHECK(run(EXIT_REASON_VMWRITE, MEM_RAX | REG2(GPR_RDX), 0, LEN_VMWRITE));
+	CHECK_PF(0, NP_PAGE);
+	regs.gpr[GPR_RAX] = SLOT;
+	regs.gpr[GPR_RDX] = VMCS_VM_EXIT_REASON;
 	CHECK(run(EXIT_REASON_VMWRITE, MEM_RAX | REG2(GPR_RDX), 0, LEN_VMWRITE));
 	CHECK_VMFAIL_VALID(LEN_VMWRITE, 13);
 	/* An unknown field with a non-canonical destination: VMfailValid(12). */
@@ -2248,6 +2260,14 @@ TEST(nested_insn_invept_faults)
 	setup();
 	CHECK(invept_run(1, 0x1005e, 0));
 	CHECK_UD();
+	/* In VMX operation, on a CPU that cannot give L1 EPT (no INVEPT single-context): #UD. */
+	setup();
+	hw_caps.ept_vpid_cap &= ~EPT_CAP_INVEPT_SINGLE;
+	nested_vmx_msrs_init(&hw_caps, vmcs12_highest_field_index(), &l1_caps);
+	enter_vmx_with_current(VMCS_A);
+	CHECK(invept_run(2, 0, 0));
+	CHECK_UD();
+	CHECK_EQ(invept_seen.calls, 0);
 	setup();
 	enter_vmx_with_current(VMCS_A);
 	regs.gpr[GPR_RAX] = NP_PAGE + 0x10;
