@@ -91,18 +91,13 @@ static void walk_caps_of_l1(struct ept_walk_caps *caps)
  */
 static void refuse(struct vcpu *v, uint64_t gpa2, uint64_t gpa1, uint64_t q)
 {
-	v->l0_refusals++;
-	if (v->l0_refusals <= 16 || (v->l0_refusals & 1023) == 0)
+	if (vmx_count_refusal(v))
 		log_warn("nested: CPU %u: L2 %s at GPA 0x%llx, L1 physical 0x%llx through L1's EPT, "
 			 "which L1 may not access so: refused, #GP(0) to L2 (refusal %llu)",
 			 v->index, (q & EPT_QUAL_WRITE) ? "write" : (q & EPT_QUAL_FETCH) ? "fetch" : "read",
 			 (unsigned long long)gpa2, (unsigned long long)gpa1,
 			 (unsigned long long)v->l0_refusals);
-	/* SDM Vol. 3C 28.2.3: an IRET that unblocked NMIs and faulted leaves them blocked. */
-	if ((q & EPT_QUAL_NMI_UNBLOCKED_BY_IRET) &&
-	    !(vmcs_read(VMCS_IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID))
-		vmcs_set_bits(VMCS_GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_NMI);
-	vmx_inject_gp0();
+	vmx_refuse_ept_access(q);
 }
 
 static void map(struct vcpu *v, uint64_t eptp12, uint64_t gpa2,

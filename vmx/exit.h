@@ -68,6 +68,16 @@ void vmx_nmi_in_root(struct vcpu *v);
 void vmx_inject_ud(void);
 void vmx_inject_gp0(void);
 
+/*
+ * An access L0 refuses at an EPT violation (L0's memory, a page EPT01
+ * does not grant): vmx_count_refusal counts it in v->l0_refusals and says
+ * whether to log it (the first 16, then every 1024th); vmx_refuse_ept_access
+ * restores NMI blocking an unblocking IRET lost (SDM Vol. 3C 28.2.3) and
+ * injects #GP(0) at the instruction, for L1 or, through vmcs02, for L2.
+ */
+bool vmx_count_refusal(struct vcpu *v);
+void vmx_refuse_ept_access(uint64_t qual);
+
 /* NMI delivery to L1, now or through an NMI window (exit.c). */
 void vmx_queue_nmi(struct vcpu *v);
 void vmx_deliver_pending_nmi(struct vcpu *v);

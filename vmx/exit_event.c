@@ -210,6 +210,26 @@ static bool instruction_data_access(uint64_t q)
 	return !((q & EPT_QUAL_LINEAR_VALID) && !(q & EPT_QUAL_LINEAR_ACCESS));
 }
 
+bool vmx_count_refusal(struct vcpu *v)
+{
+	v->l0_refusals++;
+	return v->l0_refusals <= 16 || (v->l0_refusals & 1023) == 0;
+}
+
+void vmx_refuse_ept_access(uint64_t q)
+{
+	/*
+	 * SDM Vol. 3C 28.2.3: if the faulting access was an IRET that had
+	 * unblocked NMIs, blocking must be restored, since the IRET does not
+	 * complete.  (An event that was being delivered when the access
+	 * faulted is not re-injected: the #GP replaces it.)
+	 */
+	if ((q & EPT_QUAL_NMI_UNBLOCKED_BY_IRET) && (g_l0.pin & PIN_VIRTUAL_NMIS) &&
+	    !(vmcs_read(VMCS_IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID))
+		vmcs_set_bits(VMCS_GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_NMI);
+	vmx_inject_gp0();
+}
+
 void exit_ept_violation(struct vcpu *v, struct guest_regs *r)
 {
 	uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
@@ -229,23 +249,13 @@ void exit_ept_violation(struct vcpu *v, struct guest_regs *r)
 	const char *where = !apic_page		  ? (in_l0_memory(gpa) ? "is L0 memory" : "is not mapped")
 			    : (q & EPT_QUAL_WRITE) ? "is the local APIC page, written by no instruction"
 						   : "is the local APIC page";
-	v->l0_refusals++;
-	if (v->l0_refusals <= 16 || (v->l0_refusals & 1023) == 0)
+	if (vmx_count_refusal(v))
 		log_warn("CPU %u: L1 %s at GPA 0x%llx (RIP 0x%llx) %s: refused, #GP(0) to L1 "
 			 "(refusal %llu)",
 			 v->index, what, (unsigned long long)gpa,
 			 (unsigned long long)vmcs_read(VMCS_GUEST_RIP), where,
 			 (unsigned long long)v->l0_refusals);
-	/*
-	 * SDM Vol. 3C 28.2.3: if the faulting access was an IRET that had
-	 * unblocked NMIs, blocking must be restored, since the IRET does not
-	 * complete.  (An event that was being delivered when the access
-	 * faulted is not re-injected: the #GP replaces it.)
-	 */
-	if ((q & EPT_QUAL_NMI_UNBLOCKED_BY_IRET) && (g_l0.pin & PIN_VIRTUAL_NMIS) &&
-	    !(vmcs_read(VMCS_IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID))
-		vmcs_set_bits(VMCS_GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_NMI);
-	vmx_inject_gp0();
+	vmx_refuse_ept_access(q);
 }
 
 /* A misconfigured EPT entry is an L0 bug (SDM Vol. 3C 29.3.3.1). */
