@@ -351,6 +351,25 @@ static bool canonical(uint64_t la, unsigned top_bit)
 	return top == 0 || top == (~0ull >> top_bit);
 }
 
+/* A refused access of la's: the memory's owner is told, and may take it as its fault. */
+static enum gwalk_status mem_refused(const struct guest_paging *g, uint64_t la, bool paging,
+				     unsigned la_rights, struct guest_walk *out)
+{
+	out->status = GWALK_MEM_FAILED;
+	out->failed_la = la;
+	out->failed_paging = paging;
+	out->failed_la_rights = la_rights;
+	if (g->refused && g->refused(g->ctx, out))
+		out->status = GWALK_MEM_FAULT;
+	return out->status;
+}
+
+static unsigned la_rights_of(const struct walk_rights *r)
+{
+	return (r->us ? GWALK_LA_USER : 0) | (r->rw ? GWALK_LA_WRITABLE : 0) |
+	       (r->xd ? GWALK_LA_XD : 0);
+}
+
 enum gwalk_status guest_walk(const struct guest_paging *g, uint64_t la, unsigned access,
 			     struct guest_walk *out)
 {
@@ -380,6 +399,8 @@ enum gwalk_status guest_walk(const struct guest_paging *g, uint64_t la, unsigned
 		*out = (struct guest_walk){0};
 		enum step s = mode == GWALK_MODE_32BIT ? walk_32(g, la, access, &t, &r, out)
 						       : walk_64(g, mode, la, access, &t, &r, out);
+		if (s != STEP_OK && out->status == GWALK_MEM_FAILED)
+			return mem_refused(g, la, true, 0, out);
 		if (s != STEP_OK)
 			return out->status;
 		if (!access_allowed(g, access, &r)) {
@@ -389,8 +410,10 @@ enum gwalk_status guest_walk(const struct guest_paging *g, uint64_t la, unsigned
 		s = set_accessed_dirty(g, &t, access & GWALK_WRITE, out);
 		if (s == STEP_RESTART)
 			continue;
-		if (s == STEP_OK)
-			out->status = GWALK_OK;
+		if (s != STEP_OK)
+			return mem_refused(g, la, true, 0, out);
+		out->status = GWALK_OK;
+		out->la_rights = la_rights_of(&r);
 		return out->status;
 	}
 	*out = (struct guest_walk){.status = GWALK_RETRY};
@@ -404,8 +427,9 @@ enum gwalk_status guest_walk(const struct guest_paging *g, uint64_t la, unsigned
  */
 struct copy_plan {
 	unsigned n;
-	uint64_t gpa[2];
+	uint64_t gpa[2], la[2];
 	size_t len[2];
+	unsigned la_rights[2];
 };
 
 static enum gwalk_status plan_copy(const struct guest_paging *g, uint64_t la, size_t len,
@@ -430,6 +454,8 @@ static enum gwalk_status plan_copy(const struct guest_paging *g, uint64_t la, si
 		if (p->n == 0)
 			first = w;
 		p->gpa[p->n] = w.gpa;
+		p->la[p->n] = la;
+		p->la_rights[p->n] = w.la_rights;
 		p->len[p->n] = chunk;
 		done += chunk;
 		la += chunk;
@@ -449,9 +475,8 @@ enum gwalk_status guest_read_linear(const struct guest_paging *g, uint64_t la, v
 	uint8_t *dst = buf;
 	for (unsigned i = 0; i < p.n; i++) {
 		if (!g->read_gpa(g->ctx, p.gpa[i], dst, p.len[i])) {
-			*out =
-			    (struct guest_walk){.status = GWALK_MEM_FAILED, .failed_gpa = p.gpa[i]};
-			return out->status;
+			*out = (struct guest_walk){.failed_gpa = p.gpa[i]};
+			return mem_refused(g, p.la[i], false, p.la_rights[i], out);
 		}
 		dst += p.len[i];
 	}
@@ -467,9 +492,8 @@ enum gwalk_status guest_write_linear(const struct guest_paging *g, uint64_t la, 
 	const uint8_t *src = buf;
 	for (unsigned i = 0; i < p.n; i++) {
 		if (!g->write_gpa || !g->write_gpa(g->ctx, p.gpa[i], src, p.len[i])) {
-			*out =
-			    (struct guest_walk){.status = GWALK_MEM_FAILED, .failed_gpa = p.gpa[i]};
-			return out->status;
+			*out = (struct guest_walk){.failed_gpa = p.gpa[i]};
+			return mem_refused(g, p.la[i], false, p.la_rights[i], out);
 		}
 		src += p.len[i];
 	}

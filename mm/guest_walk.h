@@ -67,6 +67,7 @@ enum gwalk_status {
 	GWALK_OK,
 	GWALK_PAGE_FAULT,  /* error_code, cr2: inject #PF */
 	GWALK_MEM_FAILED,  /* a callback refused failed_gpa */
+	GWALK_MEM_FAULT,   /* refused, and the memory's owner took it as its fault (refused) */
 	GWALK_BAD_ADDRESS, /* not canonical (IA-32e paging), or >= 4 GiB (other modes) */
 	GWALK_RETRY,	   /* paging entries kept changing: re-execute the instruction */
 	GWALK_TOO_LONG,	   /* copy longer than GWALK_COPY_MAX */
@@ -85,6 +86,8 @@ enum gwalk_mode {
 	GWALK_MODE_4LEVEL, /* IA32_EFER.LMA = 1, CR4.LA57 = 0 */
 	GWALK_MODE_5LEVEL, /* IA32_EFER.LMA = 1, CR4.LA57 = 1 */
 };
+
+struct guest_walk;
 
 /* L1's paging state and how to reach its memory. */
 struct guest_paging {
@@ -107,7 +110,19 @@ struct guest_paging {
 	enum gwalk_cas (*cmpxchg_gpa)(void *ctx, uint64_t gpa, uint64_t old, uint64_t new_val,
 				      size_t len);
 	void *ctx;
+	/*
+	 * Told of every refused access before the walk returns (NULL: nobody):
+	 * true when the memory's owner takes the refusal as a fault of its own
+	 * (nested EPT: L1's EPT violation, nested/ept12.h), which the status
+	 * then says (GWALK_MEM_FAULT: the caller injects nothing).
+	 */
+	bool (*refused)(void *ctx, const struct guest_walk *w);
 };
+
+/* The rights of a linear address's translation (SDM Vol. 3A 4.6.1). */
+#define GWALK_LA_USER (1u << 0)	    /* U/S = 1 in every entry */
+#define GWALK_LA_WRITABLE (1u << 1) /* R/W = 1 in every entry */
+#define GWALK_LA_XD (1u << 2)	    /* XD = 1 in some entry (IA32_EFER.NXE = 1) */
 
 struct guest_walk {
 	enum gwalk_status status;
@@ -115,7 +130,17 @@ struct guest_walk {
 	uint64_t page_size;  /* GWALK_OK: 4 KiB (also with paging off), 2 MiB, 4 MiB, 1 GiB */
 	uint32_t error_code; /* GWALK_PAGE_FAULT: the #PF error code */
 	uint64_t cr2;	     /* GWALK_PAGE_FAULT: the faulting linear address */
-	uint64_t failed_gpa; /* GWALK_MEM_FAILED: the refused address */
+	uint64_t failed_gpa; /* GWALK_MEM_FAILED/FAULT: the refused address */
+	/*
+	 * GWALK_MEM_FAILED/FAULT: the linear address being accessed; whether
+	 * the refused access was one of its translation's (a paging-structure
+	 * entry or its A/D update) rather than the access itself; for the
+	 * latter the translation's rights (GWALK_LA_*; 0 with paging off).
+	 */
+	uint64_t failed_la;
+	bool failed_paging;
+	unsigned failed_la_rights;
+	unsigned la_rights; /* GWALK_OK: the translation's rights (GWALK_LA_*) */
 };
 
 /* The paging mode of g (SDM Vol. 3A 4.1.1, table 4-1). */

@@ -202,8 +202,9 @@ void nested_ept_invept(void *ctx, unsigned type, uint64_t eptp12)
 /*
  * Each page of [gpa2, gpa2 + len) through EPT12 (the access's rights,
  * A/D flags as the CPU's access would set them) and then L1's memory.  A
- * page EPT12 does not grant is refused like memory L0 may not touch: L0
- * makes up no EPT violation for L1 here (docs/nested.md).
+ * page EPT12 does not grant is recorded (nv->ept12_fault) for the guest
+ * walk to complete (l2_refused): L1's EPT violation.  One that leads to
+ * memory L1 may not touch is refused like L1's own access there.
  */
 static bool l2_copy(struct vcpu *v, uint64_t gpa2, void *buf, size_t len, bool write)
 {
@@ -213,14 +214,23 @@ static bool l2_copy(struct vcpu *v, uint64_t gpa2, void *buf, size_t len, bool w
 	walk_caps_of_l1(&caps);
 	const struct ept_walk_mem mem12 = { read_entry, cmpxchg_entry, (void *)mem };
 	uint64_t eptp12 = vmcs12_get(nv->cpu.vmcs12, VMCS_EPT_POINTER);
+	unsigned access = write ? EPT_ACCESS_WRITE : EPT_ACCESS_READ;
 	uint8_t *p = buf;
 	while (len) {
 		size_t n = PAGE_SIZE - (gpa2 & (PAGE_SIZE - 1));
 		if (n > len)
 			n = len;
 		struct ept_walk w;
-		if (ept_walk(eptp12, &caps, &mem12, gpa2, write ? EPT_ACCESS_WRITE : EPT_ACCESS_READ,
-			     &w) != EPT_WALK_OK)
+		enum ept_walk_status st = ept_walk(eptp12, &caps, &mem12, gpa2, access, &w);
+		if (st == EPT_WALK_VIOLATION || st == EPT_WALK_MISCONFIG)
+			nv->ept12_fault = (struct nested_ept12_fault){
+				.walked = true,
+				.misconfig = st == EPT_WALK_MISCONFIG,
+				.access = access,
+				.rights = w.rights,
+				.gpa2 = gpa2,
+			};
+		if (st != EPT_WALK_OK)
 			return false;
 		bool ok = write ? mem->write(mem->ctx, w.pa, p, n) : mem->read(mem->ctx, w.pa, p, n);
 		if (!ok)
@@ -242,11 +252,42 @@ static bool l2_write(void *ctx, uint64_t gpa2, const void *buf, size_t len)
 	return l2_copy(ctx, gpa2, (void *)(uintptr_t)buf, len, true);
 }
 
+/* The guest walk's refusal: L1's fault when it is the one EPT12 made. */
+static bool l2_refused(void *ctx, const struct guest_walk *gw)
+{
+	struct vcpu *v = ctx;
+	struct nested_ept12_fault *f = &v->nested->ept12_fault;
+	if (!f->walked || f->complete || (f->gpa2 >> 12) != (gw->failed_gpa >> 12))
+		return false;
+	f->complete = true;
+	f->gla = gw->failed_la;
+	f->paging = gw->failed_paging;
+	f->la_rights = gw->failed_la_rights;
+	return true;
+}
+
 const struct l1_memory *nested_guest_memory(struct vcpu *v)
 {
 	if (!nested_in_l2(v) || !nested_ept12_enabled(v->nested->cpu.vmcs12))
 		return l0_l1_memory();
 	struct nested_vcpu *nv = v->nested;
-	nv->l2_mem = (struct l1_memory){ l2_read, l2_write, v, g_l0.maxphyaddr, NULL };
+	nv->ept12_fault = (struct nested_ept12_fault){ 0 };
+	nv->l2_mem = (struct l1_memory){ l2_read, l2_write, v, g_l0.maxphyaddr, NULL, l2_refused };
 	return &nv->l2_mem;
+}
+
+bool nested_ept12_fault_take(struct vcpu *v, uint32_t *reason12, uint64_t *qual12,
+			     uint64_t *gpa2, uint64_t *gla)
+{
+	struct nested_vcpu *nv = v->nested;
+	struct nested_ept12_fault f = nv->ept12_fault;
+	nv->ept12_fault = (struct nested_ept12_fault){ 0 };
+	if (!f.complete)
+		return false;
+	uint64_t eptp12 = vmcs12_get(nv->cpu.vmcs12, VMCS_EPT_POINTER);
+	*reason12 = nested_ept12_fault_exit(&f, g_l0.l1_vmx.ept_vpid_cap & EPT_CAP_ADVANCED_INFO,
+					    eptp12 & EPTP_AD_ENABLE, qual12);
+	*gpa2 = f.gpa2;
+	*gla = f.gla;
+	return true;
 }

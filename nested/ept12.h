@@ -46,10 +46,24 @@ void nested_ept_invept(void *ctx, unsigned type, uint64_t eptp12);
 
 /*
  * The guest-physical memory of the guest of the current VMCS on v's CPU,
- * for L0's emulation of its instructions (vmx/console.c): L1's memory
- * (l0_l1_memory), or while L2 runs under L1's EPT, L2's through EPT12.
+ * for L0's emulation of its instructions (vmx/console.c, L2's VMREAD and
+ * VMWRITE served from L1's shadow VMCS): L1's memory (l0_l1_memory), or
+ * while L2 runs under L1's EPT, L2's through EPT12.  There, an access
+ * EPT12 does not grant is what it would be on L1's CPU: L1's EPT
+ * violation or misconfiguration (nested_ept12_fault_take), not L0's
+ * #GP(0); the walk that met it returns GWALK_MEM_FAULT and the emulation
+ * injects nothing.  Each call starts with no fault recorded.
  */
 struct l1_memory;
 const struct l1_memory *nested_guest_memory(struct vcpu *v);
+
+/*
+ * After L0 emulated an instruction of L2's with nested_guest_memory: true
+ * when one of its accesses was L1's EPT fault, with the exit for L1
+ * (reason 48 or 49, qualification, guest-physical and guest-linear
+ * address: nested/ept_exit.h); the record is cleared either way.
+ */
+bool nested_ept12_fault_take(struct vcpu *v, uint32_t *reason12, uint64_t *qual12,
+			     uint64_t *gpa2, uint64_t *gla);
 
 #endif

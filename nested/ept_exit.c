@@ -4,8 +4,10 @@
  */
 #include "ept_exit.h"
 
+#include "mm/guest_walk.h"
 #include "mm/page_alloc.h"
 #include "vmx/vmx_arch.h"
+#include "vmx/vmx_bits.h"
 
 #define MEMTYPE_UC 0
 
@@ -53,4 +55,25 @@ void nested_ept_decide(const struct nested_ept_env *env, uint64_t eptp12, uint64
 		d->memtype = w.memtype;
 		d->ipat = w.ipat;
 	}
+}
+
+uint32_t nested_ept12_fault_exit(const struct nested_ept12_fault *f, bool advanced_info,
+				 bool ad_enabled, uint64_t *qual12)
+{
+	*qual12 = 0;
+	if (f->misconfig)
+		return EXIT_REASON_EPT_MISCONFIG;
+	uint64_t q = ((uint64_t)(f->rights & EPT_RWX) << EPT_QUAL_RIGHTS_SHIFT) | (1ull << 7);
+	if (f->paging) {
+		q |= EPT_ACCESS_READ | (ad_enabled ? EPT_ACCESS_WRITE : 0);
+	} else {
+		q |= (f->access & EPT_QUAL_ACCESS_MASK) | (1ull << 8);
+		if (advanced_info)
+			q |= (uint64_t)(((f->la_rights & GWALK_LA_USER) ? 1u : 0) |
+					((f->la_rights & GWALK_LA_WRITABLE) ? 2u : 0) |
+					((f->la_rights & GWALK_LA_XD) ? 4u : 0))
+			     << 9;
+	}
+	*qual12 = q;
+	return EXIT_REASON_EPT_VIOLATION;
 }

@@ -76,4 +76,35 @@ struct nested_ept_decision {
 void nested_ept_decide(const struct nested_ept_env *env, uint64_t eptp12, uint64_t gpa2,
 		       uint64_t qual, struct nested_ept_decision *d);
 
+/*
+ * An access of L2's that L0 emulates (an operand of L2's VMREAD/VMWRITE
+ * that L1's shadow VMCS serves, an INS/OUTS element: nested/ept12.h's
+ * nested_guest_memory) and that EPT12 refuses: on L1's CPU it would have
+ * been L1's EPT violation or misconfiguration, and so it is here.
+ */
+struct nested_ept12_fault {
+	bool walked;	   /* EPT12 refused gpa2 (the memory recorded it) */
+	bool complete;	   /* ... and the linear access is known (the guest walk told) */
+	bool misconfig;	   /* EPT12 is misconfigured there, else it denies the access */
+	unsigned access;   /* EPT_ACCESS_* the EPT12 walk was for */
+	unsigned rights;   /* the rights of EPT12's walk (violation) */
+	uint64_t gpa2;	   /* the guest-physical address refused */
+	uint64_t gla;	   /* the linear address whose access or translation it was */
+	bool paging;	   /* a paging-structure access of gla's translation */
+	unsigned la_rights; /* GWALK_LA_* of gla's translation (not paging) */
+};
+
+/*
+ * The exit reason (48 or 49) and qualification of f for L1 (SDM Vol. 3C
+ * 28.2.1, table 28-7): the access in bits 2:0 (a paging-structure access
+ * is a read, or under an EPTP with A/D enabled a write that sets bits 0
+ * and 1: note 2 to the table, 29.3.5), EPT12's rights in 5:3, bit 7 (the
+ * linear address is valid), bit 8 for the access itself rather than its
+ * translation, and where advanced information is offered, bits 11:9 from
+ * gla's translation (U/S, R/W, XD) for such an access.  Misconfigurations
+ * have no qualification.
+ */
+uint32_t nested_ept12_fault_exit(const struct nested_ept12_fault *f, bool advanced_info,
+				 bool ad_enabled, uint64_t *qual12);
+
 #endif

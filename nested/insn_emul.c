@@ -94,6 +94,9 @@ static void inject(enum nested_operand_result res)
 /* A failed access to the operand: #PF as the walk says, else #GP(0). */
 static void inject_walk_failure(const struct guest_walk *w)
 {
+	/* The memory's owner made the refusal its fault (nested EPT: L1's EPT violation). */
+	if (w->status == GWALK_MEM_FAULT)
+		return;
 	if (w->status == GWALK_PAGE_FAULT) {
 		/* CR2 is not part of the VMCS: L1 sees the register L0 leaves. */
 		hw_set_cr2(w->cr2);

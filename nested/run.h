@@ -17,6 +17,7 @@
 #define MICROHV_NESTED_RUN_H
 
 #include "nested/ept02.h"
+#include "nested/ept_exit.h"
 #include "nested/msr_lists.h"
 #include "nested/nested.h"
 #include "nested/sync12.h"
@@ -54,6 +55,7 @@ struct nested_vcpu {
 	uint64_t ept02_gen;
 	uint64_t eptp02; /* vmcs02's EPTP when L1's EPT is on */
 	struct l1_memory l2_mem; /* L2's memory through EPT12 (nested_guest_memory) */
+	struct nested_ept12_fault ept12_fault; /* an L0-emulated access EPT12 refused */
 	/* Counters (the console and make bench read them). */
 	uint64_t entries;	/* VM entries to L2 */
 	uint64_t entry_failures; /* VM-entry failures reported to L1 (reason 33/34) */

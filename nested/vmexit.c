@@ -262,6 +262,34 @@ static void reflect_ept(struct vcpu *v, struct guest_regs *r, uint32_t reason12,
 }
 
 /*
+ * An instruction of L2's that L0 emulated (nested_guest_memory) met an
+ * access EPT12 refuses: L1's EPT violation or misconfiguration, as the
+ * CPU would have delivered it (SDM Vol. 3C 28.2.1: the qualification of
+ * nested/ept_exit.h, the guest-physical and guest-linear addresses of the
+ * access), a fault-like exit: RIP and RFLAGS as before the instruction,
+ * which the emulation left untouched (it injected nothing), and the
+ * IDT-vectoring information of the exit L0 took (none for an instruction).
+ */
+static bool reflect_emulated_ept12_fault(struct vcpu *v, struct guest_regs *r)
+{
+	uint32_t reason12;
+	uint64_t qual12, gpa2, gla;
+	if (!nested_ept12_fault_take(v, &reason12, &qual12, &gpa2, &gla))
+		return false;
+	struct nested_vcpu *nv = v->nested;
+	struct vmcs12 *v12 = nv->cpu.vmcs12;
+	nv->last_sync_reads = nested_sync_vmcs12(v12, &g_l0.l1_vmx, &nv->cr);
+	vmcs12_set(v12, VMCS_VM_EXIT_REASON, reason12);
+	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, qual12);
+	vmcs12_set(v12, VMCS_VM_EXIT_INTR_INFO, 0);
+	vmcs12_set(v12, VMCS_GUEST_PHYSICAL_ADDRESS, gpa2);
+	vmcs12_set(v12, VMCS_GUEST_LINEAR_ADDRESS, gla);
+	nv->reflected++;
+	nested_exit_to_l1(v, r, true);
+	return true;
+}
+
+/*
  * An exception L0 raised for L2 (its handler injected it into vmcs02) is,
  * on L1's virtual CPU, an exception L2's instruction raised: where
  * vmcs12's exception bitmap asks for it (SDM Vol. 3C 26.1.3, #PF by its
@@ -423,6 +451,8 @@ static void l2_exit(struct vcpu *v, struct guest_regs *r, uint32_t basic, uint64
 	if (basic == EXIT_REASON_VMREAD || basic == EXIT_REASON_VMWRITE) {
 		nested_shadow_emulate(&nv->cpu, &g_l0.l1_vmx, l0_l1_memory(),
 				      nested_guest_memory(v), r, basic);
+		if (reflect_emulated_ept12_fault(v, r))
+			return;
 		if (!l0_exception_exits_to_l1(v, r, false))
 			complete_interrupted_event(v, r, idt);
 		return;
@@ -436,7 +466,10 @@ static void l2_exit(struct vcpu *v, struct guest_regs *r, uint32_t basic, uint64
 		vmcs_dump(LOG_ERROR, VMCS_DUMP_ALL);
 		vmx_halt_cpu(v, "unexpected VM exit from L2");
 	}
+	nv->ept12_fault = (struct nested_ept12_fault){ 0 };
 	h(v, r);
+	if (reflect_emulated_ept12_fault(v, r))
+		return;
 	if (!l0_exception_exits_to_l1(v, r, false))
 		complete_interrupted_event(v, r, idt);
 }

@@ -359,6 +359,9 @@ static bool io_walk_failed(struct vcpu *v, const struct guest_walk *w, uint64_t 
 	case GWALK_RETRY:
 		/* L1's page tables kept changing: the instruction runs again. */
 		break;
+	case GWALK_MEM_FAULT:
+		/* L2's access is L1's EPT violation (nested/ept12.h): nothing injected. */
+		break;
 	case GWALK_MEM_FAILED:
 		v->l0_refusals++;
 		log_warn("CPU %u: L1's INS/OUTS at linear address 0x%llx reaches GPA 0x%llx, which "

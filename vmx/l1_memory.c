@@ -68,7 +68,7 @@ static int cmpxchg8_l1(void *ctx, uint64_t gpa, uint64_t old, uint64_t new_val)
 
 const struct l1_memory *l1_memory_ept01(void)
 {
-	static struct l1_memory mem = { read_l1, write_l1, NULL, 0, cmpxchg8_l1 };
+	static struct l1_memory mem = { read_l1, write_l1, NULL, 0, cmpxchg8_l1, NULL };
 	mem.maxphyaddr = g_l0.maxphyaddr;
 	return &mem;
 }

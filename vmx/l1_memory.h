@@ -28,6 +28,13 @@ struct l1_memory {
 	 * L0 never updates L1's memory atomically (EPT12's A/D flags stay).
 	 */
 	int (*cmpxchg8)(void *ctx, uint64_t gpa, uint64_t old, uint64_t new_val);
+	/*
+	 * Told of a linear access refused in this memory (guest_paging's
+	 * refused, mm/guest_walk.h); NULL for L1's own memory, where a
+	 * refusal is L0's #GP(0).  L2's memory under L1's EPT has one: a
+	 * refusal there may be L1's EPT violation (nested/ept12.h).
+	 */
+	bool (*refused)(void *ctx, const struct guest_walk *w);
 };
 
 /*

@@ -54,5 +54,6 @@ void l1_paging_of_current(struct guest_paging *g, const struct l1_memory *mem)
 	}
 	g->read_gpa = mem->read;
 	g->write_gpa = mem->write;
+	g->refused = mem->refused;
 	g->ctx = mem->ctx;
 }

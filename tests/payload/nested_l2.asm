@@ -34,6 +34,11 @@ L2 l2_shadow_vmread
 	pushfq
 	pop rdx
 	vmcall
+L2 l2_shadow_vmread_mem
+	vmread [rcx], rbx
+	pushfq
+	pop rdx
+	vmcall
 L2 l2_shadow_vmwrite
 	vmwrite rbx, rax
 	pushfq

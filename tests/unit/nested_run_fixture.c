@@ -81,7 +81,7 @@ static int l1_cmpxchg8(void *ctx, uint64_t gpa, uint64_t old, uint64_t new_val)
 	return 0;
 }
 
-static const struct l1_memory l1mem = {l1_read, l1_write, NULL, 39, l1_cmpxchg8};
+static const struct l1_memory l1mem = {l1_read, l1_write, NULL, 39, l1_cmpxchg8, NULL};
 
 uint8_t *run_l1_ptr(uint64_t gpa)
 {

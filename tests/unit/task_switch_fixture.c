@@ -50,7 +50,7 @@ static bool ram_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
 	return true;
 }
 
-static const struct l1_memory ram = {ram_read, ram_write, NULL, 36, NULL };
+static const struct l1_memory ram = {ram_read, ram_write, NULL, 36, NULL, NULL };
 
 uint8_t tsf_get8(uint32_t pa)
 {

@@ -469,7 +469,7 @@ static bool mem_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 }
 
 /* No writes: without paging a fetch sets no accessed bits. */
-static const struct l1_memory l1mem = {mem_read, NULL, NULL, 36, NULL };
+static const struct l1_memory l1mem = {mem_read, NULL, NULL, 36, NULL, NULL };
 
 /* L1 in 32-bit protected mode without paging (16-bit code if !d), insn at gpa. */
 static void setup_code(uint64_t gpa, const uint8_t *insn, unsigned n, bool d)

@@ -75,7 +75,7 @@ static bool mem_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 	return true;
 }
 
-static const struct l1_memory l1mem = {mem_read, NULL, NULL, 36, NULL };
+static const struct l1_memory l1mem = {mem_read, NULL, NULL, 36, NULL, NULL };
 
 static void put_pdpt(uint64_t gpa, uint64_t e0, uint64_t e1, uint64_t e2, uint64_t e3)
 {

@@ -1990,7 +1990,7 @@ static bool apic_l1_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 	memset(buf, 0x90, len);
 	return true;
 }
-static const struct l1_memory apic_l1mem = { apic_l1_read, NULL, NULL, 39, NULL };
+static const struct l1_memory apic_l1mem = { apic_l1_read, NULL, NULL, 39, NULL, NULL };
 
 #define APIC_PAGE 0xfee00000ull
 #define EPT_QUAL_READABLE (1ull << 3)

@@ -41,7 +41,7 @@ static bool mem_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
 	return true;
 }
 
-static const struct l1_memory mem = { mem_read, mem_write, NULL, 40, NULL };
+static const struct l1_memory mem = { mem_read, mem_write, NULL, 40, NULL, NULL };
 
 /* A CPU with three MSRs; writing 0xbad to any of them is #GP. */
 static struct {

@@ -47,7 +47,7 @@ static bool wr(void *ctx, uint64_t gpa, const void *buf, size_t len)
 	return false;
 }
 
-static const struct l1_memory mem = { rd, wr, NULL, 40, NULL };
+static const struct l1_memory mem = { rd, wr, NULL, 40, NULL, NULL };
 
 /* L0's copies of L1's bitmaps, which the exit's owner is decided from. */
 static uint8_t copy[MSR_BITMAP_SIZE], iocopy[8192];

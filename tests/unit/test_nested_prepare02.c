@@ -365,7 +365,7 @@ static bool pdpt_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 	return true;
 }
 
-static const struct l1_memory pdpt_l1mem = { pdpt_read, NULL, NULL, 36, NULL };
+static const struct l1_memory pdpt_l1mem = { pdpt_read, NULL, NULL, 36, NULL, NULL };
 
 static void pae_l2(void)
 {

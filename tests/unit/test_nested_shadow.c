@@ -356,8 +356,8 @@ TEST(nested_shadow_32bit_l2)
  * Under L1's EPT: L2's memory operand goes through L2's paging and EPT12
  * (nested_guest_memory).  EPT12 maps L2's page tables 1:1 and L2_DATA to
  * L1's page at L1_BEHIND; L2's linear MEM_BASE + 2 MiB maps a
- * guest-physical page EPT12 lacks: #GP(0) in L2 (docs/nested.md,
- * choices: a CPU would exit to L1 with an EPT violation).
+ * guest-physical page EPT12 lacks: L1's EPT violation, as on the CPU
+ * (SDM Vol. 3C 28.2.1), not L0's #GP(0).
  */
 #define EPT12_PML4 (MEM_BASE + 0x34000)
 #define EPT12_PDPT (MEM_BASE + 0x35000)
@@ -372,7 +372,8 @@ static void ept12_map(uint64_t gpa, uint64_t hpa)
 	*(uint64_t *)(void *)run_l1_ptr(EPT12_PT + 8 * ((gpa >> 12) & 511)) = hpa | EPT_WB_4K;
 }
 
-TEST(nested_shadow_memory_operand_under_ept12)
+/* L2 under EPT12 as above; returns vmcs02's RIP of L2 after the launch. */
+static uint64_t setup_ept12(uint64_t eptp_flags)
 {
 	setup_shadowing();
 	memset(run_l1_ptr(EPT12_PML4), 0, 0x4000);
@@ -386,10 +387,32 @@ TEST(nested_shadow_memory_operand_under_ept12)
 	*(uint64_t *)(void *)run_l1_ptr(pd + 8 * (L2_UNBACKED >> 21)) = L2_UNBACKED | 0x83;
 	vmcs12_set(V12, VMCS_SECONDARY_VM_EXEC_CONTROL,
 		   vmcs12_get(V12, VMCS_SECONDARY_VM_EXEC_CONTROL) | CPU2_ENABLE_EPT);
-	vmcs12_set(V12, VMCS_EPT_POINTER, EPT12_PML4 | 0x1e);
+	vmcs12_set(V12, VMCS_EPT_POINTER, EPT12_PML4 | 0x1e | eptp_flags);
 	*slot(SHADOW12, VMCS_GUEST_RIP) = 0x1122334455667788ull;
 	CHECK(run_l1_vmlaunch());
-	uint64_t rip = f02(VMCS_GUEST_RIP);
+	return f02(VMCS_GUEST_RIP);
+}
+
+/* L1's exit after an L2 instruction at rip that EPT12 refused. */
+static void check_l1_ept_exit(uint64_t rip, uint32_t reason, uint64_t qual, uint64_t gpa,
+			      uint64_t gla)
+{
+	CHECK(!NV->in_l2);
+	CHECK_EQ(NV->reflected, 1);
+	CHECK_EQ(vmcs12_get(V12, VMCS_VM_EXIT_REASON), reason);
+	CHECK_EQ(vmcs12_get(V12, VMCS_EXIT_QUALIFICATION), qual);
+	CHECK_EQ(vmcs12_get(V12, VMCS_GUEST_PHYSICAL_ADDRESS), gpa);
+	if (reason == EXIT_REASON_EPT_VIOLATION)
+		CHECK_EQ(vmcs12_get(V12, VMCS_GUEST_LINEAR_ADDRESS), gla);
+	CHECK_EQ(vmcs12_get(V12, VMCS_GUEST_RIP), rip);
+	/* Nothing was injected for L2: the fault is L1's exit, not an event. */
+	CHECK_EQ(vmcs12_get(V12, VMCS_VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID, 0);
+	CHECK_EQ(run_stub_errors, 0);
+}
+
+TEST(nested_shadow_memory_operand_under_ept12)
+{
+	uint64_t rip = setup_ept12(0);
 	memset(run_l1_ptr(L2_DATA), 0, 8);
 	memset(run_l1_ptr(L1_BEHIND), 0, 8);
 	CHECK_EQ(l2_insn(EXIT_REASON_VMREAD, true, VMCS_GUEST_RIP, L2_DATA), 0);
@@ -400,11 +423,49 @@ TEST(nested_shadow_memory_operand_under_ept12)
 	CHECK_EQ(l2_insn(EXIT_REASON_VMWRITE, true, VMCS_GUEST_RIP, L2_DATA), 0);
 	CHECK_SERVED(0);
 	CHECK_EQ(*slot(SHADOW12, VMCS_GUEST_RIP), 0x99);
-	/* Not backed by EPT12: #GP(0) in L2, RIP on the instruction. */
-	CHECK_EQ(l2_insn(EXIT_REASON_VMREAD, true, VMCS_GUEST_RIP, L2_UNBACKED), 0);
-	CHECK(NV->in_l2);
-	CHECK_EQ(f02(VMCS_GUEST_RIP), rip);
-	CHECK_EQ(f02(VMCS_VM_ENTRY_INTR_INFO_FIELD), INFO_GP0);
-	CHECK_EQ(NV->reflected, 0);
-	CHECK_EQ(run_stub_errors, 0);
+	/*
+	 * Not backed by EPT12: VMREAD's store is L1's EPT violation, a data
+	 * write (bit 1) to a page EPT12 does not map (5:3 = 0) at a linear
+	 * address (7) that is the access itself (8).
+	 */
+	CHECK_EQ(l2_insn(EXIT_REASON_VMREAD, true, VMCS_GUEST_RIP, L2_UNBACKED + 8), 0);
+	check_l1_ept_exit(rip, EXIT_REASON_EPT_VIOLATION, 0x182, L2_UNBACKED + 8,
+			  L2_UNBACKED + 8);
+	CHECK_EQ(*slot(SHADOW12, VMCS_GUEST_RIP), 0x99);
+}
+
+/* VMWRITE's source read, from a page EPT12 maps read-never (write-only is a misconfig). */
+TEST(nested_shadow_memory_operand_ept12_read_denied)
+{
+	uint64_t rip = setup_ept12(0);
+	/* Execute-only where offered, else not present: either way no read. */
+	*(uint64_t *)(void *)run_l1_ptr(EPT12_PT + 8 * ((L2_DATA >> 12) & 511)) = 0;
+	CHECK_EQ(l2_insn(EXIT_REASON_VMWRITE, true, VMCS_GUEST_RIP, L2_DATA + 0x10), 0);
+	check_l1_ept_exit(rip, EXIT_REASON_EPT_VIOLATION, 0x181, L2_DATA + 0x10, L2_DATA + 0x10);
+	CHECK_EQ(*slot(SHADOW12, VMCS_GUEST_RIP), 0x1122334455667788ull);
+}
+
+/*
+ * L2's page table itself not in EPT12: the violation is on the walk
+ * (bit 8 clear), a read (bits 0 and 1 under an A/D EPTP, note 2 to table
+ * 28-7), at the page table's guest-physical address.
+ */
+TEST(nested_shadow_memory_operand_ept12_paging_denied)
+{
+	uint64_t rip = setup_ept12(EPTP_AD_ENABLE);
+	uint64_t pd = L2_CR3 + 0x2000;
+	*(uint64_t *)(void *)run_l1_ptr(EPT12_PT + 8 * ((pd >> 12) & 511)) = 0;
+	CHECK_EQ(l2_insn(EXIT_REASON_VMREAD, true, VMCS_GUEST_RIP, L2_DATA), 0);
+	check_l1_ept_exit(rip, EXIT_REASON_EPT_VIOLATION, 0x83, pd + 8 * ((L2_DATA >> 21) & 511),
+			  L2_DATA);
+}
+
+/* A misconfigured EPT12 entry (write without read): L1's misconfiguration, qualification 0. */
+TEST(nested_shadow_memory_operand_ept12_misconfig)
+{
+	uint64_t rip = setup_ept12(0);
+	*(uint64_t *)(void *)run_l1_ptr(EPT12_PT + 8 * ((L2_DATA >> 12) & 511)) =
+	    L1_BEHIND | (6ull << 3) | EPT_WRITE;
+	CHECK_EQ(l2_insn(EXIT_REASON_VMREAD, true, VMCS_GUEST_RIP, L2_DATA), 0);
+	check_l1_ept_exit(rip, EXIT_REASON_EPT_MISCONFIG, 0, L2_DATA, 0);
 }

@@ -24,7 +24,7 @@ static bool rd(void *ctx, uint64_t gpa, void *buf, size_t len)
 	return true;
 }
 
-static const struct l1_memory mem = { rd, NULL, NULL, 39, NULL };
+static const struct l1_memory mem = { rd, NULL, NULL, 39, NULL, NULL };
 static struct vmcs12 v;
 
 static struct nested_entry_check with(uint64_t addr, uint64_t threshold, uint8_t vtpr)
