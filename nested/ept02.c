@@ -60,13 +60,19 @@ static void give_page(struct ept02 *c, uint64_t p)
 	c->pages--;
 }
 
+/* Whether entry e at level (4 = PML4E ... 1 = PTE) points to a table. */
+static bool is_table(uint64_t e, unsigned level)
+{
+	return level > 1 && (e & EPT_RWX) && !(e & EPT_LEAF);
+}
+
 /* Frees the table at pa and every table below it (level 4 = PML4 ... 1 = PT). */
 static void free_tables(struct ept02 *c, uint64_t pa, unsigned level)
 {
 	if (level > 1) {
 		uint64_t *t = table_of(pa);
 		for (unsigned i = 0; i < ENTRIES; i++)
-			if (t[i] & EPT_RWX)
+			if (is_table(t[i], level))
 				free_tables(c, t[i] & EPT_ADDR_MASK, level - 1);
 	}
 	give_page(c, pa);
@@ -140,31 +146,46 @@ static struct ept02_root *slot_of(struct ept02 *c, uint64_t pml4)
 	return NULL;
 }
 
-enum ept02_map_result ept02_map(struct ept02 *c, uint64_t pml4, uint64_t gpa2, uint64_t hpa,
-				unsigned rights, unsigned memtype, bool ipat)
+static unsigned index_of(uint64_t gpa2, unsigned level)
 {
+	return (unsigned)(gpa2 >> (12 + 9 * (level - 1))) & (ENTRIES - 1);
+}
+
+enum ept02_map_result ept02_map(struct ept02 *c, uint64_t pml4, uint64_t gpa2, uint64_t hpa,
+				unsigned level, unsigned rights, unsigned memtype, bool ipat)
+{
+	bool changed = false; /* an entry the CPU may have cached changed */
 	uint64_t *t = table_of(pml4);
-	for (unsigned level = 4; level > 1; level--) {
-		uint64_t *e = &t[(gpa2 >> (12 + 9 * (level - 1))) & (ENTRIES - 1)];
-		if (!(*e & EPT_RWX)) {
+	for (unsigned l = 4; l > level; l--) {
+		uint64_t *e = &t[index_of(gpa2, l)];
+		if (!is_table(*e, l)) {
+			/* None yet, or a larger leaf than this one's: a table in its place. */
 			uint64_t p = take_page(c);
 			if (!p) {
 				c->overflows++;
 				return EPT02_FULL;
 			}
+			changed |= (*e & EPT_RWX) != 0;
 			__atomic_store_n(e, p | TABLE_RIGHTS, __ATOMIC_RELEASE);
 		}
 		t = table_of(*e & EPT_ADDR_MASK);
 	}
-	uint64_t *leaf = &t[(gpa2 >> 12) & (ENTRIES - 1)];
-	uint64_t want = (hpa & EPT_ADDR_MASK) | (rights & EPT_RWX) |
-			((uint64_t)(memtype & 7) << EPT_MEMTYPE_SHIFT) | (ipat ? EPT_IGNORE_PAT : 0);
+	uint64_t *leaf = &t[index_of(gpa2, level)];
+	uint64_t size = 1ull << (12 + 9 * (level - 1));
+	uint64_t want = (hpa & EPT_ADDR_MASK & ~(size - 1)) | (rights & EPT_RWX) |
+			((uint64_t)(memtype & 7) << EPT_MEMTYPE_SHIFT) | (ipat ? EPT_IGNORE_PAT : 0) |
+			(level > 1 ? EPT_LEAF : 0);
 	uint64_t old = *leaf;
 	__atomic_store_n(leaf, want, __ATOMIC_RELEASE);
+	/* Smaller leaves this one covers: their tables go (after the store). */
+	if (is_table(old, level))
+		free_tables(c, old & EPT_ADDR_MASK, level - 1);
 	struct ept02_root *r = slot_of(c, pml4);
 	if (r)
 		r->last_use = ++c->clock;
-	if (old & EPT_RWX) {
+	if (level > 1)
+		c->large++;
+	if (changed || (old & EPT_RWX)) {
 		c->upgrades++;
 		return EPT02_UPGRADED;
 	}
@@ -176,12 +197,12 @@ uint64_t ept02_leaf(uint64_t pml4, uint64_t gpa2)
 {
 	uint64_t *t = table_of(pml4);
 	for (unsigned level = 4; level > 1; level--) {
-		uint64_t e = t[(gpa2 >> (12 + 9 * (level - 1))) & (ENTRIES - 1)];
-		if (!(e & EPT_RWX))
-			return 0;
+		uint64_t e = t[index_of(gpa2, level)];
+		if (!(e & EPT_RWX) || !is_table(e, level))
+			return e;
 		t = table_of(e & EPT_ADDR_MASK);
 	}
-	return t[(gpa2 >> 12) & (ENTRIES - 1)];
+	return t[index_of(gpa2, 1)];
 }
 
 unsigned ept02_drop(struct ept02 *c, uint64_t eptp12, uint64_t pml4s[EPT02_ROOTS])

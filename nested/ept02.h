@@ -8,9 +8,10 @@
  * are kept, keyed by L1's EPTP (vmcs12's EPT_POINTER), so that L1's
  * several L2s keep their tables across entries; the least recently used
  * root is dropped when another is needed.  Tables start empty and are
- * filled one 4-KiB leaf at a time by nested/ept_exit.c on EPT violations
+ * filled one leaf at a time by nested/ept_exit.c on EPT violations
  * (each leaf: EPT12's translation, rights and memory type combined with
- * EPT01's).  They never point at L0's memory: a leaf is only made for an
+ * EPT01's; 2-MiB or 1-GiB where both EPT12's and EPT01's leaves are at
+ * least that large and the CPU has the page size).  They never point at L0's memory: a leaf is only made for an
  * L1 physical page EPT01 maps, with at most EPT01's rights.
  *
  * The pages come from L0's allocator, at most max_pages per CPU; when a
@@ -51,7 +52,7 @@ struct ept02 {
 	uint64_t clock;
 	struct ept02_root root[EPT02_ROOTS];
 	/* Counters, for the console and the tests. */
-	uint64_t fills, upgrades, drops, evictions, overflows;
+	uint64_t fills, upgrades, drops, evictions, overflows, large;
 };
 
 /* False when the reserve cannot be had (c then holds no page). */
@@ -75,14 +76,21 @@ enum ept02_map_result {
 };
 
 /*
- * Makes the 4-KiB leaf for L2's gpa2 in the EPT02 at pml4: host-physical
- * page hpa, rights (EPT_READ | EPT_WRITE | EPT_EXEC), memory type and
- * "ignore PAT" as given; the tables on the way are made as needed.
+ * Makes the leaf of the given level (1: 4 KiB, 2: 2 MiB, 3: 1 GiB) for
+ * L2's gpa2 in the EPT02 at pml4: host-physical page hpa (both taken at
+ * the leaf's alignment), rights (EPT_READ | EPT_WRITE | EPT_EXEC), memory
+ * type and "ignore PAT" as given; the tables on the way are made as
+ * needed.  A larger leaf on the way becomes an empty table (its other
+ * parts fill again on demand); the tables of smaller leaves a larger one
+ * now covers are freed.  Either counts as a change (EPT02_UPGRADED).
  */
 enum ept02_map_result ept02_map(struct ept02 *c, uint64_t pml4, uint64_t gpa2, uint64_t hpa,
-				unsigned rights, unsigned memtype, bool ipat);
+				unsigned level, unsigned rights, unsigned memtype, bool ipat);
 
-/* The leaf for gpa2 in the EPT02 at pml4, 0 if none (for the tests and the console). */
+/*
+ * The leaf entry for gpa2 in the EPT02 at pml4 (a 2-MiB or 1-GiB one has
+ * bit 7), 0 if none (for the tests and the console).
+ */
 uint64_t ept02_leaf(uint64_t pml4, uint64_t gpa2);
 
 /*

@@ -67,10 +67,18 @@ static enum ept_walk_cas cmpxchg_entry(void *ctx, uint64_t pa, uint64_t old, uin
 }
 
 /* EPT01 is the identity (mm/ept.h): its rights and type at gpa1. */
-static bool ept01_at(void *ctx, uint64_t gpa1, unsigned *rights, unsigned *memtype)
+static bool ept01_at(void *ctx, uint64_t gpa1, unsigned *rights, unsigned *memtype,
+		     unsigned *level)
 {
 	(void)ctx;
-	return l0_ept01_lookup(gpa1, rights, memtype);
+	return l0_ept01_lookup(gpa1, rights, memtype, level);
+}
+
+/* EPT02's largest leaf: what the CPU's EPT has (SDM Vol. 3D A.10). */
+static unsigned max_level02(void)
+{
+	uint64_t cap = g_l0.caps.ept_vpid_cap;
+	return (cap & EPT_CAP_PAGE_1G) ? 3 : (cap & EPT_CAP_PAGE_2M) ? 2 : 1;
 }
 
 static void walk_caps_of_l1(struct ept_walk_caps *caps)
@@ -105,8 +113,10 @@ static void map(struct vcpu *v, uint64_t eptp12, uint64_t gpa2,
 {
 	struct nested_vcpu *nv = v->nested;
 	uint64_t pml4 = nv->eptp02 & EPT_ADDR_MASK;
-	uint64_t page2 = gpa2 & ~(PAGE_SIZE - 1), page1 = d->gpa1 & ~(PAGE_SIZE - 1);
-	switch (ept02_map(&nv->ept02, pml4, page2, page1, d->rights, d->memtype, d->ipat)) {
+	uint64_t size = 1ull << (12 + 9 * (d->level - 1));
+	uint64_t page2 = gpa2 & ~(size - 1), page1 = d->gpa1 & ~(size - 1);
+	switch (ept02_map(&nv->ept02, pml4, page2, page1, d->level, d->rights, d->memtype,
+			  d->ipat)) {
 	case EPT02_MAPPED:
 		return;
 	case EPT02_UPGRADED:
@@ -122,8 +132,8 @@ static void map(struct vcpu *v, uint64_t eptp12, uint64_t gpa2,
 	if (!eptp02)
 		return;
 	vmcs_write(VMCS_EPT_POINTER, eptp02);
-	if (ept02_map(&nv->ept02, eptp02 & EPT_ADDR_MASK, page2, page1, d->rights, d->memtype,
-		      d->ipat) == EPT02_FULL)
+	if (ept02_map(&nv->ept02, eptp02 & EPT_ADDR_MASK, page2, page1, d->level, d->rights,
+		      d->memtype, d->ipat) == EPT02_FULL)
 		log_error("nested: CPU %u: EPT02 full even after a drop", v->index);
 }
 
@@ -155,6 +165,7 @@ bool nested_ept_exit(struct vcpu *v, struct guest_regs *r, uint32_t basic, uint3
 		.mem12 = &mem12,
 		.ept01 = ept01_at,
 		.advanced_info = g_l0.l1_vmx.ept_vpid_cap & EPT_CAP_ADVANCED_INFO,
+		.max_level02 = max_level02(),
 	};
 	struct nested_ept_decision d;
 	nested_ept_decide(&env, eptp12, gpa2, q, &d);

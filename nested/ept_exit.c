@@ -36,12 +36,17 @@ void nested_ept_decide(const struct nested_ept_env *env, uint64_t eptp12, uint64
 	}
 	d->ad_failed = w.ad_failed;
 	d->gpa1 = w.pa;
-	unsigned rights01, type01;
-	if (!env->ept01(env->ctx, w.pa & ~(PAGE_SIZE - 1), &rights01, &type01) ||
+	unsigned rights01, type01, level01;
+	if (!env->ept01(env->ctx, w.pa & ~(PAGE_SIZE - 1), &rights01, &type01, &level01) ||
 	    (access & rights01) != access) {
 		d->action = NEPT_REFUSE;
 		return;
 	}
+	/* The largest leaf inside both EPT12's and EPT01's (identity: gpa1 is aligned as gpa2). */
+	unsigned level = w.level < level01 ? w.level : level01;
+	d->level = level < env->max_level02 ? level : env->max_level02;
+	if (d->level < 1)
+		d->level = 1;
 	unsigned rights = w.rights & rights01;
 	/* SDM 29.3.5: the first write must set EPT12's dirty flag, so it must exit. */
 	if ((eptp12 & EPTP_AD_ENABLE) && !w.dirty)

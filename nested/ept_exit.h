@@ -13,8 +13,11 @@
  *     the guest-physical and guest-linear addresses are the CPU's.
  *   - EPT12 is misconfigured (29.3.3.1): L1's EPT misconfiguration (49).
  *   - EPT12 translates: the L1 physical page must be L1's memory with
- *     the rights the access needs in EPT01; then EPT02 gets the 4-KiB
- *     leaf (L2's page to that page, EPT12's rights ANDed with EPT01's,
+ *     the rights the access needs in EPT01; then EPT02 gets a leaf as
+ *     large as EPT12's leaf, EPT01's leaf and the CPU allow (4 KiB, 2 MiB
+ *     or 1 GiB: within it EPT12 translates by one offset and EPT01 has
+ *     one set of rights and one memory type; L2's page to that page,
+ *     EPT12's rights ANDed with EPT01's,
  *     not writable while EPT12's dirty flag is clear under an A/D EPTP,
  *     so that the first write comes back to set it; EPT12's memory type
  *     and "ignore PAT", but UC with "ignore PAT" where EPT01 has UC) and
@@ -46,12 +49,15 @@ struct nested_ept_env {
 	const struct ept_walk_mem *mem12;   /* L1's memory, where EPT12 lives */
 	/*
 	 * EPT01 for an L1 physical address: false where it maps nothing
-	 * (L0's memory, beyond the top); else the rights (EPT_READ | ...)
-	 * and the memory type of its leaf.
+	 * (L0's memory, beyond the top); else the rights (EPT_READ | ...),
+	 * the memory type and the level (1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB) of
+	 * its leaf.
 	 */
-	bool (*ept01)(void *ctx, uint64_t gpa1, unsigned *rights, unsigned *memtype);
+	bool (*ept01)(void *ctx, uint64_t gpa1, unsigned *rights, unsigned *memtype,
+		      unsigned *level);
 	void *ctx;
 	bool advanced_info; /* L1 is offered IA32_VMX_EPT_VPID_CAP[22] */
+	unsigned max_level02; /* EPT02's largest leaf the CPU has: 1, 2 (2 MiB), 3 (1 GiB) */
 };
 
 enum nested_ept_action {
@@ -68,6 +74,7 @@ struct nested_ept_decision {
 	uint64_t gpa1;	  /* NEPT_MAP, NEPT_REFUSE: L1's physical address */
 	unsigned rights;  /* NEPT_MAP: the leaf's */
 	unsigned memtype; /* NEPT_MAP */
+	unsigned level;	  /* NEPT_MAP: the leaf's (1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB) */
 	bool ipat;	  /* NEPT_MAP */
 	bool ad_failed;	  /* EPT12's A/D flags could not be set (logged by the caller) */
 };

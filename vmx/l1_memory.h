@@ -64,11 +64,12 @@ const struct l1_memory *l0_l1_memory(void);
 /*
  * EPT01 at L1's physical address gpa1 (EPT01 is the identity, mm/ept.h):
  * false where it maps nothing (L0's memory, beyond the top), else the
- * rights of the page (EPT_READ | EPT_WRITE | EPT_EXEC) and its memory
- * type.  In the core beside g_l0 (vmx/launch.c); the unit tests link
- * their own (tests/unit/hw_fake.c).
+ * rights of the page (EPT_READ | EPT_WRITE | EPT_EXEC), its memory type
+ * and the level of its leaf (1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB: the same
+ * rights and type hold across it).  In the core beside g_l0
+ * (vmx/launch.c); the unit tests link their own (tests/unit/hw_fake.c).
  */
-bool l0_ept01_lookup(uint64_t gpa1, unsigned *rights, unsigned *memtype);
+bool l0_ept01_lookup(uint64_t gpa1, unsigned *rights, unsigned *memtype, unsigned *level);
 
 /*
  * L1's memory as EPT01 grants it (vmx/l1_memory.c): each access walks the

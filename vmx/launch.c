@@ -43,9 +43,9 @@ const struct l1_memory *l0_l1_memory(void)
 	return l1_memory_ept01();
 }
 
-bool l0_ept01_lookup(uint64_t gpa1, unsigned *rights, unsigned *memtype)
+bool l0_ept01_lookup(uint64_t gpa1, unsigned *rights, unsigned *memtype, unsigned *level)
 {
-	return ept_translate(g_l0.eptp & EPT_ADDR_MASK, gpa1, NULL, rights, memtype, NULL);
+	return ept_translate(g_l0.eptp & EPT_ADDR_MASK, gpa1, NULL, rights, memtype, level);
 }
 
 struct launch_ctx {

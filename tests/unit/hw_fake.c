@@ -338,13 +338,26 @@ void hw_fake_bochs_caps(struct vmx_caps *c)
  * g_l0.apic_page read-only, everything else RWX, WB below 4 GiB - 32 MiB
  * (the MMIO hole above, UC).
  */
-bool l0_ept01_lookup(uint64_t gpa1, unsigned *rights, unsigned *memtype)
+/* Whether [base, base + size) holds something that breaks a leaf of that size. */
+static bool fake_ept01_split(uint64_t base, uint64_t size)
+{
+	bool hv = g_l0.hv_size && g_l0.hv_base < base + size && base < g_l0.hv_base + g_l0.hv_size;
+	bool apic = g_l0.apic_page && g_l0.apic_page >= base && g_l0.apic_page < base + size;
+	bool uc_edge = 0xfe000000ull > base && 0xfe000000ull < base + size;
+	return hv || apic || uc_edge;
+}
+
+bool l0_ept01_lookup(uint64_t gpa1, unsigned *rights, unsigned *memtype, unsigned *level)
 {
 	if (gpa1 >= g_l0.hv_base && gpa1 - g_l0.hv_base < g_l0.hv_size)
 		return false;
 	bool apic = g_l0.apic_page && (gpa1 & ~0xfffull) == g_l0.apic_page;
 	*rights = apic ? EPT_READ : EPT_RWX;
 	*memtype = gpa1 >= 0xfe000000ull && gpa1 < (1ull << 32) ? 0 : 6;
+	/* As the core builds it: the largest leaf nothing above splits. */
+	*level = !fake_ept01_split(gpa1 & ~0x3fffffffull, 1ull << 30) ? 3
+		 : !fake_ept01_split(gpa1 & ~0x1fffffull, 1ull << 21) ? 2
+								     : 1;
 	return true;
 }
 

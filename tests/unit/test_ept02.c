@@ -70,16 +70,16 @@ TEST(ept02_leaves)
 	size_t free0 = page_alloc_free_pages(&pa);
 	uint64_t ev, pml4 = ept02_root_for(&c, EPTP12(1), &ev);
 	CHECK_EQ(ept02_leaf(pml4, GPA2), 0);
-	CHECK_EQ(ept02_map(&c, pml4, GPA2 | 0x123, 0x7654321000ull, EPT_READ | EPT_EXEC, 6, false),
+	CHECK_EQ(ept02_map(&c, pml4, GPA2 | 0x123, 0x7654321000ull, 1, EPT_READ | EPT_EXEC, 6, false),
 		 EPT02_MAPPED);
 	CHECK_EQ(ept02_leaf(pml4, GPA2), 0x7654321000ull | EPT_READ | EPT_EXEC | (6ull << 3));
 	CHECK_EQ(c.pages, 4); /* PML4, PDPT, PD, PT */
 	/* The neighbour page shares the tables. */
-	CHECK_EQ(ept02_map(&c, pml4, GPA2 + 0x1000, 0x1000, EPT_RWX, 0, true), EPT02_MAPPED);
+	CHECK_EQ(ept02_map(&c, pml4, GPA2 + 0x1000, 0x1000, 1, EPT_RWX, 0, true), EPT02_MAPPED);
 	CHECK_EQ(ept02_leaf(pml4, GPA2 + 0x1000), 0x1000 | EPT_RWX | EPT_IGNORE_PAT);
 	CHECK_EQ(c.pages, 4);
 	/* The same leaf again, now writable: an upgrade to invalidate. */
-	CHECK_EQ(ept02_map(&c, pml4, GPA2, 0x7654321000ull, EPT_RWX, 6, false), EPT02_UPGRADED);
+	CHECK_EQ(ept02_map(&c, pml4, GPA2, 0x7654321000ull, 1, EPT_RWX, 6, false), EPT02_UPGRADED);
 	CHECK_EQ(ept02_leaf(pml4, GPA2), 0x7654321000ull | EPT_RWX | (6ull << 3));
 	CHECK_EQ(c.fills, 2);
 	CHECK_EQ(c.upgrades, 1);
@@ -96,10 +96,10 @@ TEST(ept02_page_bound)
 	setup(5);
 	size_t free0 = page_alloc_free_pages(&pa);
 	uint64_t ev, pml4 = ept02_root_for(&c, EPTP12(1), &ev);
-	CHECK_EQ(ept02_map(&c, pml4, 0, 0x1000, EPT_RWX, 6, false), EPT02_MAPPED);
+	CHECK_EQ(ept02_map(&c, pml4, 0, 0x1000, 1, EPT_RWX, 6, false), EPT02_MAPPED);
 	CHECK_EQ(c.pages, 4);
 	/* 1 GiB away: a new PD and PT are needed, one page more than the bound. */
-	CHECK_EQ(ept02_map(&c, pml4, 1ull << 30, 0x2000, EPT_RWX, 6, false), EPT02_FULL);
+	CHECK_EQ(ept02_map(&c, pml4, 1ull << 30, 0x2000, 1, EPT_RWX, 6, false), EPT02_FULL);
 	CHECK_EQ(c.overflows, 1);
 	CHECK_EQ(ept02_leaf(pml4, 0), 0x1000 | EPT_RWX | (6ull << 3)); /* nothing dropped yet */
 	ept02_drop_all(&c);
@@ -108,7 +108,7 @@ TEST(ept02_page_bound)
 	CHECK_EQ(page_alloc_free_pages(&pa), free0);
 	/* Filling starts over. */
 	pml4 = ept02_root_for(&c, EPTP12(1), &ev);
-	CHECK_EQ(ept02_map(&c, pml4, 1ull << 30, 0x2000, EPT_RWX, 6, false), EPT02_MAPPED);
+	CHECK_EQ(ept02_map(&c, pml4, 1ull << 30, 0x2000, 1, EPT_RWX, 6, false), EPT02_MAPPED);
 	ept02_drop_all(&c);
 	CHECK_EQ(page_alloc_free_pages(&pa), free0);
 }
@@ -124,19 +124,59 @@ TEST(ept02_reserve_when_allocator_is_empty)
 	CHECK_EQ(page_alloc_free_pages(&pa), 0);
 	uint64_t ev, pml4 = ept02_root_for(&c, EPTP12(1), &ev);
 	CHECK(pml4 != 0);
-	CHECK_EQ(ept02_map(&c, pml4, GPA2, 0x5000, EPT_RWX, 6, false), EPT02_MAPPED);
+	CHECK_EQ(ept02_map(&c, pml4, GPA2, 0x5000, 1, EPT_RWX, 6, false), EPT02_MAPPED);
 	CHECK_EQ(c.nreserve, 0);
 	CHECK_EQ(ept02_leaf(pml4, GPA2), 0x5000 | EPT_RWX | (6ull << 3));
 	/* A second 2-MiB region needs a page more: none left; dropping refills the reserve. */
-	CHECK_EQ(ept02_map(&c, pml4, GPA2 + (1ull << 21), 0x6000, EPT_RWX, 6, false), EPT02_FULL);
+	CHECK_EQ(ept02_map(&c, pml4, GPA2 + (1ull << 21), 0x6000, 1, EPT_RWX, 6, false), EPT02_FULL);
 	ept02_drop_all(&c);
 	CHECK_EQ(c.nreserve, EPT02_RESERVE);
 	CHECK_EQ(c.pages, 0);
 	/* And it starts over from the reserve. */
 	pml4 = ept02_root_for(&c, EPTP12(1), &ev);
-	CHECK_EQ(ept02_map(&c, pml4, GPA2 + (1ull << 21), 0x6000, EPT_RWX, 6, false), EPT02_MAPPED);
+	CHECK_EQ(ept02_map(&c, pml4, GPA2 + (1ull << 21), 0x6000, 1, EPT_RWX, 6, false), EPT02_MAPPED);
 	CHECK_EQ(ept02_leaf(pml4, GPA2), 0); /* zeroed pages from the reserve */
 	ept02_drop_all(&c);
 	while (n)
 		page_free(&pa, hog[--n], 1);
+}
+
+/*
+ * Large leaves: a 2-MiB leaf over a range that had 4-KiB leaves frees
+ * their page table and is a change (INVEPT); a 4-KiB fill under a 1-GiB
+ * leaf makes the tables in its place (a change); the bound counts it all.
+ */
+TEST(ept02_large_leaves)
+{
+	setup(32);
+	size_t free0 = page_alloc_free_pages(&pa);
+	uint64_t evicted, pml4 = ept02_root_for(&c, EPTP12(1), &evicted);
+	CHECK_EQ(ept02_map(&c, pml4, GPA2, 0x7654321000ull, 1, EPT_RWX, 6, false), EPT02_MAPPED);
+	uint64_t pages = c.pages; /* PML4, PDPT, PD, PT */
+	CHECK_EQ(pages, 4);
+	uint64_t base2m = GPA2 & ~0x1fffffull;
+	CHECK_EQ(ept02_map(&c, pml4, GPA2, 0x40000000ull, 2, EPT_READ | EPT_EXEC, 6, true),
+		 EPT02_UPGRADED);
+	CHECK_EQ(c.pages, 3); /* the page table went */
+	CHECK_EQ(ept02_leaf(pml4, GPA2 + 0x5000),
+		 0x40000000ull | EPT_LEAF | EPT_READ | EPT_EXEC | (6ull << 3) | EPT_IGNORE_PAT);
+	CHECK_EQ(ept02_leaf(pml4, base2m), ept02_leaf(pml4, GPA2));
+	/* The same 2-MiB leaf again (rights upgraded): a change, no page. */
+	CHECK_EQ(ept02_map(&c, pml4, GPA2, 0x40000000ull, 2, EPT_RWX, 6, false), EPT02_UPGRADED);
+	CHECK_EQ(c.pages, 3);
+	/* A 1-GiB leaf: the PD goes. */
+	CHECK_EQ(ept02_map(&c, pml4, GPA2, 0x80000000ull, 3, EPT_RWX, 0, false), EPT02_UPGRADED);
+	CHECK_EQ(c.pages, 2);
+	CHECK_EQ(ept02_leaf(pml4, GPA2 & ~0x3fffffffull), 0x80000000ull | EPT_LEAF | EPT_RWX);
+	/* A 4-KiB leaf under it: a PD and a PT in its place, the rest of the GiB empty. */
+	CHECK_EQ(ept02_map(&c, pml4, GPA2, 0x1000, 1, EPT_RWX, 6, false), EPT02_UPGRADED);
+	CHECK_EQ(c.pages, 4);
+	CHECK_EQ(ept02_leaf(pml4, GPA2), 0x1000 | EPT_RWX | (6ull << 3));
+	CHECK_EQ(ept02_leaf(pml4, GPA2 + 0x1000), 0);
+	CHECK_EQ(ept02_leaf(pml4, GPA2 & ~0x3fffffffull), 0);
+	/* Dropping the root frees every table, none taken for a leaf. */
+	uint64_t pml4s[EPT02_ROOTS];
+	CHECK_EQ(ept02_drop(&c, EPTP12(1), pml4s), 1);
+	CHECK_EQ(c.pages, 0);
+	CHECK_EQ(page_alloc_free_pages(&pa), free0);
 }

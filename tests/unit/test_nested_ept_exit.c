@@ -56,21 +56,29 @@ static enum ept_walk_cas cas(void *ctx, uint64_t pa, uint64_t old, uint64_t new_
 	return EPT_WALK_CAS_DONE;
 }
 
-/* EPT01: L1's RAM RWX WB; L0's page unmapped; the APIC page read-only; MMIO UC. */
-static bool ept01(void *ctx, uint64_t gpa1, unsigned *rights, unsigned *memtype)
+/*
+ * EPT01: L1's RAM RWX WB; L0's page unmapped; the APIC page read-only;
+ * MMIO UC.  Leaves: 4 KiB for those pages and in the 2 MiB at SPLIT_2M,
+ * 2 MiB in the GiB of SPLIT_1G, 1 GiB elsewhere.
+ */
+#define SPLIT_1G 0x0000000080000000ull
+#define SPLIT_2M 0x0000000014200000ull
+static bool ept01(void *ctx, uint64_t gpa1, unsigned *rights, unsigned *memtype, unsigned *level)
 {
 	(void)ctx;
 	if (gpa1 == L0_PAGE)
 		return false;
 	*rights = gpa1 == APIC_PAGE ? R : RWX;
 	*memtype = gpa1 == MMIO_PAGE ? 0 : 6;
+	bool page = gpa1 == APIC_PAGE || gpa1 == MMIO_PAGE || (gpa1 >> 21) == (SPLIT_2M >> 21);
+	*level = page ? 1 : (gpa1 >> 30) == (SPLIT_1G >> 30) ? 2 : 3;
 	return true;
 }
 
 static const struct ept_walk_caps caps = { .execute_only = true, .page_2m = true,
 					   .page_1g = true, .maxphyaddr = 39 };
 static const struct ept_walk_mem mem12 = { rd, cas, NULL };
-static struct nested_ept_env env = { &caps, &mem12, ept01, NULL, false };
+static struct nested_ept_env env = { &caps, &mem12, ept01, NULL, false, 1 };
 
 static void ept12(uint64_t leaf)
 {
@@ -161,4 +169,44 @@ TEST(nested_ept_dirty_tracking)
 	ept12(GPA1 | WB | RWX);
 	CHECK_EQ(decide(EPTP, 0x181).rights, RWX);
 	CHECK_EQ(*at(E1), GPA1 | WB | RWX);
+}
+
+/*
+ * EPT02's leaf is as large as EPT12's leaf, EPT01's leaf and the CPU
+ * allow: a 1-GiB EPT12 leaf over 1-GiB EPT01 RAM is one 1-GiB leaf; over
+ * EPT01's 2-MiB leaves, or with the CPU's 2-MiB pages only, a 2-MiB one;
+ * over a 4-KiB EPT01 leaf (the APIC page) or under a 4-KiB EPT12 leaf,
+ * a 4-KiB one.  The L1 address is the translation of the whole address.
+ */
+TEST(nested_ept_fill_large_leaves)
+{
+	memset(mem, 0, sizeof(mem));
+	*at(T_PML4) = T_PDPT | RWX;
+	/* PDPTE 1 (GPA2's GiB) maps L1's GiB at 0xc0000000, 1 GiB, WB. */
+	*at(T_PDPT + 8) = 0xc0000000ull | EPT_LEAF | WB | RWX;
+	env.max_level02 = 3;
+	struct nested_ept_decision d = decide(EPTP, 0x181);
+	CHECK_EQ(d.action, NEPT_MAP);
+	CHECK_EQ(d.level, 3);
+	CHECK_EQ(d.gpa1, 0xc0000000ull | ((GPA2 | 0x7f8) & 0x3fffffffull));
+	env.max_level02 = 2;
+	CHECK_EQ(decide(EPTP, 0x181).level, 2);
+	env.max_level02 = 3;
+	/* Over EPT01's 2-MiB leaves: 2 MiB. */
+	*at(T_PDPT + 8) = SPLIT_1G | EPT_LEAF | WB | RWX;
+	d = decide(EPTP, 0x181);
+	CHECK(d.action == NEPT_MAP && d.level == 2);
+	/* EPT12 maps 2 MiB over 1-GiB EPT01 RAM: 2 MiB. */
+	*at(T_PDPT + 8) = T_PD | RWX;
+	*at(T_PD + 8) = 0x12200000ull | EPT_LEAF | WB | RWX;
+	d = decide(EPTP, 0x181);
+	CHECK(d.action == NEPT_MAP && d.level == 2 && d.gpa1 == (0x12200000ull | 0x17f8));
+	/* ... but where EPT01 has 4-KiB leaves: 4 KiB. */
+	*at(T_PD + 8) = SPLIT_2M | EPT_LEAF | WB | RWX;
+	d = decide(EPTP, 0x181);
+	CHECK(d.action == NEPT_MAP && d.level == 1 && d.gpa1 == (SPLIT_2M | 0x17f8));
+	/* A 4-KiB EPT12 leaf: 4 KiB whatever EPT01 has. */
+	ept12(GPA1 | WB | RWX);
+	CHECK_EQ(decide(EPTP, 0x181).level, 1);
+	env.max_level02 = 1;
 }

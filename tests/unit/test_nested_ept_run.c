@@ -297,3 +297,41 @@ TEST(nested_ept_real_mode_l2)
 	CHECK_EQ(f12(VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST, 0);
 	CHECK_EQ(run_stub_errors, 0);
 }
+
+/*
+ * A 2-MiB EPT12 leaf over L1 memory that EPT01 maps with large leaves:
+ * one 2-MiB EPT02 leaf (the CPU has 2-MiB pages); next to L0's memory,
+ * where EPT01's 1-GiB leaf is split, still 2 MiB; over L0's memory,
+ * refused as before.
+ */
+TEST(nested_ept_large_leaf_filled)
+{
+	enter(EPTP12, DATA1 | WB | EPT_RWX);
+	put(EPT12_PD + 8, 0x00200000ull | EPT_LEAF | WB | EPT_RWX);
+	CHECK_EQ(l2_ept_violation(GPA2 | 0x10, 0x181), 0);
+	uint64_t root = NV->eptp02 & EPT_ADDR_MASK;
+	CHECK_EQ(ept02_leaf(root, GPA2), 0x00200000ull | EPT_LEAF | EPT_RWX | WB);
+	CHECK_EQ(ept02_leaf(root, GPA2 + 0x100000), ept02_leaf(root, GPA2));
+	CHECK_EQ(NV->ept02.pages, 3); /* PML4, PDPT, PD: no page table */
+	put(EPT12_PD + 16, (HV_BASE - 0x200000ull) | EPT_LEAF | WB | EPT_RWX);
+	CHECK_EQ(l2_ept_violation(GPA2 + 0x200000ull, 0x181), 0);
+	CHECK_EQ(ept02_leaf(root, GPA2 + 0x200000ull),
+		 (HV_BASE - 0x200000ull) | EPT_LEAF | EPT_RWX | WB);
+	put(EPT12_PD + 24, HV_BASE | EPT_LEAF | WB | EPT_RWX);
+	CHECK_EQ(l2_ept_violation(GPA2 + 0x400000ull, 0x181), 0);
+	CHECK_EQ(ept02_leaf(root, GPA2 + 0x400000ull), 0);
+	CHECK_EQ(f02(VMCS_VM_ENTRY_INTR_INFO_FIELD), INFO_GP0);
+	CHECK(NV->in_l2);
+	/* A 1-GiB EPT12 leaf where the CPU has 1-GiB pages, and where it has 2-MiB ones only. */
+	vmcs_soft_set(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	put(EPT12_PDPT + 24, EPT_LEAF | WB | EPT_RWX); /* L2's 3 GiB: L1's first GiB */
+	CHECK_EQ(l2_ept_violation(0xc0000000ull + 0x12345678ull, 0x181), 0);
+	CHECK_EQ(ept02_leaf(root, 0xc0000000ull), EPT_LEAF | EPT_RWX | WB);
+	uint64_t cap = g_l0.caps.ept_vpid_cap;
+	g_l0.caps.ept_vpid_cap &= ~EPT_CAP_PAGE_1G;
+	put(EPT12_PDPT + 32, EPT_LEAF | WB | EPT_RWX); /* L2's 4 GiB too */
+	CHECK_EQ(l2_ept_violation(0x100000000ull + 0x12345678ull, 0x181), 0);
+	g_l0.caps.ept_vpid_cap = cap;
+	CHECK_EQ(ept02_leaf(root, 0x100000000ull + 0x12345678ull),
+		 0x12200000ull | EPT_LEAF | EPT_RWX | WB);
+}
