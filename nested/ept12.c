@@ -81,14 +81,23 @@ static unsigned max_level02(void)
 	return (cap & EPT_CAP_PAGE_1G) ? 3 : (cap & EPT_CAP_PAGE_2M) ? 2 : 1;
 }
 
-static void walk_caps_of_l1(struct ept_walk_caps *caps)
+/* How L0 walks EPT12: with what L1 is offered, over L1's memory. */
+struct walk12 {
+	struct ept_walk_caps caps;
+	struct ept_walk_mem mem;
+};
+
+static void walk12_of_l1(struct walk12 *w)
 {
 	uint64_t cap = g_l0.l1_vmx.ept_vpid_cap;
-	*caps = (struct ept_walk_caps){
-		.execute_only = cap & EPT_CAP_EXECUTE_ONLY,
-		.page_2m = cap & EPT_CAP_PAGE_2M,
-		.page_1g = cap & EPT_CAP_PAGE_1G,
-		.maxphyaddr = g_l0.maxphyaddr,
+	*w = (struct walk12){
+		.caps = {
+			.execute_only = cap & EPT_CAP_EXECUTE_ONLY,
+			.page_2m = cap & EPT_CAP_PAGE_2M,
+			.page_1g = cap & EPT_CAP_PAGE_1G,
+			.maxphyaddr = g_l0.maxphyaddr,
+		},
+		.mem = { read_entry, cmpxchg_entry, (void *)l0_l1_memory() },
 	};
 }
 
@@ -156,13 +165,11 @@ bool nested_ept_exit(struct vcpu *v, struct guest_regs *r, uint32_t basic, uint3
 		return false;
 	}
 	uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
-	const struct l1_memory *mem = l0_l1_memory();
-	struct ept_walk_caps caps;
-	walk_caps_of_l1(&caps);
-	const struct ept_walk_mem mem12 = { read_entry, cmpxchg_entry, (void *)mem };
+	struct walk12 w12;
+	walk12_of_l1(&w12);
 	const struct nested_ept_env env = {
-		.caps12 = &caps,
-		.mem12 = &mem12,
+		.caps12 = &w12.caps,
+		.mem12 = &w12.mem,
 		.ept01 = ept01_at,
 		.advanced_info = g_l0.l1_vmx.ept_vpid_cap & EPT_CAP_ADVANCED_INFO,
 		.max_level02 = max_level02(),
@@ -221,9 +228,8 @@ static bool l2_copy(struct vcpu *v, uint64_t gpa2, void *buf, size_t len, bool w
 {
 	struct nested_vcpu *nv = v->nested;
 	const struct l1_memory *mem = l0_l1_memory();
-	struct ept_walk_caps caps;
-	walk_caps_of_l1(&caps);
-	const struct ept_walk_mem mem12 = { read_entry, cmpxchg_entry, (void *)mem };
+	struct walk12 w12;
+	walk12_of_l1(&w12);
 	uint64_t eptp12 = vmcs12_get(nv->cpu.vmcs12, VMCS_EPT_POINTER);
 	unsigned access = write ? EPT_ACCESS_WRITE : EPT_ACCESS_READ;
 	uint8_t *p = buf;
@@ -232,7 +238,7 @@ static bool l2_copy(struct vcpu *v, uint64_t gpa2, void *buf, size_t len, bool w
 		if (n > len)
 			n = len;
 		struct ept_walk w;
-		enum ept_walk_status st = ept_walk(eptp12, &caps, &mem12, gpa2, access, &w);
+		enum ept_walk_status st = ept_walk(eptp12, &w12.caps, &w12.mem, gpa2, access, &w);
 		if (st == EPT_WALK_VIOLATION || st == EPT_WALK_MISCONFIG)
 			nv->ept12_fault = (struct nested_ept12_fault){
 				.walked = true,
