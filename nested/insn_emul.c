@@ -394,6 +394,7 @@ static void emulate_vmread(struct nested_cpu *n, const struct nested_env *env,
 		vm_fail(n, VMXERR_UNSUPPORTED_FIELD);
 		return;
 	}
+	n->vmread_traps[f - vmcs_field_table]++;
 	if (op.size == 4)
 		value &= 0xffffffffull;
 	if (op.is_mem) {
@@ -435,6 +436,7 @@ static void emulate_vmwrite(struct nested_cpu *n, const struct nested_env *env,
 		vm_fail(n, VMXERR_UNSUPPORTED_FIELD);
 		return;
 	}
+	n->vmwrite_traps[f - vmcs_field_table]++;
 	if (f->cls == VMCS_CLASS_EXIT_INFO && !(env->l1_caps->misc & MISC_VMWRITE_ANY_FIELD)) {
 		vm_fail(n, VMXERR_VMWRITE_READ_ONLY);
 		return;

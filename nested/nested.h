@@ -32,6 +32,12 @@ struct nested_cpu {
 	uint64_t current_vmptr; /* VMPTR_INVALID: none */
 	struct vmcs12 *vmcs12;	/* L0's copy of L1's current VMCS (VMCS12_SIZE bytes) */
 	struct nested_vpid_map vpid; /* L1's VPIDs on this CPU (nested/vpid.h) */
+	/*
+	 * L1's VMREADs and VMWRITEs that reached L0, by field (table index),
+	 * counted when the field exists: what the shadowed field set is
+	 * measured with (HC_VMX_FIELD_TRAPS, the console's statistics).
+	 */
+	uint32_t vmread_traps[VMCS_FIELD_COUNT], vmwrite_traps[VMCS_FIELD_COUNT];
 };
 
 /* What the emulation needs from L0 (nested/insn_emul.c has no globals). */

@@ -54,6 +54,20 @@ static int64_t hc_nested(struct vcpu *self, struct guest_regs *r, bool last_exit
 	return HV_OK;
 }
 
+/* L1's VMREADs and VMWRITEs of one field that reached L0 on a CPU. */
+static int64_t hc_field_traps(struct vcpu *self, struct guest_regs *r)
+{
+	struct vcpu *v = cpu_arg(self, r);
+	const struct vmcs_field_info *f =
+	    r->gpr[GPR_RCX] >> 32 ? NULL : vmcs_field_lookup((uint32_t)r->gpr[GPR_RCX]);
+	if (!v || !v->nested || !f)
+		return HV_EINVAL;
+	const struct nested_cpu *n = &v->nested->cpu;
+	r->gpr[GPR_RBX] = n->vmread_traps[f - vmcs_field_table];
+	r->gpr[GPR_RCX] = n->vmwrite_traps[f - vmcs_field_table];
+	return HV_OK;
+}
+
 /*
  * L0's own per-CPU state as L0 finds it in root: the GS base (HOST_GS_BASE,
  * loaded by every VM exit; l0_this_vcpu() reads it), compared with the
@@ -121,6 +135,9 @@ void exit_vmcall(struct vcpu *v, struct guest_regs *r)
 		break;
 	case HC_L0_SELF:
 		hc_l0_self(v, r);
+		break;
+	case HC_VMX_FIELD_TRAPS:
+		status = hc_field_traps(v, r);
 		break;
 	default:
 		status = HV_ENOSYS;

@@ -9,8 +9,8 @@
  * linux-headers package for the kernel of the image
  * (tests/bench/kvm_fetch.sh, tests/bench/kvm_bench.mk), offers one ioctl on
  * /dev/microhv_hc, MICROHV_HC_SNAPSHOT (microhv_hc.h), which reads them with
- * VMCALLs: HC_CPU_INFO, HC_EXIT_COUNT per reason, HC_NESTED_STATS and
- * HC_NESTED_LAST_EXIT.  Nothing else: no function that changes L0's state
+ * VMCALLs: HC_CPU_INFO, HC_EXIT_COUNT per reason, HC_NESTED_STATS,
+ * HC_NESTED_LAST_EXIT and HC_VMX_FIELD_TRAPS per field encoding.  Nothing else: no function that changes L0's state
  * is reachable through it.  It refuses to load unless CPUID leaf
  * 0x40000000 says "microhv" (on bare hardware VMCALL would be #UD).
  */
@@ -65,6 +65,18 @@ static void snapshot(struct microhv_hc_snapshot *s)
 		s->last_sync_reads = r.b;
 		s->last_vmreads = r.c;
 		s->last_vmwrites = r.d;
+	}
+	/* SDM Vol. 3C 25.11.2: width in 14:13, type in 11:10, index in 9:1. */
+	for (i = 0; i < 4 * 4 * 64; i++) {
+		unsigned long long enc = ((i >> 8) << 13) | (((i >> 6) & 3) << 10) | ((i & 63) << 1);
+
+		if (hc(s, HC_VMX_FIELD_TRAPS, HC_ANY, enc, &r) != HV_OK || (!r.b && !r.c) ||
+		    s->nfields == MICROHV_HC_FIELDS)
+			continue;
+		s->field[s->nfields].encoding = enc;
+		s->field[s->nfields].reads = r.b;
+		s->field[s->nfields].writes = r.c;
+		s->nfields++;
 	}
 	preempt_enable();
 }

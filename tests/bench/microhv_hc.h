@@ -14,10 +14,21 @@
 /* Exit reasons counted: vmx/vmx_bits.h's EXIT_REASON_MAX (kvm_guests checks). */
 #define MICROHV_HC_REASONS 80
 
+/* VMCS fields L1 touched that a snapshot keeps (HC_VMX_FIELD_TRAPS). */
+#define MICROHV_HC_FIELDS 64
+
+struct microhv_hc_field {
+	unsigned long long encoding;	    /* the field's (full) encoding */
+	unsigned long long reads, writes; /* L1's VMREADs and VMWRITEs L0 emulated */
+};
+
 /*
  * One snapshot, every VMCALL made on one CPU (preemption off), in this
  * order: HC_CPU_INFO, HC_EXIT_COUNT for all reasons, then for each reason
- * 0..MICROHV_HC_REASONS-1, HC_NESTED_STATS, HC_NESTED_LAST_EXIT.  L0
+ * 0..MICROHV_HC_REASONS-1, HC_NESTED_STATS, HC_NESTED_LAST_EXIT, then
+ * HC_VMX_FIELD_TRAPS for every encoding a field can have (width, type,
+ * index; the "full" access type), keeping the first MICROHV_HC_FIELDS
+ * L1 touched at all.  L0
  * counts a VMCALL's exit before it answers, so between two snapshots the
  * VMCALL count (and the total) grows by exactly `vmcalls` of the
  * snapshots' own calls.
@@ -30,6 +41,8 @@ struct microhv_hc_snapshot {
 	unsigned long long nested_ok;	   /* HC_NESTED_STATS answered (nested on) */
 	unsigned long long l2_entries, l2_exits, l2_reflected; /* HC_NESTED_STATS */
 	unsigned long long last_sync_reads, last_vmreads, last_vmwrites; /* HC_NESTED_LAST_EXIT */
+	unsigned long long nfields; /* field[] entries used */
+	struct microhv_hc_field field[MICROHV_HC_FIELDS];
 };
 
 #define MICROHV_HC_SNAPSHOT _IOR('m', 0x68, struct microhv_hc_snapshot)

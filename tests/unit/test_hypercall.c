@@ -283,6 +283,34 @@ TEST(hypercall_nested_stats)
 	CHECK_EQ(regs.gpr[GPR_RDX], 2003);
 }
 
+/* HC_VMX_FIELD_TRAPS: L1's trapped VMREADs (RBX) and VMWRITEs (RCX) of one field on a CPU. */
+TEST(hypercall_vmx_field_traps)
+{
+	setup();
+	nested2.cpu.vmread_traps[VMCS_IDX_GUEST_RIP] = 31;
+	nested2.cpu.vmwrite_traps[VMCS_IDX_GUEST_RIP] = 32;
+	nested0.cpu.vmread_traps[VMCS_IDX_TSC_OFFSET] = 41;
+	vmcall(8, ~0ull, VMCS_GUEST_RIP);
+	CHECK_EQ(regs.gpr[GPR_RAX], ST_OK);
+	CHECK_EQ(regs.gpr[GPR_RBX], 31);
+	CHECK_EQ(regs.gpr[GPR_RCX], 32);
+	CHECK_EQ(regs.gpr[GPR_RDX], GPR_INIT(GPR_RDX));
+	/* A 64-bit field's high encoding is the field; another CPU by index. */
+	vmcall(8, 0, VMCS_TSC_OFFSET | 1);
+	CHECK_EQ(regs.gpr[GPR_RAX], ST_OK);
+	CHECK_EQ(regs.gpr[GPR_RBX], 41);
+	CHECK_EQ(regs.gpr[GPR_RCX], 0);
+	/* No such field, bits 63:32 set, no such CPU: -2, nothing returned. */
+	static const uint64_t bad[][2] = {
+		{ ~0ull, 0x7ffe }, { ~0ull, (1ull << 32) | VMCS_GUEST_RIP }, { 7, VMCS_GUEST_RIP }
+	};
+	for (unsigned i = 0; i < 3; i++) {
+		vmcall(8, bad[i][0], bad[i][1]);
+		CHECK_EQ(regs.gpr[GPR_RAX], ST_EINVAL);
+		CHECK_EQ(regs.gpr[GPR_RCX], bad[i][1]);
+	}
+}
+
 TEST(hypercall_nested_last_exit)
 {
 	setup();
@@ -412,7 +440,7 @@ TEST(hypercall_nested_bad_input)
 TEST(hypercall_unknown_functions)
 {
 	setup();
-	static const uint64_t unknown[] = {8,		  9,		    0x40000000ull,
+	static const uint64_t unknown[] = {9,		  10,		    0x40000000ull,
 					   0x100000000ull, 0x100000007ull, ~0ull};
 	for (unsigned i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
 		vmcall(unknown[i], 0x1111, 0x2222);

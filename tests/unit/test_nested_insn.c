@@ -1331,6 +1331,16 @@ TEST(nested_insn_vmread_vmwrite_unsupported_field_12)
 	}
 	CHECK_EQ(cached(VMCS_IDX_GUEST_RIP), 0);
 	CHECK_EQ(cached(VMCS_IDX_TSC_OFFSET), 0);
+	/* A field that does not exist is not counted as one L1 touched (HC_VMX_FIELD_TRAPS). */
+	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++)
+		CHECK(n.vmread_traps[i] == 0 && n.vmwrite_traps[i] == 0);
+	CHECK(vmread(VMCS_TSC_OFFSET | 1));
+	CHECK(vmread(VMCS_TSC_OFFSET));
+	CHECK(vmwrite(VMCS_GUEST_RIP, 0x55));
+	CHECK_EQ(n.vmread_traps[VMCS_IDX_TSC_OFFSET], 2);
+	CHECK_EQ(n.vmwrite_traps[VMCS_IDX_TSC_OFFSET], 0);
+	CHECK_EQ(n.vmwrite_traps[VMCS_IDX_GUEST_RIP], 1);
+	CHECK_EQ(n.vmread_traps[VMCS_IDX_GUEST_RIP], 0);
 	CHECK_CLEAN();
 }
 
