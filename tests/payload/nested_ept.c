@@ -595,6 +595,7 @@ void nx_group_ept(void)
 	upper_checks();
 	reserved_checks();
 	nx_ept_paging_checks();
+	nx_shadow_store_under_ept12();
 	tab(PG_L2_PDPT)[4] = 0;
 	nx_reset_l2();
 }

@@ -63,49 +63,6 @@ static void entry_fails(const char *what)
 		 "%s, want reason 0x%x qual 4", nx_exit_str(&e), want);
 }
 
-/*
- * Under EPT12, L2's VMREAD that the shadow serves stores into a page
- * EPT12 maps read-only: L1's EPT violation (reason 48), a data write with
- * rights R at the store's addresses, RIP at the VMREAD; after L1 grants
- * the write, L2 resumes and the VMREAD completes (SDM 31.3 VMREAD, 28.2.1).
- */
-static void store_under_ept12(uint32_t proc2, uint64_t shadow_value)
-{
-	nx_ept_on(false);
-	vw(VMCS_SECONDARY_VM_EXEC_CONTROL,
-	   (uint32_t)vr(VMCS_SECONDARY_VM_EXEC_CONTROL) | proc2 | CPU2_VMCS_SHADOWING);
-	vw(VMCS_VMREAD_BITMAP, nx.page[PG_VMREAD_BM]);
-	vw(VMCS_VMWRITE_BITMAP, nx.page[PG_VMWRITE_BM]);
-	vw(VMCS_VMCS_LINK_POINTER, nx.page[PG_SHADOW]);
-	uint64_t t0 = nx.page[PG_EPT_T0], la = t0 + OFF_STORE;
-	uint64_t *leaf = nx_ept_leaf(t0);
-	*(volatile uint64_t *)(uintptr_t)la = 0;
-	*leaf = t0 | EPT_R | EPT_WB;
-	nx_ept_flush();
-	struct nx_exit e, f;
-	nx_l2_gpr[GPR_RCX] = la;
-	l2_access(l2_shadow_vmread_mem, VMCS_GUEST_RIP, 0, &e);
-	bool exited = !e.entry && e.reason == EXIT_REASON_EPT_VIOLATION;
-	uint64_t gpa = exited ? vr(VMCS_GUEST_PHYSICAL_ADDRESS) : 0;
-	uint64_t gla = exited ? vr(VMCS_GUEST_LINEAR_ADDRESS) : 0;
-	nx_check(exited && e.qual == Q_STORE_TO_READ_ONLY &&
-		     e.rip == (uint64_t)(uintptr_t)l2_shadow_vmread_mem && gpa == la && gla == la,
-		 "L2's VMREAD served by the shadow, storing to an EPT12 read-only page: EPT "
-		 "violation for L1 (qual W, rights R, at the store, RIP at the VMREAD)",
-		 "%s, GPA 0x%llx GLA 0x%llx, want reason 48 qual 0x%llx at 0x%llx", nx_exit_str(&e),
-		 (unsigned long long)gpa, (unsigned long long)gla,
-		 (unsigned long long)Q_STORE_TO_READ_ONLY, (unsigned long long)la);
-	*leaf = t0 | EPT_RWX | EPT_WB;
-	nx_ept_flush();
-	bool resumed = exited && nx_resume(&f) && f.reason == EXIT_REASON_VMCALL;
-	uint64_t stored = *(volatile uint64_t *)(uintptr_t)la;
-	nx_check(resumed && stored == shadow_value,
-		 "... after L1 grants the write, L2's VMREAD completes into memory",
-		 "%s, stored 0x%llx, want 0x%llx", resumed ? "VMCALL" : nx_exit_str(&f),
-		 (unsigned long long)stored, (unsigned long long)shadow_value);
-	nx_reset_l2();
-}
-
 void nx_shadow_checks(void)
 {
 	if (!nx_allowed(NX_PROC2, CPU2_VMCS_SHADOWING)) {
@@ -192,13 +149,58 @@ void nx_shadow_checks(void)
 	entry_fails("VM entry without shadowing, linked to a shadow VMCS: invalid guest state, "
 		    "qualification 4");
 
-	if (nx_allowed(NX_PROC2, CPU2_ENABLE_EPT))
-		store_under_ept12(proc2, seen);
-	else
-		nx_say("microhv-nested: note - no EPT in the capability MSRs: L2's VMREAD under "
-		       "EPT12 is left out");
 	vw(VMCS_VMCS_LINK_POINTER, ~0ull);
 	l2_access(l2_vmcall, 0, 0, &e);
 	nx_check(!e.entry && e.reason == EXIT_REASON_VMCALL, "then, link pointer ~0 again, L2 runs",
 		 "%s", nx_exit_str(&e));
+}
+
+/*
+ * Under EPT12, L2's VMREAD that the shadow serves stores into a page
+ * EPT12 maps read-only: L1's EPT violation (reason 48), a data write with
+ * rights R at the store's addresses, RIP at the VMREAD; after L1 grants
+ * the write, L2 resumes and the VMREAD completes (SDM 31.3 VMREAD, 28.2.1).
+ */
+void nx_shadow_store_under_ept12(void)
+{
+	if (!nx_allowed(NX_PROC2, CPU2_VMCS_SHADOWING)) {
+		nx_say("microhv-nested: note - no VMCS shadowing: L2's VMREAD under EPT12 is left "
+		       "out");
+		return;
+	}
+	uint64_t own = 0;
+	nx_vmptrst(&own);
+	uint64_t shadow_value = shadow_rip(own);
+	nx_ept_on(false);
+	vw(VMCS_SECONDARY_VM_EXEC_CONTROL,
+	   (uint32_t)vr(VMCS_SECONDARY_VM_EXEC_CONTROL) | CPU2_VMCS_SHADOWING);
+	vw(VMCS_VMREAD_BITMAP, nx.page[PG_VMREAD_BM]);
+	vw(VMCS_VMWRITE_BITMAP, nx.page[PG_VMWRITE_BM]);
+	vw(VMCS_VMCS_LINK_POINTER, nx.page[PG_SHADOW]);
+	uint64_t t0 = nx.page[PG_EPT_T0], la = t0 + OFF_STORE;
+	uint64_t *leaf = nx_ept_leaf(t0);
+	*(volatile uint64_t *)(uintptr_t)la = 0;
+	*leaf = t0 | EPT_R | EPT_WB;
+	nx_ept_flush();
+	struct nx_exit e, f;
+	nx_l2_gpr[GPR_RCX] = la;
+	l2_access(l2_shadow_vmread_mem, VMCS_GUEST_RIP, 0, &e);
+	bool exited = !e.entry && e.reason == EXIT_REASON_EPT_VIOLATION;
+	uint64_t gpa = exited ? vr(VMCS_GUEST_PHYSICAL_ADDRESS) : 0;
+	uint64_t gla = exited ? vr(VMCS_GUEST_LINEAR_ADDRESS) : 0;
+	nx_check(exited && e.qual == Q_STORE_TO_READ_ONLY &&
+		     e.rip == (uint64_t)(uintptr_t)l2_shadow_vmread_mem && gpa == la && gla == la,
+		 "L2's shadow-served VMREAD stores to an EPT12 read-only page: L1's EPT violation",
+		 "%s, GPA 0x%llx GLA 0x%llx, want 48 qual 0x%llx at 0x%llx", nx_exit_str(&e),
+		 (unsigned long long)gpa, (unsigned long long)gla,
+		 (unsigned long long)Q_STORE_TO_READ_ONLY, (unsigned long long)la);
+	*leaf = t0 | EPT_RWX | EPT_WB;
+	nx_ept_flush();
+	bool resumed = exited && nx_resume(&f) && f.reason == EXIT_REASON_VMCALL;
+	uint64_t stored = *(volatile uint64_t *)(uintptr_t)la;
+	nx_check(resumed && stored == shadow_value,
+		 "... after L1 grants the write, L2's VMREAD completes into memory",
+		 "%s, stored 0x%llx, want 0x%llx", resumed ? "VMCALL" : nx_exit_str(&f),
+		 (unsigned long long)stored, (unsigned long long)shadow_value);
+	vw(VMCS_VMCS_LINK_POINTER, ~0ull);
 }

@@ -265,6 +265,8 @@ bool nx_set_ctl(enum nx_ctl c, uint32_t bits, const char *what);
 bool nx_group_insn(void); /* B; false: not in VMX operation */
 void nx_vpid_checks(void); /* B: INVVPID and VPID, after the first entries */
 void nx_shadow_checks(void); /* B: VMCS shadowing for L2 */
+/* D, after nx_shadow_checks prepared the shadow VMCS: L2's VMREAD under EPT12. */
+void nx_shadow_store_under_ept12(void);
 void nx_group_entry(void);
 void nx_group_exits(void);
 void nx_group_ctl(void);

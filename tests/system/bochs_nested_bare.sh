@@ -10,7 +10,7 @@
 # payload as L1 under microhv and expects the same answers.
 . "$(dirname "$0")/lib.sh"
 
-min_checks=250
+min_checks=252
 img="$out/bochs-nested-bare.img"
 serial="$out/bochs-nested-bare.serial.txt"
 rm -f "$serial"
