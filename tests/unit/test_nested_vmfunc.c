@@ -225,7 +225,7 @@ static bool counted_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 }
 
 static struct counted cmem;
-static const struct l1_memory counted_mem = { counted_read, NULL, &cmem, 39, NULL };
+static const struct l1_memory counted_mem = { .read = counted_read, .ctx = &cmem, .maxphyaddr = 39 };
 
 static void decide(const struct vmcs12 *v12, uint32_t eax, uint32_t ecx,
 		   struct nested_vmfunc_decision *d)
