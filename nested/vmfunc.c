@@ -34,7 +34,7 @@ void nested_vmfunc_decide(const struct vmcs12 *v12, const struct vmx_caps *l1,
 			  const struct l1_memory *mem, uint32_t eax, uint32_t ecx,
 			  struct nested_vmfunc_decision *d)
 {
-	*d = (struct nested_vmfunc_decision){ 0 };
+	*d = (struct nested_vmfunc_decision){0};
 	/* SDM 26.5.6.2 and VMFUNC's exceptions (Vol. 3C 31): #UD first. */
 	if (!vmfunc12_enabled(v12)) {
 		d->action = NVMFUNC_UD;

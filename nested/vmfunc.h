@@ -47,8 +47,8 @@ enum nested_vmfunc_action {
 
 struct nested_vmfunc_decision {
 	enum nested_vmfunc_action action;
-	uint64_t eptp12;      /* NVMFUNC_EPTP_SWITCH: the new EPTP */
-	uint64_t entry_pa;    /* the list entry read (or not readable), 0: none */
+	uint64_t eptp12;       /* NVMFUNC_EPTP_SWITCH: the new EPTP */
+	uint64_t entry_pa;     /* the list entry read (or not readable), 0: none */
 	bool entry_unreadable; /* NVMFUNC_L1_EXIT because L0 could not read entry_pa */
 	const char *why;       /* what decided it, for the log */
 };

@@ -37,7 +37,8 @@ static uint64_t eptp_a, eptp_c;
 static void build_root_c(void)
 {
 	uint64_t t1 = nx.page[PG_EPT_T1];
-	uint64_t *pml4_a = tab(PG_EPT_PML4), *pdpt_a = (uint64_t *)(uintptr_t)(pml4_a[0] & EPT_ADDR);
+	uint64_t *pml4_a = tab(PG_EPT_PML4),
+		 *pdpt_a = (uint64_t *)(uintptr_t)(pml4_a[0] & EPT_ADDR);
 	uint64_t *pd_a = (uint64_t *)(uintptr_t)(pdpt_a[t1 >> 30] & EPT_ADDR);
 	uint64_t *pt_a = (uint64_t *)(uintptr_t)(pd_a[(t1 >> 21) & 511] & EPT_ADDR);
 	uint64_t *pml4 = tab(PG_VMFUNC_PML4), *pdpt = tab(PG_VMFUNC_PDPT);
@@ -77,8 +78,7 @@ static void build_list(void)
 static void vmfunc_on(uint64_t funcs, uint64_t list)
 {
 	nx_ept_on(false);
-	vw(VMCS_SECONDARY_VM_EXEC_CONTROL,
-	   vr(VMCS_SECONDARY_VM_EXEC_CONTROL) | CPU2_ENABLE_VMFUNC);
+	vw(VMCS_SECONDARY_VM_EXEC_CONTROL, vr(VMCS_SECONDARY_VM_EXEC_CONTROL) | CPU2_ENABLE_VMFUNC);
 	vw(VMCS_VM_FUNCTION_CONTROL, funcs);
 	vw(VMCS_EPTP_LIST_ADDRESS, list);
 }
@@ -99,7 +99,7 @@ static void exit59(const char *what, uint32_t eax, uint32_t ecx)
 	l2_vmfunc_run(eax, ecx, &e);
 	uint64_t p = vr(VMCS_EPT_POINTER);
 	nx_check(!e.entry && e.reason == EXIT_REASON_VMFUNC &&
-			 e.rip == (uint64_t)(uintptr_t)l2_vmfunc && p == eptp_a,
+		     e.rip == (uint64_t)(uintptr_t)l2_vmfunc && p == eptp_a,
 		 what, "%s, EPTP 0x%llx, want reason 59 at the VMFUNC, EPTP 0x%llx",
 		 nx_exit_str(&e), (unsigned long long)p, (unsigned long long)eptp_a);
 }
@@ -109,8 +109,8 @@ static void ud(const char *what, uint32_t eax)
 {
 	struct nx_exit e;
 	l2_vmfunc_run(eax, 1, &e);
-	nx_check(!e.entry && e.reason == EXIT_REASON_EXCEPTION_NMI &&
-			 e.intr_info == VEC_UD_EXIT && e.rip == (uint64_t)(uintptr_t)l2_vmfunc,
+	nx_check(!e.entry && e.reason == EXIT_REASON_EXCEPTION_NMI && e.intr_info == VEC_UD_EXIT &&
+		     e.rip == (uint64_t)(uintptr_t)l2_vmfunc,
 		 what, "%s, want reason 0 with #UD (0x%x) at the VMFUNC", nx_exit_str(&e),
 		 VEC_UD_EXIT);
 }
@@ -147,8 +147,8 @@ static void switch_checks(uint64_t list)
 		 "%s, read 0x%llx, EPTP 0x%llx, want VMCALL, 0x%llx, 0x%llx", nx_exit_str(&e),
 		 (unsigned long long)v, (unsigned long long)p, (unsigned long long)MARK_T1,
 		 (unsigned long long)eptp_a);
-	exit59("L2's VMFUNC(0, 512): ECX >= 512 is a VM exit (59) at the VMFUNC, EPTP unchanged",
-	       0, 512);
+	exit59("L2's VMFUNC(0, 512): ECX >= 512 is a VM exit (59) at the VMFUNC, EPTP unchanged", 0,
+	       512);
 	exit59("L2's VMFUNC(0, 2): an EPTP of memory type 1 in the list is a VM exit (59)", 0, 2);
 	exit59("L2's VMFUNC(0, 3): an EPTP with reserved bit 7 in the list is a VM exit (59)", 0,
 	       3);
@@ -165,8 +165,9 @@ static void entry_checks(uint64_t allowed, uint64_t list)
 	uint64_t bad = ~allowed & (allowed + 1); /* the lowest function not allowed */
 	if (bad) {
 		vmfunc_on(VMFUNC_EPTP_SWITCHING | bad, list);
-		vmfail7("VM entry with a VM-function control IA32_VMX_VMFUNC does not allow fails 7 "
-			"(SDM 27.2.1.1)");
+		vmfail7(
+		    "VM entry with a VM-function control IA32_VMX_VMFUNC does not allow fails 7 "
+		    "(SDM 27.2.1.1)");
 	}
 	vmfunc_on(VMFUNC_EPTP_SWITCHING, list);
 	vw(VMCS_SECONDARY_VM_EXEC_CONTROL,
@@ -192,8 +193,8 @@ void nx_group_vmfunc(void)
 	uint64_t r = nx_rdmsr(MSR_IA32_VMX_VMFUNC, &funcs);
 	/* A.11: the MSR exists where "enable VM functions" may be 1; microhv offers bit 0 alone. */
 	nx_check(!r && (!nx.microhv || funcs == VMFUNC_EPTP_SWITCHING),
-		 "IA32_VMX_VMFUNC readable (under microhv: EPTP switching alone, 1)",
-		 "%s, 0x%llx", r ? nx_result_str(r) : "read", (unsigned long long)funcs);
+		 "IA32_VMX_VMFUNC readable (under microhv: EPTP switching alone, 1)", "%s, 0x%llx",
+		 r ? nx_result_str(r) : "read", (unsigned long long)funcs);
 	if (r || !(funcs & VMFUNC_EPTP_SWITCHING)) {
 		nx_say("microhv-nested: note - no EPTP switching in IA32_VMX_VMFUNC: the VMFUNC "
 		       "checks are left out");

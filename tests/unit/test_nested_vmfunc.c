@@ -103,7 +103,7 @@ TEST(nested_vmfunc_not_offered_without_cpu_or_ept)
 	hw_fake_bochs_caps(&hw);
 	hw.procbased2 &= ~((uint64_t)CPU2_ENABLE_EPT << 32);
 	check_not_offered(&hw);
-	CHECK(nested_vmfunc_offerable(&(struct vmx_caps){ 0 }) == false);
+	CHECK(nested_vmfunc_offerable(&(struct vmx_caps){0}) == false);
 }
 
 /* ---- L2 under L1's EPT and VM functions (nested_run_fixture.h) ---- */
@@ -185,7 +185,8 @@ TEST(nested_vmfunc_entry_checks)
 	/* Nor with the secondary controls not activated. */
 	setup_vmfunc(0xff, 0x7);
 	vmcs12_set(V12, VMCS_CPU_BASED_VM_EXEC_CONTROL,
-		   vmcs12_get(V12, VMCS_CPU_BASED_VM_EXEC_CONTROL) & ~(uint64_t)CPU_ACTIVATE_SECONDARY);
+		   vmcs12_get(V12, VMCS_CPU_BASED_VM_EXEC_CONTROL) &
+		       ~(uint64_t)CPU_ACTIVATE_SECONDARY);
 	CHECK(run_l1_vmlaunch());
 	CHECK_EQ(run_stub_errors, 0);
 }
@@ -225,7 +226,7 @@ static bool counted_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 }
 
 static struct counted cmem;
-static const struct l1_memory counted_mem = { .read = counted_read, .ctx = &cmem, .maxphyaddr = 39 };
+static const struct l1_memory counted_mem = {.read = counted_read, .ctx = &cmem, .maxphyaddr = 39};
 
 static void decide(const struct vmcs12 *v12, uint32_t eax, uint32_t ecx,
 		   struct nested_vmfunc_decision *d)
@@ -332,15 +333,15 @@ TEST(nested_vmfunc_decide_eptp_switching)
 TEST(nested_vmfunc_decide_invalid_entries)
 {
 	static const uint64_t bad[] = {
-		0,				      /* memory type UC, walk length 1 */
-		EPT12_B | 0x19,			      /* memory type 1 */
-		EPT12_B | 0x1d,			      /* memory type 5 */
-		EPT12_B | 0x26,			      /* walk length 5 */
-		EPT12_B | 0x16,			      /* walk length 3 */
-		EPT12_B | 0x1e | 0x80,		      /* bit 7 */
-		EPT12_B | 0x1e | 0x800,		      /* bit 11 */
-		(1ull << 39) | 0x1e,		      /* beyond MAXPHYADDR */
-		(1ull << 63) | EPT12_B | 0x1e,	      /* bit 63 */
+	    0,				   /* memory type UC, walk length 1 */
+	    EPT12_B | 0x19,		   /* memory type 1 */
+	    EPT12_B | 0x1d,		   /* memory type 5 */
+	    EPT12_B | 0x26,		   /* walk length 5 */
+	    EPT12_B | 0x16,		   /* walk length 3 */
+	    EPT12_B | 0x1e | 0x80,	   /* bit 7 */
+	    EPT12_B | 0x1e | 0x800,	   /* bit 11 */
+	    (1ull << 39) | 0x1e,	   /* beyond MAXPHYADDR */
+	    (1ull << 63) | EPT12_B | 0x1e, /* bit 63 */
 	};
 	static struct vmcs12 v12;
 	struct nested_vmfunc_decision d;
