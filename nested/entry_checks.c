@@ -7,7 +7,7 @@
  * L1's allowed-1 settings lack fails the reserved-bit check first.  Those
  * are the APIC virtualization controls (virtual-interrupt delivery,
  * APIC-access and x2APIC virtualization, APIC-register virtualization),
- * posted interrupts, PML, VM functions, EPT-violation #VE,
+ * posted interrupts, PML, EPT-violation #VE,
  * ENCLS/ENCLV/PCONFIG exiting, sub-page permissions, Intel PT, the
  * tertiary and secondary exit controls, and the "load" controls for
  * PERF_GLOBAL_CTRL, BNDCFGS, RTIT_CTL, CET, PKRS and LBR_CTL (their
@@ -172,6 +172,26 @@ static struct nested_entry_check check_exec_controls(const struct vmcs12 *v,
 		NENTRY_TRY(check_eptp(F(EPT_POINTER), c, maxphyaddr));
 	NENTRY_REQUIRE(!(proc2 & CPU2_UNRESTRICTED_GUEST) || (proc2 & CPU2_ENABLE_EPT),
 		       "SECONDARY_VM_EXEC_CONTROL: unrestricted guest requires enable EPT");
+
+	/*
+	 * "Enable VM functions": a VM-function control IA32_VMX_VMFUNC does
+	 * not allow is 1 (Vol. 3D A.11); with EPTP switching, "enable EPT"
+	 * and an EPTP-list address with bits 11:0 clear within the
+	 * physical-address width (the list itself is read by VMFUNC only).
+	 */
+	if (proc2 & CPU2_ENABLE_VMFUNC) {
+		uint64_t funcs = F(VM_FUNCTION_CONTROL);
+		NENTRY_REQUIRE(!(funcs & ~(c->has_vmfunc ? c->vmfunc : 0)),
+			       "VM_FUNCTION_CONTROL: a bit IA32_VMX_VMFUNC does not allow is 1");
+		if (funcs & VMFUNC_EPTP_SWITCHING) {
+			NENTRY_REQUIRE(proc2 & CPU2_ENABLE_EPT,
+				       "VM_FUNCTION_CONTROL: EPTP switching requires enable EPT");
+			NENTRY_REQUIRE(!(F(EPTP_LIST_ADDRESS) & 0xfff),
+				       "EPTP_LIST_ADDRESS bits 11:0 must be 0");
+			NENTRY_REQUIRE(nentry_phys_ok(F(EPTP_LIST_ADDRESS), maxphyaddr),
+				       "EPTP_LIST_ADDRESS must not set bits beyond MAXPHYADDR");
+		}
+	}
 
 	/* VMREAD and VMWRITE bitmaps, with "VMCS shadowing". */
 	if (proc2 & CPU2_VMCS_SHADOWING) {

@@ -163,6 +163,17 @@ static void controls(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
 	}
 	if (proc2_12 & CPU2_ENABLE_XSAVES)
 		vmcs_write(VMCS_XSS_EXIT_BITMAP, F(XSS_EXIT_BITMAP));
+	/*
+	 * SDM 26.5.6.2: with "enable VM functions", VMFUNC is #UD for EAX >=
+	 * 64 and exits when the VM-function control for EAX is 0.  vmcs02
+	 * takes L1's "enable VM functions" (controls above) with no function
+	 * enabled: the CPU raises L2's #UD itself and every other VMFUNC
+	 * exits to L0, which switches the EPTP or reflects the exit
+	 * (nested/vmfunc.h).  Without the control in vmcs12, vmcs02 has none
+	 * and VMFUNC is L2's #UD.
+	 */
+	if (proc2_12 & CPU2_ENABLE_VMFUNC)
+		vmcs_write(VMCS_VM_FUNCTION_CONTROL, 0);
 	vmcs_write(VMCS_EPT_POINTER, l0->eptp);
 	if (l0->vpid)
 		vmcs_write(VMCS_VIRTUAL_PROCESSOR_ID, l0->vpid);

@@ -292,12 +292,20 @@ enum nested_owner nested_exit_owner(const struct vmcs12 *v12, const struct l2_ex
 		 */
 		l1 = (F(PIN_BASED_VM_EXEC_CONTROL) & PIN_PREEMPTION_TIMER) && e->l1_timer_expired;
 		break;
+	/*
+	 * SDM 26.5.6.2: vmcs02 enables no VM function, so every VMFUNC of
+	 * L2's below EAX 64 exits; L0 decides on vmcs12 whether L1 would
+	 * have had the exit or EPTP switching completes (nested/vmfunc.h).
+	 */
+	case EXIT_REASON_VMFUNC:
+		l1 = false;
+		break;
 	default:
 		/*
 		 * EPT violations and misconfigurations (EPT01 is L0's), a
 		 * machine check during VM entry (SDM 27.9), and exits of
 		 * features L1 is not offered (APIC virtualization, PML,
-		 * VMFUNC, MTF...): L0's own.
+		 * MTF...): L0's own.
 		 */
 		l1 = false;
 	}

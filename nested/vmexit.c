@@ -19,6 +19,7 @@
 #include "nested/msr_lists.h"
 #include "nested/reflect.h"
 #include "nested/shadow12.h"
+#include "nested/vmfunc.h"
 #include "vmx/ap_start.h"
 #include "vmx/console.h"
 #include "vmx/exit.h"
@@ -443,6 +444,16 @@ static void l2_exit(struct vcpu *v, struct guest_regs *r, uint32_t basic, uint64
 	 */
 	if (basic == EXIT_REASON_CR_ACCESS) {
 		vmx_inject_gp0();
+		if (!l0_exception_exits_to_l1(v, r, false))
+			complete_interrupted_event(v, r, idt);
+		return;
+	}
+	/* L2's VMFUNC: the EPTP switch L0 completes, or L1's exit (nested/vmfunc.h). */
+	if (basic == EXIT_REASON_VMFUNC) {
+		if (nested_vmfunc_exit(v, r)) {
+			reflect(v, r, &e, reads0, writes0);
+			return;
+		}
 		if (!l0_exception_exits_to_l1(v, r, false))
 			complete_interrupted_event(v, r, idt);
 		return;

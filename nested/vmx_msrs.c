@@ -87,6 +87,21 @@ static uint64_t narrow(uint64_t hw, uint32_t offered)
 	return ((uint64_t)may1 << 32) | must1;
 }
 
+/*
+ * VM functions (SDM Vol. 3C 26.5.6, "VM Functions"; nested/vmfunc.h): L0
+ * emulates EPTP switching for L2 on top of nested EPT, with vmcs02's
+ * "enable VM functions" 1 and no function enabled, so that the CPU raises
+ * L2's #UD for EAX >= 64 and every other VMFUNC exits to L0.  It needs
+ * the CPU's "enable VM functions" and, for IA32_VMX_VMFUNC to exist at
+ * all on a real CPU, the CPU's EPTP switching (the only function it can
+ * have while VM functions exist).
+ */
+bool nested_vmfunc_offerable(const struct vmx_caps *hw)
+{
+	return vmx_controls_allowed(hw, VMX_CTL_PROC2, CPU2_ENABLE_VMFUNC) && hw->has_vmfunc &&
+	       (hw->vmfunc & VMFUNC_EPTP_SWITCHING);
+}
+
 bool nested_vpid_offerable(const struct vmx_caps *hw)
 {
 	uint64_t cap = hw->has_ept_vpid_cap ? hw->ept_vpid_cap : 0;
@@ -149,6 +164,10 @@ void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_inde
 			offered2 |= CPU2_UNRESTRICTED_GUEST;
 		if (nested_vpid_offerable(hw))
 			offered2 |= CPU2_ENABLE_VPID;
+		if ((offered2 & CPU2_ENABLE_EPT) &&
+		    vmx_controls_allowed(hw, VMX_CTL_PROC2, CPU2_ENABLE_EPT) &&
+		    nested_vmfunc_offerable(hw))
+			offered2 |= CPU2_ENABLE_VMFUNC;
 		l1->has_procbased2 = 1;
 		l1->procbased2 = narrow(hw->has_procbased2 ? hw->procbased2 : 0, offered2);
 	}
@@ -160,6 +179,14 @@ void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_inde
 	if (vmx_controls_allowed(l1, VMX_CTL_PROC2, CPU2_ENABLE_VPID)) {
 		l1->has_ept_vpid_cap = 1;
 		l1->ept_vpid_cap |= VPID_CAP_OFFERED;
+	}
+	/*
+	 * SDM Vol. 3D A.11: IA32_VMX_VMFUNC exists when "enable VM functions"
+	 * may be 1; L1's has EPTP switching (bit 0) alone.
+	 */
+	if (vmx_controls_allowed(l1, VMX_CTL_PROC2, CPU2_ENABLE_VMFUNC)) {
+		l1->has_vmfunc = 1;
+		l1->vmfunc = VMFUNC_EPTP_SWITCHING;
 	}
 
 	/*
@@ -238,6 +265,9 @@ bool nested_vmx_msr_read(const struct vmx_caps *l1, uint32_t msr, uint64_t *valu
 	case MSR_IA32_VMX_EPT_VPID_CAP:
 		*value = l1->ept_vpid_cap;
 		return l1->has_ept_vpid_cap;
+	case MSR_IA32_VMX_VMFUNC:
+		*value = l1->vmfunc;
+		return l1->has_vmfunc;
 	}
-	return false; /* VMFUNC: not offered */
+	return false;
 }

@@ -10,9 +10,10 @@
  * (nested/ept12.h) and VPID where L0 can map L1's VPIDs to its own
  * (nested/vpid.h); IA32_VMX_EPT_VPID_CAP then exists for L1 with the
  * EPT bits L0 implements and the VPID bits (INVVPID, all four types: SDM
- * Vol. 3D A.10).  Unrestricted guest, VMCS shadowing, posted interrupts
- * and VM functions are not offered yet, so IA32_VMX_VMFUNC does not exist
- * for L1 (#GP), exactly as on a CPU without those features.  The
+ * Vol. 3D A.10).  VM functions are offered with EPT where the CPU has
+ * them with EPTP switching: IA32_VMX_VMFUNC then exists for L1 with EPTP
+ * switching alone (A.11, nested/vmfunc.h); elsewhere it does not (#GP),
+ * exactly as on a CPU without them.  Posted interrupts are not offered.  The
  * preemption timer is offered at the CPU's rate where the CPU has it and
  * can save its value.
  */
@@ -42,6 +43,14 @@ void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_inde
  * all-context type (what nested/vpid.c executes).
  */
 bool nested_vpid_offerable(const struct vmx_caps *hw);
+
+/*
+ * L0 can offer "enable VM functions" with EPTP switching (and nothing
+ * else in IA32_VMX_VMFUNC) to an L1 offered EPT on a CPU with these
+ * capability MSRs: it may set "enable VM functions" and IA32_VMX_VMFUNC
+ * has EPTP switching (bit 0).
+ */
+bool nested_vmfunc_offerable(const struct vmx_caps *hw);
 
 /*
  * RDMSR of a VMX capability MSR by L1: true with *value, or false when the

@@ -65,6 +65,14 @@
 #define VPID_CAP_INVVPID_SINGLE_GLOBALS (1ull << 43)
 
 /*
+ * VM-function controls (SDM Vol. 3C 25.6.14) and IA32_VMX_VMFUNC, their
+ * allowed-1 settings (Vol. 3D A.11): function 0 is EPTP switching, whose
+ * EPTP list is one 4-KiB page of 512 EPTPs.
+ */
+#define VMFUNC_EPTP_SWITCHING (1ull << 0)
+#define VMFUNC_EPTP_LIST_ENTRIES 512u
+
+/*
  * EPT paging-structure entries (SDM Vol. 3C 29.3.2, the entry-format
  * tables): read/write/execute in bits 2:0 (an entry with all three clear is
  * not present), in a leaf the memory type in bits 5:3 and "ignore PAT" in

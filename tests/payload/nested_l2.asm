@@ -84,6 +84,11 @@ L2 l2_str
 L2 l2_load
 	mov rcx, [rax]
 	vmcall
+; VMFUNC with L1's EAX and ECX, then the qword at RBX into RCX (nested_vmfunc.c).
+L2 l2_vmfunc
+	vmfunc
+	mov rcx, [rbx]
+	vmcall
 
 ; CR0: TS owned by L1 (read shadow TS = 1), AM not owned.
 L2 l2_cr0

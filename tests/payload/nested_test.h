@@ -22,6 +22,7 @@
  *                 misconfigurations, A/D flags, INVEPT (D)
  * nested_ept_paging.c  nested EPT: PAE PDPTEs, A/D of L2's page walks,
  *                 event delivery, entry bits, roots (D)
+ * nested_vmfunc.c VM functions: VMFUNC's EPTP switching under EPT12 (D)
  * nested_vmx.asm  the VMX instructions as probes, VM entry and exit stub,
  *                 L1's exception stubs
  * nested_l2.asm   the L2 code
@@ -174,6 +175,11 @@ enum nx_page {
 	PG_EPT_PAE_PDPT, /* PDPTEs L2 loads with MOV CR3 (nested_ept_paging.c) */
 	PG_EPT_PML4_B,	 /* a second EPT12 root (nested_ept_paging.c) */
 	PG_EPT_PDPT_B,
+	PG_VMFUNC_LIST, /* the EPTP list and EPT12 root C, T1 mapped to T2 (nested_vmfunc.c) */
+	PG_VMFUNC_PML4,
+	PG_VMFUNC_PDPT,
+	PG_VMFUNC_PD,
+	PG_VMFUNC_PT,
 	PG_COUNT
 };
 
@@ -279,6 +285,8 @@ void nx_ept_on(bool ad);
 uint64_t *nx_ept_leaf(uint64_t gpa);
 uint64_t nx_ept_flush(void);
 void nx_ept_paging_checks(void);
+/* VM functions, EPTP switching (nested_vmfunc.c), after nx_group_ept built EPT12. */
+void nx_group_vmfunc(void);
 
 /* Local APIC (xAPIC or x2APIC, as L1 finds it). */
 void nx_apic_self_ipi(uint8_t vector);
