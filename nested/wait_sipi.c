@@ -39,7 +39,7 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_bits.h"
 
-/* How often a CPU held this way says so (spins of its loop). */
+/* A CPU held this way says so after this many spins, then at each doubling. */
 #define WAIT_REPORT_SPINS (1ull << 24)
 
 bool nested_l2_waits_for_sipi(const struct vcpu *v)
@@ -83,7 +83,7 @@ void nested_wait_sipi(struct vcpu *v, struct guest_regs *r)
 			l0_console_poll(v); /* the tick vmcs02 would have had */
 			polled = now;
 		}
-		if (spins % WAIT_REPORT_SPINS == 0)
+		if (spins >= WAIT_REPORT_SPINS && !(spins & (spins - 1)))
 			log_info("nested: CPU %u: L2 still in wait-for-SIPI (%llu spins)", v->index,
 				 (unsigned long long)spins);
 		cpu_pause();

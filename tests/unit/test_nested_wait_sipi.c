@@ -33,6 +33,7 @@
 static unsigned spin, init_at, nmi_at, sipi_at;
 static uint8_t sipi_vector;
 static uint64_t tsc_jump; /* added to the TSC at the SIPI's spin */
+static uint32_t state_at_sipi; /* the INIT's state when the SIPI is sent */
 
 static void others(void)
 {
@@ -46,9 +47,16 @@ static void others(void)
 	if (spin == nmi_at)
 		vmx_nmi_in_root(&vcpu); /* an NMI for L1, taken by L0's handler in root */
 	if (spin == sipi_at) {
+		state_at_sipi = vcpu.start.state;
 		hw_fake_tsc += tsc_jump;
 		struct ipi ipi = {SIPI_LOW(sipi_vector), vcpu.apic_id, false};
 		CHECK(ap_start_icr_write(&vcpu, &ipi)); /* emulated by L0 */
+	}
+	/* A SIPI that did not end the wait: fail, and end it, rather than spin for good. */
+	if (spin >= sipi_at + 1000 && NV->wait_sipi && !vcpu.start.sipi) {
+		CHECK(!"the SIPI ended the wait for it");
+		vcpu.start.l2_wait_sipi = true;
+		vcpu.start.sipi = AP_SIPI_VALID | sipi_vector;
 	}
 }
 
@@ -139,7 +147,8 @@ TEST(nested_wait_sipi_init_blocked)
 	init_at = 2;
 	CHECK_EQ(run_l1_exit(EXIT_REASON_VMLAUNCH, LEN_VMLAUNCH, true), 0);
 	CHECK_EQ(f12(VMCS_VM_EXIT_REASON), SDM_REASON_SIPI);
-	CHECK_EQ(vcpu.start.state, AP_RUNNING); /* the sender saw it taken */
+	CHECK_EQ(state_at_sipi, AP_RUNNING); /* taken while waiting: the sender goes on */
+	CHECK_EQ(vcpu.start.state, AP_RUNNING);
 	CHECK(vcpu.init_latched);
 	CHECK(run_log_has("INIT (emulated by L0) held: L2 is in wait-for-SIPI"));
 	CHECK_EQ(f01(VMCS_GUEST_RIP), HOST_RIP12); /* L1 not reset */
