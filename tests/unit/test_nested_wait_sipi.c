@@ -11,15 +11,24 @@
  * exit qualification (26.2, 28.2.1), INIT and NMIs blocked in that state
  * (27.7.2), the timer counting there without an exit (26.5.1).
  */
+#define _GNU_SOURCE /* _exit */
+
 #include "test.h"
 
+#include "halting.h"
 #include "hw_fake.h"
+#include "mm/page_alloc.h"
 #include "nested_run_fixture.h"
+#include "uart_fake.h"
 #include "vmcs_soft.h"
 #include "vmx/ap_start.h"
+#include "vmx/console.h"
 #include "vmx/exit.h"
 #include "vmx/l0.h"
 #include "vmx/vmx_arch.h"
+
+#include <string.h>
+#include <unistd.h>
 
 #define SDM_WAIT_SIPI 3
 #define SDM_REASON_SIPI 4
@@ -34,6 +43,7 @@ static unsigned spin, init_at, nmi_at, sipi_at;
 static uint8_t sipi_vector;
 static uint64_t tsc_jump; /* added to the TSC at the SIPI's spin */
 static uint32_t state_at_sipi; /* the INIT's state when the SIPI is sent */
+static unsigned key_at, waiting; /* a key reaches the console, a console tick passes */
 
 static void others(void)
 {
@@ -43,6 +53,11 @@ static void others(void)
 		vcpu.start.state = AP_INIT_PENDING;
 		vcpu.start.kick_seen = false;
 		vcpu.start.kick_armed = true;
+	}
+	/* The 3rd TSC read since the wait began: the loop's first, after its start's. */
+	if (NV->wait_sipi && ++waiting == key_at) {
+		uart_fake_receive("h");
+		hw_fake_tsc += CONSOLE_POLL_TSC;
 	}
 	if (spin == nmi_at)
 		vmx_nmi_in_root(&vcpu); /* an NMI for L1, taken by L0's handler in root */
@@ -63,7 +78,7 @@ static void others(void)
 static void setup(void)
 {
 	run_setup();
-	spin = init_at = nmi_at = 0;
+	spin = init_at = nmi_at = key_at = waiting = 0;
 	sipi_at = 5;
 	sipi_vector = 0x9a;
 	tsc_jump = 0;
@@ -232,4 +247,61 @@ TEST(nested_wait_sipi_no_injection)
 	CHECK_EQ(spin, 0); /* no wait */
 	CHECK_EQ(f12(VMCS_VM_EXIT_REASON), EXIT_REASON_FAILED_ENTRY | 33);
 	CHECK(!vcpu.start.l2_wait_sipi);
+}
+
+/*
+ * L0's console while the BSP holds an L2 in wait-for-SIPI: the tick
+ * vmcs02 would have had is L0's own poll in the loop (a key typed is
+ * answered before the SIPI); on a CPU without the tick (an AP: no timer
+ * in vmcs01) the loop leaves the UART alone.  Forked children behind the
+ * fake UART, as in test_nested_console.c.
+ */
+#define COM2 0x2f8
+#define POOL_PAGES 8
+static uint8_t pool_mem[POOL_PAGES * 4096] __attribute__((aligned(4096)));
+static struct page_alloc pool;
+
+static void console_wait(bool timer)
+{
+	page_alloc_init(&pool, (uint64_t)(uintptr_t)pool_mem, sizeof(pool_mem));
+	g_l0.pages = &pool;
+	if (!l0_console_init(COM2, 115200))
+		_exit(90);
+	if (timer)
+		vmcs_soft_set_in(VMCS01_PA, VMCS_PIN_BASED_VM_EXEC_CONTROL,
+				 f01(VMCS_PIN_BASED_VM_EXEC_CONTROL) | SDM_PIN_TIMER);
+	key_at = 3;
+	sipi_at = 20;
+	hw_fake_rdtsc_hook = others;
+	uart_fake->out[0] = (uint64_t)run_l1_exit(EXIT_REASON_VMLAUNCH, LEN_VMLAUNCH, true);
+	uart_fake->out[1] = f12(VMCS_VM_EXIT_REASON);
+	uart_fake->out[2] = uart_fake->rx_next; /* bytes the console took */
+}
+
+static void console_wait_bsp(void)
+{
+	console_wait(true);
+}
+
+static void console_wait_ap(void)
+{
+	console_wait(false);
+}
+
+TEST(nested_wait_sipi_console_polled_where_the_tick_is)
+{
+	setup();
+	uart_fake_reset(COM2);
+	CHECK_EQ(uart_fake_run(console_wait_bsp), HALT_RETURNED);
+	CHECK_EQ(uart_fake->out[0], 0);
+	CHECK_EQ(uart_fake->out[1], SDM_REASON_SIPI);
+	CHECK_EQ(uart_fake->out[2], 1);
+	CHECK(strstr(uart_fake->tx, "microhv L0 console: keys:") != NULL);
+
+	setup();
+	uart_fake_reset(COM2);
+	CHECK_EQ(uart_fake_run(console_wait_ap), HALT_RETURNED);
+	CHECK_EQ(uart_fake->out[1], SDM_REASON_SIPI);
+	CHECK_EQ(uart_fake->out[2], 0);
+	CHECK(strstr(uart_fake->tx, "microhv L0 console: keys:") == NULL);
 }
