@@ -41,8 +41,8 @@
 /* What the other CPUs do, by spin of the waiting one (rdtsc call). */
 static unsigned spin, init_at, nmi_at, sipi_at;
 static uint8_t sipi_vector;
-static uint64_t tsc_jump; /* added to the TSC at the SIPI's spin */
-static uint32_t state_at_sipi; /* the INIT's state when the SIPI is sent */
+static uint64_t tsc_jump;	 /* added to the TSC at the SIPI's spin */
+static uint32_t state_at_sipi;	 /* the INIT's state when the SIPI is sent */
 static unsigned key_at, waiting; /* a key reaches the console, a console tick passes */
 
 static void others(void)
