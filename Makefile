@@ -117,6 +117,8 @@ $(BUILD)/payload/l1_test.so: $(BUILD)/boot/tests/payload/l1_probe.o
 $(BUILD)/payload/nested_test.so: $(addprefix $(BUILD)/boot/tests/payload/,nested_env.o \
 	nested_insn.o nested_vpid.o nested_shadow.o nested_entry.o nested_exits.o nested_ctl.o nested_events.o nested_timer.o nested_ug.o \
 	nested_ept.o nested_ept_paging.o nested_vmx.o nested_l2.o)
+$(BUILD)/payload/nested_smp.so: $(addprefix $(BUILD)/boot/tests/payload/,nested_env.o \
+	nested_vmx.o nested_l2.o)
 $(BUILD)/payload/hostile.so: $(addprefix $(BUILD)/boot/tests/payload/,hostile_l2.o \
 	hostile_asm.o nested_env.o nested_exits.o nested_vmx.o nested_l2.o)
 
@@ -128,7 +130,7 @@ $(BUILD)/payload/%.so: $(BUILD)/boot/tests/payload/%.o $(PAYLOAD_SHARED:%.c=$(BU
 	@mkdir -p $(dir $@)
 	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $^ -o $@ $(EFI_LIBS)
 PAYLOADS := $(BUILD)/payload/marker.efi $(BUILD)/payload/l1_test.efi $(BUILD)/payload/idle.efi \
-	$(BUILD)/payload/nested_test.efi $(BUILD)/payload/hostile.efi
+	$(BUILD)/payload/nested_test.efi $(BUILD)/payload/hostile.efi $(BUILD)/payload/nested_smp.efi
 
 # Benchmarks (never part of make test): tests/bench.
 $(BUILD)/bench/%.so: $(BUILD)/boot/tests/bench/%.o $(BUILD)/boot/tests/bench/bench_util.o \
