@@ -38,7 +38,7 @@ CORE_C := core/main.c core/selftest.c core/string.c \
 	vmx/task_switch.c mm/guest_walk.c mm/ept_walk.c nested/vmx_msrs.c nested/vmcs12.c nested/operand.c nested/insn_emul.c \
 	nested/entry_checks.c nested/entry_checks_guest.c nested/reflect.c nested/tpr_shadow.c nested/sync12.c \
 	nested/prepare02.c nested/load_host.c nested/msr_merge.c nested/shadow12.c nested/msr_lists.c \
-	nested/vmentry.c nested/vmexit.c nested/init_exit.c nested/timer.c vmx/init_signal.c nested/ept02.c nested/ept_exit.c nested/ept12.c \
+	nested/vmentry.c nested/vmexit.c nested/init_exit.c nested/wait_sipi.c nested/timer.c vmx/init_signal.c nested/ept02.c nested/ept_exit.c nested/ept12.c \
 	nested/vpid.c nested/invvpid.c nested/invept.c nested/vmfunc.c
 CORE_ASM := arch/x86/isr.asm arch/x86/tables.asm arch/x86/vmx_entry.asm arch/x86/safe_insn.asm
 CORE_OBJS := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.o)
@@ -117,6 +117,8 @@ $(BUILD)/payload/l1_test.so: $(BUILD)/boot/tests/payload/l1_probe.o
 $(BUILD)/payload/nested_test.so: $(addprefix $(BUILD)/boot/tests/payload/,nested_env.o \
 	nested_insn.o nested_vpid.o nested_shadow.o nested_entry.o nested_exits.o nested_ctl.o nested_events.o nested_timer.o nested_ug.o \
 	nested_ept.o nested_ept_paging.o nested_vmfunc.o nested_vmx.o nested_l2.o)
+$(BUILD)/payload/nested_smp.so: $(addprefix $(BUILD)/boot/tests/payload/,nested_env.o \
+	nested_vmx.o nested_l2.o)
 $(BUILD)/payload/hostile.so: $(addprefix $(BUILD)/boot/tests/payload/,hostile_l2.o \
 	hostile_asm.o nested_env.o nested_exits.o nested_vmx.o nested_l2.o)
 
@@ -128,7 +130,7 @@ $(BUILD)/payload/%.so: $(BUILD)/boot/tests/payload/%.o $(PAYLOAD_SHARED:%.c=$(BU
 	@mkdir -p $(dir $@)
 	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $^ -o $@ $(EFI_LIBS)
 PAYLOADS := $(BUILD)/payload/marker.efi $(BUILD)/payload/l1_test.efi $(BUILD)/payload/idle.efi \
-	$(BUILD)/payload/nested_test.efi $(BUILD)/payload/hostile.efi
+	$(BUILD)/payload/nested_test.efi $(BUILD)/payload/hostile.efi $(BUILD)/payload/nested_smp.efi
 
 # Benchmarks (never part of make test): tests/bench.
 $(BUILD)/bench/%.so: $(BUILD)/boot/tests/bench/%.o $(BUILD)/boot/tests/bench/bench_util.o \
@@ -168,7 +170,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) \
 	vmx/vmcs_fields.c vmx/vmx_names.c nested/vmx_msrs.c nested/vmcs12.c nested/insn_emul.c nested/reflect.c nested/tpr_shadow.c nested/sync12.c nested/prepare02.c nested/load_host.c nested/msr_merge.c nested/shadow12.c nested/msr_lists.c nested/vmentry.c nested/vmexit.c nested/timer.c \
 	vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c vmx/vmcs_dump.c vmx/console.c \
 	vmx/ap_start.c vmx/apic_access.c vmx/l1_memory.c vmx/l1_paging.c vmx/task_switch.c \
-	vmx/init_signal.c nested/init_exit.c nested/ept02.c nested/ept_exit.c nested/ept12.c nested/vpid.c nested/invvpid.c nested/invept.c \
+	vmx/init_signal.c nested/init_exit.c nested/wait_sipi.c nested/ept02.c nested/ept_exit.c nested/ept12.c nested/vpid.c nested/invvpid.c nested/invept.c \
 	nested/vmfunc.c
 $(BUILD)/unit/run-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(shell find . -path ./build -prune -o -name '*.h' -print)
 	@mkdir -p $(dir $@)

@@ -1,9 +1,11 @@
 /*
- * init_exit.c - the INIT-signal VM exit (reason 3) L0 makes up for L1
- * when an INIT meets a CPU that runs L2: one L0 emulated for an AP, or
- * one L1 blocked in VMX root operation and then entered L2 with (SDM
- * Vol. 3C 24.8, 26.2; vmx/init_signal.h).  A real INIT that exits from
- * vmcs02 is reflected like any exit (nested/reflect.c).
+ * init_exit.c - the INIT-signal and SIPI VM exits (reasons 3 and 4) L0
+ * makes up for L1.  INIT: when an INIT meets a CPU that runs L2 - one L0
+ * emulated for an AP, or one L1 blocked in VMX root operation and then
+ * entered L2 with (SDM Vol. 3C 24.8, 26.2; vmx/init_signal.h).  SIPI: when
+ * a SIPI L0 emulates meets the L2 it holds in wait-for-SIPI
+ * (nested/wait_sipi.h).  A real INIT that exits from vmcs02 is reflected
+ * like any exit (nested/reflect.c).
  */
 #include "run.h"
 
@@ -12,7 +14,8 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_arch.h"
 
-void nested_init_exit(struct vcpu *v, struct guest_regs *r)
+/* SDM 28.2.1: both exits have no interruption; INIT's qualification is 0, SIPI's the vector. */
+static void signal_exit(struct vcpu *v, struct guest_regs *r, uint32_t reason, uint64_t qual)
 {
 	struct nested_vcpu *nv = v->nested;
 	struct vmcs12 *v12 = nv->cpu.vmcs12;
@@ -34,9 +37,8 @@ void nested_init_exit(struct vcpu *v, struct guest_regs *r)
 	 */
 	nested_timer_stop(&nv->timer, hw_rdtsc());
 	nv->last_sync_reads = nested_sync_vmcs12(v12, &g_l0.l1_vmx, &nv->cr);
-	/* SDM 28.2.1: an INIT-signal exit has qualification 0 and no interruption. */
-	vmcs12_set(v12, VMCS_VM_EXIT_REASON, EXIT_REASON_INIT_SIGNAL);
-	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, 0);
+	vmcs12_set(v12, VMCS_VM_EXIT_REASON, reason);
+	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, qual);
 	vmcs12_set(v12, VMCS_VM_EXIT_INTR_INFO, 0);
 	vmcs12_set(v12, VMCS_VM_EXIT_INTR_ERROR_CODE, 0);
 	vmcs12_set(v12, VMCS_VMX_INSTRUCTION_INFO, 0);
@@ -56,4 +58,23 @@ void nested_init_exit(struct vcpu *v, struct guest_regs *r)
 	nv->launch_pending = false;
 	nv->reflected++;
 	nested_exit_to_l1(v, r, true);
+}
+
+void nested_init_exit(struct vcpu *v, struct guest_regs *r)
+{
+	signal_exit(v, r, EXIT_REASON_INIT_SIGNAL, 0);
+}
+
+void nested_sipi_exit(struct vcpu *v, struct guest_regs *r, uint8_t vector)
+{
+	struct nested_vcpu *nv = v->nested;
+	/*
+	 * SDM 26.5.1: L1's timer counted down in wait-for-SIPI, without an
+	 * exit at 0: what elapsed since the entry is taken off L1's count,
+	 * which signal_exit then leaves in vmcs02's field for the rebuild.
+	 */
+	uint64_t tsc = hw_rdtsc();
+	nested_timer_resume(&nv->timer, 0, tsc,
+			    (unsigned)(g_l0.caps.misc & VMX_MISC_TIMER_RATE_MASK));
+	signal_exit(v, r, EXIT_REASON_SIPI, vector);
 }

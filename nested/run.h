@@ -31,6 +31,7 @@
 struct nested_vcpu {
 	struct nested_cpu cpu;	 /* L1's own VMX operation (nested.h) */
 	bool in_l2;		 /* vmcs02 is current: L2 runs */
+	bool wait_sipi;		 /* ... in wait-for-SIPI, held by L0 in VMX root (wait_sipi.h) */
 	bool launch_pending;	 /* L1's VMLAUNCH until L2's first exit: undone if the CPU refuses */
 	uint64_t vmcs02_pa;
 	uint64_t vmcs02_for;	 /* vmcs12 pointer vmcs02 was launched for; VMPTR_INVALID: clear */
@@ -102,6 +103,13 @@ void nested_route_pending_nmi(struct vcpu *v);
  * event vmcs02 had yet to inject as its IDT-vectoring information.
  */
 void nested_init_exit(struct vcpu *v, struct guest_regs *r);
+
+/*
+ * A SIPI for the L2 L0 holds in wait-for-SIPI (nested/wait_sipi.h): L1
+ * gets a SIPI exit (reason 4, SDM Vol. 3C 26.2), the vector as exit
+ * qualification (28.2.1), the guest state as the entry left it.
+ */
+void nested_sipi_exit(struct vcpu *v, struct guest_regs *r, uint8_t vector);
 
 /* Every VM exit while L2 runs (vmcs02 current), also a failed entry to L2. */
 void nested_l2_exit(struct vcpu *v, struct guest_regs *r);

@@ -20,6 +20,7 @@
 #include "nested/msr_merge.h"
 #include "nested/prepare02.h"
 #include "nested/shadow12.h"
+#include "nested/wait_sipi.h"
 #include "vmx/console.h"
 #include "vmx/exit.h"
 #include "vmx/hw_ops.h"
@@ -345,6 +346,13 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 	nv->in_l2 = true;
 	nv->entries++;
 	v->enter_launch = hw_launch;
+	/*
+	 * SDM Vol. 3C 27.7.2: the entry ends in wait-for-SIPI (no event may be
+	 * injected there, 27.3.1.5): L0 holds the CPU instead of entering
+	 * vmcs02 in that state (nested/wait_sipi.h).
+	 */
+	if (F(GUEST_ACTIVITY_STATE) == GUEST_ACTIVITY_WAIT_SIPI)
+		nested_wait_sipi_begin(v);
 }
 
 void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reason)

@@ -75,6 +75,7 @@
 #define MISC_LMA_IN_ENTRY_CTL (1ull << 5)
 #define MISC_ACTIVITY_HLT (1ull << 6)
 #define MISC_ACTIVITY_SHUTDOWN (1ull << 7)
+#define MISC_ACTIVITY_WAIT_SIPI (1ull << 8)
 #define MISC_CR3_TARGETS_MASK (0x1ffull << 16)
 #define MISC_VMWRITE_ANY_FIELD (1ull << 29)
 #define MISC_MSEG_REVISION_MASK (0xffffffffull << 32)
@@ -192,8 +193,9 @@ void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_inde
 	/*
 	 * MISC: the preemption timer's rate (4:0) as the hardware's where the
 	 * timer is offered (L1's counts are the CPU's), "IA-32e mode guest"
-	 * stored on exit (bit 5), the HLT and shutdown activity states (not
-	 * wait-for-SIPI: docs/nested.md "What L1 is offered"), the hardware's
+	 * stored on exit (bit 5), the HLT, shutdown and wait-for-SIPI activity
+	 * states (the last held by L0 itself, nested/wait_sipi.h; offered where
+	 * the CPU has it, whose VMX L0 mirrors; docs/nested.md), the hardware's
 	 * CR3-target count, MSR-list size 512 (27:25 = 0), MSEG 0; VMWRITE to
 	 * any supported field (bit 29) where the hardware has it: vmcs12 is
 	 * L0's software copy, so its exit-information fields take any value L1
@@ -202,7 +204,8 @@ void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_inde
 	 */
 	l1->misc = (hw->misc & (MISC_LMA_IN_ENTRY_CTL | MISC_CR3_TARGETS_MASK |
 				MISC_VMWRITE_ANY_FIELD)) |
-		   (hw->misc & (MISC_ACTIVITY_HLT | MISC_ACTIVITY_SHUTDOWN)) |
+		   (hw->misc &
+		    (MISC_ACTIVITY_HLT | MISC_ACTIVITY_SHUTDOWN | MISC_ACTIVITY_WAIT_SIPI)) |
 		   (has_timer ? hw->misc & VMX_MISC_TIMER_RATE_MASK : 0);
 	l1->cr0_fixed0 = hw->cr0_fixed0;
 	l1->cr0_fixed1 = hw->cr0_fixed1;

@@ -81,7 +81,13 @@ struct ipi_plan ipi_plan(const struct ipi *ipi, unsigned self, const uint32_t *a
 	}
 	if (broadcast && ncpus < cpus_in_system)
 		return pass("a broadcast while some CPUs run without L0");
-	if (targets & 1)
+	/*
+	 * A SIPI to the BSP is L0's like any other: the BSP under L0 is never
+	 * in the hardware's wait-for-SIPI (vmx_take_init restarts it), so the
+	 * hardware would discard it, and L0 does too unless the BSP holds an
+	 * L2 in wait-for-SIPI (nested/wait_sipi.c), whose SIPI exit it is.
+	 */
+	if ((targets & 1) && mode == ICR_MODE_INIT)
 		return pass("the BSP (its INIT exit restarts it at the reset vector)");
 	if (!targets)
 		return pass("no target");
@@ -108,7 +114,13 @@ static void kick(struct vcpu *v, struct vcpu *t)
 static void send_init(struct vcpu *t)
 {
 	spin_lock(&t->start.lock);
-	t->start.sipi = 0; /* a SIPI before this INIT is gone */
+	/*
+	 * A SIPI before this INIT is gone, unless it is the one that ends an
+	 * L2's wait-for-SIPI: that exit has happened for L1, and this INIT
+	 * meets L1 in VMX root after it (blocked, SDM Vol. 3C 24.8).
+	 */
+	if (!t->start.l2_wait_sipi)
+		t->start.sipi = 0;
 	if (t->start.state == AP_RUNNING)
 		t->start.state = AP_INIT_PENDING;
 	t->start.kick_seen = false;
@@ -116,11 +128,15 @@ static void send_init(struct vcpu *t)
 	spin_unlock(&t->start.lock);
 }
 
-/* A SIPI counts only for a CPU in wait-for-SIPI, the first one only. */
+/*
+ * A SIPI counts only for a CPU in wait-for-SIPI, the first one only: L1's
+ * after an INIT, or an L2's that L0 holds (SDM Vol. 3C 27.7.2: the active
+ * and HLT states discard SIPIs).
+ */
 static void send_sipi(struct vcpu *t, uint8_t vector)
 {
 	spin_lock(&t->start.lock);
-	if (t->start.state != AP_RUNNING && !t->start.sipi)
+	if ((t->start.state != AP_RUNNING || t->start.l2_wait_sipi) && !t->start.sipi)
 		t->start.sipi = AP_SIPI_VALID | vector;
 	spin_unlock(&t->start.lock);
 }
@@ -230,7 +246,8 @@ bool ap_start_claim_init(struct vcpu *v)
 	bool pending = v->start.state == AP_INIT_PENDING;
 	if (pending) {
 		__atomic_store_n(&v->start.state, AP_RUNNING, __ATOMIC_RELEASE);
-		v->start.sipi = 0;
+		if (!v->start.l2_wait_sipi) /* that one is kept, as in send_init */
+			v->start.sipi = 0;
 	}
 	spin_unlock(&v->start.lock);
 	/*
@@ -250,7 +267,7 @@ void ap_start_poll(struct vcpu *v, struct guest_regs *r)
 	spin_lock(&v->start.lock);
 	v->start.state = AP_WAIT_SIPI;
 	spin_unlock(&v->start.lock);
-	v->nmi_pending = false; /* blocked in wait-for-SIPI (SDM Vol. 3C 26.6.2) */
+	v->nmi_pending = false; /* blocked in wait-for-SIPI (SDM Vol. 3C 27.7.2) */
 	log_debug("CPU %u: INIT: waiting for SIPI in VMX root", v->index);
 	vmx_enter_init_state(r, 0, 0, 0);
 
@@ -286,4 +303,27 @@ void ap_start_poll(struct vcpu *v, struct guest_regs *r)
 		 v->index, vector << 12, (unsigned long long)v->restarts);
 	vmx_enter_init_state(r, (uint16_t)(vector << 8), (uint64_t)vector << 12, 0);
 	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
+}
+
+void ap_start_l2_wait_sipi(struct vcpu *v)
+{
+	spin_lock(&v->start.lock);
+	v->start.sipi = 0; /* one sent before this entry met an active CPU: discarded */
+	v->start.l2_wait_sipi = true;
+	spin_unlock(&v->start.lock);
+}
+
+uint32_t ap_start_l2_take_sipi(struct vcpu *v)
+{
+	/* As in ap_start_poll: look without the lock, take it only to claim. */
+	if (!__atomic_load_n(&v->start.sipi, __ATOMIC_ACQUIRE))
+		return 0;
+	spin_lock(&v->start.lock);
+	uint32_t sipi = v->start.l2_wait_sipi ? v->start.sipi : 0;
+	if (sipi) {
+		v->start.sipi = 0;
+		v->start.l2_wait_sipi = false;
+	}
+	spin_unlock(&v->start.lock);
+	return sipi;
 }

@@ -16,7 +16,7 @@
  *           starts in real mode at vector << 12 (a later SIPI is ignored,
  *           as the CPU ignores a SIPI outside wait-for-SIPI).
  * Everything else (other delivery modes, logical destinations, CPUs not
- * under L0, the BSP, a broadcast while some CPU runs without L0) goes to
+ * under L0, an INIT to the BSP, a broadcast while some CPU runs without L0) goes to
  * the hardware unchanged.  This also keeps APs startable on emulators
  * that mishandle the INIT VM exit (Bochs 2.7).
  */
@@ -101,5 +101,17 @@ void ap_start_poll(struct vcpu *v, struct guest_regs *r);
  * wait-for-SIPI (SDM Vol. 3A 9.4.4).  Returns whether one was pending.
  */
 bool ap_start_claim_init(struct vcpu *v);
+
+/*
+ * v holds an L2 in wait-for-SIPI (nested/wait_sipi.h): from now on the
+ * first SIPI L0 emulates for v is kept for it, whatever v's own state.
+ */
+void ap_start_l2_wait_sipi(struct vcpu *v);
+
+/*
+ * The SIPI kept for v's L2 (AP_SIPI_VALID | vector), which ends the wait;
+ * 0 while none came.
+ */
+uint32_t ap_start_l2_take_sipi(struct vcpu *v);
 
 #endif

@@ -533,12 +533,17 @@ void exit_io(struct vcpu *v, struct guest_regs *r)
 	io_complete();
 }
 
-void exit_preemption_timer(struct vcpu *v, struct guest_regs *r)
+void l0_console_poll(struct vcpu *v)
 {
-	(void)r;
 	int key;
 	while ((key = uart_getc(&g_console)) >= 0)
 		l0_console_key(v, key);
+}
+
+void exit_preemption_timer(struct vcpu *v, struct guest_regs *r)
+{
+	(void)r;
+	l0_console_poll(v);
 	/* Rearm: with "save preemption timer value" off the field is reloaded
 	 * at entry anyway (SDM 26.7.4), but a CPU that forces it on saved 0. */
 	vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, l0_console_timer_value());

@@ -32,6 +32,12 @@ bool l0_console_enabled(void);
 /* The preemption-timer value for vmcs01 (CONSOLE_POLL_TSC at the CPU's rate). */
 uint32_t l0_console_timer_value(void);
 
+/*
+ * Takes the keys waiting at the console.  The timer exit's work, also
+ * done by a CPU that L0 holds in VMX root (nested/wait_sipi.c).
+ */
+void l0_console_poll(struct vcpu *v);
+
 /* Preemption-timer exit handler (exit reason 52). */
 void exit_preemption_timer(struct vcpu *v, struct guest_regs *r);
 

@@ -19,6 +19,7 @@
 #include "ept01.h"
 #include "l0.h"
 #include "nested/run.h"
+#include "nested/wait_sipi.h"
 #include "init_signal.h"
 #include "task_switch.h"
 #include "vmcs.h"
@@ -118,13 +119,15 @@ static void entry_failed(struct vcpu *v, uint32_t reason)
 }
 
 /*
- * The end of every exit: an INIT taken, held or made L1's exit
- * (init_signal.h), a
- * pending NMI routed or delivered; returns what the exit stub enters next:
- * VMLAUNCH (a fresh vmcs02, nonzero) or VMRESUME.
+ * The end of every exit: an L2 in wait-for-SIPI held until its SIPI exit
+ * (nested/wait_sipi.h), an INIT taken, held or made L1's exit
+ * (init_signal.h), a pending NMI routed or delivered; returns what the
+ * exit stub enters next: VMLAUNCH (a fresh vmcs02, nonzero) or VMRESUME.
  */
 static int finish_exit(struct vcpu *v, struct guest_regs *r)
 {
+	if (nested_l2_waits_for_sipi(v))
+		nested_wait_sipi(v, r);
 	vmx_init_signals(v, r);
 	nested_route_pending_nmi(v);
 	vmx_deliver_pending_nmi(v);

@@ -61,6 +61,7 @@ struct ap_start {
 	volatile bool kick_armed; /* NMIs now are L0's kicks, not L1's */
 	volatile bool kick_seen;  /* a kick arrived since the last INIT was posted */
 	volatile bool hw_wait_sipi; /* a real INIT exit left L1 in wait-for-SIPI */
+	volatile bool l2_wait_sipi; /* L2 waits for SIPI in L0's loop (nested/wait_sipi.c) */
 };
 #define AP_SIPI_VALID 0x100u
 

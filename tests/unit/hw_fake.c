@@ -48,6 +48,7 @@ void hw_fake_reset(void)
 	hw_fake_launch_failed_env = NULL;
 	hw_fake_mmio_value = 0;
 	hw_fake_ipi_hook = NULL;
+	hw_fake_rdtsc_hook = NULL;
 	hw_fake_tsc = 0;
 	hw_fake_tsc_step = 0;
 }
@@ -176,6 +177,8 @@ uint64_t hw_fake_tsc, hw_fake_tsc_step;
 uint64_t hw_rdtsc(void)
 {
 	hw_calls.rdtsc++;
+	if (hw_fake_rdtsc_hook)
+		hw_fake_rdtsc_hook();
 	uint64_t now = hw_fake_tsc;
 	hw_fake_tsc += hw_fake_tsc_step;
 	return now;
@@ -242,6 +245,7 @@ uint64_t hw_get_cr2(void)
 
 uint32_t hw_fake_mmio_value;
 void (*hw_fake_ipi_hook)(uint32_t apic_id, uint32_t icr_low);
+void (*hw_fake_rdtsc_hook)(void);
 
 void hw_send_ipi(uint64_t apic_base, uint32_t apic_id, uint32_t icr_low)
 {

@@ -93,6 +93,12 @@ extern uint32_t hw_fake_mmio_value;
  */
 extern uint64_t hw_fake_tsc, hw_fake_tsc_step;
 
+/*
+ * Called by hw_rdtsc before it reads hw_fake_tsc, when set (hw_fake_reset
+ * clears it): what other CPUs do while this one spins.
+ */
+extern void (*hw_fake_rdtsc_hook)(void);
+
 /* Called by hw_send_ipi after recording the IPI, when set (hw_fake_reset clears it). */
 extern void (*hw_fake_ipi_hook)(uint32_t apic_id, uint32_t icr_low);
 

@@ -118,7 +118,8 @@ static const struct plan_case plan_cases[] = {
     {"INIT to unknown APIC 7", INIT_LOW, 7, false, 0, 5, IPI_PASS, 0},
     {"SIPI to unknown APIC 1", SIPI_LOW(0x87), 1, false, 0, 5, IPI_PASS, 0},
     {"INIT to the BSP", INIT_LOW, 0, false, 1, 5, IPI_PASS, 0},
-    {"SIPI to the BSP", SIPI_LOW(0x87), 0, false, 2, 5, IPI_PASS, 0},
+    {"SIPI to the BSP (L0's: L2 in wait-for-SIPI)", SIPI_LOW(0x87), 0, false, 2, 5, IPI_EMULATE,
+     1u << 0},
     {"INIT logical", INIT_LOW | ICR_DEST_LOGICAL, 2, false, 0, 5, IPI_PASS, 0},
     {"SIPI logical", SIPI_LOW(0x87) | ICR_DEST_LOGICAL, 4, false, 0, 5, IPI_PASS, 0},
     {"fixed", ICR_LEVEL_ASSERT | 0x30, 2, false, 0, 5, IPI_PASS, 0},
@@ -138,14 +139,17 @@ static const struct plan_case plan_cases[] = {
      0x1e},
     {"others while a CPU runs without L0", INIT_LOW | SH(ICR_SHORTHAND_OTHERS), 0, false, 0, 6,
      IPI_PASS, 0},
-    {"others from an AP (has the BSP)", SIPI_LOW(0x87) | SH(ICR_SHORTHAND_OTHERS), 0, false, 1, 5,
+    {"INIT others from an AP (has the BSP)", INIT_LOW | SH(ICR_SHORTHAND_OTHERS), 0, false, 1, 5,
      IPI_PASS, 0},
+    {"SIPI others from an AP (has the BSP)", SIPI_LOW(0x87) | SH(ICR_SHORTHAND_OTHERS), 0, false,
+     1, 5, IPI_EMULATE, 0x1d},
     {"INIT all incl. self", INIT_LOW | SH(ICR_SHORTHAND_ALL), 0, false, 0, 5, IPI_PASS, 0},
     {"SIPI all incl. self from an AP", SIPI_LOW(0x87) | SH(ICR_SHORTHAND_ALL), 0, false, 3, 5,
-     IPI_PASS, 0},
+     IPI_EMULATE, 0x1f},
     {"xAPIC broadcast 0xff", INIT_LOW, 0xff, false, 1, 5, IPI_PASS, 0},
     {"x2APIC ID 0xff is no broadcast", INIT_LOW, 0xff, true, 0, 5, IPI_EMULATE, 1u << 3},
-    {"x2APIC broadcast", SIPI_LOW(0x87), 0xffffffffu, true, 1, 5, IPI_PASS, 0},
+    {"x2APIC broadcast INIT", INIT_LOW, 0xffffffffu, true, 1, 5, IPI_PASS, 0},
+    {"x2APIC broadcast SIPI", SIPI_LOW(0x87), 0xffffffffu, true, 1, 5, IPI_EMULATE, 0x1f},
     {"x2APIC 0x100", INIT_LOW, 0x100, true, 0, 5, IPI_EMULATE, 1u << 4},
     {"x2APIC 0x105 is not APIC 5", INIT_LOW, 0x105, true, 0, 5, IPI_PASS, 0},
     {"x2APIC 0x1ff is not APIC 0xff", INIT_LOW, 0x1ff, true, 0, 5, IPI_PASS, 0},
@@ -170,7 +174,7 @@ TEST(ap_ipi_plan_broadcast_reasons)
 	struct ipi x = {INIT_LOW, 0xff, false};
 	struct ipi_plan p = ipi_plan(&x, 1, plan_ids, 5, 5);
 	CHECK(p.why && strstr(p.why, "BSP"));
-	x = (struct ipi){SIPI_LOW(1), 0xffffffffu, true};
+	x = (struct ipi){INIT_LOW, 0xffffffffu, true};
 	p = ipi_plan(&x, 1, plan_ids, 5, 5);
 	CHECK(p.why && strstr(p.why, "BSP"));
 	x = (struct ipi){INIT_LOW | SH(ICR_SHORTHAND_OTHERS), 0, false};
@@ -309,6 +313,44 @@ TEST(ap_sipi_only_in_wait_for_sipi_first_wins)
 	CHECK(send(0, SIPI_LOW(0x00), 5)); /* vector 0 still counts */
 	CHECK_EQ(cpu[2].start.sipi, AP_SIPI_VALID);
 	CHECK_EQ(hw_calls.ipis, 0);
+}
+
+/* The target that holds an L2 in wait-for-SIPI takes the kick as its loop does. */
+static void claim_kick(uint32_t apic_id, uint32_t low)
+{
+	for (unsigned i = 0; i < 3; i++)
+		if (low == KICK_LOW && cpu[i].apic_id == apic_id)
+			CHECK(ap_start_claim_init(&cpu[i]));
+}
+
+/*
+ * A CPU that holds an L2 in wait-for-SIPI (nested/wait_sipi.c) keeps the
+ * first SIPI L0 emulates for it although L1 runs (state AP_RUNNING); an
+ * INIT taken after it does not undo it (the SIPI exit has happened for
+ * L1); taking it ends the wait.
+ */
+TEST(ap_sipi_kept_for_l2_in_wait_for_sipi)
+{
+	setup();
+	cpu[2].start.sipi = AP_SIPI_VALID | 0x44; /* stale: dropped by the entry */
+	ap_start_l2_wait_sipi(&cpu[2]);
+	CHECK_EQ(cpu[2].start.sipi, 0);
+	CHECK_EQ(ap_start_l2_take_sipi(&cpu[2]), 0);
+	CHECK(send(0, SIPI_LOW(0x87), 5));
+	CHECK(send(0, SIPI_LOW(0x99), 5));
+	CHECK_EQ(cpu[2].start.sipi, AP_SIPI_VALID | 0x87);
+	CHECK_EQ(cpu[2].start.state, AP_RUNNING);
+	hw_fake_ipi_hook = claim_kick;
+	CHECK(send(0, INIT_LOW, 5));
+	CHECK_EQ(cpu[2].start.sipi, AP_SIPI_VALID | 0x87);
+	CHECK_EQ(ap_start_l2_take_sipi(&cpu[2]), AP_SIPI_VALID | 0x87);
+	CHECK(!cpu[2].start.l2_wait_sipi);
+	CHECK_EQ(cpu[2].start.sipi, 0);
+	/* The wait is over: a later SIPI meets an active CPU. */
+	CHECK(send(0, SIPI_LOW(0x55), 5));
+	CHECK_EQ(cpu[2].start.sipi, 0);
+	CHECK_EQ(ap_start_l2_take_sipi(&cpu[2]), 0);
+	CHECK_EQ(hw_calls.ipis, 1); /* the kick only */
 }
 
 TEST(ap_hw_wait_sipi_gets_the_real_ipi)

@@ -258,6 +258,10 @@ static void caps_no_shutdown(struct vmx_caps *c)
 {
 	c->misc &= ~(1ull << 7);
 }
+static void caps_no_wait_sipi(struct vmx_caps *c)
+{
+	c->misc &= ~(1ull << 8);
+}
 static void caps_ug(struct vmx_caps *c)
 {
 	c->procbased2 |= (uint64_t)CPU2_UNRESTRICTED_GUEST << 32;
@@ -1187,8 +1191,19 @@ TEST(nested_entry_guest_activity_state)
 		{ "shutdown (not offered)", { SET(VMCS_GUEST_ACTIVITY_STATE, 2) },
 		  GUEST("27.3.1.5", "GUEST_ACTIVITY_STATE not supported by IA32_VMX_MISC[8:6]"),
 		  .caps = caps_no_shutdown },
+		{ "wait-for-SIPI (offered)", { SET(VMCS_GUEST_ACTIVITY_STATE, 3) }, PASSES },
 		{ "wait-for-SIPI (not offered)", { SET(VMCS_GUEST_ACTIVITY_STATE, 3) },
-		  GUEST("27.3.1.5", "GUEST_ACTIVITY_STATE not supported") },
+		  GUEST("27.3.1.5", "GUEST_ACTIVITY_STATE not supported"),
+		  .caps = caps_no_wait_sipi },
+		{ "wait-for-SIPI with blocking by STI",
+		  { SET(VMCS_GUEST_ACTIVITY_STATE, 3), SET(INTR, GUEST_INTR_STATE_STI) },
+		  GUEST("27.3.1.5", "GUEST_ACTIVITY_STATE must be active with blocking by STI") },
+		{ "wait-for-SIPI, #MC",
+		  { SET(VMCS_GUEST_ACTIVITY_STATE, 3), SET(INFO, EV(HWEXC, VEC_MC)) },
+		  GUEST("27.3.1.5", "event not allowed") },
+		{ "wait-for-SIPI, interrupt",
+		  { SET(VMCS_GUEST_ACTIVITY_STATE, 3), SET(INFO, EV(INTR_TYPE_EXT_INTR, 0x30)) },
+		  GUEST("27.3.1.5", "event not allowed") },
 		{ "HLT with SS DPL 3",
 		  { SET(VMCS_GUEST_ACTIVITY_STATE, 1), SET(GAR(CS), 0xa0fb), SET(GAR(SS), 0xc0f3),
 		    OR(VMCS_GUEST_SS_SELECTOR, 3), OR(VMCS_GUEST_CS_SELECTOR, 3) },

@@ -83,17 +83,21 @@ TEST(nested_msrs_misc_fixed_enum)
 	struct vmx_caps l1 = l1_caps();
 	uint64_t misc = 0, enumv = 0, cr0f0 = 0, cr4f1 = 0;
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_MISC, &misc));
-	/* Bochs MISC 0x600401e0: LMA store (5), HLT (6), shutdown (7), 4 CR3
-	 * targets, VMWRITE to any supported field (29); not wait-for-SIPI (8)
-	 * nor injection with instruction length 0 (30). */
-	CHECK_EQ(misc, 0x00000000200400e0ull);
-	/* Shutdown only where the CPU has it. */
+	/* Bochs MISC 0x600401e0: LMA store (5), HLT (6), shutdown (7),
+	 * wait-for-SIPI (8), 4 CR3 targets, VMWRITE to any supported field
+	 * (29); not injection with instruction length 0 (30). */
+	CHECK_EQ(misc, 0x00000000200401e0ull);
+	/* Shutdown and wait-for-SIPI each only where the CPU has it. */
 	{
 		struct vmx_caps hw, l1b;
 		hw_fake_bochs_caps(&hw);
 		hw.misc &= ~(1ull << 7);
 		nested_vmx_msrs_init(&hw, vmcs12_highest_field_index(), &l1b);
-		CHECK_EQ(l1b.misc & (3ull << 7), 0);
+		CHECK_EQ(l1b.misc & (7ull << 6), (1ull << 6) | (1ull << 8));
+		hw_fake_bochs_caps(&hw);
+		hw.misc &= ~(1ull << 8);
+		nested_vmx_msrs_init(&hw, vmcs12_highest_field_index(), &l1b);
+		CHECK_EQ(l1b.misc & (7ull << 6), 3ull << 6);
 	}
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_VMCS_ENUM, &enumv));
 	CHECK_EQ(enumv, 0x3a);
@@ -183,7 +187,7 @@ TEST(nested_msrs_item6_controls_follow_hardware)
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &proc2));
 	CHECK_EQ((uint32_t)(proc2 >> 32) & item6, 0);
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_MISC, &misc));
-	CHECK_EQ(misc, 0x00000000000400e0ull);
+	CHECK_EQ(misc, 0x00000000000401e0ull);
 }
 
 /*
