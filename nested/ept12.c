@@ -44,6 +44,11 @@ uint64_t nested_ept_eptp02(struct vcpu *v, uint64_t eptp12)
 	if (evicted)
 		hw_invept_single(ept_eptp(evicted, false));
 	if (!pml4) {
+		/* The page bound, with a slot free: the other roots' pages go, as for a full fill. */
+		drop_all_roots(nv);
+		pml4 = ept02_root_for(&nv->ept02, eptp12, &evicted);
+	}
+	if (!pml4) {
 		log_error("nested: CPU %u: no page for an EPT02 root: L0 is out of memory", v->index);
 		return 0;
 	}

@@ -27,7 +27,8 @@ bool nested_ept12_enabled(const struct vmcs12 *v12);
 /*
  * The EPTP for vmcs02 when L1 enters L2 with eptp12 (checked by the entry
  * checks): EPT02's root for it, made if needed, WB, 4 levels, A/D as
- * eptp12.  0 when no root can be made (L0 out of memory, logged).
+ * eptp12; at the page bound every other root is dropped (invalidated)
+ * first.  0 when no root can be made (L0 out of memory, logged).
  */
 uint64_t nested_ept_eptp02(struct vcpu *v, uint64_t eptp12);
 

@@ -78,16 +78,6 @@ void nested_vmfunc_decide(const struct vmcs12 *v12, const struct vmx_caps *l1,
 	d->why = "EPTP switched";
 }
 
-/* EPT02's root for eptp12; with every EPT02 dropped first if none can be had (the page bound). */
-static uint64_t eptp02_for(struct vcpu *v, uint64_t eptp12)
-{
-	uint64_t eptp02 = nested_ept_eptp02(v, eptp12);
-	if (eptp02)
-		return eptp02;
-	nested_ept_invept(v, NESTED_INVEPT_ALL, 0);
-	return nested_ept_eptp02(v, eptp12);
-}
-
 bool nested_vmfunc_exit(struct vcpu *v, struct guest_regs *r)
 {
 	struct nested_vcpu *nv = v->nested;
@@ -117,7 +107,7 @@ bool nested_vmfunc_exit(struct vcpu *v, struct guest_regs *r)
 	case NVMFUNC_EPTP_SWITCH:
 		break;
 	}
-	uint64_t eptp02 = eptp02_for(v, d.eptp12);
+	uint64_t eptp02 = nested_ept_eptp02(v, d.eptp12);
 	if (!eptp02) {
 		log_error("nested: CPU %u: no page for the EPT02 root of EPTP 0x%llx (L2's VMFUNC "
 			  "EPTP switching): L0 is out of memory; VM exit to L1 instead",

@@ -335,3 +335,23 @@ TEST(nested_ept_large_leaf_filled)
 	CHECK_EQ(ept02_leaf(root, 0x100000000ull + 0x12345678ull),
 		 0x12200000ull | EPT_LEAF | EPT_RWX | WB);
 }
+
+/*
+ * An entry with another EPTP12 at the page bound, a root slot free: the
+ * other roots are dropped (each invalidated) and the new root made; no
+ * spurious VM-entry failure.
+ */
+TEST(nested_ept_new_root_at_the_page_bound)
+{
+	enter(EPTP12, DATA1 | WB | EPT_RWX);
+	CHECK_EQ(l2_ept_violation(GPA2, 0x181), 0);
+	uint64_t old = NV->eptp02 & EPT_ADDR_MASK;
+	NV->ept02.max_pages = NV->ept02.pages; /* no page for another root */
+	uint64_t other = (MEM_BASE + 0x3f000) | 0x1e;
+	CHECK(nested_ept_eptp02(&vcpu, other) != 0);
+	CHECK_EQ(ept02_find(&NV->ept02, EPTP12), 0);
+	CHECK(ept02_find(&NV->ept02, other) != 0);
+	CHECK_EQ(hw_calls.invept, 1); /* the old root, before its pages went back */
+	CHECK_EQ(NV->ept02.pages, 1);
+	(void)old;
+}
