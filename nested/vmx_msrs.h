@@ -10,9 +10,10 @@
  * (nested/ept12.h) and VPID where L0 can map L1's VPIDs to its own
  * (nested/vpid.h); IA32_VMX_EPT_VPID_CAP then exists for L1 with the
  * EPT bits L0 implements and the VPID bits (INVVPID, all four types: SDM
- * Vol. 3D A.10).  Unrestricted guest, VMCS shadowing, posted interrupts
- * and VM functions are not offered yet, so IA32_VMX_VMFUNC does not exist
- * for L1 (#GP), exactly as on a CPU without those features.  The
+ * Vol. 3D A.10).  Posted interrupts, APIC-register virtualization,
+ * virtual-interrupt delivery and VM functions are not offered yet, so
+ * IA32_VMX_VMFUNC does not exist for L1 (#GP), exactly as on a CPU
+ * without those features.  The
  * preemption timer is offered at the CPU's rate where the CPU has it and
  * can save its value.
  */
