@@ -116,7 +116,7 @@ PAYLOAD_SHARED := tests/payload/payload.c drivers/serial/uart16550.c drivers/ser
 $(BUILD)/payload/l1_test.so: $(BUILD)/boot/tests/payload/l1_probe.o
 $(BUILD)/payload/nested_test.so: $(addprefix $(BUILD)/boot/tests/payload/,nested_env.o \
 	nested_insn.o nested_vpid.o nested_shadow.o nested_entry.o nested_exits.o nested_ctl.o nested_events.o nested_timer.o nested_ug.o \
-	nested_ept.o nested_ept_paging.o nested_vmx.o nested_l2.o)
+	nested_ept.o nested_ept_paging.o nested_apicv.o nested_vmx.o nested_l2.o)
 $(BUILD)/payload/hostile.so: $(addprefix $(BUILD)/boot/tests/payload/,hostile_l2.o \
 	hostile_asm.o nested_env.o nested_exits.o nested_vmx.o nested_l2.o)
 
