@@ -36,7 +36,7 @@ CORE_C := core/main.c core/selftest.c core/string.c \
 	vmx/vmcs01.c vmx/launch.c vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c \
 	vmx/console.c vmx/ap_start.c vmx/apic_access.c vmx/l1_memory.c vmx/l1_paging.c \
 	vmx/task_switch.c mm/guest_walk.c mm/ept_walk.c nested/vmx_msrs.c nested/vmcs12.c nested/operand.c nested/insn_emul.c \
-	nested/entry_checks.c nested/entry_checks_guest.c nested/reflect.c nested/tpr_shadow.c nested/sync12.c \
+	nested/entry_checks.c nested/entry_checks_guest.c nested/reflect.c nested/tpr_shadow.c nested/apic_virt.c nested/sync12.c \
 	nested/prepare02.c nested/load_host.c nested/msr_merge.c nested/shadow12.c nested/msr_lists.c \
 	nested/vmentry.c nested/vmexit.c nested/init_exit.c nested/wait_sipi.c nested/timer.c vmx/init_signal.c nested/ept02.c nested/ept_exit.c nested/ept12.c \
 	nested/vpid.c nested/invvpid.c nested/invept.c nested/vmfunc.c
@@ -116,7 +116,7 @@ PAYLOAD_SHARED := tests/payload/payload.c drivers/serial/uart16550.c drivers/ser
 $(BUILD)/payload/l1_test.so: $(BUILD)/boot/tests/payload/l1_probe.o
 $(BUILD)/payload/nested_test.so: $(addprefix $(BUILD)/boot/tests/payload/,nested_env.o \
 	nested_insn.o nested_vpid.o nested_shadow.o nested_entry.o nested_exits.o nested_ctl.o nested_events.o nested_timer.o nested_ug.o \
-	nested_ept.o nested_ept_paging.o nested_vmfunc.o nested_vmx.o nested_l2.o)
+	nested_ept.o nested_ept_paging.o nested_vmfunc.o nested_apicv.o nested_vmx.o nested_l2.o)
 $(BUILD)/payload/nested_smp.so: $(addprefix $(BUILD)/boot/tests/payload/,nested_env.o \
 	nested_vmx.o nested_l2.o)
 $(BUILD)/payload/hostile.so: $(addprefix $(BUILD)/boot/tests/payload/,hostile_l2.o \
@@ -167,7 +167,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) \
 	mm/guest_walk.c mm/ept_walk.c nested/operand.c nested/entry_checks.c nested/entry_checks_guest.c \
 	vmx/caps.c vmx/controls.c vmx/segment.c vmx/cpuid_policy.c vmx/msr_policy.c \
 	vmx/msr_rows.c vmx/msr_apic.c vmx/msr_mtrr.c vmx/ept01.c \
-	vmx/vmcs_fields.c vmx/vmx_names.c nested/vmx_msrs.c nested/vmcs12.c nested/insn_emul.c nested/reflect.c nested/tpr_shadow.c nested/sync12.c nested/prepare02.c nested/load_host.c nested/msr_merge.c nested/shadow12.c nested/msr_lists.c nested/vmentry.c nested/vmexit.c nested/timer.c \
+	vmx/vmcs_fields.c vmx/vmx_names.c nested/vmx_msrs.c nested/vmcs12.c nested/insn_emul.c nested/reflect.c nested/tpr_shadow.c nested/apic_virt.c nested/sync12.c nested/prepare02.c nested/load_host.c nested/msr_merge.c nested/shadow12.c nested/msr_lists.c nested/vmentry.c nested/vmexit.c nested/timer.c \
 	vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c vmx/vmcs_dump.c vmx/console.c \
 	vmx/ap_start.c vmx/apic_access.c vmx/l1_memory.c vmx/l1_paging.c vmx/task_switch.c \
 	vmx/init_signal.c nested/init_exit.c nested/wait_sipi.c nested/ept02.c nested/ept_exit.c nested/ept12.c nested/vpid.c nested/invvpid.c nested/invept.c \

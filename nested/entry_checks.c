@@ -5,9 +5,8 @@
  *
  * Checks on controls L1 cannot set are not written out: a control that
  * L1's allowed-1 settings lack fails the reserved-bit check first.  Those
- * are the APIC virtualization controls (virtual-interrupt delivery,
- * APIC-access and x2APIC virtualization, APIC-register virtualization),
- * posted interrupts, PML, EPT-violation #VE,
+ * are virtual-interrupt delivery, APIC-register virtualization, posted
+ * interrupts, PML, EPT-violation #VE,
  * ENCLS/ENCLV/PCONFIG exiting, sub-page permissions, Intel PT, the
  * tertiary and secondary exit controls, and the "load" controls for
  * PERF_GLOBAL_CTRL, BNDCFGS, RTIT_CTL, CET, PKRS and LBR_CTL (their
@@ -155,9 +154,7 @@ static struct nested_entry_check check_exec_controls(const struct vmcs12 *v,
 	 * "Use TPR shadow": the virtual-APIC address aligned and within the
 	 * width; with virtual-interrupt delivery 0 (not offered), TPR
 	 * threshold bits 31:4 zero.  The threshold against VTPR reads the
-	 * page: nested_check_virtual_apic (nested/tpr_shadow.h).  With the
-	 * control 0, 27.2.1.1's checks on x2APIC/APIC-register virtualization
-	 * and virtual-interrupt delivery are reserved-bit checks here.
+	 * page: nested_check_virtual_apic (nested/tpr_shadow.h).
 	 */
 	if (proc & CPU_USE_TPR_SHADOW) {
 		NENTRY_REQUIRE(!(F(VIRTUAL_APIC_PAGE_ADDR) & 0xfff),
@@ -167,6 +164,26 @@ static struct nested_entry_check check_exec_controls(const struct vmcs12 *v,
 		NENTRY_REQUIRE(!(F(TPR_THRESHOLD) & 0xfffffff0ull),
 			       "TPR_THRESHOLD bits 31:4 must be 0");
 	}
+	/*
+	 * "Virtualize APIC accesses": the APIC-access address aligned and
+	 * within the width.  Without "use TPR shadow", "virtualize x2APIC
+	 * mode" must be 0 (APIC-register virtualization and virtual-interrupt
+	 * delivery, also named there, are reserved bits for L1), and it
+	 * excludes "virtualize APIC accesses".  L0's own rule on the page:
+	 * nested_check_apic_access (nested/apic_virt.h).
+	 */
+	if (proc2 & CPU2_VIRTUALIZE_APIC_ACCESSES) {
+		NENTRY_REQUIRE(!(F(APIC_ACCESS_ADDR) & 0xfff),
+			       "APIC_ACCESS_ADDR bits 11:0 must be 0");
+		NENTRY_REQUIRE(nentry_phys_ok(F(APIC_ACCESS_ADDR), maxphyaddr),
+			       "APIC_ACCESS_ADDR must not set bits beyond MAXPHYADDR");
+	}
+	NENTRY_REQUIRE((proc & CPU_USE_TPR_SHADOW) || !(proc2 & CPU2_VIRTUALIZE_X2APIC),
+		       "SECONDARY_VM_EXEC_CONTROL: virtualize x2APIC mode requires use TPR shadow");
+	NENTRY_REQUIRE(!(proc2 & CPU2_VIRTUALIZE_X2APIC) ||
+			   !(proc2 & CPU2_VIRTUALIZE_APIC_ACCESSES),
+		       "SECONDARY_VM_EXEC_CONTROL: virtualize x2APIC mode and virtualize APIC "
+		       "accesses are exclusive");
 
 	if (proc2 & CPU2_ENABLE_EPT)
 		NENTRY_TRY(check_eptp(F(EPT_POINTER), c, maxphyaddr));

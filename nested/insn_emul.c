@@ -16,6 +16,7 @@
 #include "nested.h"
 
 #include "nested/entry_checks.h"
+#include "nested/apic_virt.h"
 #include "nested/tpr_shadow.h"
 #include "nested/insn_common.h"
 #include "nested/shadow12.h"
@@ -447,11 +448,26 @@ static void emulate_vmwrite(struct nested_cpu *n, const struct nested_env *env,
 	vm_succeed();
 }
 
-/* VMfailValid 7 or 8 for a failed check of 27.2, with the rule in the log. */
+/*
+ * VMfailValid 7 or 8 for a failed check of 27.2, with the rule in the
+ * log: a debug line for the SDM's checks; a warn line for one of L0's
+ * own rules (section "L0, ..."), where the CPU would have entered,
+ * rate-limited as L0's other refusals (the first 16, then every 1024th).
+ */
+static uint64_t l0_rule_refusals;
+
 static void entry_vmfail(struct nested_cpu *n, const struct nested_entry_check *c, uint32_t error)
 {
-	log_debug("nested: VM entry to L2 refused, VMfailValid %u: %s (%s)", error, c->what,
-		  c->sdm);
+	if (c->sdm && c->sdm[0] == 'L' && c->sdm[1] == '0') {
+		uint64_t k = __atomic_add_fetch(&l0_rule_refusals, 1, __ATOMIC_RELAXED);
+		if (k <= 16 || !(k & 1023))
+			log_warn("nested: VM entry to L2 refused by L0's own rule, VMfailValid %u: "
+				 "%s (%s; refusal %llu)",
+				 error, c->what, c->sdm, (unsigned long long)k);
+	} else {
+		log_debug("nested: VM entry to L2 refused, VMfailValid %u: %s (%s)", error,
+			  c->what, c->sdm);
+	}
 	vm_fail(n, error);
 }
 
@@ -488,6 +504,8 @@ bool nested_vmentry_begin(struct nested_cpu *n, const struct nested_env *env, bo
 		nested_check_controls(n->vmcs12, env->l1_caps, env->mem->maxphyaddr);
 	if (c.result == NENTRY_OK)
 		c = nested_check_virtual_apic(n->vmcs12, env->mem); /* reads L1's memory */
+	if (c.result == NENTRY_OK)
+		c = nested_check_apic_access(n->vmcs12, l0_ept01_lookup);
 	if (c.result != NENTRY_OK) {
 		entry_vmfail(n, &c, VMXERR_ENTRY_INVALID_CONTROL);
 		return false;

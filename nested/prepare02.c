@@ -161,6 +161,14 @@ static void controls(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
 		vmcs_write(VMCS_VIRTUAL_APIC_PAGE_ADDR, F(VIRTUAL_APIC_PAGE_ADDR));
 		vmcs_write(VMCS_TPR_THRESHOLD, F(TPR_THRESHOLD));
 	}
+	/*
+	 * SDM 29.4: the CPU compares the physical address that L2's access
+	 * ends at after EPT01 or EPT02 - an L1 physical address, as on L1's
+	 * CPU - with the APIC-access address: vmcs12's, unchanged
+	 * (nested/apic_virt.h; nested_check_apic_access accepted it).
+	 */
+	if (proc2_12 & CPU2_VIRTUALIZE_APIC_ACCESSES)
+		vmcs_write(VMCS_APIC_ACCESS_ADDR, F(APIC_ACCESS_ADDR));
 	if (proc2_12 & CPU2_ENABLE_XSAVES)
 		vmcs_write(VMCS_XSS_EXIT_BITMAP, F(XSS_EXIT_BITMAP));
 	/*

@@ -272,6 +272,13 @@ enum nested_owner nested_exit_owner(const struct vmcs12 *v12, const struct l2_ex
 	case EXIT_REASON_TPR_BELOW_THRESHOLD:
 		l1 = proc(v12, CPU_USE_TPR_SHADOW);
 		break;
+	/*
+	 * SDM 29.4: an access to the APIC-access page under "virtualize APIC
+	 * accesses", which only L1 sets in vmcs02 (nested/apic_virt.h).
+	 */
+	case EXIT_REASON_APIC_ACCESS:
+		l1 = proc2(v12, CPU2_VIRTUALIZE_APIC_ACCESSES);
+		break;
 	case EXIT_REASON_GDTR_IDTR:
 	case EXIT_REASON_LDTR_TR:
 		l1 = proc2(v12, CPU2_DESC_TABLE_EXITING);
@@ -304,8 +311,8 @@ enum nested_owner nested_exit_owner(const struct vmcs12 *v12, const struct l2_ex
 		/*
 		 * EPT violations and misconfigurations (EPT01 is L0's), a
 		 * machine check during VM entry (SDM 27.9), and exits of
-		 * features L1 is not offered (APIC virtualization, PML,
-		 * MTF...): L0's own.
+		 * features L1 is not offered (APIC-register virtualization,
+		 * virtual-interrupt delivery, PML, MTF...): L0's own.
 		 */
 		l1 = false;
 	}

@@ -3,9 +3,9 @@
  * virtual-APIC page that read L1's memory.
  *
  * SDM Vol. 3C 27.2.1.1: with "use TPR shadow" 1 and "virtual-interrupt
- * delivery" and "virtualize APIC accesses" 0 (neither offered to L1),
- * TPR threshold bits 3:0 must not exceed VTPR bits 7:4, VTPR being the
- * byte at offset 80H of the virtual-APIC page: VMfailValid 7.
+ * delivery" (not offered to L1) and "virtualize APIC accesses" 0, TPR
+ * threshold bits 3:0 must not exceed VTPR bits 7:4, VTPR being the byte
+ * at offset 80H of the virtual-APIC page: VMfailValid 7.
  *
  * The SDM takes any aligned virtual-APIC address within the physical-
  * address width (nested/entry_checks.c checks those).  vmcs02 hands the

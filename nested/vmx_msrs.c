@@ -23,7 +23,7 @@
 	(CPU2_DESC_TABLE_EXITING | CPU2_ENABLE_RDTSCP | CPU2_WBINVD_EXITING |                  \
 	 CPU2_PAUSE_LOOP_EXITING | CPU2_RDRAND_EXITING | CPU2_ENABLE_INVPCID |                 \
 	 CPU2_RDSEED_EXITING | CPU2_ENABLE_XSAVES | CPU2_TSC_SCALING | CPU2_ENABLE_EPT |       \
-	 CPU2_VMCS_SHADOWING)
+	 CPU2_VMCS_SHADOWING | CPU2_VIRTUALIZE_APIC_ACCESSES | CPU2_VIRTUALIZE_X2APIC)
 
 /*
  * Nested EPT (nested/ept02.h): what L0 needs of the CPU to offer it -
@@ -169,6 +169,13 @@ void nested_vmx_msrs_init(const struct vmx_caps *hw, unsigned highest_field_inde
 		    vmx_controls_allowed(hw, VMX_CTL_PROC2, CPU2_ENABLE_EPT) &&
 		    nested_vmfunc_offerable(hw))
 			offered2 |= CPU2_ENABLE_VMFUNC;
+		/*
+		 * "Virtualize x2APIC mode" has no use without "use TPR shadow"
+		 * (SDM 27.2.1.1 requires it): offered with it only.  Both APIC
+		 * controls are the CPU's on vmcs02 (nested/apic_virt.h).
+		 */
+		if (!((uint32_t)(l1->true_procbased >> 32) & CPU_USE_TPR_SHADOW))
+			offered2 &= ~CPU2_VIRTUALIZE_X2APIC;
 		l1->has_procbased2 = 1;
 		l1->procbased2 = narrow(hw->has_procbased2 ? hw->procbased2 : 0, offered2);
 	}

@@ -13,7 +13,8 @@
  * Vol. 3D A.10).  VM functions are offered with EPT where the CPU has
  * them with EPTP switching: IA32_VMX_VMFUNC then exists for L1 with EPTP
  * switching alone (A.11, nested/vmfunc.h); elsewhere it does not (#GP),
- * exactly as on a CPU without them.  Posted interrupts are not offered.  The
+ * exactly as on a CPU without them.  Posted interrupts, APIC-register
+ * virtualization and virtual-interrupt delivery are not offered.  The
  * preemption timer is offered at the CPU's rate where the CPU has it and
  * can save its value.
  */

@@ -267,6 +267,22 @@ L2 l2_cr8_read
 	mov r8, cr8
 	vmcall
 
+; APIC virtualization (SDM 29.4, 29.5; nested_apicv.c): a dword read of
+; [RBX + RSI] into R8 (44 8B 04 33), a dword write of EAX there (89 04 33);
+; RDMSR of ECX into EDX:EAX, WRMSR of ECX from EDX:EAX (0F 32, 0F 30).
+L2 l2_apic_read
+	mov r8d, [rbx + rsi]
+	vmcall
+L2 l2_apic_write
+	mov [rbx + rsi], eax
+	vmcall
+L2 l2_msr_read
+	rdmsr
+	vmcall
+L2 l2_msr_write
+	wrmsr
+	vmcall
+
 ; TSC offsetting and scaling: two RDTSCs (R8, R9) and RDMSR of IA32_TSC (R10).
 L2 l2_tsc_reads
 	rdtsc

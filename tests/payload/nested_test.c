@@ -282,6 +282,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		nx_group_ug();
 		nx_group_ept();
 		nx_group_vmfunc();
+		nx_group_apicv();
 	} else {
 		nx_check(false, "VM entries and exits (groups C, D)",
 			 "skipped: not in VMX operation");

@@ -23,6 +23,7 @@
  * nested_ept_paging.c  nested EPT: PAE PDPTEs, A/D of L2's page walks,
  *                 event delivery, entry bits, roots (D)
  * nested_vmfunc.c VM functions: VMFUNC's EPTP switching under EPT12 (D)
+ * nested_apicv.c  the APIC-access page and x2APIC virtualization (D)
  * nested_vmx.asm  the VMX instructions as probes, VM entry and exit stub,
  *                 L1's exception stubs
  * nested_l2.asm   the L2 code
@@ -164,7 +165,8 @@ enum nx_page {
 	PG_SHADOW_PLAIN,
 	PG_VMREAD_BM,
 	PG_VMWRITE_BM,
-	PG_VAPIC, /* L2's virtual-APIC page (nested_ctl.c) */
+	PG_VAPIC, /* L2's virtual-APIC page (nested_ctl.c, nested_apicv.c) */
+	PG_APIC_ACCESS, /* L2's APIC-access page, ordinary memory (nested_apicv.c) */
 	PG_EPT_PT0, /* 4-KiB tables for the 2-MiB regions of the test pages */
 	PG_EPT_PT1,
 	PG_EPT_PD_HI, /* EPT12's PD at guest-physical 4 GiB (2-MiB leaf test) */
@@ -280,6 +282,7 @@ void nx_group_events(void);
 void nx_group_timer(void);
 void nx_group_ug(void);
 void nx_group_ept(void);
+void nx_group_apicv(void); /* after nx_group_ept: uses its EPT12 */
 /* nested_ept.c for nested_ept_paging.c: EPT12 on (as nx_reset_l2, plus EPT), its leaves. */
 void nx_ept_on(bool ad);
 uint64_t *nx_ept_leaf(uint64_t gpa);

@@ -93,6 +93,10 @@ side_checks() { # side
 	expect "$side: /init reached" '^microhv-linux: init reached$'
 	expect "$side: the KVM modules loaded" '^kvm-test: modules loaded: .*kvm_intel'
 	expect "$side: kvm_intel's parameters printed" '^kvm-param: defaults: ept='
+	# Issue 12, item 6: KVM's flexpriority needs "use TPR shadow" and
+	# "virtualize APIC accesses", which microhv now offers as bare Bochs does.
+	expect "$side: KVM uses flexpriority (TPR shadow, APIC-access page)" \
+		'^kvm-param: defaults: .*\bflexpriority=Y\b'
 	expect "$side: kvm-intel.ko reloaded with its optional features off" \
 		'^kvm-test: kvm-intel.ko reloaded with: ept=0 vpid=0 unrestricted_guest=0'
 	for c in $configs; do

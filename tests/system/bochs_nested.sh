@@ -19,8 +19,11 @@
 # less 1: MONITOR and MWAIT are two exit checks on bare Bochs and one #UD
 # check under microhv (L1's CPU has no MONITOR/MWAIT).  The 267 include
 # the 15 VM-function checks (tests/payload/nested_vmfunc.c) and the 2 of
-# L2's shadow-served VMREAD under EPT12 (nested_shadow.c).
-min_checks=273
+# L2's shadow-served VMREAD under EPT12 (nested_shadow.c); plus 19 of the
+# APIC-access page and x2APIC virtualization (nested_apicv.c: the bare
+# run's 17 and L0's refusal of an APIC-access page in its memory and at
+# L1's xAPIC page).
+min_checks=292
 img="$out/bochs-nested.img"
 serial="$out/bochs-nested.serial.txt"
 cfg="$out/bochs-nested.cfg"
@@ -51,6 +54,7 @@ expect "L0 refuses a linked VMCS whose shadow indicator is not the control itsel
 expect "L0 refuses a reserved bit in L2's PDPTE itself (27.3.1.6)" "$entry_failed"' 33 \(.*\) qualification 2: a PDPTE at GUEST_CR3 is unreadable or sets a reserved bit \(SDM 27\.3\.1\.6\)$'
 expect "L0 refuses MSR-load entry 1 itself (27.4)" "$entry_failed"' 34 \(.*\) qualification 1: an entry of the VM-entry MSR-load area failed \(SDM 27\.4\)$'
 expect "L0 refuses MSR-load entry 2 itself (27.4)" "$entry_failed"' 34 \(.*\) qualification 2: an entry of the VM-entry MSR-load area failed \(SDM 27\.4\)$'
+expect "L0 refuses an APIC-access page that is not L1's ordinary memory itself (its own rule)" '^\[core\] warn: nested: VM entry to L2 refused by L0.s own rule, VMfailValid 7: APIC_ACCESS_ADDR is not L1.s memory'
 expect_no "the CPU refused no vmcs02 that L0's checks passed" '^\[core\] (warn|error): nested: CPU [0-9]+: the CPU refused vmcs02'
 expect_bochs_power_off "Bochs powered off by the payload, not killed or panicked" "$status" "$serial"
 finish bochs-nested

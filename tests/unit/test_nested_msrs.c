@@ -168,7 +168,8 @@ TEST(nested_msrs_item6_controls_follow_hardware)
 	CHECK_EQ(proc2 >> 32, CPU2_DESC_TABLE_EXITING | CPU2_ENABLE_RDTSCP | CPU2_WBINVD_EXITING |
 				  CPU2_ENABLE_INVPCID | CPU2_ENABLE_XSAVES | CPU2_ENABLE_EPT |
 				  CPU2_UNRESTRICTED_GUEST | CPU2_ENABLE_VPID | CPU2_VMCS_SHADOWING |
-				  CPU2_ENABLE_VMFUNC | item6);
+				  CPU2_ENABLE_VMFUNC | CPU2_VIRTUALIZE_APIC_ACCESSES | CPU2_VIRTUALIZE_X2APIC |
+				  item6);
 
 	/* A CPU with none of them (nor MISC[29]): none offered. */
 	struct vmx_caps hw;
@@ -355,4 +356,43 @@ TEST(nested_msrs_unrestricted_guest)
 	nested_vmx_msrs_init(&hw, 0x1d, &l1);
 	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &proc2));
 	CHECK_EQ((proc2 >> 32) & CPU2_UNRESTRICTED_GUEST, 0);
+}
+
+/*
+ * Issue 12, item 6: "virtualize APIC accesses" and "virtualize x2APIC
+ * mode" where the CPU has them (nested/apic_virt.h); x2APIC mode only
+ * with "use TPR shadow" (SDM 27.2.1.1 needs it).  APIC-register
+ * virtualization, virtual-interrupt delivery and posted interrupts never.
+ */
+TEST(nested_msrs_apic_virtualization)
+{
+	const uint32_t apic2 = CPU2_VIRTUALIZE_APIC_ACCESSES | CPU2_VIRTUALIZE_X2APIC;
+	struct vmx_caps hw, l1;
+	uint64_t proc2 = 0, proc = 0, pin = 0;
+	hw_fake_bochs_caps(&hw);
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &proc2));
+	CHECK_EQ((uint32_t)(proc2 >> 32) & apic2, apic2);
+	CHECK_EQ((uint32_t)(proc2 >> 32) & (CPU2_APIC_REGISTER_VIRT | CPU2_VIRTUAL_INTR_DELIVERY), 0);
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_TRUE_PINBASED_CTLS, &pin));
+	CHECK_EQ((pin >> 32) & PIN_POSTED_INTERRUPTS, 0);
+	/* Each follows the CPU. */
+	for (unsigned bit = 0; bit < 32; bit++) {
+		if (!(apic2 & (1u << bit)))
+			continue;
+		hw_fake_bochs_caps(&hw);
+		hw.procbased2 &= ~((uint64_t)1 << (32 + bit));
+		nested_vmx_msrs_init(&hw, 0x1d, &l1);
+		CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &proc2));
+		CHECK_EQ((uint32_t)(proc2 >> 32) & apic2, apic2 & ~(1u << bit));
+	}
+	/* Without the CPU's TPR shadow: no x2APIC mode, APIC accesses still. */
+	hw_fake_bochs_caps(&hw);
+	hw.true_procbased &= ~((uint64_t)CPU_USE_TPR_SHADOW << 32);
+	hw.procbased &= ~((uint64_t)CPU_USE_TPR_SHADOW << 32);
+	nested_vmx_msrs_init(&hw, 0x1d, &l1);
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_TRUE_PROCBASED_CTLS, &proc));
+	CHECK_EQ((proc >> 32) & CPU_USE_TPR_SHADOW, 0);
+	CHECK(nested_vmx_msr_read(&l1, MSR_IA32_VMX_PROCBASED_CTLS2, &proc2));
+	CHECK_EQ((uint32_t)(proc2 >> 32) & apic2, CPU2_VIRTUALIZE_APIC_ACCESSES);
 }

@@ -106,7 +106,7 @@ TEST(reflect_unconditional_exits)
 TEST(reflect_l0_only_exits)
 {
 	static const uint32_t l0[] = { EXIT_REASON_EPT_VIOLATION, EXIT_REASON_EPT_MISCONFIG,
-				       EXIT_REASON_PREEMPTION_TIMER, EXIT_REASON_APIC_ACCESS,
+				       EXIT_REASON_PREEMPTION_TIMER, EXIT_REASON_APIC_WRITE,
 				       EXIT_REASON_PML_FULL, EXIT_REASON_MONITOR_TRAP_FLAG,
 				       EXIT_REASON_MWAIT, EXIT_REASON_MONITOR };
 	reset();
@@ -429,4 +429,20 @@ TEST(reflect_tpr_below_threshold)
 	CHECK_EQ(owner(EXIT_REASON_TPR_BELOW_THRESHOLD), NESTED_L1);
 	set_proc(~CPU_USE_TPR_SHADOW);
 	CHECK_EQ(owner(EXIT_REASON_TPR_BELOW_THRESHOLD), NESTED_L0);
+}
+
+/*
+ * Issue 12, item 6.  SDM 29.4: an APIC-access exit (44) comes from L1's
+ * "virtualize APIC accesses" (L0 never sets it in vmcs02): L1's with the
+ * control, activated; otherwise L0's (never reflected).
+ */
+TEST(reflect_apic_access)
+{
+	reset();
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, CPU2_VIRTUALIZE_APIC_ACCESSES);
+	CHECK_EQ(owner(EXIT_REASON_APIC_ACCESS), NESTED_L0); /* not activated */
+	set_proc(CPU_ACTIVATE_SECONDARY | CPU_USE_TPR_SHADOW);
+	CHECK_EQ(owner(EXIT_REASON_APIC_ACCESS), NESTED_L1);
+	vmcs12_set(&v12, VMCS_SECONDARY_VM_EXEC_CONTROL, ~CPU2_VIRTUALIZE_APIC_ACCESSES);
+	CHECK_EQ(owner(EXIT_REASON_APIC_ACCESS), NESTED_L0);
 }

@@ -554,3 +554,43 @@ TEST(nested_exit_rdrand_rdseed_pause_loop_reflected)
 	CHECK_EQ(run_stub_errors, 0);
 	CHECK_EQ(vmcs_soft_errors(), 0);
 }
+
+/*
+ * Issue 12, item 6, through the run path: "virtualize APIC accesses"
+ * reaches vmcs02 with vmcs12's APIC-access address, and an APIC-access
+ * exit (44) of the CPU's is L1's, reflected with its qualification
+ * (SDM 28.2.1, table 28-6: offset 0x300, linear write) and the
+ * IDT-vectoring information; never L0's (which has no handler for it).
+ * A page that is not L1's ordinary memory (L0's here) is L0's VMfail 7.
+ */
+TEST(nested_exit_apic_access_reflected)
+{
+	const uint64_t page = MEM_BASE + 0x30000, qual = 0x1300; /* write, offset 300H */
+	run_setup();
+	vmcs12_set(V12, VMCS_CPU_BASED_VM_EXEC_CONTROL,
+		   f12(VMCS_CPU_BASED_VM_EXEC_CONTROL) | CPU_ACTIVATE_SECONDARY);
+	vmcs12_set(V12, VMCS_SECONDARY_VM_EXEC_CONTROL, CPU2_VIRTUALIZE_APIC_ACCESSES);
+	vmcs12_set(V12, VMCS_APIC_ACCESS_ADDR, HV_BASE + 0x1000);
+	CHECK_EQ(run_l1_exit(EXIT_REASON_VMLAUNCH, LEN_VMLAUNCH, true), 0);
+	CHECK(!NV->in_l2);
+	CHECK_EQ(f12(VMCS_VM_INSTRUCTION_ERROR), 7);
+	CHECK_EQ(f01(VMCS_GUEST_RIP), RIP0 + LEN_VMLAUNCH);
+	vmcs12_set(V12, VMCS_APIC_ACCESS_ADDR, page);
+	CHECK(run_l1_vmlaunch());
+	CHECK_EQ(f02(VMCS_SECONDARY_VM_EXEC_CONTROL) & CPU2_VIRTUALIZE_APIC_ACCESSES,
+		 CPU2_VIRTUALIZE_APIC_ACCESSES);
+	CHECK_EQ(f02(VMCS_APIC_ACCESS_ADDR), page);
+	l2_ran();
+	vmcs_soft_set(VMCS_IDT_VECTORING_INFO_FIELD, INFO_EXTINT(0x31));
+	CHECK_EQ(run_l2_exit(EXIT_REASON_APIC_ACCESS, qual, 6), 0);
+	CHECK(!NV->in_l2);
+	CHECK_EQ(NV->reflected, 1);
+	CHECK_EQ(f12(VMCS_VM_EXIT_REASON), EXIT_REASON_APIC_ACCESS);
+	CHECK_EQ(f12(VMCS_EXIT_QUALIFICATION), qual);
+	CHECK_EQ(f12(VMCS_IDT_VECTORING_INFO_FIELD), INFO_EXTINT(0x31));
+	CHECK_EQ(f12(VMCS_VM_EXIT_INSTRUCTION_LEN), 6);
+	CHECK_EQ(f12(VMCS_GUEST_RIP), L2_RIP_NOW);
+	CHECK_EQ(f01(VMCS_GUEST_RIP), HOST_RIP12);
+	CHECK_EQ(run_stub_errors, 0);
+	CHECK_EQ(vmcs_soft_errors(), 0);
+}

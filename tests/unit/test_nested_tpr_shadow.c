@@ -5,6 +5,7 @@
  */
 #include "nested/tpr_shadow.h"
 #include "test.h"
+#include "vmx/vmx_arch.h"
 #include "vmx/vmx_bits.h"
 
 #include <string.h>
@@ -76,4 +77,20 @@ TEST(tpr_shadow_nothing_without_the_control)
 	vmcs12_set(&v, VMCS_CPU_BASED_VM_EXEC_CONTROL, ~CPU_USE_TPR_SHADOW);
 	CHECK_EQ(nested_check_virtual_apic(&v, &mem).result, NENTRY_OK);
 	CHECK_EQ(last_gpa, 0);
+}
+
+/*
+ * SDM 27.2.1.1: the threshold is checked against VTPR only while
+ * "virtualize APIC accesses" is 0 (and activated); the page must be
+ * L1's either way (L0's rule).
+ */
+TEST(tpr_shadow_no_vtpr_check_with_apic_accesses)
+{
+	memset(&v, 0, sizeof(v));
+	vmcs12_set(&v, VMCS_SECONDARY_VM_EXEC_CONTROL, CPU2_VIRTUALIZE_APIC_ACCESSES);
+	CHECK_EQ(with(L1_PAGE, 6, 0x5f).result, NENTRY_VMFAIL_CONTROL); /* not activated */
+	vmcs12_set(&v, VMCS_CPU_BASED_VM_EXEC_CONTROL, CPU_USE_TPR_SHADOW | CPU_ACTIVATE_SECONDARY);
+	CHECK_EQ(nested_check_virtual_apic(&v, &mem).result, NENTRY_OK);
+	vmcs12_set(&v, VMCS_VIRTUAL_APIC_PAGE_ADDR, L1_PAGE + 0x1000);
+	CHECK_EQ(nested_check_virtual_apic(&v, &mem).result, NENTRY_VMFAIL_CONTROL);
 }
