@@ -75,7 +75,7 @@ static bool vector_has_error_code(uint32_t vector)
 
 /*
  * SDM 27.2.1.1, the EPT pointer with "enable EPT": a memory type and
- * page-walk length IA32_VMX_EPT_VPID_CAP offers (bits 8/14, 6), accessed
+ * page-walk length IA32_VMX_EPT_VPID_CAP offers (bits 8/14, 6/7), accessed
  * and dirty flags only where offered (21), bits 11:7 and beyond
  * MAXPHYADDR reserved.  INVEPT's single-context type checks the same.
  */
@@ -88,9 +88,10 @@ static struct nested_entry_check check_eptp(uint64_t eptp, const struct vmx_caps
 	NENTRY_REQUIRE((type == 0 && (cap & EPT_CAP_MEMTYPE_UC)) ||
 			   (type == 6 && (cap & EPT_CAP_MEMTYPE_WB)),
 		       "EPT_POINTER: a memory type IA32_VMX_EPT_VPID_CAP does not offer");
-	NENTRY_REQUIRE((eptp & (7ull << EPTP_WALK_LENGTH_SHIFT)) == EPTP_WALK_LENGTH_4 &&
-			   (cap & EPT_CAP_WALK_4),
-		       "EPT_POINTER: page-walk length must be 4");
+	uint64_t walk = eptp & (7ull << EPTP_WALK_LENGTH_SHIFT);
+	NENTRY_REQUIRE((walk == EPTP_WALK_LENGTH_4 && (cap & EPT_CAP_WALK_4)) ||
+			   (walk == EPTP_WALK_LENGTH_5 && (cap & EPT_CAP_WALK_5)),
+		       "EPT_POINTER: a page-walk length IA32_VMX_EPT_VPID_CAP does not offer");
 	NENTRY_REQUIRE(!(eptp & EPTP_AD_ENABLE) || (cap & EPT_CAP_ACCESSED_DIRTY),
 		       "EPT_POINTER: accessed/dirty flags are not offered");
 	NENTRY_REQUIRE(!(eptp & 0xf80ull), "EPT_POINTER: bits 11:7 must be 0");

@@ -6,6 +6,7 @@
 #include "ept02.h"
 
 #include "arch/x86/spinlock.h"
+#include "mm/ept_walk.h"
 #include "vmx/vmx_arch.h"
 
 #define ENTRIES 512
@@ -96,7 +97,7 @@ bool ept02_init(struct ept02 *c, struct page_alloc *pa, struct spinlock *pa_lock
 
 static void drop_slot(struct ept02 *c, struct ept02_root *r)
 {
-	free_tables(c, r->pml4, 4);
+	free_tables(c, r->pml4, r->levels);
 	*r = (struct ept02_root){ 0 };
 	c->drops++;
 }
@@ -134,7 +135,10 @@ uint64_t ept02_root_for(struct ept02 *c, uint64_t eptp12, uint64_t *evicted)
 	uint64_t pml4 = take_page(c);
 	if (!pml4)
 		return 0;
-	*slot = (struct ept02_root){ .eptp12 = eptp12, .pml4 = pml4, .last_use = ++c->clock };
+	*slot = (struct ept02_root){ .eptp12 = eptp12,
+				     .pml4 = pml4,
+				     .levels = ept_walk_levels(eptp12),
+				     .last_use = ++c->clock };
 	return pml4;
 }
 
@@ -155,8 +159,9 @@ enum ept02_map_result ept02_map(struct ept02 *c, uint64_t pml4, uint64_t gpa2, u
 				unsigned level, unsigned rights, unsigned memtype, bool ipat)
 {
 	bool changed = false; /* an entry the CPU may have cached changed */
+	struct ept02_root *r = slot_of(c, pml4);
 	uint64_t *t = table_of(pml4);
-	for (unsigned l = 4; l > level; l--) {
+	for (unsigned l = r ? r->levels : 4; l > level; l--) {
 		uint64_t *e = &t[index_of(gpa2, l)];
 		if (!is_table(*e, l)) {
 			/* None yet, or a larger leaf than this one's: a table in its place. */
@@ -180,7 +185,6 @@ enum ept02_map_result ept02_map(struct ept02 *c, uint64_t pml4, uint64_t gpa2, u
 	/* Smaller leaves this one covers: their tables go (after the store). */
 	if (is_table(old, level))
 		free_tables(c, old & EPT_ADDR_MASK, level - 1);
-	struct ept02_root *r = slot_of(c, pml4);
 	if (r)
 		r->last_use = ++c->clock;
 	if (level > 1)
@@ -195,8 +199,13 @@ enum ept02_map_result ept02_map(struct ept02 *c, uint64_t pml4, uint64_t gpa2, u
 
 uint64_t ept02_leaf(uint64_t pml4, uint64_t gpa2)
 {
-	uint64_t *t = table_of(pml4);
-	for (unsigned level = 4; level > 1; level--) {
+	return ept02_leaf_in(pml4, 4, gpa2);
+}
+
+uint64_t ept02_leaf_in(uint64_t root, unsigned levels, uint64_t gpa2)
+{
+	uint64_t *t = table_of(root);
+	for (unsigned level = levels; level > 1; level--) {
 		uint64_t e = t[index_of(gpa2, level)];
 		if (!(e & EPT_RWX) || !is_table(e, level))
 			return e;

@@ -38,7 +38,8 @@ struct spinlock;
 
 struct ept02_root {
 	uint64_t eptp12; /* L1's EPTP this root shadows; 0: the slot is free */
-	uint64_t pml4;	 /* EPT02's PML4 */
+	uint64_t pml4;	 /* EPT02's top table: a PML4, or a PML5 for a 5-level EPTP12 */
+	unsigned levels; /* EPTP12's page-walk length: EPT02 walks as many levels */
 	uint64_t last_use;
 };
 
@@ -60,7 +61,8 @@ bool ept02_init(struct ept02 *c, struct page_alloc *pa, struct spinlock *pa_lock
 		uint64_t max_pages);
 
 /*
- * EPT02's PML4 for L1's eptp12, made (empty) if there is none; the least
+ * EPT02's top table for L1's eptp12 (as many levels as its page-walk
+ * length), made (empty) if there is none; the least
  * recently used root is dropped when every slot is taken (*evicted gets
  * its PML4 for the caller's INVEPT, else 0).  0 when no page can be had.
  */
@@ -88,10 +90,12 @@ enum ept02_map_result ept02_map(struct ept02 *c, uint64_t pml4, uint64_t gpa2, u
 				unsigned level, unsigned rights, unsigned memtype, bool ipat);
 
 /*
- * The leaf entry for gpa2 in the EPT02 at pml4 (a 2-MiB or 1-GiB one has
- * bit 7), 0 if none (for the tests and the console).
+ * The leaf entry for gpa2 in the 4-level EPT02 at pml4 (a 2-MiB or 1-GiB
+ * one has bit 7), 0 if none (for the tests and the console); _in: in the
+ * EPT02 of that many levels at root.
  */
 uint64_t ept02_leaf(uint64_t pml4, uint64_t gpa2);
+uint64_t ept02_leaf_in(uint64_t root, unsigned levels, uint64_t gpa2);
 
 /*
  * Drops the roots of every EPTP with eptp12's PML4 address (INVEPT

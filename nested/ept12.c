@@ -52,7 +52,9 @@ uint64_t nested_ept_eptp02(struct vcpu *v, uint64_t eptp12)
 		log_error("nested: CPU %u: no page for an EPT02 root: L0 is out of memory", v->index);
 		return 0;
 	}
-	nv->eptp02 = ept_eptp(pml4, eptp12 & EPTP_AD_ENABLE);
+	/* As many levels as EPTP12 walks (4, or 5 where offered: SDM 29.3.2). */
+	nv->eptp02 = (ept_eptp(pml4, eptp12 & EPTP_AD_ENABLE) & ~EPTP_WALK_LENGTH_MASK) |
+		     (eptp12 & EPTP_WALK_LENGTH_MASK);
 	return nv->eptp02;
 }
 

@@ -29,17 +29,20 @@
  * Nested EPT (nested/ept02.h): what L0 needs of the CPU to offer it -
  * 4-level walks, WB tables, INVEPT with its single-context type (for
  * EPT02 roots) - and the EPT bits of IA32_VMX_EPT_VPID_CAP L1 may get
- * where the CPU has them: execute-only, UC and WB, 2-MiB and 1-GiB
- * pages (EPT12's leaves; EPT02's are 4 KiB), INVEPT single-context and
- * all-context (emulated), accessed/dirty flags (EPTP02 mirrors EPTP12's,
- * so that the CPU treats L2's paging-structure accesses as writes), and
- * the advanced EPT-violation information the CPU reports.  Not offered:
- * 5-level walks, supervisor shadow-stack control.
+ * where the CPU has them: execute-only, 5-level walks (EPT02 then has
+ * as many levels as EPTP12), UC and WB, 2-MiB and 1-GiB pages (EPT02's
+ * leaves as large as EPT12's, EPT01's and the CPU allow), INVEPT
+ * single-context and all-context (emulated), accessed/dirty flags (EPTP02
+ * mirrors EPTP12's, so that the CPU treats L2's paging-structure accesses
+ * as writes), and the advanced EPT-violation information the CPU
+ * reports.  Not offered: supervisor shadow-stack control, mode-based
+ * execute control, #VE.
  */
 #define EPT_NEEDED (EPT_CAP_WALK_4 | EPT_CAP_MEMTYPE_WB | EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE)
 #define EPT_OFFERED                                                                           \
-	(EPT_CAP_EXECUTE_ONLY | EPT_CAP_WALK_4 | EPT_CAP_MEMTYPE_UC | EPT_CAP_MEMTYPE_WB |      \
-	 EPT_CAP_PAGE_2M | EPT_CAP_PAGE_1G | EPT_CAP_INVEPT | EPT_CAP_ACCESSED_DIRTY |          \
+	(EPT_CAP_EXECUTE_ONLY | EPT_CAP_WALK_4 | EPT_CAP_WALK_5 | EPT_CAP_MEMTYPE_UC |         \
+	 EPT_CAP_MEMTYPE_WB | EPT_CAP_PAGE_2M | EPT_CAP_PAGE_1G | EPT_CAP_INVEPT |               \
+	 EPT_CAP_ACCESSED_DIRTY |                                                              \
 	 EPT_CAP_ADVANCED_INFO | EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)
 #define EXIT_OFFERED                                                                          \
 	(EXIT_SAVE_DEBUG_CONTROLS | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT |        \

@@ -180,3 +180,27 @@ TEST(ept02_large_leaves)
 	CHECK_EQ(c.pages, 0);
 	CHECK_EQ(page_alloc_free_pages(&pa), free0);
 }
+
+/* A 5-level EPTP12: EPT02 has a PML5 on top, one more table per first leaf, all freed. */
+TEST(ept02_five_levels)
+{
+	setup(32);
+	size_t free0 = page_alloc_free_pages(&pa);
+	uint64_t eptp5 = (EPTP12(1) & ~(7ull << 3)) | (4ull << 3);
+	uint64_t evicted, root = ept02_root_for(&c, eptp5, &evicted);
+	CHECK(root != 0);
+	CHECK_EQ(c.root[0].levels, 5);
+	/* An address with bit 48 set: only a 5-level walk reaches it. */
+	uint64_t gpa2 = (1ull << 48) | GPA2;
+	CHECK_EQ(ept02_map(&c, root, gpa2, 0x7000, 1, EPT_RWX, 6, false), EPT02_MAPPED);
+	CHECK_EQ(c.pages, 5); /* PML5, PML4, PDPT, PD, PT */
+	CHECK_EQ(ept02_leaf_in(root, 5, gpa2), 0x7000 | EPT_RWX | (6ull << 3));
+	CHECK_EQ(ept02_leaf_in(root, 5, GPA2), 0);
+	/* PML5 entry 1 holds it: index (gpa >> 48) & 511. */
+	CHECK(((uint64_t *)(uintptr_t)root)[1] != 0);
+	CHECK_EQ(((uint64_t *)(uintptr_t)root)[0], 0);
+	uint64_t d[EPT02_ROOTS];
+	CHECK_EQ(ept02_drop(&c, eptp5, d), 1);
+	CHECK_EQ(c.pages, 0);
+	CHECK_EQ(page_alloc_free_pages(&pa), free0);
+}

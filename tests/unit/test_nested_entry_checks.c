@@ -214,6 +214,14 @@ static void caps_no_ept_ad(struct vmx_caps *c)
 {
 	c->ept_vpid_cap &= ~EPT_CAP_ACCESSED_DIRTY;
 }
+static void caps_ept_walk_5(struct vmx_caps *c)
+{
+	c->ept_vpid_cap |= EPT_CAP_WALK_5;
+}
+static void caps_ept_walk_5_only(struct vmx_caps *c)
+{
+	c->ept_vpid_cap = (c->ept_vpid_cap | EPT_CAP_WALK_5) & ~EPT_CAP_WALK_4;
+}
 static void caps_no_shadowing(struct vmx_caps *c)
 {
 	c->procbased2 &= ~((uint64_t)CPU2_VMCS_SHADOWING << 32);
@@ -488,8 +496,19 @@ TEST(nested_entry_exec_controls)
 		  PASSES },
 		{ "EPTP memory type 1", { OR(PROC2, CPU2_ENABLE_EPT), SET(VMCS_EPT_POINTER, 0x10019) },
 		  CTL("27.2.1.1", "EPT_POINTER: a memory type") },
-		{ "EPTP walk length 5", { OR(PROC2, CPU2_ENABLE_EPT), SET(VMCS_EPT_POINTER, 0x10026) },
-		  CTL("27.2.1.1", "EPT_POINTER: page-walk length must be 4") },
+		{ "EPTP walk length 5 not offered",
+		  { OR(PROC2, CPU2_ENABLE_EPT), SET(VMCS_EPT_POINTER, 0x10026) },
+		  CTL("27.2.1.1", "EPT_POINTER: a page-walk length IA32_VMX_EPT_VPID_CAP does not") },
+		{ "EPTP walk length 5 offered",
+		  { OR(PROC2, CPU2_ENABLE_EPT), SET(VMCS_EPT_POINTER, 0x10026) },
+		  PASSES, .caps = caps_ept_walk_5 },
+		{ "EPTP walk length 4 where only 5 is",
+		  { OR(PROC2, CPU2_ENABLE_EPT), SET(VMCS_EPT_POINTER, 0x1001e) },
+		  CTL("27.2.1.1", "EPT_POINTER: a page-walk length IA32_VMX_EPT_VPID_CAP does not"),
+		  .caps = caps_ept_walk_5_only },
+		{ "EPTP walk length 3", { OR(PROC2, CPU2_ENABLE_EPT), SET(VMCS_EPT_POINTER, 0x10016) },
+		  CTL("27.2.1.1", "EPT_POINTER: a page-walk length IA32_VMX_EPT_VPID_CAP does not"),
+		  .caps = caps_ept_walk_5 },
 		{ "EPTP A/D not offered", { OR(PROC2, CPU2_ENABLE_EPT), SET(VMCS_EPT_POINTER, 0x1005e) },
 		  CTL("27.2.1.1", "EPT_POINTER: accessed/dirty flags are not offered"),
 		  .caps = caps_no_ept_ad },

@@ -355,3 +355,33 @@ TEST(nested_ept_new_root_at_the_page_bound)
 	CHECK_EQ(NV->ept02.pages, 1);
 	(void)old;
 }
+
+/*
+ * Where the CPU has 5-level EPT, L1 may enter with a 5-level EPTP12:
+ * vmcs02's EPTP walks 5 levels too (EPT02 has a PML5), and a fill goes
+ * through L1's PML5.
+ */
+TEST(nested_ept_five_level_eptp12)
+{
+	run_setup();
+	g_l0.caps.ept_vpid_cap |= EPT_CAP_WALK_5;
+	g_l0.l1_vmx.ept_vpid_cap |= EPT_CAP_WALK_5;
+	uint64_t pml5 = MEM_BASE + 0x3e000;
+	memset(run_l1_ptr(pml5), 0, 0x1000);
+	put(pml5, EPT12_PML4 | EPT_RWX);
+	ept12(DATA1 | WB | EPT_RWX);
+	vmcs12_set(V12, VMCS_SECONDARY_VM_EXEC_CONTROL,
+		   vmcs12_get(V12, VMCS_SECONDARY_VM_EXEC_CONTROL) | CPU2_ENABLE_EPT);
+	vmcs12_set(V12, VMCS_CPU_BASED_VM_EXEC_CONTROL,
+		   vmcs12_get(V12, VMCS_CPU_BASED_VM_EXEC_CONTROL) | CPU_ACTIVATE_SECONDARY);
+	vmcs12_set(V12, VMCS_EPT_POINTER, pml5 | EPTP_WALK_LENGTH_5 | 6);
+	bool launched = run_l1_vmlaunch();
+	g_l0.caps.ept_vpid_cap &= ~EPT_CAP_WALK_5;
+	g_l0.l1_vmx.ept_vpid_cap &= ~EPT_CAP_WALK_5;
+	CHECK(launched);
+	CHECK_EQ(f02(VMCS_EPT_POINTER) & 0x38, EPTP_WALK_LENGTH_5);
+	CHECK_EQ(l2_ept_violation(GPA2, 0x181), 0);
+	uint64_t root = NV->eptp02 & EPT_ADDR_MASK;
+	CHECK_EQ(ept02_leaf_in(root, 5, GPA2), DATA1 | EPT_RWX | WB);
+	CHECK(NV->in_l2);
+}

@@ -126,6 +126,12 @@ TEST(nested_msrs_ept_vpid_cap)
 	CHECK_EQ((l1b.procbased2 >> 32) & CPU2_ENABLE_EPT, 0);
 	CHECK(nested_vmx_msr_read(&l1b, MSR_IA32_VMX_EPT_VPID_CAP, &v)); /* VPID's bits only */
 	CHECK_EQ(v & 0xffffffffull, 0);
+	/* A CPU with 5-level EPT (bit 7): L1 gets it (EPT02 walks as many levels as EPT12). */
+	hw_fake_bochs_caps(&hw);
+	hw.ept_vpid_cap |= EPT_CAP_WALK_5;
+	nested_vmx_msrs_init(&hw, 0x1d, &l1b);
+	CHECK(nested_vmx_msr_read(&l1b, MSR_IA32_VMX_EPT_VPID_CAP, &v));
+	CHECK_EQ(v & 0xffffffffull, 0x063341c1ull);
 }
 
 TEST(nested_msrs_absent_ones)
