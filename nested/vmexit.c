@@ -250,7 +250,13 @@ static void reflect_triple_fault(struct vcpu *v, struct guest_regs *r)
  * 49; the rest of the exit information (guest-physical and -linear
  * addresses, IDT-vectoring information) is the CPU's, from vmcs02.
  */
-static void reflect_ept(struct vcpu *v, struct guest_regs *r, uint32_t reason12, uint64_t qual12)
+/*
+ * L1's EPT violation or misconfiguration; addr: the guest-physical and
+ * guest-linear addresses where they are not vmcs02's (an access L0
+ * emulated), else NULL.
+ */
+static void reflect_ept_at(struct vcpu *v, struct guest_regs *r, uint32_t reason12,
+			   uint64_t qual12, const uint64_t addr[2])
 {
 	struct nested_vcpu *nv = v->nested;
 	struct vmcs12 *v12 = nv->cpu.vmcs12;
@@ -258,6 +264,10 @@ static void reflect_ept(struct vcpu *v, struct guest_regs *r, uint32_t reason12,
 	vmcs12_set(v12, VMCS_VM_EXIT_REASON, reason12);
 	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, qual12);
 	vmcs12_set(v12, VMCS_VM_EXIT_INTR_INFO, 0);
+	if (addr) {
+		vmcs12_set(v12, VMCS_GUEST_PHYSICAL_ADDRESS, addr[0]);
+		vmcs12_set(v12, VMCS_GUEST_LINEAR_ADDRESS, addr[1]);
+	}
 	nv->reflected++;
 	nested_exit_to_l1(v, r, true);
 }
@@ -274,22 +284,12 @@ static void reflect_ept(struct vcpu *v, struct guest_regs *r, uint32_t reason12,
 static bool reflect_emulated_ept12_fault(struct vcpu *v, struct guest_regs *r)
 {
 	uint32_t reason12;
-	uint64_t qual12, gpa2, gla;
-	if (!nested_ept12_fault_take(v, &reason12, &qual12, &gpa2, &gla))
+	uint64_t qual12, addr[2];
+	if (!nested_ept12_fault_take(v, &reason12, &qual12, &addr[0], &addr[1]))
 		return false;
-	struct nested_vcpu *nv = v->nested;
-	struct vmcs12 *v12 = nv->cpu.vmcs12;
-	nv->last_sync_reads = nested_sync_vmcs12(v12, &g_l0.l1_vmx, &nv->cr);
-	vmcs12_set(v12, VMCS_VM_EXIT_REASON, reason12);
-	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, qual12);
-	vmcs12_set(v12, VMCS_VM_EXIT_INTR_INFO, 0);
-	vmcs12_set(v12, VMCS_GUEST_PHYSICAL_ADDRESS, gpa2);
-	vmcs12_set(v12, VMCS_GUEST_LINEAR_ADDRESS, gla);
-	nv->reflected++;
-	nested_exit_to_l1(v, r, true);
+	reflect_ept_at(v, r, reason12, qual12, addr);
 	return true;
 }
-
 /*
  * An exception L0 raised for L2 (its handler injected it into vmcs02) is,
  * on L1's virtual CPU, an exception L2's instruction raised: where
@@ -430,7 +430,7 @@ static void l2_exit(struct vcpu *v, struct guest_regs *r, uint32_t basic, uint64
 		uint32_t reason12;
 		uint64_t qual12;
 		if (nested_ept_exit(v, r, basic, &reason12, &qual12)) {
-			reflect_ept(v, r, reason12, qual12);
+			reflect_ept_at(v, r, reason12, qual12, NULL);
 			return;
 		}
 		if (!l0_exception_exits_to_l1(v, r, false))
