@@ -119,39 +119,6 @@ void nx_unexpected_exception(uint64_t vector, uint64_t error, uint64_t rip)
 	nx_finish();
 }
 
-enum nx_outcome nx_outcome(uint64_t result)
-{
-	if (result & NX_FAULT)
-		return NX_FAULTED;
-	if (result & NX_RFLAGS_CF)
-		return NX_FAIL_INVALID;
-	return (result & NX_RFLAGS_ZF) ? NX_FAIL_VALID : NX_SUCCEED;
-}
-
-const char *nx_result_str(uint64_t result)
-{
-	static char buf[4][40];
-	static unsigned which;
-	char *b = buf[which++ & 3];
-	uint64_t err = 0;
-	switch (nx_outcome(result)) {
-	case NX_FAULTED:
-		fmt_snprintf(b, 40, "fault %u(0x%llx)", (unsigned)(result & 0xff),
-			     (unsigned long long)nx_fault_error);
-		break;
-	case NX_FAIL_INVALID:
-		fmt_snprintf(b, 40, "VMfailInvalid");
-		break;
-	case NX_FAIL_VALID:
-		nx_vmread(VMCS_VM_INSTRUCTION_ERROR, &err);
-		fmt_snprintf(b, 40, "VMfailValid(%llu)", (unsigned long long)err);
-		break;
-	default:
-		fmt_snprintf(b, 40, "VMsucceed");
-	}
-	return b;
-}
-
 /* ---- L0's self-report ---- */
 
 bool hx_l0_self(struct hx_self *s)

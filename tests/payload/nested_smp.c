@@ -101,36 +101,6 @@ void nx_unexpected_exception(uint64_t vector, uint64_t error, uint64_t rip)
 	nx_finish();
 }
 
-enum nx_outcome nx_outcome(uint64_t result)
-{
-	if (result & NX_FAULT)
-		return NX_FAULTED;
-	if (result & NX_RFLAGS_CF)
-		return NX_FAIL_INVALID;
-	return (result & NX_RFLAGS_ZF) ? NX_FAIL_VALID : NX_SUCCEED;
-}
-
-const char *nx_result_str(uint64_t result)
-{
-	static char buf[4][40];
-	static unsigned which;
-	char *b = buf[which++ & 3];
-	switch (nx_outcome(result)) {
-	case NX_FAULTED:
-		fmt_snprintf(b, 40, "fault %u", (unsigned)(result & 0xff));
-		break;
-	case NX_FAIL_INVALID:
-		fmt_snprintf(b, 40, "VMfailInvalid");
-		break;
-	case NX_FAIL_VALID:
-		fmt_snprintf(b, 40, "VMfailValid");
-		break;
-	default:
-		fmt_snprintf(b, 40, "VMsucceed");
-	}
-	return b;
-}
-
 /* ---- the AP ---- */
 
 static void spin(uint32_t n)

@@ -87,48 +87,6 @@ void nx_unexpected_exception(uint64_t vector, uint64_t error, uint64_t rip)
 	nx_finish();
 }
 
-enum nx_outcome nx_outcome(uint64_t result)
-{
-	if (result & NX_FAULT)
-		return NX_FAULTED;
-	if (result & NX_RFLAGS_CF)
-		return NX_FAIL_INVALID;
-	if (result & NX_RFLAGS_ZF)
-		return NX_FAIL_VALID;
-	return NX_SUCCEED;
-}
-
-const char *nx_result_str(uint64_t result)
-{
-	static const char *const names[32] = {
-	    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#9",  "#TS",
-	    "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
-	};
-	static char buf[4][48];
-	static unsigned which;
-	char *b = buf[which++ & 3];
-	uint64_t err = 0;
-	switch (nx_outcome(result)) {
-	case NX_FAULTED: {
-		unsigned v = (unsigned)(result & 0xff);
-		const char *n = v < 32 && names[v] ? names[v] : "exception";
-		fmt_snprintf(b, 48, "%s(0x%llx)", n, (unsigned long long)nx_fault_error);
-		break;
-	}
-	case NX_FAIL_INVALID:
-		fmt_snprintf(b, 48, "VMfailInvalid");
-		break;
-	case NX_FAIL_VALID:
-		nx_vmread(VMCS_VM_INSTRUCTION_ERROR, &err);
-		fmt_snprintf(b, 48, "VMfailValid(%llu)", (unsigned long long)err);
-		break;
-	default:
-		fmt_snprintf(b, 48, "VMsucceed");
-		break;
-	}
-	return b;
-}
-
 /* ---- A: capabilities ---- */
 
 static void group_caps(void)
