@@ -17,6 +17,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/preempt.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -81,16 +82,22 @@ static void snapshot(struct microhv_hc_snapshot *s)
 	preempt_enable();
 }
 
+/* A snapshot is some 5 KB: one, static, under a mutex (not on the kernel stack). */
+static DEFINE_MUTEX(hc_lock);
+static struct microhv_hc_snapshot hc_snap;
+
 static long hc_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
-	struct microhv_hc_snapshot s;
+	long ret = 0;
 
 	if (cmd != MICROHV_HC_SNAPSHOT)
 		return -ENOTTY;
-	snapshot(&s);
-	if (copy_to_user((void __user *)arg, &s, sizeof(s)))
-		return -EFAULT;
-	return 0;
+	mutex_lock(&hc_lock);
+	snapshot(&hc_snap);
+	if (copy_to_user((void __user *)arg, &hc_snap, sizeof(hc_snap)))
+		ret = -EFAULT;
+	mutex_unlock(&hc_lock);
+	return ret;
 }
 
 static const struct file_operations hc_fops = {
@@ -108,7 +115,6 @@ static struct miscdevice hc_dev = {
 static int __init hc_init(void)
 {
 	unsigned int eax, sig[3];
-	struct microhv_hc_snapshot s;
 
 	if (!boot_cpu_has(X86_FEATURE_HYPERVISOR)) {
 		pr_info("microhv_hc: no hypervisor under this kernel\n");
@@ -119,9 +125,9 @@ static int __init hc_init(void)
 		pr_info("microhv_hc: the hypervisor is not microhv\n");
 		return -ENODEV;
 	}
-	snapshot(&s);
-	pr_info("microhv_hc: microhv on CPU %llu, %llu exits so far, nested %s\n", s.cpu,
-		s.exits_total, s.nested_ok ? "on" : "off");
+	snapshot(&hc_snap);
+	pr_info("microhv_hc: microhv on CPU %llu, %llu exits so far, nested %s\n", hc_snap.cpu,
+		hc_snap.exits_total, hc_snap.nested_ok ? "on" : "off");
 	return misc_register(&hc_dev);
 }
 

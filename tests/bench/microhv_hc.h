@@ -14,8 +14,12 @@
 /* Exit reasons counted: vmx/vmx_bits.h's EXIT_REASON_MAX (kvm_guests checks). */
 #define MICROHV_HC_REASONS 80
 
-/* VMCS fields L1 touched that a snapshot keeps (HC_VMX_FIELD_TRAPS). */
-#define MICROHV_HC_FIELDS 64
+/*
+ * VMCS fields L1 touched that a snapshot keeps (HC_VMX_FIELD_TRAPS): more
+ * than the fields there are (vmx/vmcs_fields.h has about 160), so that
+ * none L1 ever touched is left out.
+ */
+#define MICROHV_HC_FIELDS 192
 
 struct microhv_hc_field {
 	unsigned long long encoding;	    /* the field's (full) encoding */
@@ -27,8 +31,7 @@ struct microhv_hc_field {
  * order: HC_CPU_INFO, HC_EXIT_COUNT for all reasons, then for each reason
  * 0..MICROHV_HC_REASONS-1, HC_NESTED_STATS, HC_NESTED_LAST_EXIT, then
  * HC_VMX_FIELD_TRAPS for every encoding a field can have (width, type,
- * index; the "full" access type), keeping the first MICROHV_HC_FIELDS
- * L1 touched at all.  L0
+ * index; the "full" access type), keeping every field L1 touched at all.  L0
  * counts a VMCALL's exit before it answers, so between two snapshots the
  * VMCALL count (and the total) grows by exactly `vmcalls` of the
  * snapshots' own calls.
