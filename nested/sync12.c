@@ -12,7 +12,9 @@
 /*
  * Whether L1's controls ask for the field to be saved (SDM 28.3.1); the
  * PDPTEs only under L1's EPT (28.3.4: with "enable EPT" = 0 the CPU keeps
- * them in no VMCS field; L0's own EPT01 loads vmcs02's).
+ * them in no VMCS field; L0's own EPT01 loads vmcs02's).  The SMM-only
+ * fields are undefined after every VM exit but an SMM VM exit (SMBASE,
+ * 28.3.4; I/O RCX, RSI, RDI, RIP, 28.2.5), which L1 never gets: not read.
  */
 static bool saved_on_exit(uint64_t exit, bool ept12, uint32_t encoding)
 {
@@ -35,6 +37,12 @@ static bool saved_on_exit(uint64_t exit, bool ept12, uint32_t encoding)
 		return false; /* vmcs12's own, set by L0's emulation */
 	case VMCS_VMCS_LINK_POINTER:
 		return false; /* not state the CPU saves: L1's value stays */
+	case VMCS_GUEST_SMBASE:
+	case VMCS_IO_RCX:
+	case VMCS_IO_RSI:
+	case VMCS_IO_RDI:
+	case VMCS_IO_RIP:
+		return false;
 	}
 	return true;
 }

@@ -87,6 +87,11 @@ TEST(sync12_fields_l1_cannot_have_are_not_read)
 	/* The VM-instruction error stays vmcs12's own. */
 	CHECK_EQ(vmcs_soft_field_reads(VMCS_VM_INSTRUCTION_ERROR), 0);
 	CHECK_EQ(vmcs12_get(&v12, VMCS_VM_INSTRUCTION_ERROR), 0);
+	/* SMM-only: undefined after a non-SMM exit (SDM 28.2.5, 28.3.4), never read. */
+	static const uint32_t smm[] = { VMCS_GUEST_SMBASE, VMCS_IO_RCX, VMCS_IO_RSI, VMCS_IO_RDI,
+					VMCS_IO_RIP };
+	for (unsigned i = 0; i < sizeof(smm) / sizeof(smm[0]); i++)
+		CHECK_EQ(vmcs_soft_field_reads(smm[i]), 0);
 }
 
 /* SDM 28.3.4: the PDPTEs are saved under L1's EPT only. */
