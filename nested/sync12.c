@@ -51,6 +51,7 @@ unsigned nested_sync_vmcs12(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
 			    const struct vmcs02_cr_state *cr)
 {
 	unsigned reads = 0;
+	uint32_t present = vmcs_features_present(l1_caps);
 	uint64_t exit = vmcs12_get(v12, VMCS_VM_EXIT_CONTROLS);
 	bool ept12 = (vmcs12_get(v12, VMCS_CPU_BASED_VM_EXEC_CONTROL) & CPU_ACTIVATE_SECONDARY) &&
 		     (vmcs12_get(v12, VMCS_SECONDARY_VM_EXEC_CONTROL) & CPU2_ENABLE_EPT);
@@ -58,7 +59,7 @@ unsigned nested_sync_vmcs12(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
 		const struct vmcs_field_info *f = &vmcs_field_table[i];
 		if (f->cls != VMCS_CLASS_GUEST && f->cls != VMCS_CLASS_EXIT_INFO)
 			continue;
-		if (!vmcs_field_exists(f, l1_caps) || !saved_on_exit(exit, ept12, f->encoding))
+		if (!(present & (1u << f->feature)) || !saved_on_exit(exit, ept12, f->encoding))
 			continue;
 		uint64_t value = vmcs_read(f->encoding);
 		reads++;

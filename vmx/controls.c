@@ -71,9 +71,9 @@ uint64_t vmx_cr4_host_owned(const struct vmx_caps *c)
 #define ENTRY_LOAD_BNDCFGS (1u << 16)
 #define EXIT_CLEAR_BNDCFGS (1u << 23)
 
-bool vmcs_field_exists(const struct vmcs_field_info *f, const struct vmx_caps *c)
+static bool feature_present(enum vmcs_feature feature, const struct vmx_caps *c)
 {
-	switch ((enum vmcs_feature)f->feature) {
+	switch (feature) {
 	case VMCS_FEAT_ALWAYS:
 		return true;
 	case VMCS_FEAT_VPID:
@@ -120,4 +120,18 @@ bool vmcs_field_exists(const struct vmcs_field_info *f, const struct vmx_caps *c
 		return vmx_controls_allowed(c, VMX_CTL_PROC2, CPU2_PAUSE_LOOP_EXITING);
 	}
 	return false;
+}
+
+bool vmcs_field_exists(const struct vmcs_field_info *f, const struct vmx_caps *c)
+{
+	return feature_present((enum vmcs_feature)f->feature, c);
+}
+
+uint32_t vmcs_features_present(const struct vmx_caps *c)
+{
+	uint32_t present = 0;
+	for (unsigned feature = 0; feature <= VMCS_FEAT_PAUSE_LOOP; feature++)
+		if (feature_present((enum vmcs_feature)feature, c))
+			present |= 1u << feature;
+	return present;
 }

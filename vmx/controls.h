@@ -61,4 +61,10 @@ uint64_t vmx_cr4_host_owned(const struct vmx_caps *c);
 struct vmcs_field_info;
 bool vmcs_field_exists(const struct vmcs_field_info *f, const struct vmx_caps *c);
 
+/*
+ * Every enum vmcs_feature c has, as bit (1 << feature): for a loop over
+ * the field table, one test per feature instead of one per field.
+ */
+uint32_t vmcs_features_present(const struct vmx_caps *c);
+
 #endif

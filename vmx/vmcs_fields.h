@@ -50,6 +50,7 @@ enum vmcs_feature {
 	VMCS_FEAT_BNDCFGS,	    /* "load IA32_BNDCFGS" / "clear IA32_BNDCFGS" */
 	VMCS_FEAT_PREEMPTION_TIMER, /* pin-based "activate VMX-preemption timer" */
 	VMCS_FEAT_PAUSE_LOOP,	    /* secondary "PAUSE-loop exiting" */
+	/* The last: vmcs_features_present (vmx/controls.h) covers up to here. */
 };
 
 enum vmcs_width {

@@ -319,6 +319,27 @@ TEST(nested_msrs_vpid_field_exists_with_vpid)
 	CHECK(!vmcs_field_exists(f, &l1));
 }
 
+/* vmcs_features_present: one bit per feature, each as vmcs_field_exists says, for every field. */
+TEST(nested_msrs_features_present_as_field_exists)
+{
+	struct vmx_caps caps[3];
+	hw_fake_bochs_caps(&caps[0]);		/* the CPU's */
+	caps[1] = l1_caps();			/* L1's, narrowed */
+	caps[2] = (struct vmx_caps){ 0 };	/* nothing but what always exists */
+	for (unsigned k = 0; k < 3; k++) {
+		uint32_t present = vmcs_features_present(&caps[k]);
+		unsigned disagree = 0;
+		for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
+			const struct vmcs_field_info *f = &vmcs_field_table[i];
+			if (!!(present & (1u << f->feature)) != vmcs_field_exists(f, &caps[k]))
+				disagree++;
+		}
+		CHECK_EQ(disagree, 0);
+	}
+	CHECK_EQ(vmcs_features_present(&caps[2]), 1u << VMCS_FEAT_ALWAYS);
+	CHECK(vmcs_features_present(&caps[0]) & (1u << VMCS_FEAT_EPT));
+}
+
 /*
  * Issue 12, item 3: unrestricted guest is offered with nested EPT (SDM
  * 27.2.1.1: it needs "enable EPT") and the CPU's own control; never
