@@ -71,16 +71,6 @@ unsigned hx_l0_accesses;
 
 /* ---- output: nested_test.h's functions, for the nested test's objects ---- */
 
-void nx_say(const char *fmt, ...)
-{
-	char line[LINE];
-	va_list ap;
-	va_start(ap, fmt);
-	fmt_vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	payload_say("%s", line);
-}
-
 void nx_check(bool ok, const char *what, const char *fmt, ...)
 {
 	va_list ap;

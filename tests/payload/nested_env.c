@@ -21,6 +21,7 @@
 
 #include "drivers/serial/format.h"
 #include "nested_test.h"
+#include "payload.h"
 
 struct nx_env nx;
 
@@ -572,4 +573,15 @@ const char *nx_result_str(uint64_t result)
 		break;
 	}
 	return b;
+}
+
+/* One line on COM1, shared by every payload (nested_test.h). */
+void nx_say(const char *fmt, ...)
+{
+	char line[192];
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	payload_say("%s", line);
 }

@@ -33,7 +33,6 @@
 #include "nested_test.h"
 #include "payload.h"
 
-#define LINE 192
 #define PREFIX "microhv-smp"
 #define CR4_VMXE (1ull << 13)
 #define APIC_ID 0x20
@@ -67,16 +66,6 @@ static volatile struct {
 static unsigned g_pass, g_fail;
 
 /* ---- nested_test.h's output functions, for the nested test's objects ---- */
-
-void nx_say(const char *fmt, ...)
-{
-	char line[LINE];
-	va_list ap;
-	va_start(ap, fmt);
-	fmt_vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	payload_say("%s", line);
-}
 
 void nx_check(bool ok, const char *what, const char *fmt, ...)
 {

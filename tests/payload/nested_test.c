@@ -33,7 +33,6 @@
 #include "nested_test.h"
 #include "payload.h"
 
-#define LINE 192
 #define PIC1_DATA 0x21
 #define PIC2_DATA 0xa1
 #define MICROHV_REVISION 0x6d687631u
@@ -45,16 +44,6 @@
 
 static unsigned g_pass, g_fail;
 static uint8_t g_pic1, g_pic2;
-
-void nx_say(const char *fmt, ...)
-{
-	char line[LINE];
-	va_list ap;
-	va_start(ap, fmt);
-	fmt_vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	payload_say("%s", line);
-}
 
 void nx_check(bool ok, const char *what, const char *fmt, ...)
 {
