@@ -477,7 +477,6 @@ static void l2_exit(struct vcpu *v, struct guest_regs *r, uint32_t basic, uint64
 		vmcs_dump(LOG_ERROR, VMCS_DUMP_ALL);
 		vmx_halt_cpu(v, "unexpected VM exit from L2");
 	}
-	nv->ept12_fault = (struct nested_ept12_fault){ 0 };
 	h(v, r);
 	if (reflect_emulated_ept12_fault(v, r))
 		return;
