@@ -166,6 +166,11 @@ static const char *set_nested(struct hv_config *cfg, const char *v, size_t n)
 	return parse_bool(v, n, &cfg->nested) ? 0 : "expected on or off";
 }
 
+static const char *set_shadow_vmcs(struct hv_config *cfg, const char *v, size_t n)
+{
+	return parse_bool(v, n, &cfg->shadow_vmcs) ? 0 : "expected on or off";
+}
+
 static const char *set_gdb_wait(struct hv_config *cfg, const char *v, size_t n)
 {
 	return parse_bool(v, n, &cfg->gdb_wait) ? 0 : "expected on or off";
@@ -203,7 +208,7 @@ static const struct {
 	{ "next", set_next },	  { "next_args", set_next_args },
 	{ "nested", set_nested }, { "gdb_wait", set_gdb_wait },
 	{ "on_triple_fault", set_on_triple_fault }, { "console", set_console },
-	{ "test_fail_launch", set_test_fail_launch },
+	{ "test_fail_launch", set_test_fail_launch }, { "shadow_vmcs", set_shadow_vmcs },
 };
 
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -217,6 +222,7 @@ void config_defaults(struct hv_config *cfg)
 	cfg->baud = CONFIG_DEFAULT_BAUD;
 	cfg->loglevel = CONFIG_DEFAULT_LOGLEVEL;
 	cfg->nested = 1;
+	cfg->shadow_vmcs = 1;
 	const char *d = CONFIG_DEFAULT_NEXT;
 	for (size_t i = 0; d[i]; i++)
 		cfg->next[i] = d[i];

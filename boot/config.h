@@ -34,7 +34,7 @@ struct hv_config {
 	uint32_t gdb_wait; /* 1: the core waits for gdb (make debug) */
 	uint32_t reset_on_triple_fault; /* 0: halt the CPU (default), 1: reset */
 	uint32_t test_fail_launch; /* test hook: 1 bad guest state, 2 bad control (BSP) */
-	uint32_t reserved1;
+	uint32_t shadow_vmcs; /* 1: hardware VMCS shadowing of vmcs12 for L1 (nested = on) */
 	char next[CONFIG_PATH_MAX]; /* next stage, a path on the boot volume */
 	char next_args[CONFIG_PATH_MAX]; /* its LoadOptions (e.g. a kernel command line) */
 };

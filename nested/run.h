@@ -20,6 +20,7 @@
 #include "nested/ept_exit.h"
 #include "nested/msr_lists.h"
 #include "nested/nested.h"
+#include "nested/shadow_vmcs.h"
 #include "nested/sync12.h"
 #include "nested/timer.h"
 #include "vmx/l1_memory.h"
@@ -57,6 +58,16 @@ struct nested_vcpu {
 	uint64_t eptp02; /* vmcs02's EPTP when L1's EPT is on */
 	struct l1_memory l2_mem; /* L2's memory through EPT12 (nested_guest_memory) */
 	struct nested_ept12_fault ept12_fault; /* an L0-emulated access EPT12 refused */
+	/*
+	 * L0's shadow VMCS of L1's current vmcs12 (nested/shadow_vmcs.h); 0:
+	 * no shadowing.  shadow_for: the vmcs12 it holds and vmcs01 links,
+	 * VMPTR_INVALID: shadowing off in vmcs01; shadow_val: what it holds,
+	 * per entry of g_l0.shadow_set.
+	 */
+	uint64_t shadow_pa;
+	uint64_t shadow_for;
+	uint64_t shadow_val[NESTED_SHADOW_MAX];
+	uint64_t shadow_copied_back, shadow_pushed; /* fields copied each way (make bench) */
 	/* Counters (the console and make bench read them). */
 	uint64_t entries;	/* VM entries to L2 */
 	uint64_t entry_failures; /* VM-entry failures reported to L1 (reason 33/34) */
@@ -66,6 +77,10 @@ struct nested_vcpu {
 	 * L0's VMREADs/VMWRITEs from the exit to L1's resumption. */
 	unsigned last_sync_reads;
 	uint64_t last_reflect_vmreads, last_reflect_vmwrites;
+	/* L1's last VM entry that reached L2: L0's VMREADs and VMWRITEs from
+	 * its VMLAUNCH/VMRESUME exit on, and the fields copied back from the
+	 * shadow VMCS (HC_NESTED_LAST_ENTRY). */
+	uint64_t last_entry_vmreads, last_entry_vmwrites, last_entry_copied_back;
 };
 
 /*

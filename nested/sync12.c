@@ -12,9 +12,8 @@
 /*
  * Whether L1's controls ask for the field to be saved (SDM 28.3.1); the
  * PDPTEs only under L1's EPT (28.3.4: with "enable EPT" = 0 the CPU keeps
- * them in no VMCS field; L0's own EPT01 loads vmcs02's).  The SMM-only
- * fields are undefined after every VM exit but an SMM VM exit (SMBASE,
- * 28.3.4; I/O RCX, RSI, RDI, RIP, 28.2.5), which L1 never gets: not read.
+ * them in no VMCS field; L0's own EPT01 loads vmcs02's).  Fields the exit
+ * never changes are VMCS_RB_NONE in the table (vmx/vmcs_fields.h).
  */
 static bool saved_on_exit(uint64_t exit, bool ept12, uint32_t encoding)
 {
@@ -33,16 +32,6 @@ static bool saved_on_exit(uint64_t exit, bool ept12, uint32_t encoding)
 		return exit & EXIT_SAVE_IA32_EFER;
 	case VMCS_VMX_PREEMPTION_TIMER_VALUE:
 		return exit & EXIT_SAVE_PREEMPTION_TIMER;
-	case VMCS_VM_INSTRUCTION_ERROR:
-		return false; /* vmcs12's own, set by L0's emulation */
-	case VMCS_VMCS_LINK_POINTER:
-		return false; /* not state the CPU saves: L1's value stays */
-	case VMCS_GUEST_SMBASE:
-	case VMCS_IO_RCX:
-	case VMCS_IO_RSI:
-	case VMCS_IO_RDI:
-	case VMCS_IO_RIP:
-		return false;
 	}
 	return true;
 }
@@ -57,7 +46,7 @@ unsigned nested_sync_vmcs12(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
 		     (vmcs12_get(v12, VMCS_SECONDARY_VM_EXEC_CONTROL) & CPU2_ENABLE_EPT);
 	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
 		const struct vmcs_field_info *f = &vmcs_field_table[i];
-		if (f->cls != VMCS_CLASS_GUEST && f->cls != VMCS_CLASS_EXIT_INFO)
+		if (f->rebuild == VMCS_RB_NONE)
 			continue;
 		if (!(present & (1u << f->feature)) || !saved_on_exit(exit, ept12, f->encoding))
 			continue;

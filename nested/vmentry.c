@@ -20,6 +20,7 @@
 #include "nested/msr_merge.h"
 #include "nested/prepare02.h"
 #include "nested/shadow12.h"
+#include "nested/shadow_vmcs.h"
 #include "nested/wait_sipi.h"
 #include "vmx/console.h"
 #include "vmx/exit.h"
@@ -38,9 +39,9 @@
 struct nested_vcpu *nested_vcpu_alloc(void)
 {
 	/* The state itself, the vmcs12 cache, vmcs02, the bitmaps and L1's copies. */
-	enum { NV, V12, VMCS02, MSR02, IO02, MSR12, IO12, VMREAD12, VMWRITE12, NPARTS };
+	enum { NV, V12, VMCS02, MSR02, IO02, MSR12, IO12, VMREAD12, VMWRITE12, SHADOW, NPARTS };
 	const uint64_t count[NPARTS] = {
-		(sizeof(struct nested_vcpu) + PAGE_SIZE - 1) / PAGE_SIZE, 1, 1, 1, 2, 1, 2, 1, 1,
+		(sizeof(struct nested_vcpu) + PAGE_SIZE - 1) / PAGE_SIZE, 1, 1, 1, 2, 1, 2, 1, 1, 1,
 	};
 	uint64_t pa[NPARTS] = { 0 };
 	bool ok = true;
@@ -66,6 +67,13 @@ struct nested_vcpu *nested_vcpu_alloc(void)
 	nv->vmread_bitmap12_copy_pa = pa[VMREAD12];
 	nv->vmwrite_bitmap12_copy_pa = pa[VMWRITE12];
 	*(volatile uint32_t *)(uintptr_t)pa[VMCS02] = vmx_caps_revision(&g_l0.caps);
+	/* L1's shadow VMCS, where the machine shadows vmcs12 (nested/shadow_vmcs.h). */
+	nv->shadow_for = VMPTR_INVALID;
+	if (g_l0.shadow_set.count) {
+		nv->shadow_pa = pa[SHADOW];
+		*(volatile uint32_t *)(uintptr_t)pa[SHADOW] =
+			vmx_caps_revision(&g_l0.caps) | VMCS_SHADOW_INDICATOR;
+	}
 	if (!ept02_init(&nv->ept02, g_l0.pages, &g_l0.lock, EPT02_MAX_PAGES)) {
 		spin_lock(&g_l0.lock);
 		for (unsigned i = 0; i < NPARTS; i++)
@@ -357,16 +365,42 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 
 void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reason)
 {
+	/*
+	 * These use vmcs12 as a whole: what L1 wrote into the shadow VMCS
+	 * first (nested/shadow_vmcs.h).  The others never touch an RW
+	 * shadowed field: L1's own VMREAD/VMWRITE of one does not exit.
+	 */
+	struct nested_vcpu *nv = v->nested;
+	uint64_t reads0, writes0, reads, writes;
+	vmcs_access_counts(&reads0, &writes0);
+	unsigned copied = 0;
 	switch (reason) {
 	case EXIT_REASON_VMLAUNCH:
 	case EXIT_REASON_VMRESUME:
+	case EXIT_REASON_VMCLEAR:
+	case EXIT_REASON_VMPTRLD:
+	case EXIT_REASON_VMXOFF:
+		copied = nested_shadow_from_l1(v);
+	}
+	switch (reason) {
+	case EXIT_REASON_VMLAUNCH:
+	case EXIT_REASON_VMRESUME:
+		/* A failed entry returns through nested_exit_to_l1; a VMfail changes no shadowed field. */
 		vmentry(v, r, reason == EXIT_REASON_VMLAUNCH);
+		if (nv->in_l2) {
+			vmcs_access_counts(&reads, &writes);
+			nv->last_entry_vmreads = reads - reads0;
+			nv->last_entry_vmwrites = writes - writes0;
+			nv->last_entry_copied_back = copied;
+		}
 		return;
 	}
 	struct nested_env env;
 	env_of_l1(v, &env);
 	if (!nested_emulate_vmx_insn(&v->nested->cpu, &env, r, reason))
 		vmx_inject_ud();
+	/* A new current vmcs12, none, or an emulated VMWRITE of a read-only shadowed field. */
+	nested_shadow_to_l1(v);
 }
 
 void nested_vmcs02_entry_failed(struct vcpu *v, bool cf)

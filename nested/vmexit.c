@@ -19,6 +19,7 @@
 #include "nested/msr_lists.h"
 #include "nested/reflect.h"
 #include "nested/shadow12.h"
+#include "nested/shadow_vmcs.h"
 #include "nested/vmfunc.h"
 #include "vmx/ap_start.h"
 #include "vmx/console.h"
@@ -100,6 +101,8 @@ void nested_exit_to_l1(struct vcpu *v, struct guest_regs *r, bool from_l2)
 	/* Without VPID in vmcs12 the exit flushes L1's mappings (SDM 28.5.5, nested/vpid.h). */
 	if (g_l0.vpid)
 		nested_vpid_exit(v12);
+	/* What the exit changed in vmcs12, into the shadow L1 reads it from (shadow_vmcs.h). */
+	nested_shadow_to_l1(v);
 	v->enter_launch = false;
 }
 

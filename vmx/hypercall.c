@@ -36,13 +36,17 @@ static int64_t hc_exit_count(struct vcpu *self, struct guest_regs *r)
 }
 
 /* Nested counters (nested/run.h); HV_EINVAL for a CPU without nested state. */
-static int64_t hc_nested(struct vcpu *self, struct guest_regs *r, bool last_exit)
+static int64_t hc_nested(struct vcpu *self, struct guest_regs *r, uint64_t fn)
 {
 	struct vcpu *v = cpu_arg(self, r);
 	if (!v || !v->nested)
 		return HV_EINVAL;
 	const struct nested_vcpu *nv = v->nested;
-	if (last_exit) {
+	if (fn == HC_NESTED_LAST_ENTRY) {
+		r->gpr[GPR_RBX] = nv->last_entry_vmreads;
+		r->gpr[GPR_RCX] = nv->last_entry_vmwrites;
+		r->gpr[GPR_RDX] = nv->last_entry_copied_back;
+	} else if (fn == HC_NESTED_LAST_EXIT) {
 		r->gpr[GPR_RBX] = nv->last_sync_reads;
 		r->gpr[GPR_RCX] = nv->last_reflect_vmreads;
 		r->gpr[GPR_RDX] = nv->last_reflect_vmwrites;
@@ -131,7 +135,8 @@ void exit_vmcall(struct vcpu *v, struct guest_regs *r)
 		break;
 	case HC_NESTED_STATS:
 	case HC_NESTED_LAST_EXIT:
-		status = hc_nested(v, r, fn == HC_NESTED_LAST_EXIT);
+	case HC_NESTED_LAST_ENTRY:
+		status = hc_nested(v, r, fn);
 		break;
 	case HC_L0_SELF:
 		hc_l0_self(v, r);

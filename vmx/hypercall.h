@@ -18,6 +18,7 @@
 #define HC_NESTED_LAST_EXIT 6 /* RBX cpu -> RBX vmcs02 fields read by the rebuild, RCX VMREADs, RDX VMWRITEs */
 #define HC_L0_SELF 7	   /* -> RBX L0's GS base in root, RCX HC_SELF_* bits, RDX L0-memory refusals */
 #define HC_VMX_FIELD_TRAPS 8 /* RBX cpu, RCX field encoding -> RBX L1's VMREADs, RCX VMWRITEs L0 took */
+#define HC_NESTED_LAST_ENTRY 9 /* RBX cpu -> RBX VMREADs, RCX VMWRITEs of L1's last entry to L2, RDX fields copied back from the shadow */
 
 /* HC_L0_SELF's RCX: each bit set when that part of L0's per-CPU state agrees. */
 #define HC_SELF_GS_IS_FRAME 1ull     /* GS base = the vcpu of the exit frame (HOST_RSP's) */

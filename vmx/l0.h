@@ -14,6 +14,7 @@
 #include "include/microhv/bootinfo.h"
 #include "mm/page_alloc.h"
 #include "msr_policy.h"
+#include "nested/shadow_vmcs.h"
 #include "vcpu.h"
 
 #include <stdbool.h>
@@ -67,6 +68,14 @@ struct l0 {
 
 	/* L0's own memory, which L1 must never touch. */
 	uint64_t hv_base, hv_size;
+
+	/*
+	 * Hardware VMCS shadowing of vmcs12 for L1 (nested/shadow_vmcs.h):
+	 * the shadowed fields (count 0: off) and vmcs01's VMREAD and VMWRITE
+	 * bitmaps, the same on every CPU.
+	 */
+	struct nested_shadow_set shadow_set;
+	uint64_t vmread_bitmap_pa, vmwrite_bitmap_pa;
 
 	/* Each CPU's nested state by launch index (nested/run.h), nested = on. */
 	struct nested_vcpu *nested[MAX_CPUS];

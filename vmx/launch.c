@@ -76,6 +76,37 @@ struct vcpu *l0_this_vcpu(void)
 	return (struct vcpu *)(uintptr_t)rdmsr(MSR_IA32_GS_BASE);
 }
 
+/*
+ * Hardware VMCS shadowing of vmcs12 for L1 (nested/shadow_vmcs.h): the
+ * shadowed set and the two bitmaps, unless hv.cfg or the CPU says no.
+ * False only when out of memory.
+ */
+static bool shadow_vmcs_setup(const struct boot_info *bi, struct page_alloc *pages)
+{
+	g_l0.shadow_set = (struct nested_shadow_set){ 0 };
+	if (!bi->config.shadow_vmcs) {
+		log_info("nested VMX: VMCS shadowing for L1 off (hv.cfg shadow_vmcs = off): every "
+			 "VMREAD and VMWRITE of L1's exits to L0");
+		return true;
+	}
+	g_l0.vmread_bitmap_pa = page_alloc(pages, 1, 1);
+	g_l0.vmwrite_bitmap_pa = page_alloc(pages, 1, 1);
+	if (!g_l0.vmread_bitmap_pa || !g_l0.vmwrite_bitmap_pa) {
+		log_error("out of memory for the VMREAD/VMWRITE bitmaps");
+		return false;
+	}
+	if (!nested_shadow_set_build(&g_l0.caps, &g_l0.l1_vmx, &g_l0.shadow_set,
+				     (uint8_t *)(uintptr_t)g_l0.vmread_bitmap_pa,
+				     (uint8_t *)(uintptr_t)g_l0.vmwrite_bitmap_pa)) {
+		log_info("nested VMX: this CPU has no VMCS shadowing: every VMREAD and VMWRITE of "
+			 "L1's exits to L0");
+		return true;
+	}
+	log_info("nested VMX: VMCS shadowing for L1 on: %u fields, %u of them read-only",
+		 g_l0.shadow_set.count, g_l0.shadow_set.count - g_l0.shadow_set.rw);
+	return true;
+}
+
 static bool choose_controls(void)
 {
 	const struct vmx_caps *c = &g_l0.caps;
@@ -276,6 +307,8 @@ bool l0_prepare(const struct boot_info *bi, struct page_alloc *pages, uint64_t h
 	if (bi->config.nested) {
 		nested_vmx_msrs_init(&g_l0.caps, vmcs12_highest_field_index(), &g_l0.l1_vmx);
 		g_l0.msr.l1_vmx = &g_l0.l1_vmx;
+		if (!shadow_vmcs_setup(bi, pages))
+			return false;
 	}
 
 	g_l0.msr_bitmap_pa = page_alloc(pages, 1, 1);

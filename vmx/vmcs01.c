@@ -193,6 +193,11 @@ static void controls(const struct cpu_snapshot *s)
 	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
 	vmcs_write(VMCS_MSR_BITMAP, g_l0.msr_bitmap_pa);
 	vmcs_write(VMCS_EPT_POINTER, g_l0.eptp);
+	/* L1's VMREAD/VMWRITE bitmaps, used while a vmcs12 is shadowed (nested/shadow_vmcs.h). */
+	if (g_l0.shadow_set.count) {
+		vmcs_write(VMCS_VMREAD_BITMAP, g_l0.vmread_bitmap_pa);
+		vmcs_write(VMCS_VMWRITE_BITMAP, g_l0.vmwrite_bitmap_pa);
+	}
 	if (g_l0.vpid)
 		vmcs_write(VMCS_VIRTUAL_PROCESSOR_ID, L1_VPID);
 

@@ -48,6 +48,16 @@ if [ -z "$cfg_args" ] || [ -z "$cfg_next" ]; then
 	fail "hv.cfg in the image has next and next_args"
 	finish bochs-kvm
 fi
+# The microhv copy runs KVM with VMCS shadowing for L1 off (hv.cfg's
+# shadow_vmcs): every VMREAD and VMWRITE of KVM's exits to L0, as on a CPU
+# without VMCS shadowing.  bochs_kvm_linux.sh and make bench run KVM with
+# shadowing on.
+if ! mtype -i "$mh_img@@1048576" ::/EFI/BOOT/hv.cfg | tr -d '\r' >"$out/bochs-kvm.hv.cfg" ||
+	! echo "shadow_vmcs = off" >>"$out/bochs-kvm.hv.cfg" ||
+	! mcopy -o -i "$mh_img@@1048576" "$out/bochs-kvm.hv.cfg" ::/EFI/BOOT/hv.cfg; then
+	fail "turn VMCS shadowing off in the microhv copy's hv.cfg"
+	finish bochs-kvm
+fi
 # The bare copy: OVMF finds no removable-media loader and starts its UEFI
 # shell, which runs startup.nsh (after a 5 s countdown) from FS0:.
 printf 'fs0:\r\n%s %s\r\n' "$cfg_next" "$cfg_args" >"$out/bochs-kvm-startup.nsh"
@@ -130,6 +140,8 @@ expect_bochs_power_off "bare: Bochs powered off by Linux, not killed or panicked
 log=$mh_log
 expect "microhv: the firmware was late-launched as L1" \
 	'^\[boot\] info: late launch: 1 of 1 CPUs run as L1 under microhv$'
+expect "microhv: VMCS shadowing for L1 off, as hv.cfg says" \
+	'^\[core\] info: nested VMX: VMCS shadowing for L1 off \(hv.cfg shadow_vmcs = off\)'
 expect "microhv: Linux sees microhv" '^microhv-linux: cpuid 0x40000000: max leaf 0x40000001 signature "microhv"$'
 expect_no "microhv: no error lines from loader or core" '^\[(boot|core)\] error:'
 side_checks microhv

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # bochs_nested_console.sh - the nested test hypervisor as L1 under microhv
-# with L0's console on COM2 (hv.cfg plus "console = com2").
+# with L0's console on COM2 and VMCS shadowing for L1 off (hv.cfg plus
+# "console = com2" and "shadow_vmcs = off").
+#
+# With shadowing off every VMREAD and VMWRITE of L1's exits to L0's
+# emulation, as on a CPU without VMCS shadowing: the same payload passes
+# both ways (bochs_nested.sh runs it with shadowing on).
 #
 # The same payload as tests/system/bochs_nested.sh, but L0's console now
 # ticks on the BSP with the VMX-preemption timer, in vmcs01 and in every
@@ -22,7 +27,7 @@ img="$out/bochs-nested-console.img"
 serial="$out/bochs-nested-console.serial.txt"
 cfg="$out/bochs-nested-console.cfg"
 com2="$out/bochs-nested-console.com2.txt"
-{ cat "$top/boot/hv.cfg"; echo "console = com2"; } >"$cfg"
+{ cat "$top/boot/hv.cfg"; echo "console = com2"; echo "shadow_vmcs = off"; } >"$cfg"
 rm -f "$serial" "$com2"
 "$top/tools/mkimage.sh" "$img" "$top/build/hv.efi" "$cfg" "$top/build/payload/nested_test.efi" ||
 	{ fail "build the image"; finish bochs-nested-console; }
@@ -34,6 +39,7 @@ clean_log "$serial"
 
 expect "the CPU runs as L1" '^\[boot\] info: late launch: 1 of 1 CPUs run as L1 under microhv$'
 expect "L0's console owns 0x2f8 (its timer ticks on the BSP)" '^\[core\] info: console: L0 console on I/O port 0x2f8'
+expect "VMCS shadowing for L1 off, as hv.cfg says" '^\[core\] info: nested VMX: VMCS shadowing for L1 off \(hv.cfg shadow_vmcs = off\)'
 expect "payload started" '^microhv-nested: nested test hypervisor started$'
 expect "payload sees microhv under it" '^microhv-nested: group A - .*\(under microhv\)$'
 expect "L1's long count outlasts L0's tick and exits no sooner than its count" \

@@ -54,6 +54,7 @@ TEST(config_defaults_values)
 	CHECK_EQ(cfg.baud, 115200);
 	CHECK_EQ(cfg.loglevel, 2);
 	CHECK_EQ(cfg.nested, 1);
+	CHECK_EQ(cfg.shadow_vmcs, 1);
 	CHECK_EQ(cfg.gdb_wait, 0);
 	CHECK_EQ(cfg.console_port, 0);
 	CHECK_EQ(cfg.reset_on_triple_fault, 0);
@@ -87,6 +88,7 @@ TEST(config_shipped_file_syntax)
 			     "baud = 57600\n"
 			     "loglevel = debug        # error, warn, info or debug\n"
 			     "nested = off\n"
+			     "shadow_vmcs = off\n"
 			     "next = \\EFI\\BOOT\\grub.efi   # the next stage\n"
 			     "gdb_wait = yes\n");
 	CHECK_EQ(bad, 0);
@@ -95,6 +97,7 @@ TEST(config_shipped_file_syntax)
 	CHECK_EQ(cfg.baud, 57600);
 	CHECK_EQ(cfg.loglevel, 3);
 	CHECK_EQ(cfg.nested, 0);
+	CHECK_EQ(cfg.shadow_vmcs, 0);
 	CHECK_EQ(cfg.gdb_wait, 1);
 	CHECK_STR(cfg.next, "\\EFI\\BOOT\\grub.efi");
 }

@@ -77,6 +77,10 @@ static void setup(void)
 	nested2.last_sync_reads = 21;
 	nested2.last_reflect_vmreads = 22;
 	nested2.last_reflect_vmwrites = 23;
+	nested2.last_entry_vmreads = 24;
+	nested2.last_entry_vmwrites = 25;
+	nested2.last_entry_copied_back = 26;
+	nested0.last_entry_vmreads = 14;
 	cpu0.exits_total = 500;
 	cpu0.exits[10] = 41; /* CPUID */
 	cpu2.exits_total = 700;
@@ -327,6 +331,22 @@ TEST(hypercall_nested_last_exit)
 	CHECK_EQ(regs.gpr[GPR_RDX], 13);
 }
 
+/* HC_NESTED_LAST_ENTRY: L0's VMREADs, VMWRITEs and shadow copy-backs of L1's last entry. */
+TEST(hypercall_nested_last_entry)
+{
+	setup();
+	vmcall(9, ~0ull, 0x2222);
+	CHECK_EQ(regs.gpr[GPR_RAX], ST_OK);
+	CHECK_EQ(regs.gpr[GPR_RBX], 24);
+	CHECK_EQ(regs.gpr[GPR_RCX], 25);
+	CHECK_EQ(regs.gpr[GPR_RDX], 26);
+	CHECK(others_kept());
+	vmcall(9, 0, 0);
+	CHECK_EQ(regs.gpr[GPR_RBX], 14);
+	vmcall(9, 1, 0); /* a CPU without nested state */
+	CHECK_EQ(regs.gpr[GPR_RAX], ST_EINVAL);
+}
+
 /*
  * HC_L0_SELF: L0's GS base in root (RBX), the bits of what agrees with it
  * (RCX: GS base = the exit frame's vcpu, that vcpu = the one launched for
@@ -440,7 +460,7 @@ TEST(hypercall_nested_bad_input)
 TEST(hypercall_unknown_functions)
 {
 	setup();
-	static const uint64_t unknown[] = {9,		  10,		    0x40000000ull,
+	static const uint64_t unknown[] = {10,		  11,		    0x40000000ull,
 					   0x100000000ull, 0x100000007ull, ~0ull};
 	for (unsigned i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
 		vmcall(unknown[i], 0x1111, 0x2222);

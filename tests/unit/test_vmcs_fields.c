@@ -12,6 +12,7 @@
 #include "vmx/vmcs_fields.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 TEST(vmcs_fields_count_and_order)
@@ -360,4 +361,87 @@ TEST(vmcs_fields_segment_strides)
 		CHECK_EQ(lim[i], 0x4800u + 2 * i);
 		CHECK_EQ(ar[i], 0x4814u + 2 * i);
 	}
+}
+
+/*
+ * The shadow and rebuild columns (issue 13): read-only shadowing only of
+ * exit information, read-write never of it; nothing L0 combines with its
+ * own shadowed (controls other than event injection, CR0/CR4);
+ * VM_INSTRUCTION_ERROR never; a rebuild mode only for what the exit saves
+ * (guest state, exit information), and a shadowed field never lazy.
+ */
+TEST(vmcs_fields_shadow_and_rebuild_columns)
+{
+	int bad = 0;
+	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
+		const struct vmcs_field_info *f = &vmcs_field_table[i];
+		if (f->shadow == VMCS_SH_RO && f->cls != VMCS_CLASS_EXIT_INFO)
+			bad++;
+		if (f->shadow == VMCS_SH_RW && f->cls == VMCS_CLASS_EXIT_INFO)
+			bad++;
+		if (f->shadow == VMCS_SH_RW && f->cls == VMCS_CLASS_CONTROL &&
+		    f->encoding != VMCS_VM_ENTRY_INTR_INFO_FIELD &&
+		    f->encoding != VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE &&
+		    f->encoding != VMCS_VM_ENTRY_INSTRUCTION_LEN)
+			bad++;
+		if ((f->cls == VMCS_CLASS_CONTROL || f->cls == VMCS_CLASS_HOST) &&
+		    f->rebuild != VMCS_RB_NONE)
+			bad++;
+		if (f->shadow != VMCS_SH_NONE && f->rebuild == VMCS_RB_LAZY)
+			bad++;
+		if (f->cls == VMCS_CLASS_EXIT_INFO && f->rebuild == VMCS_RB_LAZY)
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(vmcs_field_table[VMCS_IDX_VM_INSTRUCTION_ERROR].shadow, VMCS_SH_NONE);
+	CHECK_EQ(vmcs_field_table[VMCS_IDX_VM_INSTRUCTION_ERROR].rebuild, VMCS_RB_NONE);
+	CHECK_EQ(vmcs_field_table[VMCS_IDX_GUEST_CR0].shadow, VMCS_SH_NONE);
+	CHECK_EQ(vmcs_field_table[VMCS_IDX_GUEST_CR4].shadow, VMCS_SH_NONE);
+	CHECK_EQ(vmcs_field_table[VMCS_IDX_GUEST_SMBASE].rebuild, VMCS_RB_NONE);
+	CHECK_EQ(vmcs_field_table[VMCS_IDX_IO_RIP].rebuild, VMCS_RB_NONE);
+	/* KVM reads CS's access rights per exit (the CPL): eager. */
+	CHECK_EQ(vmcs_field_table[VMCS_IDX_GUEST_CS_AR_BYTES].rebuild, VMCS_RB_EAGER);
+}
+
+/* docs/nested.md's field-set lines, built from the table as the docs have them. */
+static bool docs_have_set(const char *docs, const char *head, int col, int value,
+			  bool exit_or_guest_only)
+{
+	static char line[8192];
+	size_t n = (size_t)snprintf(line, sizeof(line), "\n%s", head);
+	bool first = true;
+	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
+		const struct vmcs_field_info *f = &vmcs_field_table[i];
+		int v = col ? f->rebuild : f->shadow;
+		if (v != value || (exit_or_guest_only && f->cls != VMCS_CLASS_GUEST &&
+				   f->cls != VMCS_CLASS_EXIT_INFO))
+			continue;
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s`%s`", first ? "" : ", ",
+				      f->name);
+		first = false;
+	}
+	snprintf(line + n, sizeof(line) - n, "\n");
+	return strstr(docs, line) != NULL;
+}
+
+TEST(vmcs_fields_sets_in_the_docs)
+{
+	static char docs[1 << 20];
+	FILE *fp = fopen("docs/nested.md", "r");
+	CHECK(fp != NULL);
+	if (!fp)
+		return;
+	size_t len = fread(docs, 1, sizeof(docs) - 1, fp);
+	fclose(fp);
+	docs[len] = '\0';
+	CHECK(docs_have_set(docs, "- Shadowed read-write (`VMCS_SH_RW`): ", 0, VMCS_SH_RW, false));
+	CHECK(docs_have_set(docs, "- Shadowed read-only (`VMCS_SH_RO`): ", 0, VMCS_SH_RO, false));
+	CHECK(docs_have_set(docs, "- Rebuilt at the exit (`VMCS_RB_EAGER`): ", 1, VMCS_RB_EAGER,
+			    false));
+	CHECK(docs_have_set(docs, "- Rebuilt when needed (`VMCS_RB_LAZY`): ", 1, VMCS_RB_LAZY,
+			    false));
+	CHECK(docs_have_set(docs,
+			    "- Never read from vmcs02 (`VMCS_RB_NONE`, besides controls and host "
+			    "state): ",
+			    1, VMCS_RB_NONE, true));
 }
