@@ -67,6 +67,13 @@ nested_check_controls(const struct vmcs12 *v, const struct vmx_caps *l1_caps, un
 struct nested_entry_check nested_check_host_state(const struct vmcs12 *v,
 						  const struct vmx_caps *l1_caps,
 						  unsigned maxphyaddr, bool l1_in_ia32e);
+/*
+ * Only the RIP checks of 27.3.1.4, for an entry where RIP is the one guest
+ * field that changed since the state last passed the checks or was saved
+ * by the CPU (nested/vmentry.c, the clean VMRESUME).
+ */
+struct nested_entry_check nested_check_guest_rip(const struct vmcs12 *v,
+						 const struct vmx_caps *l1_caps);
 struct nested_entry_check nested_check_guest_state(const struct vmcs12 *v,
 						   const struct vmx_caps *l1_caps,
 						   unsigned maxphyaddr);

@@ -414,12 +414,10 @@ static struct nested_entry_check check_guest_dtables(const struct vmcs12 *v, con
 
 /* ---- 27.3.1.4 RIP and RFLAGS ---- */
 
-static struct nested_entry_check check_guest_rip_rflags(const struct vmcs12 *v,
-							const struct gctx *g)
+static struct nested_entry_check check_rip(uint64_t rip, bool ia32e, uint64_t cs_ar, unsigned lw)
 {
 	const struct nentry_section sec = sec_rip;
-	uint64_t rip = F(GUEST_RIP), rflags = g->rflags;
-	bool mode64 = g->ia32e && (g->seg[SEG_CS].ar & VMX_AR_L);
+	bool mode64 = ia32e && (cs_ar & VMX_AR_L);
 
 	NENTRY_REQUIRE(mode64 || !(rip >> 32),
 		       "GUEST_RIP bits 63:32 must be 0 unless IA-32e mode guest with CS.L = 1");
@@ -427,8 +425,25 @@ static struct nested_entry_check check_guest_rip_rflags(const struct vmcs12 *v,
 	 * 64-bit guest: bits 63:N identical, N the processor's linear-address
 	 * width.  Not "canonical": the SDM lets bit N-1 differ from bit N.
 	 */
-	NENTRY_REQUIRE(!mode64 || (rip >> g->lw) == 0 || (rip >> g->lw) == ~0ull >> g->lw,
+	NENTRY_REQUIRE(!mode64 || (rip >> lw) == 0 || (rip >> lw) == ~0ull >> lw,
 		       "GUEST_RIP bits 63:N must be identical (N: linear-address width)");
+	return NENTRY_PASS;
+}
+
+struct nested_entry_check nested_check_guest_rip(const struct vmcs12 *v,
+						 const struct vmx_caps *l1_caps)
+{
+	return check_rip(F(GUEST_RIP), F(VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST,
+			 F(GUEST_CS_AR_BYTES), nentry_linear_width(l1_caps));
+}
+
+static struct nested_entry_check check_guest_rip_rflags(const struct vmcs12 *v,
+							const struct gctx *g)
+{
+	const struct nentry_section sec = sec_rip;
+	uint64_t rflags = g->rflags;
+
+	NENTRY_TRY(check_rip(F(GUEST_RIP), g->ia32e, g->seg[SEG_CS].ar, g->lw));
 	NENTRY_REQUIRE(!(rflags & RFLAGS_RESERVED0),
 		       "GUEST_RFLAGS reserved bits 63:22, 15, 5 and 3 must be 0");
 	NENTRY_REQUIRE(rflags & RFLAGS_RESERVED1, "GUEST_RFLAGS bit 1 must be 1");

@@ -37,6 +37,7 @@ static void signal_exit(struct vcpu *v, struct guest_regs *r, uint32_t reason, u
 	 */
 	nested_timer_stop(&nv->timer, hw_rdtsc());
 	nv->last_sync_reads = nested_sync_vmcs12(v12, &g_l0.l1_vmx, &nv->cr);
+	nv->lazy_pending = false; /* the whole rebuild: a vmcs02 that never ran may be relaunched */
 	vmcs12_set(v12, VMCS_VM_EXIT_REASON, reason);
 	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, qual);
 	vmcs12_set(v12, VMCS_VM_EXIT_INTR_INFO, 0);

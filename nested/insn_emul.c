@@ -471,7 +471,8 @@ static void entry_vmfail(struct nested_cpu *n, const struct nested_entry_check *
 	vm_fail(n, error);
 }
 
-bool nested_vmentry_begin(struct nested_cpu *n, const struct nested_env *env, bool launch)
+bool nested_vmentry_begin(struct nested_cpu *n, const struct nested_env *env, bool launch,
+			  bool check_vmcs)
 {
 	/* SDM 31.3 VMLAUNCH/VMRESUME: the mode #UDs are the CPU's, before any exit. */
 	if (!in_vmx_operation_or_ud(n))
@@ -499,6 +500,8 @@ bool nested_vmentry_begin(struct nested_cpu *n, const struct nested_env *env, bo
 		vm_fail(n, VMXERR_VMRESUME_NOT_LAUNCHED);
 		return false;
 	}
+	if (!check_vmcs)
+		return true;
 	/* SDM 27.2.1, then 27.2.2-27.2.4: the controls, then the host-state area. */
 	struct nested_entry_check c =
 		nested_check_controls(n->vmcs12, env->l1_caps, env->mem->maxphyaddr);

@@ -104,8 +104,13 @@ void nested_emulate_invvpid(struct nested_cpu *n, const struct nested_env *env,
  * Returns false when the instruction ended there (fault injected, or the
  * VMfail done with RIP advanced); true when L1's VM entry goes on to the
  * guest-state checks of 27.3 and vmcs02, with nothing changed yet.
+ * !check_vmcs: the instruction's own checks only, not 27.2's on the
+ * controls and host state - for vmcs12 whose controls and host state
+ * passed them at the last entry and have not changed since (the clean
+ * VMRESUME of nested/vmentry.c).
  */
-bool nested_vmentry_begin(struct nested_cpu *n, const struct nested_env *env, bool launch);
+bool nested_vmentry_begin(struct nested_cpu *n, const struct nested_env *env, bool launch,
+			  bool check_vmcs);
 
 /*
  * VMfailValid(error) with RIP advanced past L1's instruction, or

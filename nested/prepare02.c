@@ -37,6 +37,43 @@ static bool ug12(const struct vmcs12 *v12)
 	       (F(SECONDARY_VM_EXEC_CONTROL) & CPU2_UNRESTRICTED_GUEST);
 }
 
+/*
+ * SDM Vol. 3C 27.3.2.1: without "load IA32_EFER", EFER keeps L1's value
+ * except LMA and LME, which take "IA-32e mode guest"; without "load
+ * IA32_PAT" / "load debug controls", PAT, DR7 and DEBUGCTL keep L1's
+ * values.  vmcs02 always loads them, so L0 supplies those values - all
+ * four, or (last: what it supplied before) only those whose value changed.
+ */
+static unsigned l1_supplied(const struct vmcs12 *v12, const struct vmcs02_l0 *l0,
+			    const struct vmcs02_l0 *last)
+{
+	uint64_t entry = F(VM_ENTRY_CONTROLS);
+	unsigned writes = 0;
+	if (!last || (!(entry & ENTRY_LOAD_IA32_EFER) && l0->l1_efer != last->l1_efer)) {
+		uint64_t efer = F(GUEST_IA32_EFER);
+		if (!(entry & ENTRY_LOAD_IA32_EFER)) {
+			efer = l0->l1_efer & ~(EFER_LMA | EFER_LME);
+			if (entry & ENTRY_IA32E_MODE_GUEST)
+				efer |= EFER_LMA | EFER_LME;
+		}
+		vmcs_write(VMCS_GUEST_IA32_EFER, efer);
+		writes++;
+	}
+	if (!last || (!(entry & ENTRY_LOAD_IA32_PAT) && l0->l1_pat != last->l1_pat)) {
+		vmcs_write(VMCS_GUEST_IA32_PAT,
+			   (entry & ENTRY_LOAD_IA32_PAT) ? F(GUEST_IA32_PAT) : l0->l1_pat);
+		writes++;
+	}
+	bool debug = entry & ENTRY_LOAD_DEBUG_CONTROLS;
+	if (!last || (!debug && (l0->l1_dr7 != last->l1_dr7 ||
+				 l0->l1_debugctl != last->l1_debugctl))) {
+		vmcs_write(VMCS_GUEST_DR7, debug ? F(GUEST_DR7) : l0->l1_dr7);
+		vmcs_write(VMCS_GUEST_IA32_DEBUGCTL, debug ? F(GUEST_IA32_DEBUGCTL) : l0->l1_debugctl);
+		writes += 2;
+	}
+	return writes;
+}
+
 static void guest_state(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
 {
 	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
@@ -46,27 +83,9 @@ static void guest_state(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
 			continue;
 		vmcs_write(f->encoding, v12->field[i]);
 	}
-	uint64_t entry = F(VM_ENTRY_CONTROLS);
 	vmcs_write(VMCS_GUEST_CR0, vmx_fix_cr0(l0->hw, F(GUEST_CR0), ug12(v12)));
 	vmcs_write(VMCS_GUEST_CR4, vmx_fix_cr4(l0->hw, F(GUEST_CR4)));
-	/*
-	 * SDM Vol. 3C 27.3.2.1: without "load IA32_EFER", EFER keeps L1's
-	 * value except LMA and LME, which take "IA-32e mode guest"; without
-	 * "load IA32_PAT" / "load debug controls", PAT, DR7 and DEBUGCTL keep
-	 * L1's values.  vmcs02 always loads them, so L0 supplies those values.
-	 */
-	uint64_t efer = F(GUEST_IA32_EFER);
-	if (!(entry & ENTRY_LOAD_IA32_EFER)) {
-		efer = l0->l1_efer & ~(EFER_LMA | EFER_LME);
-		if (entry & ENTRY_IA32E_MODE_GUEST)
-			efer |= EFER_LMA | EFER_LME;
-	}
-	vmcs_write(VMCS_GUEST_IA32_EFER, efer);
-	vmcs_write(VMCS_GUEST_IA32_PAT,
-		   (entry & ENTRY_LOAD_IA32_PAT) ? F(GUEST_IA32_PAT) : l0->l1_pat);
-	bool debug = entry & ENTRY_LOAD_DEBUG_CONTROLS;
-	vmcs_write(VMCS_GUEST_DR7, debug ? F(GUEST_DR7) : l0->l1_dr7);
-	vmcs_write(VMCS_GUEST_IA32_DEBUGCTL, debug ? F(GUEST_IA32_DEBUGCTL) : l0->l1_debugctl);
+	l1_supplied(v12, l0, NULL);
 	vmcs_write(VMCS_VMCS_LINK_POINTER, ~0ull); /* L2 has no shadow VMCS */
 }
 
@@ -207,6 +226,42 @@ void nested_prepare_vmcs02(const struct vmcs12 *v12, const struct vmcs02_l0 *l0,
 	guest_state(v12, l0);
 	controls(v12, l0);
 	cr_ownership(v12, l0, cr);
+}
+
+unsigned nested_refresh_vmcs02(const struct vmcs12 *v12, const struct vmcs02_l0 *l0,
+			       const struct vmcs02_l0 *last, unsigned changed)
+{
+	unsigned writes = 0;
+	if (changed & NREFRESH_RIP) {
+		vmcs_write(VMCS_GUEST_RIP, F(GUEST_RIP));
+		writes++;
+	}
+	if (changed & NREFRESH_RSP) {
+		vmcs_write(VMCS_GUEST_RSP, F(GUEST_RSP));
+		writes++;
+	}
+	/* The exit cleared the valid bit in both (SDM 28.2, 28.3): the same value. */
+	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, F(VM_ENTRY_INTR_INFO_FIELD));
+	writes++;
+	writes += l1_supplied(v12, l0, last);
+	/* L0's own per-entry values: EPT02's root, L2's VPID, L0's MSR areas. */
+	if (l0->eptp != last->eptp) {
+		vmcs_write(VMCS_EPT_POINTER, l0->eptp);
+		writes++;
+	}
+	if (l0->vpid != last->vpid) {
+		vmcs_write(VMCS_VIRTUAL_PROCESSOR_ID, l0->vpid);
+		writes++;
+	}
+	if (l0->msr_load_count != last->msr_load_count ||
+	    l0->msr_entry_load != last->msr_entry_load || l0->msr_exit_load != last->msr_exit_load) {
+		vmcs_write(VMCS_VM_EXIT_MSR_LOAD_ADDR, l0->msr_exit_load);
+		vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, l0->msr_load_count);
+		vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_ADDR, l0->msr_entry_load);
+		vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, l0->msr_load_count);
+		writes += 4;
+	}
+	return writes;
 }
 
 /* SDM Vol. 3A 4.4.1, table 4-8: a present PDPTE's reserved bits 2:1, 8:5, 63:MAXPHYADDR. */

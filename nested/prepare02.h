@@ -45,6 +45,20 @@ struct vmcs02_l0 {
 };
 
 /*
+ * vmcs02 again after a reflected exit, when vmcs12 has changed since only
+ * in what the rebuild read from vmcs02 itself and in the fields named by
+ * changed (NREFRESH_*: L1's writes through its shadow VMCS): writes those,
+ * the entry's event field, and what L0 supplies that differs from last
+ * (what it supplied at the previous entry: L1's EFER/PAT/DR7/DEBUGCTL
+ * where vmcs12 does not load them, EPT02's root, the VPID, L0's MSR
+ * areas).  Everything else vmcs02 already holds.  Returns the VMWRITEs.
+ */
+#define NREFRESH_RIP 1u
+#define NREFRESH_RSP 2u
+unsigned nested_refresh_vmcs02(const struct vmcs12 *v12, const struct vmcs02_l0 *l0,
+			       const struct vmcs02_l0 *last, unsigned changed);
+
+/*
  * Writes the guest-state and control fields of the current VMCS (vmcs02)
  * from vmcs12; *cr receives what the vmcs12 rebuild needs to merge CR0/CR4
  * back (nested/sync12.h).  Checks on vmcs12 (nested/entry_checks.h) come

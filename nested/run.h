@@ -20,6 +20,7 @@
 #include "nested/ept_exit.h"
 #include "nested/msr_lists.h"
 #include "nested/nested.h"
+#include "nested/prepare02.h"
 #include "nested/shadow_vmcs.h"
 #include "nested/sync12.h"
 #include "nested/timer.h"
@@ -50,6 +51,22 @@ struct nested_vcpu {
 	uint64_t vmread_bitmap12_copy_pa, vmwrite_bitmap12_copy_pa;
 	bool io_merged; /* vmcs02 uses io_bitmap02 (L0 owns ports) this entry */
 	struct vmcs02_cr_state cr; /* vmcs02's CR ownership, for the vmcs12 rebuild */
+	/*
+	 * The lazy rebuild and the clean VMRESUME (docs/nested.md):
+	 * lazy_pending: vmcs12's VMCS_RB_LAZY fields are older than vmcs02's,
+	 * which holds L2's state as of its last exit (nested_complete_vmcs12
+	 * reads them); clean: L1 changed nothing in vmcs12 since the last
+	 * reflected exit but through its shadow VMCS, so a VMRESUME of it may
+	 * refresh vmcs02 instead of rebuilding it (nested/vmentry.c); l0_last:
+	 * what L0 supplied to vmcs02 at its last entry; clean_gen: the EPT01
+	 * generation of the last full entry (a clean one needs the same).
+	 */
+	bool lazy_pending, clean;
+	struct vmcs02_l0 l0_last;
+	uint64_t clean_gen;
+	uint64_t clean_entries; /* VMRESUMEs that refreshed vmcs02 (of entries) */
+	uint64_t lazy_completions; /* lazy rebuilds done (make bench) */
+	unsigned last_lazy_reads;
 	struct nested_timer timer; /* L1's preemption timer beside L0's in vmcs02 */
 	unsigned mce_entry_retries; /* machine checks in a row during entries to L2 */
 	/* Nested EPT (nested/ept12.h): this CPU's EPT02s, the EPT01 generation they match. */
@@ -137,6 +154,13 @@ void nested_l2_exit(struct vcpu *v, struct guest_regs *r);
 void nested_vmcs02_entry_failed(struct vcpu *v, bool cf);
 
 /* ---- shared by nested/vmentry.c and nested/vmexit.c ---- */
+
+/*
+ * vmcs12's lazy fields from vmcs02 (nested/sync12.h), if they are
+ * pending: before L0 or L1 needs vmcs12 whole.  vmcs01 current before
+ * and after.
+ */
+void nested_complete_vmcs12(struct vcpu *v);
 
 /*
  * The MSRs of the guest of the current VMCS on v's CPU, for the MSR

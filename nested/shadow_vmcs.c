@@ -70,7 +70,7 @@ static bool shadow_active(const struct nested_vcpu *nv)
 	return shadowing(nv) && nv->shadow_for != VMPTR_INVALID;
 }
 
-unsigned nested_shadow_from_l1(struct vcpu *v)
+uint32_t nested_shadow_from_l1(struct vcpu *v)
 {
 	struct nested_vcpu *nv = v->nested;
 	if (!shadow_active(nv))
@@ -83,16 +83,16 @@ unsigned nested_shadow_from_l1(struct vcpu *v)
 	/* Out of the CPU's cache into memory, where the CPU reads it in L1 (25.11.1). */
 	hw_vmclear(nv->shadow_pa);
 	hw_vmptrld(v->vmcs01_pa);
-	unsigned changed = 0;
+	uint32_t changed = 0;
 	for (unsigned k = 0; k < set->rw; k++) {
 		if (now[k] == nv->shadow_val[k])
 			continue;
 		const struct vmcs_field_info *f = &vmcs_field_table[set->idx[k]];
 		vmcs12_set(nv->cpu.vmcs12, f->encoding, now[k]);
 		nv->shadow_val[k] = now[k];
-		changed++;
+		changed |= 1u << k;
 	}
-	nv->shadow_copied_back += changed;
+	nv->shadow_copied_back += nested_shadow_count(changed);
 	return changed;
 }
 

@@ -65,10 +65,20 @@ struct vcpu;
 
 /*
  * Shadow -> vmcs12: the RW fields L1 may have written while vmcs01 ran
- * (vmcs01 current before and after).  Returns how many fields changed.
- * Nothing when shadowing is off on this CPU.
+ * (vmcs01 current before and after).  Returns the fields that changed, bit
+ * k for g_l0.shadow_set.idx[k].  Nothing (0) when shadowing is off on this
+ * CPU.
  */
-unsigned nested_shadow_from_l1(struct vcpu *v);
+uint32_t nested_shadow_from_l1(struct vcpu *v);
+
+/* The number of fields in such a mask (the core has no libgcc popcount). */
+static inline unsigned nested_shadow_count(uint32_t mask)
+{
+	unsigned n = 0;
+	for (; mask; mask &= mask - 1)
+		n++;
+	return n;
+}
 
 /*
  * vmcs12 -> shadow, and vmcs01's "VMCS shadowing" to match L1's state

@@ -36,40 +36,84 @@ static bool saved_on_exit(uint64_t exit, bool ept12, uint32_t encoding)
 	return true;
 }
 
-unsigned nested_sync_vmcs12(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
-			    const struct vmcs02_cr_state *cr)
+/*
+ * The rows of each rebuild mode, in table order, fixed at compile time
+ * (vmx/vmcs_fields.h's column): the rebuild walks a short list, not the
+ * whole table, per exit.
+ */
+#define RB_PICK_VMCS_RB_EAGER_EAGER(name) VMCS_IDX_##name,
+#define RB_PICK_VMCS_RB_EAGER_LAZY(name)
+#define RB_PICK_VMCS_RB_LAZY_EAGER(name)
+#define RB_PICK_VMCS_RB_LAZY_LAZY(name) VMCS_IDX_##name,
+#define RB_PICK_VMCS_RB_NONE_EAGER(name)
+#define RB_PICK_VMCS_RB_NONE_LAZY(name)
+#define RB_EAGER_ROW(name, enc, cls, feat, sh, rb) RB_PICK_##rb##_EAGER(name)
+#define RB_LAZY_ROW(name, enc, cls, feat, sh, rb) RB_PICK_##rb##_LAZY(name)
+static const uint16_t eager_rows[] = { VMCS_FIELDS(RB_EAGER_ROW) };
+static const uint16_t lazy_rows[] = { VMCS_FIELDS(RB_LAZY_ROW) };
+
+static unsigned sync_rows(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
+			  const struct vmcs02_cr_state *cr, const uint16_t *rows, unsigned count)
 {
 	unsigned reads = 0;
 	uint32_t present = vmcs_features_present(l1_caps);
-	uint64_t exit = vmcs12_get(v12, VMCS_VM_EXIT_CONTROLS);
-	bool ept12 = (vmcs12_get(v12, VMCS_CPU_BASED_VM_EXEC_CONTROL) & CPU_ACTIVATE_SECONDARY) &&
-		     (vmcs12_get(v12, VMCS_SECONDARY_VM_EXEC_CONTROL) & CPU2_ENABLE_EPT);
-	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
+	uint64_t exit = v12->field[VMCS_IDX_VM_EXIT_CONTROLS];
+	bool ept12 = (v12->field[VMCS_IDX_CPU_BASED_VM_EXEC_CONTROL] & CPU_ACTIVATE_SECONDARY) &&
+		     (v12->field[VMCS_IDX_SECONDARY_VM_EXEC_CONTROL] & CPU2_ENABLE_EPT);
+	for (unsigned k = 0; k < count; k++) {
+		unsigned i = rows[k];
 		const struct vmcs_field_info *f = &vmcs_field_table[i];
-		if (f->rebuild == VMCS_RB_NONE)
-			continue;
 		if (!(present & (1u << f->feature)) || !saved_on_exit(exit, ept12, f->encoding))
 			continue;
 		uint64_t value = vmcs_read(f->encoding);
 		reads++;
-		if (f->encoding == VMCS_GUEST_CR0)
+		if (i == VMCS_IDX_GUEST_CR0)
 			value = nested_merge_guest_cr(value, cr->cr0_shadow02, cr->cr0_l0_guest_owned,
-						      vmcs12_get(v12, VMCS_CR0_GUEST_HOST_MASK));
-		else if (f->encoding == VMCS_GUEST_CR4)
+						      v12->field[VMCS_IDX_CR0_GUEST_HOST_MASK]);
+		else if (i == VMCS_IDX_GUEST_CR4)
 			value = nested_merge_guest_cr(value, cr->cr4_shadow02, cr->cr4_l0_guest_owned,
-						      vmcs12_get(v12, VMCS_CR4_GUEST_HOST_MASK));
+						      v12->field[VMCS_IDX_CR4_GUEST_HOST_MASK]);
 		v12->field[i] = value;
 	}
+	return reads;
+}
+
+unsigned nested_sync_vmcs12_eager(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
+				  const struct vmcs02_cr_state *cr)
+{
+	unsigned reads = sync_rows(v12, l1_caps, cr, eager_rows,
+				   sizeof(eager_rows) / sizeof(eager_rows[0]));
 
 	/* The event L1 asked to inject is gone: delivered, or in IDT-vectoring info. */
-	vmcs12_set(v12, VMCS_VM_ENTRY_INTR_INFO_FIELD,
-		   vmcs12_get(v12, VMCS_VM_ENTRY_INTR_INFO_FIELD) & ~(uint64_t)INTR_INFO_VALID);
+	v12->field[VMCS_IDX_VM_ENTRY_INTR_INFO_FIELD] &= ~(uint64_t)INTR_INFO_VALID;
 
-	/* SDM 28.2 "Updating VM-Entry Control Fields": IA-32e mode guest = LMA. */
-	uint64_t entry = vmcs12_get(v12, VMCS_VM_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
-	if (vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_LMA)
+	/*
+	 * SDM 28.2 "Updating VM-Entry Control Fields": IA-32e mode guest =
+	 * LMA, from vmcs02's EFER (which vmcs02 always saves; the eager rows
+	 * read it only where L1 saves it).
+	 */
+	uint64_t entry = v12->field[VMCS_IDX_VM_ENTRY_CONTROLS] & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
+	uint64_t efer;
+	if (v12->field[VMCS_IDX_VM_EXIT_CONTROLS] & EXIT_SAVE_IA32_EFER) {
+		efer = v12->field[VMCS_IDX_GUEST_IA32_EFER]; /* an eager row: just read */
+	} else {
+		efer = vmcs_read(VMCS_GUEST_IA32_EFER);
+		reads++;
+	}
+	if (efer & EFER_LMA)
 		entry |= ENTRY_IA32E_MODE_GUEST;
-	reads++;
-	vmcs12_set(v12, VMCS_VM_ENTRY_CONTROLS, entry);
+	v12->field[VMCS_IDX_VM_ENTRY_CONTROLS] = entry;
 	return reads;
+}
+
+unsigned nested_sync_vmcs12_lazy(struct vmcs12 *v12, const struct vmx_caps *l1_caps)
+{
+	const struct vmcs02_cr_state none = { 0 }; /* no lazy row is CR0/CR4 */
+	return sync_rows(v12, l1_caps, &none, lazy_rows, sizeof(lazy_rows) / sizeof(lazy_rows[0]));
+}
+
+unsigned nested_sync_vmcs12(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
+			    const struct vmcs02_cr_state *cr)
+{
+	return nested_sync_vmcs12_eager(v12, l1_caps, cr) + nested_sync_vmcs12_lazy(v12, l1_caps);
 }

@@ -6,9 +6,10 @@
  * Only guest-state and exit-information fields are read back from the
  * current VMCS (vmcs02): control and host-state fields cannot change while
  * L2 runs, so vmcs12 already holds L1's values for them.  The field table
- * drives it: every guest-state and exit-information row whose field exists
- * for L1 (vmcs_field_exists on L1's capabilities) is copied, except
- *   - VM_INSTRUCTION_ERROR: left as L0's emulation set it;
+ * drives it: every row with a rebuild mode (VMCS_RB_EAGER or _LAZY, not
+ * _NONE: VM_INSTRUCTION_ERROR, the link pointer, the SMM-only fields,
+ * vmx/vmcs_fields.h) whose field exists for L1 (vmcs_field_exists on L1's
+ * capabilities) is copied, except
  *   - DR7 and IA32_DEBUGCTL without "save debug controls", IA32_PAT without
  *     "save IA32_PAT", IA32_EFER without "save IA32_EFER", the
  *     preemption-timer value without "save VMX-preemption timer value"
@@ -38,7 +39,20 @@ struct vmcs02_cr_state {
 	uint64_t cr4_shadow02;
 };
 
-/* Returns the number of fields read from vmcs02 (for `make bench`). */
+/*
+ * The rebuild in two parts, by the table's rebuild column (SDM 28.2-28.3
+ * as above, vmcs02 current): the eager rows and the entry-control updates
+ * at the exit; the lazy rows (selectors, bases, limits, most access
+ * rights, SYSENTER, pending debug exceptions, PDPTEs ...) when vmcs12's
+ * value is needed (nested/run.h, nested_complete_vmcs12), as long as
+ * vmcs02 still holds L2's state.  Each returns the number of fields read
+ * from vmcs02 (for `make bench`).
+ */
+unsigned nested_sync_vmcs12_eager(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
+				  const struct vmcs02_cr_state *cr);
+unsigned nested_sync_vmcs12_lazy(struct vmcs12 *v12, const struct vmx_caps *l1_caps);
+
+/* Both at once: what a rebuild without laziness reads. */
 unsigned nested_sync_vmcs12(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
 			    const struct vmcs02_cr_state *cr);
 

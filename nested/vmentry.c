@@ -23,6 +23,7 @@
 #include "nested/shadow_vmcs.h"
 #include "nested/wait_sipi.h"
 #include "vmx/console.h"
+#include "vmx/ept01.h"
 #include "vmx/exit.h"
 #include "vmx/hw_ops.h"
 #include "vmx/l0.h"
@@ -269,20 +270,44 @@ static void apply_l0_extras(struct nested_vcpu *nv, const struct vmcs12 *v12,
 	nested_timer_enter(&nv->timer, v12, x->timer, l0_console_timer_value());
 }
 
-static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
+/*
+ * The clean VMRESUME: L1 resumes the vmcs12 whose L2 exited to it last,
+ * on the vmcs02 that ran it, and has changed vmcs12 since only through
+ * its shadow VMCS and only in GUEST_RIP, GUEST_RSP and HOST_RSP (changed:
+ * NREFRESH_* bits; the exit itself changed only what the CPU saved, which
+ * vmcs02 holds).  Then the controls and host state passed 27.2 at the
+ * last entry and have not changed, the guest state is the CPU's own but
+ * for RIP and RSP (RSP has no check; RIP's are 27.3.1.4's, run again),
+ * and vmcs02 needs only those fields and what L0 supplies anew.  The CPU
+ * checks vmcs02 at its VM entry as always: a state it saved and refuses
+ * reaches L1 as that VM-entry failure (nested/vmexit.c).  EPT01 must not
+ * have changed since the last full entry (the APIC-access check reads it).
+ */
+static bool clean_resume(const struct nested_vcpu *nv, bool launch)
+{
+	return !launch && nv->clean && nv->lazy_pending &&
+	       nv->vmcs02_for == nv->cpu.current_vmptr && nv->clean_gen == ept01_generation();
+}
+
+static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch, bool fast,
+		    unsigned changed)
 {
 	struct nested_vcpu *nv = v->nested;
 	struct nested_env env;
 	env_of_l1(v, &env);
-	if (!nested_vmentry_begin(&nv->cpu, &env, launch))
+	/* vmcs12 whole, for the checks and the rebuild of vmcs02 (sync12.h). */
+	if (!fast)
+		nested_complete_vmcs12(v);
+	if (!nested_vmentry_begin(&nv->cpu, &env, launch, !fast))
 		return;
 	struct vmcs12 *v12 = nv->cpu.vmcs12;
 
-	/* SDM Vol. 3C 27.3.1: the guest-state area. */
+	/* SDM Vol. 3C 27.3.1: the guest-state area (clean: RIP's checks). */
 	struct nested_entry_check c =
-		nested_check_guest_state(v12, env.l1_caps, env.mem->maxphyaddr);
+		fast ? nested_check_guest_rip(v12, env.l1_caps)
+		     : nested_check_guest_state(v12, env.l1_caps, env.mem->maxphyaddr);
 	/* The last of 27.3.1.5: the VMCS the link pointer names, read once (shadow12.h). */
-	if (c.result == NENTRY_OK)
+	if (c.result == NENTRY_OK && !fast)
 		c = nested_check_link_pointer(v12, env.l1_caps, env.mem, nv->cpu.current_vmptr);
 	if (c.result != NENTRY_OK) {
 		entry_failure(v, r, EXIT_REASON_INVALID_GUEST_STATE, c.qualification, c.what,
@@ -320,7 +345,14 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 		nv->vmcs02_for = VMPTR_INVALID;
 	}
 	hw_vmptrld(nv->vmcs02_pa);
-	nested_prepare_vmcs02(v12, &x.l0, &nv->cr);
+	if (fast) {
+		nested_refresh_vmcs02(v12, &x.l0, &nv->l0_last, changed);
+		nv->clean_entries++;
+	} else {
+		nested_prepare_vmcs02(v12, &x.l0, &nv->cr);
+		nv->clean_gen = ept01_generation();
+	}
+	nv->l0_last = x.l0;
 	/* L0's host state stays in vmcs02 until the next VMCLEAR. */
 	if (hw_launch)
 		vmcs_write_host_state(v);
@@ -363,6 +395,34 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch)
 		nested_wait_sipi_begin(v);
 }
 
+/*
+ * The fields L1 changed through the shadow (bits of g_l0.shadow_set) as
+ * NREFRESH_* bits; NREFRESH_OTHER for any field but GUEST_RIP, GUEST_RSP
+ * and HOST_RSP (which vmcs02 does not hold: nothing to refresh).
+ */
+#define NREFRESH_OTHER (~0u)
+static unsigned shadow_refresh_bits(uint32_t changed)
+{
+	unsigned bits = 0;
+	for (unsigned k = 0; changed; k++, changed >>= 1) {
+		if (!(changed & 1))
+			continue;
+		switch (g_l0.shadow_set.idx[k]) {
+		case VMCS_IDX_GUEST_RIP:
+			bits |= NREFRESH_RIP;
+			break;
+		case VMCS_IDX_GUEST_RSP:
+			bits |= NREFRESH_RSP;
+			break;
+		case VMCS_IDX_HOST_RSP:
+			break;
+		default:
+			return NREFRESH_OTHER;
+		}
+	}
+	return bits;
+}
+
 void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reason)
 {
 	/*
@@ -373,7 +433,7 @@ void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reaso
 	struct nested_vcpu *nv = v->nested;
 	uint64_t reads0, writes0, reads, writes;
 	vmcs_access_counts(&reads0, &writes0);
-	unsigned copied = 0;
+	uint32_t copied = 0;
 	switch (reason) {
 	case EXIT_REASON_VMLAUNCH:
 	case EXIT_REASON_VMRESUME:
@@ -382,18 +442,41 @@ void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reaso
 	case EXIT_REASON_VMXOFF:
 		copied = nested_shadow_from_l1(v);
 	}
+	/*
+	 * What needs vmcs12 whole: the lazy fields first (a VMREAD of one, a
+	 * VMWRITE that must not be undone by the rebuild, a VMCS written back
+	 * to L1's memory).  And what changes vmcs12 other than through the
+	 * shadow ends the clean state (clean_resume).
+	 */
+	switch (reason) {
+	case EXIT_REASON_VMREAD:
+		nested_complete_vmcs12(v);
+		break;
+	case EXIT_REASON_VMWRITE:
+	case EXIT_REASON_VMCLEAR:
+	case EXIT_REASON_VMPTRLD:
+	case EXIT_REASON_VMXOFF:
+	case EXIT_REASON_VMXON:
+		nested_complete_vmcs12(v);
+		nv->clean = false;
+		break;
+	}
 	switch (reason) {
 	case EXIT_REASON_VMLAUNCH:
-	case EXIT_REASON_VMRESUME:
+	case EXIT_REASON_VMRESUME: {
+		bool launch = reason == EXIT_REASON_VMLAUNCH;
+		unsigned refresh = shadow_refresh_bits(copied);
+		bool fast = clean_resume(nv, launch) && refresh != NREFRESH_OTHER;
 		/* A failed entry returns through nested_exit_to_l1; a VMfail changes no shadowed field. */
-		vmentry(v, r, reason == EXIT_REASON_VMLAUNCH);
+		vmentry(v, r, launch, fast, refresh);
 		if (nv->in_l2) {
 			vmcs_access_counts(&reads, &writes);
 			nv->last_entry_vmreads = reads - reads0;
 			nv->last_entry_vmwrites = writes - writes0;
-			nv->last_entry_copied_back = copied;
+			nv->last_entry_copied_back = nested_shadow_count(copied);
 		}
 		return;
+	}
 	}
 	struct nested_env env;
 	env_of_l1(v, &env);

@@ -71,10 +71,34 @@ static __attribute__((noreturn)) void vmx_abort(struct vcpu *v, uint32_t indicat
 	__builtin_unreachable();
 }
 
+/*
+ * The rebuild at an exit L1 gets (SDM 28.2-28.3): the eager fields now,
+ * the lazy ones when vmcs12 is needed whole (nested_complete_vmcs12).
+ */
+static void sync_at_exit(struct nested_vcpu *nv)
+{
+	nv->last_sync_reads = nested_sync_vmcs12_eager(nv->cpu.vmcs12, &g_l0.l1_vmx, &nv->cr);
+	nv->lazy_pending = true;
+}
+
+void nested_complete_vmcs12(struct vcpu *v)
+{
+	struct nested_vcpu *nv = v->nested;
+	if (!nv->lazy_pending)
+		return;
+	hw_vmptrld(nv->vmcs02_pa);
+	nv->last_lazy_reads = nested_sync_vmcs12_lazy(nv->cpu.vmcs12, &g_l0.l1_vmx);
+	hw_vmptrld(v->vmcs01_pa);
+	nv->lazy_pending = false;
+	nv->lazy_completions++;
+}
+
 void nested_exit_to_l1(struct vcpu *v, struct guest_regs *r, bool from_l2)
 {
 	(void)r;
 	struct nested_vcpu *nv = v->nested;
+	/* Only an exit the CPU saved L2's state for leaves vmcs12 clean (reflect). */
+	nv->clean = false;
 	struct vmcs12 *v12 = nv->cpu.vmcs12;
 	const struct l1_memory *mem = l0_l1_memory();
 	uint32_t max = VMX_MISC_MAX_MSR_LIST(g_l0.l1_vmx.misc);
@@ -187,9 +211,10 @@ static void reflect(struct vcpu *v, struct guest_regs *r, const struct l2_exit *
 		    uint64_t reads0, uint64_t writes0)
 {
 	struct nested_vcpu *nv = v->nested;
-	nv->last_sync_reads = nested_sync_vmcs12(nv->cpu.vmcs12, &g_l0.l1_vmx, &nv->cr);
+	sync_at_exit(nv);
 	nv->reflected++;
 	nested_exit_to_l1(v, r, true);
+	nv->clean = true;
 	/*
 	 * SDM 28.5 (and 26.2.x): after a VM exit caused by an NMI, NMIs are
 	 * blocked in the host until its IRET: L1's virtual-NMI blocking.
@@ -238,7 +263,7 @@ static void reflect_triple_fault(struct vcpu *v, struct guest_regs *r)
 {
 	struct nested_vcpu *nv = v->nested;
 	struct vmcs12 *v12 = nv->cpu.vmcs12;
-	nv->last_sync_reads = nested_sync_vmcs12(v12, &g_l0.l1_vmx, &nv->cr);
+	sync_at_exit(nv);
 	vmcs12_set(v12, VMCS_VM_EXIT_REASON, EXIT_REASON_TRIPLE_FAULT);
 	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, 0);
 	vmcs12_set(v12, VMCS_VM_EXIT_INTR_INFO, 0);
@@ -263,7 +288,7 @@ static void reflect_ept_at(struct vcpu *v, struct guest_regs *r, uint32_t reason
 {
 	struct nested_vcpu *nv = v->nested;
 	struct vmcs12 *v12 = nv->cpu.vmcs12;
-	nv->last_sync_reads = nested_sync_vmcs12(v12, &g_l0.l1_vmx, &nv->cr);
+	sync_at_exit(nv);
 	vmcs12_set(v12, VMCS_VM_EXIT_REASON, reason12);
 	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, qual12);
 	vmcs12_set(v12, VMCS_VM_EXIT_INTR_INFO, 0);
@@ -273,6 +298,7 @@ static void reflect_ept_at(struct vcpu *v, struct guest_regs *r, uint32_t reason
 	}
 	nv->reflected++;
 	nested_exit_to_l1(v, r, true);
+	nv->clean = true;
 }
 
 /*
@@ -326,7 +352,7 @@ static bool l0_exception_exits_to_l1(struct vcpu *v, struct guest_regs *r, bool 
 		return false;
 	unsigned vector = info & INTR_INFO_VECTOR_MASK;
 	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0); /* nothing for L2 */
-	nv->last_sync_reads = nested_sync_vmcs12(v12, &g_l0.l1_vmx, &nv->cr);
+	sync_at_exit(nv);
 	vmcs12_set(v12, VMCS_VM_EXIT_REASON, EXIT_REASON_EXCEPTION_NMI);
 	vmcs12_set(v12, VMCS_EXIT_QUALIFICATION, vector == VEC_PF ? hw_get_cr2() : 0);
 	vmcs12_set(v12, VMCS_VM_EXIT_INTR_INFO, info);

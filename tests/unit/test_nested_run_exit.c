@@ -92,7 +92,9 @@ TEST(nested_exit_reflect_reads_only_guest_and_exit_info)
 	CHECK_EQ(vmcs_soft_reads_in(VMCS02_PA, VMCS_CLASS_HOST), 0);
 	for (unsigned c = 0; c < 4; c++)
 		CHECK_EQ(vmcs_soft_writes_in(VMCS02_PA, (enum vmcs_class)c), 0);
-	CHECK(NV->last_sync_reads > 50);
+	/* The eager rows only (issue 13: at most 20), the lazy ones pending. */
+	CHECK(NV->last_sync_reads >= 15 && NV->last_sync_reads <= 20);
+	CHECK(NV->lazy_pending);
 	CHECK(vmcs_soft_reads_in(VMCS02_PA, VMCS_CLASS_GUEST) +
 		  vmcs_soft_reads_in(VMCS02_PA, VMCS_CLASS_EXIT_INFO) >=
 	      NV->last_sync_reads);
