@@ -20,7 +20,7 @@
 #include "vmx/vmx_arch.h"
 #include "vmx/vmx_bits.h"
 
-#define F(name) vmcs12_get(v, VMCS_##name)
+#define F(name) VMCS12_FIELD(v, name)
 
 /* Not (yet) in vmx/vmx_bits.h / vmx_arch.h. */
 #define VMX_BASIC_NO_HW_ERRCODE_CHECK (1ull << 56)     /* IA32_VMX_BASIC[56] (Vol. 3D A.1) */

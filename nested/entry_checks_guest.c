@@ -25,7 +25,7 @@
 #include "vmx/vmx_arch.h"
 #include "vmx/vmx_bits.h"
 
-#define F(name) vmcs12_get(v, VMCS_##name)
+#define F(name) VMCS12_FIELD(v, name)
 
 /* Not (yet) in vmx/vmx_bits.h / vmx_arch.h. */
 #define RFLAGS_RESERVED0 (~0ull << 22 | 1ull << 15 | 1ull << 5 | 1ull << 3) /* must be 0 */

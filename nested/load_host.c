@@ -15,7 +15,7 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_bits.h"
 
-#define F(name) vmcs12_get(v12, VMCS_##name)
+#define F(name) VMCS12_FIELD(v12, name)
 
 /* Bits hi..lo (inclusive) set; lo <= hi <= 63. */
 #define BITS(hi, lo) ((~0ull >> (63 - (hi))) & ~((1ull << (lo)) - 1))

@@ -8,7 +8,7 @@
 #include "vmx/vmx_arch.h"
 #include "vmx/vmx_bits.h"
 
-#define F(name) vmcs12_get(v12, VMCS_##name)
+#define F(name) VMCS12_FIELD(v12, name)
 
 /* Guest fields L0 sets itself rather than copying. */
 static bool l0_sets(uint32_t encoding)

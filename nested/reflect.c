@@ -6,7 +6,7 @@
 #include "vmx/vmx_arch.h"
 #include "vmx/vmx_bits.h"
 
-#define F(name) vmcs12_get(v12, VMCS_##name)
+#define F(name) VMCS12_FIELD(v12, name)
 
 static bool proc(const struct vmcs12 *v12, uint32_t bit)
 {

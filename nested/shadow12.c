@@ -9,7 +9,7 @@
 #include "vmx/exit.h"
 #include "vmx/vmx_arch.h"
 
-#define F(name) vmcs12_get(v12, VMCS_##name)
+#define F(name) VMCS12_FIELD(v12, name)
 
 #define VMCS_LINK_POINTER_NONE (~0ull)
 #define MISC_VMWRITE_ANY_FIELD (1ull << 29)

@@ -52,11 +52,10 @@ static bool saved_on_exit(uint64_t exit, bool ept12, uint32_t encoding)
 static const uint16_t eager_rows[] = { VMCS_FIELDS(RB_EAGER_ROW) };
 static const uint16_t lazy_rows[] = { VMCS_FIELDS(RB_LAZY_ROW) };
 
-static unsigned sync_rows(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
-			  const struct vmcs02_cr_state *cr, const uint16_t *rows, unsigned count)
+static unsigned sync_rows(struct vmcs12 *v12, uint32_t present, const struct vmcs02_cr_state *cr,
+			  const uint16_t *rows, unsigned count)
 {
 	unsigned reads = 0;
-	uint32_t present = vmcs_features_present(l1_caps);
 	uint64_t exit = v12->field[VMCS_IDX_VM_EXIT_CONTROLS];
 	bool ept12 = (v12->field[VMCS_IDX_CPU_BASED_VM_EXEC_CONTROL] & CPU_ACTIVATE_SECONDARY) &&
 		     (v12->field[VMCS_IDX_SECONDARY_VM_EXEC_CONTROL] & CPU2_ENABLE_EPT);
@@ -78,10 +77,10 @@ static unsigned sync_rows(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
 	return reads;
 }
 
-unsigned nested_sync_vmcs12_eager(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
+unsigned nested_sync_vmcs12_eager(struct vmcs12 *v12, uint32_t l1_features,
 				  const struct vmcs02_cr_state *cr)
 {
-	unsigned reads = sync_rows(v12, l1_caps, cr, eager_rows,
+	unsigned reads = sync_rows(v12, l1_features, cr, eager_rows,
 				   sizeof(eager_rows) / sizeof(eager_rows[0]));
 
 	/* The event L1 asked to inject is gone: delivered, or in IDT-vectoring info. */
@@ -106,14 +105,16 @@ unsigned nested_sync_vmcs12_eager(struct vmcs12 *v12, const struct vmx_caps *l1_
 	return reads;
 }
 
-unsigned nested_sync_vmcs12_lazy(struct vmcs12 *v12, const struct vmx_caps *l1_caps)
+unsigned nested_sync_vmcs12_lazy(struct vmcs12 *v12, uint32_t l1_features)
 {
 	const struct vmcs02_cr_state none = { 0 }; /* no lazy row is CR0/CR4 */
-	return sync_rows(v12, l1_caps, &none, lazy_rows, sizeof(lazy_rows) / sizeof(lazy_rows[0]));
+	return sync_rows(v12, l1_features, &none, lazy_rows,
+			 sizeof(lazy_rows) / sizeof(lazy_rows[0]));
 }
 
 unsigned nested_sync_vmcs12(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
 			    const struct vmcs02_cr_state *cr)
 {
-	return nested_sync_vmcs12_eager(v12, l1_caps, cr) + nested_sync_vmcs12_lazy(v12, l1_caps);
+	uint32_t present = vmcs_features_present(l1_caps);
+	return nested_sync_vmcs12_eager(v12, present, cr) + nested_sync_vmcs12_lazy(v12, present);
 }

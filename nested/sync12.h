@@ -46,11 +46,12 @@ struct vmcs02_cr_state {
  * rights, SYSENTER, pending debug exceptions, PDPTEs ...) when vmcs12's
  * value is needed (nested/run.h, nested_complete_vmcs12), as long as
  * vmcs02 still holds L2's state.  Each returns the number of fields read
- * from vmcs02 (for `make bench`).
+ * from vmcs02 (for `make bench`).  l1_features: vmcs_features_present of
+ * L1's capabilities, computed once at boot (g_l0.l1_features).
  */
-unsigned nested_sync_vmcs12_eager(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
+unsigned nested_sync_vmcs12_eager(struct vmcs12 *v12, uint32_t l1_features,
 				  const struct vmcs02_cr_state *cr);
-unsigned nested_sync_vmcs12_lazy(struct vmcs12 *v12, const struct vmx_caps *l1_caps);
+unsigned nested_sync_vmcs12_lazy(struct vmcs12 *v12, uint32_t l1_features);
 
 /* Both at once: what a rebuild without laziness reads. */
 unsigned nested_sync_vmcs12(struct vmcs12 *v12, const struct vmx_caps *l1_caps,

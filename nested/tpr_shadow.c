@@ -5,7 +5,7 @@
 
 #include "vmx/vmx_bits.h"
 
-#define F(name) vmcs12_get(v, VMCS_##name)
+#define F(name) VMCS12_FIELD(v, name)
 
 struct nested_entry_check nested_check_virtual_apic(const struct vmcs12 *v,
 						    const struct l1_memory *mem)

@@ -51,6 +51,12 @@ bool vmcs12_read(const struct vmcs12 *v, uint32_t encoding, uint64_t *value);
  */
 bool vmcs12_write(struct vmcs12 *v, uint32_t encoding, uint64_t value);
 
+/*
+ * A field by name, for code that names it at compile time: the table index
+ * directly, no lookup per access (vmcs12_get's result for the same field).
+ */
+#define VMCS12_FIELD(v, name) ((v)->field[VMCS_IDX_##name])
+
 /* Direct access by encoding for L0's own use (vmcs02 preparation, rebuild). */
 uint64_t vmcs12_get(const struct vmcs12 *v, uint32_t encoding);
 void vmcs12_set(struct vmcs12 *v, uint32_t encoding, uint64_t value);

@@ -32,7 +32,7 @@
 #include "vmx/vmx_arch.h"
 #include "vmx/vmx_names.h"
 
-#define F(name) vmcs12_get(v12, VMCS_##name)
+#define F(name) VMCS12_FIELD(v12, name)
 
 /* Qualification 2 of exit reason 33: the PDPTEs (SDM Vol. 3C 27.8). */
 #define NENTRY_QUAL_PDPTE 2
@@ -330,11 +330,19 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch, bool fast
 	if (g_l0.vpid)
 		x.l0.vpid = nested_vpid_entry(&nv->cpu.vpid, v12);
 	l1_msr_bitmap_check(v12, env.mem, launch);
-	nested_merge_msr_bitmap((uint8_t *)(uintptr_t)nv->msr_bitmap02_pa,
-				(uint8_t *)(uintptr_t)nv->msr_bitmap12_copy_pa,
-				(const uint8_t *)(uintptr_t)g_l0.msr_bitmap_pa,
-				F(CPU_BASED_VM_EXEC_CONTROL) & CPU_USE_MSR_BITMAPS, F(MSR_BITMAP),
-				env.mem);
+	/*
+	 * Without L1's MSR bitmaps every MSR exits to L1: both pages all ones,
+	 * whatever L0's bitmap and L1's memory hold - written once, not per
+	 * entry.  With them, L1's page is copied and merged at every entry
+	 * (L1 may have changed it since).
+	 */
+	bool l1_msr_bitmaps = F(CPU_BASED_VM_EXEC_CONTROL) & CPU_USE_MSR_BITMAPS;
+	if (l1_msr_bitmaps || !nv->msr02_all_ones)
+		nested_merge_msr_bitmap((uint8_t *)(uintptr_t)nv->msr_bitmap02_pa,
+					(uint8_t *)(uintptr_t)nv->msr_bitmap12_copy_pa,
+					(const uint8_t *)(uintptr_t)g_l0.msr_bitmap_pa, l1_msr_bitmaps,
+					F(MSR_BITMAP), env.mem);
+	nv->msr02_all_ones = !l1_msr_bitmaps;
 	/* L2's VMREAD/VMWRITE are decided from these copies (nested/shadow12.h). */
 	nested_copy_shadow_bitmaps(v12, env.mem, (uint8_t *)(uintptr_t)nv->vmread_bitmap12_copy_pa,
 				   (uint8_t *)(uintptr_t)nv->vmwrite_bitmap12_copy_pa);

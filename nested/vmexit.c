@@ -31,7 +31,7 @@
 #include "vmx/vmx_arch.h"
 #include "vmx/vmx_names.h"
 
-#define F(name) vmcs12_get(v12, VMCS_##name)
+#define F(name) VMCS12_FIELD(v12, name)
 
 static const char *abort_name(uint32_t indicator)
 {
@@ -77,7 +77,7 @@ static __attribute__((noreturn)) void vmx_abort(struct vcpu *v, uint32_t indicat
  */
 static void sync_at_exit(struct nested_vcpu *nv)
 {
-	nv->last_sync_reads = nested_sync_vmcs12_eager(nv->cpu.vmcs12, &g_l0.l1_vmx, &nv->cr);
+	nv->last_sync_reads = nested_sync_vmcs12_eager(nv->cpu.vmcs12, g_l0.l1_features, &nv->cr);
 	nv->lazy_pending = true;
 }
 
@@ -87,7 +87,7 @@ void nested_complete_vmcs12(struct vcpu *v)
 	if (!nv->lazy_pending)
 		return;
 	hw_vmptrld(nv->vmcs02_pa);
-	nv->last_lazy_reads = nested_sync_vmcs12_lazy(nv->cpu.vmcs12, &g_l0.l1_vmx);
+	nv->last_lazy_reads = nested_sync_vmcs12_lazy(nv->cpu.vmcs12, g_l0.l1_features);
 	hw_vmptrld(v->vmcs01_pa);
 	nv->lazy_pending = false;
 	nv->lazy_completions++;

@@ -14,7 +14,7 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_arch.h"
 
-#define F(name) vmcs12_get(v12, VMCS_##name)
+#define F(name) VMCS12_FIELD(v12, name)
 
 #define VMFUNC_COUNT 64 /* SDM 26.5.6.2: functions 0-63; EAX >= 64 is #UD */
 

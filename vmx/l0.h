@@ -57,6 +57,7 @@ struct l0 {
 
 	struct cpuid_policy cpuid;
 	struct vmx_caps l1_vmx; /* L1's capability MSRs (nested/vmx_msrs.h), nested = on */
+	uint32_t l1_features;	/* vmcs_features_present(&l1_vmx): which fields L1 has */
 	struct msr_policy msr;
 	bool halt_on_triple_fault;
 

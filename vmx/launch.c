@@ -306,6 +306,7 @@ bool l0_prepare(const struct boot_info *bi, struct page_alloc *pages, uint64_t h
 	msr_policy_init(bi);
 	if (bi->config.nested) {
 		nested_vmx_msrs_init(&g_l0.caps, vmcs12_highest_field_index(), &g_l0.l1_vmx);
+		g_l0.l1_features = vmcs_features_present(&g_l0.l1_vmx);
 		g_l0.msr.l1_vmx = &g_l0.l1_vmx;
 		if (!shadow_vmcs_setup(bi, pages))
 			return false;

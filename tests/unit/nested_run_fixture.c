@@ -239,6 +239,7 @@ static void setup_l0(void)
 			    CPU2_ENABLE_RDTSCP);
 	g_l0.eptp = L0_EPTP;
 	nested_vmx_msrs_init(c, vmcs12_highest_field_index(), &g_l0.l1_vmx);
+	g_l0.l1_features = vmcs_features_present(&g_l0.l1_vmx);
 	g_l0.cpuid = (struct cpuid_policy){.nested = true, .version = 0x000100};
 	g_l0.msr = (struct msr_policy){.nested = true, .l1_vmx = &g_l0.l1_vmx};
 	memset(l0_msr_bitmap, 0, sizeof(l0_msr_bitmap));

@@ -326,3 +326,42 @@ TEST(clean_vmresume_only_after_an_exit_the_cpu_saved)
 	CHECK_EQ(NV->clean_entries, 1);
 	CHECK_EQ(run_stub_errors, 0);
 }
+
+static bool all_ones(const uint8_t *p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (p[i] != 0xff)
+			return false;
+	return true;
+}
+
+/*
+ * vmcs02's MSR bitmap: all ones while vmcs12 has no MSR bitmaps (written
+ * once, not per entry), L0's | L1's when it has them, and all ones again
+ * when L1 turns them off.
+ */
+TEST(msr_bitmap02_follows_l1s_control_across_entries)
+{
+	run_setup();
+	uint64_t proc = f12(VMCS_CPU_BASED_VM_EXEC_CONTROL);
+	vmcs12_set(V12, VMCS_CPU_BASED_VM_EXEC_CONTROL, proc & ~(uint64_t)CPU_USE_MSR_BITMAPS);
+	CHECK(run_l1_vmlaunch());
+	CHECK(all_ones(msr_bitmap02, sizeof(msr_bitmap02)));
+	run_l2_exit(EXIT_REASON_HLT, 0, 1);
+	CHECK_EQ(run_l1_exit(EXIT_REASON_VMRESUME, 3, true), 0);
+	CHECK(all_ones(msr_bitmap02, sizeof(msr_bitmap02)));
+	/* L1 turns its (all-zero) bitmap on: L0's own intercepts only. */
+	run_l2_exit(EXIT_REASON_HLT, 0, 1);
+	l1_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
+	CHECK_EQ(run_l1_exit(EXIT_REASON_VMRESUME, 3, true), 0);
+	CHECK(NV->in_l2);
+	CHECK(!all_ones(msr_bitmap02, sizeof(msr_bitmap02)));
+	CHECK_EQ(memcmp(msr_bitmap02, (const void *)(uintptr_t)g_l0.msr_bitmap_pa, 4096), 0);
+	/* And off again: all ones. */
+	run_l2_exit(EXIT_REASON_HLT, 0, 1);
+	l1_vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc & ~(uint64_t)CPU_USE_MSR_BITMAPS);
+	CHECK_EQ(run_l1_exit(EXIT_REASON_VMRESUME, 3, true), 0);
+	CHECK(NV->in_l2);
+	CHECK(all_ones(msr_bitmap02, sizeof(msr_bitmap02)));
+	CHECK_EQ(run_stub_errors, 0);
+}
