@@ -47,7 +47,7 @@ struct nested_cpu {
 struct nested_env {
 	const struct vmx_caps *l1_caps; /* L1's capability MSRs (nested/vmx_msrs.h) */
 	const struct l1_memory *mem;
-	uint64_t l1_cr0, l1_cr4;	/* L1's own view (read shadows merged) */
+	uint64_t l1_cr0, l1_cr4;	/* L1's own view (read shadows merged), for VMXON */
 	/*
 	 * What L1's INVEPT invalidates, after its checks passed: type
 	 * NESTED_INVEPT_SINGLE with L1's EPTP, or NESTED_INVEPT_ALL (L0's

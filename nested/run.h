@@ -63,6 +63,7 @@ struct nested_vcpu {
 	 * generation of the last full entry (a clean one needs the same).
 	 */
 	bool lazy_pending, clean;
+	struct nested_sync_plan sync_plan; /* the eager rows, made at the last full entry */
 	struct vmcs02_l0 l0_last;
 	uint64_t clean_gen;
 	uint64_t clean_entries; /* VMRESUMEs that refreshed vmcs02 (of entries) */

@@ -77,11 +77,38 @@ static unsigned sync_rows(struct vmcs12 *v12, uint32_t present, const struct vmc
 	return reads;
 }
 
-unsigned nested_sync_vmcs12_eager(struct vmcs12 *v12, uint32_t l1_features,
-				  const struct vmcs02_cr_state *cr)
+_Static_assert(sizeof(eager_rows) / sizeof(eager_rows[0]) <= NESTED_SYNC_PLAN_MAX,
+	       "the eager rows fit a plan");
+
+void nested_sync_plan(const struct vmcs12 *v12, uint32_t l1_features, struct nested_sync_plan *p)
 {
-	unsigned reads = sync_rows(v12, l1_features, cr, eager_rows,
-				   sizeof(eager_rows) / sizeof(eager_rows[0]));
+	uint64_t exit = v12->field[VMCS_IDX_VM_EXIT_CONTROLS];
+	bool ept12 = (v12->field[VMCS_IDX_CPU_BASED_VM_EXEC_CONTROL] & CPU_ACTIVATE_SECONDARY) &&
+		     (v12->field[VMCS_IDX_SECONDARY_VM_EXEC_CONTROL] & CPU2_ENABLE_EPT);
+	p->count = 0;
+	for (unsigned k = 0; k < sizeof(eager_rows) / sizeof(eager_rows[0]); k++) {
+		const struct vmcs_field_info *f = &vmcs_field_table[eager_rows[k]];
+		if (!(l1_features & (1u << f->feature)) || !saved_on_exit(exit, ept12, f->encoding))
+			continue;
+		p->row[p->count] = eager_rows[k];
+		p->encoding[p->count] = f->encoding;
+		p->count++;
+	}
+}
+
+unsigned nested_sync_vmcs12_planned(struct vmcs12 *v12, const struct nested_sync_plan *p,
+				    const struct vmcs02_cr_state *cr)
+{
+	for (unsigned k = 0; k < p->count; k++)
+		v12->field[p->row[k]] = vmcs_read(p->encoding[k]);
+	/* CR0/CR4 as L1 sees them (reflect_cr.h): eager rows, always in the plan. */
+	v12->field[VMCS_IDX_GUEST_CR0] =
+		nested_merge_guest_cr(v12->field[VMCS_IDX_GUEST_CR0], cr->cr0_shadow02,
+				      cr->cr0_l0_guest_owned, v12->field[VMCS_IDX_CR0_GUEST_HOST_MASK]);
+	v12->field[VMCS_IDX_GUEST_CR4] =
+		nested_merge_guest_cr(v12->field[VMCS_IDX_GUEST_CR4], cr->cr4_shadow02,
+				      cr->cr4_l0_guest_owned, v12->field[VMCS_IDX_CR4_GUEST_HOST_MASK]);
+	unsigned reads = p->count;
 
 	/* The event L1 asked to inject is gone: delivered, or in IDT-vectoring info. */
 	v12->field[VMCS_IDX_VM_ENTRY_INTR_INFO_FIELD] &= ~(uint64_t)INTR_INFO_VALID;
@@ -103,6 +130,14 @@ unsigned nested_sync_vmcs12_eager(struct vmcs12 *v12, uint32_t l1_features,
 		entry |= ENTRY_IA32E_MODE_GUEST;
 	v12->field[VMCS_IDX_VM_ENTRY_CONTROLS] = entry;
 	return reads;
+}
+
+unsigned nested_sync_vmcs12_eager(struct vmcs12 *v12, uint32_t l1_features,
+				  const struct vmcs02_cr_state *cr)
+{
+	struct nested_sync_plan p;
+	nested_sync_plan(v12, l1_features, &p);
+	return nested_sync_vmcs12_planned(v12, &p, cr);
 }
 
 unsigned nested_sync_vmcs12_lazy(struct vmcs12 *v12, uint32_t l1_features)

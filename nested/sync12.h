@@ -51,6 +51,22 @@ struct vmcs02_cr_state {
  */
 unsigned nested_sync_vmcs12_eager(struct vmcs12 *v12, uint32_t l1_features,
 				  const struct vmcs02_cr_state *cr);
+
+/*
+ * The eager part as a plan made at the VM entry (the rows that exist for
+ * L1 and that its exit controls and EPT save, with their encodings), so
+ * that the exit only reads: nested_sync_vmcs12_planned with a plan from
+ * nested_sync_plan on the same vmcs12 controls is nested_sync_vmcs12_eager.
+ */
+#define NESTED_SYNC_PLAN_MAX 32
+struct nested_sync_plan {
+	uint16_t row[NESTED_SYNC_PLAN_MAX];
+	uint32_t encoding[NESTED_SYNC_PLAN_MAX];
+	unsigned count;
+};
+void nested_sync_plan(const struct vmcs12 *v12, uint32_t l1_features, struct nested_sync_plan *p);
+unsigned nested_sync_vmcs12_planned(struct vmcs12 *v12, const struct nested_sync_plan *p,
+				    const struct vmcs02_cr_state *cr);
 unsigned nested_sync_vmcs12_lazy(struct vmcs12 *v12, uint32_t l1_features);
 
 /* Both at once: what a rebuild without laziness reads. */

@@ -92,15 +92,21 @@ static uint64_t l1_view(uint32_t reg, uint32_t mask, uint32_t shadow)
 	return (vmcs_read(reg) & ~m) | (vmcs_read(shadow) & m);
 }
 
-/* What the instruction emulation needs, from vmcs01 (current). */
-static void env_of_l1(struct vcpu *v, struct nested_env *env)
+/*
+ * What the instruction emulation needs, from vmcs01 (current).  L1's CR0
+ * and CR4 views only where asked (VMXON's checks use them; an entry does
+ * not: 0 there).
+ */
+static void env_of_l1(struct vcpu *v, struct nested_env *env, bool crs)
 {
 	env->invept = nested_ept_invept;
 	env->invept_ctx = v;
 	env->l1_caps = &g_l0.l1_vmx;
 	env->mem = l0_l1_memory();
-	env->l1_cr0 = l1_view(VMCS_GUEST_CR0, VMCS_CR0_GUEST_HOST_MASK, VMCS_CR0_READ_SHADOW);
-	env->l1_cr4 = l1_view(VMCS_GUEST_CR4, VMCS_CR4_GUEST_HOST_MASK, VMCS_CR4_READ_SHADOW);
+	env->l1_cr0 = crs ? l1_view(VMCS_GUEST_CR0, VMCS_CR0_GUEST_HOST_MASK, VMCS_CR0_READ_SHADOW)
+			  : 0;
+	env->l1_cr4 = crs ? l1_view(VMCS_GUEST_CR4, VMCS_CR4_GUEST_HOST_MASK, VMCS_CR4_READ_SHADOW)
+			  : 0;
 }
 
 /*
@@ -294,7 +300,7 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch, bool fast
 {
 	struct nested_vcpu *nv = v->nested;
 	struct nested_env env;
-	env_of_l1(v, &env);
+	env_of_l1(v, &env, false);
 	/* vmcs12 whole, for the checks and the rebuild of vmcs02 (sync12.h). */
 	if (!fast)
 		nested_complete_vmcs12(v);
@@ -358,6 +364,7 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch, bool fast
 		nv->clean_entries++;
 	} else {
 		nested_prepare_vmcs02(v12, &x.l0, &nv->cr);
+		nested_sync_plan(v12, g_l0.l1_features, &nv->sync_plan);
 		nv->clean_gen = ept01_generation();
 	}
 	nv->l0_last = x.l0;
@@ -487,7 +494,7 @@ void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reaso
 	}
 	}
 	struct nested_env env;
-	env_of_l1(v, &env);
+	env_of_l1(v, &env, reason == EXIT_REASON_VMXON);
 	if (!nested_emulate_vmx_insn(&v->nested->cpu, &env, r, reason))
 		vmx_inject_ud();
 	/* A new current vmcs12, none, or an emulated VMWRITE of a read-only shadowed field. */

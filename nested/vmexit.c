@@ -77,7 +77,8 @@ static __attribute__((noreturn)) void vmx_abort(struct vcpu *v, uint32_t indicat
  */
 static void sync_at_exit(struct nested_vcpu *nv)
 {
-	nv->last_sync_reads = nested_sync_vmcs12_eager(nv->cpu.vmcs12, g_l0.l1_features, &nv->cr);
+	/* The plan of the last full entry: vmcs12's controls have not changed since. */
+	nv->last_sync_reads = nested_sync_vmcs12_planned(nv->cpu.vmcs12, &nv->sync_plan, &nv->cr);
 	nv->lazy_pending = true;
 }
 

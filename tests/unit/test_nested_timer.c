@@ -47,6 +47,7 @@ static void l1_timer(uint32_t value, bool save)
 	uint64_t exit = f12(VMCS_VM_EXIT_CONTROLS) & ~(uint64_t)SDM_EXIT_SAVE_TIMER;
 	vmcs12_set(V12, VMCS_VM_EXIT_CONTROLS, exit | (save ? SDM_EXIT_SAVE_TIMER : 0));
 	vmcs12_set(V12, SDM_TIMER_VALUE, value);
+	NV->clean = false; /* as L1's VMWRITEs (emulated, not through a shadow) leave it */
 }
 
 /* L2 exits with the timer's value left as the CPU saved it in vmcs02. */

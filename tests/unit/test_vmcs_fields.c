@@ -399,6 +399,9 @@ TEST(vmcs_fields_shadow_and_rebuild_columns)
 	CHECK_EQ(vmcs_field_table[VMCS_IDX_GUEST_CR4].shadow, VMCS_SH_NONE);
 	CHECK_EQ(vmcs_field_table[VMCS_IDX_GUEST_SMBASE].rebuild, VMCS_RB_NONE);
 	CHECK_EQ(vmcs_field_table[VMCS_IDX_IO_RIP].rebuild, VMCS_RB_NONE);
+	/* The rebuild's plan merges CR0/CR4 itself: they must be eager. */
+	CHECK_EQ(vmcs_field_table[VMCS_IDX_GUEST_CR0].rebuild, VMCS_RB_EAGER);
+	CHECK_EQ(vmcs_field_table[VMCS_IDX_GUEST_CR4].rebuild, VMCS_RB_EAGER);
 	/* KVM reads CS's access rights per exit (the CPL): eager. */
 	CHECK_EQ(vmcs_field_table[VMCS_IDX_GUEST_CS_AR_BYTES].rebuild, VMCS_RB_EAGER);
 }
