@@ -36,6 +36,61 @@ void nested_merge_msr_bitmap(uint8_t *out, uint8_t *l1_copy, const uint8_t *l0,
 	or_of(out, l1_copy, l0, MSR_BITMAP_SIZE);
 }
 
+bool nested_msr_bitmap_bit(uint32_t msr, bool write, uint32_t *bit)
+{
+	uint32_t base;
+	if (msr <= 0x1fff)
+		base = 0;
+	else if (msr >= 0xc0000000u && msr <= 0xc0001fffu)
+		base = 1024 * 8;
+	else
+		return false;
+	*bit = base + (write ? 2048 * 8 : 0) + (msr & 0x1fff);
+	return true;
+}
+
+void nested_msr_pass_init(const uint8_t *l0, struct nested_msr_pass *p)
+{
+	*p = (struct nested_msr_pass){ 0 };
+	for (unsigned o = 0; o < MSR_BITMAP_SIZE; o++) {
+		if (l0[o] == 0xff)
+			continue;
+		if (p->count && p->run[p->count - 1].off + p->run[p->count - 1].len == o) {
+			p->run[p->count - 1].len++;
+			continue;
+		}
+		if (p->count == NESTED_MSR_PASS_MAX) {
+			p->all = true;
+			return;
+		}
+		p->run[p->count].off = (uint16_t)o;
+		p->run[p->count].len = 1;
+		p->count++;
+	}
+}
+
+bool nested_merge_msr_bitmap_pass(uint8_t *out, uint8_t *l1_copy, const uint8_t *l0,
+				  const struct nested_msr_pass *p, bool base, uint64_t l1_bitmap_gpa,
+				  const struct l1_memory *mem)
+{
+	if ((l1_bitmap_gpa & 0xfff) ||
+	    !mem->read(mem->ctx, l1_bitmap_gpa, l1_copy, MSR_BITMAP_SIZE))
+		goto all_ones;
+	if (!base)
+		__builtin_memcpy(out, l0, MSR_BITMAP_SIZE);
+	for (unsigned k = 0; k < p->count; k++) {
+		unsigned off = p->run[k].off, len = p->run[k].len;
+		for (unsigned i = off; i < off + len; i++)
+			out[i] = l0[i] | l1_copy[i];
+	}
+	return true;
+all_ones:
+	/* Every MSR exits for L1: all ones, whatever L0's bits. */
+	__builtin_memset(l1_copy, 0xff, MSR_BITMAP_SIZE);
+	__builtin_memset(out, 0xff, MSR_BITMAP_SIZE);
+	return false;
+}
+
 /* One I/O bitmap page of L1's: read, or all ones where L0 cannot. */
 static void l1_io_page(uint8_t *out, uint64_t gpa, const struct l1_memory *mem)
 {

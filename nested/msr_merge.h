@@ -25,6 +25,42 @@ void nested_merge_msr_bitmap(uint8_t *out, uint8_t *l1_copy, const uint8_t *l0,
 			     const struct l1_memory *mem);
 
 /*
+ * The bit of an MSR access in a 4-KiB MSR bitmap (SDM Vol. 3C 25.6.9):
+ * false for an MSR outside both ranges (such an access always exits).
+ */
+bool nested_msr_bitmap_bit(uint32_t msr, bool write, uint32_t *bit);
+
+/*
+ * L0's MSR-bitmap bytes that hold a 0 (an MSR L0 passes through), as runs
+ * of consecutive bytes: the only bytes where L1's bitmap changes what the
+ * CPU does with vmcs02 - in every other byte L0's ones make every access
+ * exit whatever L1 says.  all: more runs than the list holds (then the
+ * whole page is merged).
+ */
+#define NESTED_MSR_PASS_MAX 32
+struct nested_msr_pass {
+	struct {
+		uint16_t off, len;
+	} run[NESTED_MSR_PASS_MAX];
+	unsigned count;
+	bool all;
+};
+void nested_msr_pass_init(const uint8_t *l0, struct nested_msr_pass *p);
+
+/*
+ * What nested_merge_msr_bitmap does for a vmcs12 with MSR bitmaps, with
+ * less work: l1_copy is L1's page, read once (what exits are decided
+ * from, reflect.h); out is L0's page, copied only when !base (out does not
+ * hold it yet), with only the bytes of p's runs recomputed as L0's | L1's
+ * - elsewhere L0's ones are the merge.  Returns false, with out and
+ * l1_copy all ones (every MSR exits to L1), when the page is not 4-KiB
+ * aligned or not L1's memory.
+ */
+bool nested_merge_msr_bitmap_pass(uint8_t *out, uint8_t *l1_copy, const uint8_t *l0,
+				  const struct nested_msr_pass *p, bool base, uint64_t l1_bitmap_gpa,
+				  const struct l1_memory *mem);
+
+/*
  * The I/O bitmaps A and B (8 KiB at out) vmcs02 uses when L0 itself owns
  * ports (its console): L0's OR what L1's controls make exit, which goes
  * to l1_copy (8 KiB, A then B) first - L1's bitmap pages, read once, when

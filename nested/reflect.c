@@ -3,6 +3,8 @@
  */
 #include "reflect.h"
 
+#include "nested/msr_merge.h"
+
 #include "vmx/vmx_arch.h"
 #include "vmx/vmx_bits.h"
 
@@ -128,16 +130,9 @@ static bool io_exits(const struct vmcs12 *v12, const struct l2_exit *e,
 static bool msr_exits(const struct vmcs12 *v12, const struct l2_exit *e,
 		      const struct nested_bitmaps *bm, bool write)
 {
-	if (!proc(v12, CPU_USE_MSR_BITMAPS))
+	uint32_t bit;
+	if (!proc(v12, CPU_USE_MSR_BITMAPS) || !nested_msr_bitmap_bit(e->msr, write, &bit))
 		return true;
-	uint32_t base;
-	if (e->msr <= 0x1fff)
-		base = 0;
-	else if (e->msr >= 0xc0000000u && e->msr <= 0xc0001fffu)
-		base = 1024 * 8;
-	else
-		return true;
-	uint32_t bit = base + (write ? 2048 * 8 : 0) + (e->msr & 0x1fff);
 	return bit_set(bm->msr12, bit) || !bit_set(bm->msr0, bit);
 }
 

@@ -50,7 +50,8 @@ struct nested_vcpu {
 	/* With "VMCS shadowing" in vmcs12: L1's VMREAD, VMWRITE bitmaps (nested/shadow12.h). */
 	uint64_t vmread_bitmap12_copy_pa, vmwrite_bitmap12_copy_pa;
 	bool io_merged; /* vmcs02 uses io_bitmap02 (L0 owns ports) this entry */
-	bool msr02_all_ones; /* the MSR bitmaps hold all ones (vmcs12 without MSR bitmaps) */
+	/* What vmcs02's MSR bitmap holds (nested/vmentry.c, msr_merge.h). */
+	enum { MSR02_NONE, MSR02_ALL_ONES, MSR02_PASS } msr02;
 	struct vmcs02_cr_state cr; /* vmcs02's CR ownership, for the vmcs12 rebuild */
 	/*
 	 * The lazy rebuild and the clean VMRESUME (docs/nested.md):

@@ -254,6 +254,37 @@ static void l1_msr_bitmap_check(const struct vmcs12 *v12, const struct l1_memory
 			 (unsigned long long)F(MSR_BITMAP));
 }
 
+/*
+ * vmcs02's MSR bitmap.  Without L1's MSR bitmaps every MSR exits to L1:
+ * all ones, whatever L0's bitmap and L1's memory hold - written once, not
+ * per entry.  With them, L1's page is copied at every entry (L1 may have
+ * changed it; exits are decided from the copy), but only where L0 passes
+ * an MSR through does L1's bit matter to the CPU: those bytes are merged
+ * again, the rest of vmcs02's page is L0's, written once.  Where L0
+ * passes too many MSRs for that list, the whole page is merged.
+ */
+static void merge_msr_bitmap(struct nested_vcpu *nv, const struct vmcs12 *v12,
+			     const struct l1_memory *mem)
+{
+	uint8_t *out = (uint8_t *)(uintptr_t)nv->msr_bitmap02_pa;
+	uint8_t *copy = (uint8_t *)(uintptr_t)nv->msr_bitmap12_copy_pa;
+	const uint8_t *l0 = (const uint8_t *)(uintptr_t)g_l0.msr_bitmap_pa;
+	bool l1_msr_bitmaps = F(CPU_BASED_VM_EXEC_CONTROL) & CPU_USE_MSR_BITMAPS;
+	if (!l1_msr_bitmaps) {
+		if (nv->msr02 != MSR02_ALL_ONES)
+			nested_merge_msr_bitmap(out, copy, l0, false, 0, mem);
+		nv->msr02 = MSR02_ALL_ONES;
+	} else if (g_l0.msr_pass.all) {
+		nested_merge_msr_bitmap(out, copy, l0, true, F(MSR_BITMAP), mem);
+		nv->msr02 = MSR02_NONE;
+	} else {
+		nv->msr02 = nested_merge_msr_bitmap_pass(out, copy, l0, &g_l0.msr_pass,
+							 nv->msr02 == MSR02_PASS, F(MSR_BITMAP), mem)
+				    ? MSR02_PASS
+				    : MSR02_ALL_ONES;
+	}
+}
+
 /* L0's needs that are not control bits: its console's ports and timer (with L1's). */
 static void apply_l0_extras(struct nested_vcpu *nv, const struct vmcs12 *v12,
 			    const struct l0_extras *x, bool launch)
@@ -336,19 +367,7 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch, bool fast
 	if (g_l0.vpid)
 		x.l0.vpid = nested_vpid_entry(&nv->cpu.vpid, v12);
 	l1_msr_bitmap_check(v12, env.mem, launch);
-	/*
-	 * Without L1's MSR bitmaps every MSR exits to L1: both pages all ones,
-	 * whatever L0's bitmap and L1's memory hold - written once, not per
-	 * entry.  With them, L1's page is copied and merged at every entry
-	 * (L1 may have changed it since).
-	 */
-	bool l1_msr_bitmaps = F(CPU_BASED_VM_EXEC_CONTROL) & CPU_USE_MSR_BITMAPS;
-	if (l1_msr_bitmaps || !nv->msr02_all_ones)
-		nested_merge_msr_bitmap((uint8_t *)(uintptr_t)nv->msr_bitmap02_pa,
-					(uint8_t *)(uintptr_t)nv->msr_bitmap12_copy_pa,
-					(const uint8_t *)(uintptr_t)g_l0.msr_bitmap_pa, l1_msr_bitmaps,
-					F(MSR_BITMAP), env.mem);
-	nv->msr02_all_ones = !l1_msr_bitmaps;
+	merge_msr_bitmap(nv, v12, env.mem);
 	/* L2's VMREAD/VMWRITE are decided from these copies (nested/shadow12.h). */
 	nested_copy_shadow_bitmaps(v12, env.mem, (uint8_t *)(uintptr_t)nv->vmread_bitmap12_copy_pa,
 				   (uint8_t *)(uintptr_t)nv->vmwrite_bitmap12_copy_pa);

@@ -14,6 +14,7 @@
 #include "include/microhv/bootinfo.h"
 #include "mm/page_alloc.h"
 #include "msr_policy.h"
+#include "nested/msr_merge.h"
 #include "nested/shadow_vmcs.h"
 #include "vcpu.h"
 
@@ -50,6 +51,7 @@ struct l0 {
 	/* What every vmcs01 gets. */
 	uint64_t eptp;
 	uint64_t msr_bitmap_pa;
+	struct nested_msr_pass msr_pass; /* the bytes of it where L0 passes an MSR (nested) */
 	uint32_t pin, proc, proc2, exit, entry; /* adjusted controls */
 	bool unrestricted_guest;
 	bool vpid;

@@ -318,6 +318,7 @@ bool l0_prepare(const struct boot_info *bi, struct page_alloc *pages, uint64_t h
 		return false;
 	}
 	msr_bitmap_build((uint8_t *)(uintptr_t)g_l0.msr_bitmap_pa);
+	nested_msr_pass_init((const uint8_t *)(uintptr_t)g_l0.msr_bitmap_pa, &g_l0.msr_pass);
 	if (!build_ept(bi))
 		return false;
 	if (bi->config.nested) {

@@ -244,6 +244,7 @@ static void setup_l0(void)
 	g_l0.msr = (struct msr_policy){.nested = true, .l1_vmx = &g_l0.l1_vmx};
 	memset(l0_msr_bitmap, 0, sizeof(l0_msr_bitmap));
 	msr_bitmap_build(l0_msr_bitmap);
+	nested_msr_pass_init(l0_msr_bitmap, &g_l0.msr_pass);
 	g_l0.msr_bitmap_pa = (uintptr_t)l0_msr_bitmap;
 	g_l0.hv_base = HV_BASE;
 	g_l0.hv_size = HV_SIZE;

@@ -185,3 +185,64 @@ TEST(io_merge_without_l1_bitmaps)
 	CHECK_EQ(PORT_BIT(out, 0x3f8), 0);
 	CHECK_EQ(PORT_BIT(out, 0x2f8), 1);
 }
+
+/*
+ * The entry's cheaper merge (nested_merge_msr_bitmap_pass): whatever L1's
+ * page holds, out is exactly L0's | L1's and the copy exactly L1's page,
+ * whether out held L0's base already or not; L1 changing its page between
+ * entries changes out there and only there; an unreadable page is all ones.
+ */
+TEST(msr_merge_pass_equals_the_whole_merge)
+{
+	static uint8_t l0[MSR_BITMAP_SIZE], out[MSR_BITMAP_SIZE], want[MSR_BITMAP_SIZE];
+	struct nested_msr_pass p;
+	msr_bitmap_build(l0);
+	nested_msr_pass_init(l0, &p);
+	CHECK(!p.all);
+	CHECK(p.count >= 4); /* SYSENTER, FS/GS base, x2APIC reads and writes at least */
+	unsigned runs_bytes = 0;
+	for (unsigned k = 0; k < p.count; k++)
+		runs_bytes += p.run[k].len;
+	unsigned pass_bytes = 0;
+	for (unsigned i = 0; i < MSR_BITMAP_SIZE; i++)
+		pass_bytes += l0[i] != 0xff;
+	CHECK_EQ(runs_bytes, pass_bytes);
+	bool base = false;
+	for (unsigned pattern = 0; pattern < 4; pattern++) {
+		for (unsigned i = 0; i < MSR_BITMAP_SIZE; i++)
+			l1_page[i] = pattern == 0 ? 0 : pattern == 1 ? 0xff
+						 : (uint8_t)(i * 37 + pattern * 11);
+		for (unsigned i = 0; i < MSR_BITMAP_SIZE; i++)
+			want[i] = l0[i] | l1_page[i];
+		if (!base)
+			memset(out, POISON, sizeof(out));
+		CHECK(nested_merge_msr_bitmap_pass(out, copy, l0, &p, base, L1_GPA, &mem));
+		CHECK_EQ(memcmp(out, want, sizeof(out)), 0);
+		CHECK_EQ(memcmp(copy, l1_page, sizeof(copy)), 0);
+		base = true;
+	}
+	/* Not L1's memory, or misaligned: every MSR exits to L1. */
+	CHECK(!nested_merge_msr_bitmap_pass(out, copy, l0, &p, true, L1_GPA + 0x1000, &mem));
+	CHECK(all_bytes(out, sizeof(out), 0xff) && all_bytes(copy, sizeof(copy), 0xff));
+	CHECK(!nested_merge_msr_bitmap_pass(out, copy, l0, &p, false, L1_GPA + 8, &mem));
+	CHECK(all_bytes(out, sizeof(out), 0xff));
+}
+
+/* More runs of passed-through bytes than the list holds: the whole page is merged. */
+TEST(msr_merge_pass_list_overflow_says_all)
+{
+	static uint8_t l0[MSR_BITMAP_SIZE];
+	struct nested_msr_pass p;
+	memset(l0, 0xff, sizeof(l0));
+	for (unsigned i = 0; i < 2 * NESTED_MSR_PASS_MAX; i++)
+		l0[i * 2] = 0xfe; /* runs of one byte, one byte apart */
+	nested_msr_pass_init(l0, &p);
+	CHECK(p.all);
+	memset(l0, 0xff, sizeof(l0));
+	l0[100] = l0[101] = l0[102] = 0;
+	nested_msr_pass_init(l0, &p);
+	CHECK(!p.all);
+	CHECK_EQ(p.count, 1);
+	CHECK_EQ(p.run[0].off, 100);
+	CHECK_EQ(p.run[0].len, 3);
+}
