@@ -36,19 +36,6 @@ void nested_merge_msr_bitmap(uint8_t *out, uint8_t *l1_copy, const uint8_t *l0,
 	or_of(out, l1_copy, l0, MSR_BITMAP_SIZE);
 }
 
-bool nested_msr_bitmap_bit(uint32_t msr, bool write, uint32_t *bit)
-{
-	uint32_t base;
-	if (msr <= 0x1fff)
-		base = 0;
-	else if (msr >= 0xc0000000u && msr <= 0xc0001fffu)
-		base = 1024 * 8;
-	else
-		return false;
-	*bit = base + (write ? 2048 * 8 : 0) + (msr & 0x1fff);
-	return true;
-}
-
 void nested_msr_pass_init(const uint8_t *l0, struct nested_msr_pass *p)
 {
 	*p = (struct nested_msr_pass){ 0 };

@@ -25,12 +25,6 @@ void nested_merge_msr_bitmap(uint8_t *out, uint8_t *l1_copy, const uint8_t *l0,
 			     const struct l1_memory *mem);
 
 /*
- * The bit of an MSR access in a 4-KiB MSR bitmap (SDM Vol. 3C 25.6.9):
- * false for an MSR outside both ranges (such an access always exits).
- */
-bool nested_msr_bitmap_bit(uint32_t msr, bool write, uint32_t *bit);
-
-/*
  * L0's MSR-bitmap bytes that hold a 0 (an MSR L0 passes through), as runs
  * of consecutive bytes: the only bytes where L1's bitmap changes what the
  * CPU does with vmcs02 - in every other byte L0's ones make every access

@@ -3,7 +3,7 @@
  */
 #include "reflect.h"
 
-#include "nested/msr_merge.h"
+#include "vmx/msr_policy.h"
 
 #include "vmx/vmx_arch.h"
 #include "vmx/vmx_bits.h"
@@ -130,10 +130,10 @@ static bool io_exits(const struct vmcs12 *v12, const struct l2_exit *e,
 static bool msr_exits(const struct vmcs12 *v12, const struct l2_exit *e,
 		      const struct nested_bitmaps *bm, bool write)
 {
-	uint32_t bit;
-	if (!proc(v12, CPU_USE_MSR_BITMAPS) || !nested_msr_bitmap_bit(e->msr, write, &bit))
+	long bit = msr_bitmap_bit(e->msr, write);
+	if (!proc(v12, CPU_USE_MSR_BITMAPS) || bit < 0)
 		return true;
-	return bit_set(bm->msr12, bit) || !bit_set(bm->msr0, bit);
+	return bit_set(bm->msr12, (uint32_t)bit) || !bit_set(bm->msr0, (uint32_t)bit);
 }
 
 /*

@@ -277,7 +277,7 @@ bool msr_guest_write(const struct msr_policy *p, struct vcpu *v, uint32_t msr, u
  * Read bitmap for 0..0x1fff at byte 0, for 0xc0000000..0xc0001fff at
  * 1024; the write bitmaps at 2048 and 3072.
  */
-static long bitmap_bit(uint32_t msr, bool write)
+long msr_bitmap_bit(uint32_t msr, bool write)
 {
 	long base;
 	if (msr <= 0x1fff)
@@ -291,7 +291,7 @@ static long bitmap_bit(uint32_t msr, bool write)
 
 static void let_through(uint8_t *bitmap, uint32_t msr, bool write)
 {
-	long bit = bitmap_bit(msr, write);
+	long bit = msr_bitmap_bit(msr, write);
 	if (bit >= 0)
 		bitmap[bit / 8] &= (uint8_t)~(1u << (bit % 8));
 }
@@ -313,7 +313,7 @@ void msr_bitmap_build(uint8_t *bitmap)
 
 bool msr_bitmap_exits(const uint8_t *bitmap, uint32_t msr, bool write)
 {
-	long bit = bitmap_bit(msr, write);
+	long bit = msr_bitmap_bit(msr, write);
 	if (bit < 0)
 		return true;
 	return bitmap[bit / 8] & (1u << (bit % 8));

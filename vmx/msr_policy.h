@@ -95,6 +95,12 @@ bool msr_guest_write(const struct msr_policy *p, struct vcpu *v, uint32_t msr, u
 /* Fills a 4-KiB MSR bitmap from the table: every access exits but the allowlist's. */
 void msr_bitmap_build(uint8_t *bitmap);
 
+/*
+ * The bit of an access in a 4-KiB MSR bitmap (SDM Vol. 3C 25.6.9), -1 for
+ * an MSR outside both ranges (such an access always exits).
+ */
+long msr_bitmap_bit(uint32_t msr, bool write);
+
 /* Whether an access exits under bitmap (MSRs outside both ranges always do). */
 bool msr_bitmap_exits(const uint8_t *bitmap, uint32_t msr, bool write);
 
