@@ -13,6 +13,7 @@
 #include "hw_fake.h"
 #include "nested_run_fixture.h"
 #include "vmcs_soft.h"
+#include "nested/operand.h"
 #include "nested/shadow_vmcs.h"
 #include "nested/sync12.h"
 #include "vmx/controls.h"
@@ -363,5 +364,47 @@ TEST(msr_bitmap02_follows_l1s_control_across_entries)
 	CHECK_EQ(run_l1_exit(EXIT_REASON_VMRESUME, 3, true), 0);
 	CHECK(NV->in_l2);
 	CHECK(all_ones(msr_bitmap02, sizeof(msr_bitmap02)));
+	CHECK_EQ(run_stub_errors, 0);
+}
+
+/*
+ * L1's VMCLEAR of its current VMCS, with its memory operand, right after a
+ * reflected exit: the region in L1's memory gets the whole state - the lazy
+ * fields read from vmcs02 first - and launch state clear.  L1's paging: a
+ * 2-MiB identity page over MEM_BASE (tables at MEM_BASE + 0x30000).
+ */
+#define L1_PML4 (MEM_BASE + 0x30000)
+#define L1_SLOT (MEM_BASE + 0x33000)
+#define LEN_VMCLEAR 4 /* 66 0F C7 30 */
+
+static void put64(uint64_t gpa, uint64_t v)
+{
+	memcpy(run_l1_ptr(gpa), &v, 8);
+}
+
+TEST(lazy_vmclear_writes_the_whole_state_to_l1s_region)
+{
+	launch_run_and_exit(false);
+	struct vmcs12 ref;
+	eager_reference(&ref);
+	put64(L1_PML4, (L1_PML4 + 0x1000) | 3);
+	put64(L1_PML4 + 0x1000, (L1_PML4 + 0x2000) | 3);
+	put64(L1_PML4 + 0x2000 + 8 * (MEM_BASE >> 21), MEM_BASE | 0x83); /* 2 MiB, RW, present */
+	vmcs_soft_set(VMCS_GUEST_CR3, L1_PML4);
+	vmcs_soft_set(VMCS_GUEST_DS_AR_BYTES, 0xc093);
+	put64(L1_SLOT, VMCS12_A);
+	regs.gpr[GPR_RAX] = L1_SLOT;
+	/* [rax], 64-bit address size, DS (SDM Vol. 3C table 28-13). */
+	vmcs_soft_set(VMCS_VMX_INSTRUCTION_INFO,
+		      (2u << 7) | ((uint32_t)NSEG_DS << 15) | (1u << 22) | ((uint32_t)GPR_RAX << 23));
+	CHECK_EQ(run_l1_exit(EXIT_REASON_VMCLEAR, LEN_VMCLEAR, true), 0);
+	CHECK_EQ(f01(VMCS_GUEST_RFLAGS) & VMX_RFLAGS_MASK, 0); /* VMsucceed */
+	CHECK_EQ(f01(VMCS_GUEST_RIP), HOST_RIP12 + LEN_VMCLEAR);
+	CHECK_EQ(NV->cpu.current_vmptr, VMPTR_INVALID);
+	struct vmcs12 in_mem;
+	memcpy(&in_mem, run_l1_ptr(VMCS12_A), sizeof(in_mem));
+	CHECK_EQ(memcmp(in_mem.field, ref.field, sizeof(ref.field)), 0);
+	CHECK_EQ(vmcs12_get(&in_mem, VMCS_GUEST_GDTR_BASE), PATTERN(VMCS_IDX_GUEST_GDTR_BASE));
+	CHECK_EQ(in_mem.launch_state, VMCS12_LAUNCH_CLEAR);
 	CHECK_EQ(run_stub_errors, 0);
 }
