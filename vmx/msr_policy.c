@@ -101,8 +101,13 @@ static const struct msr_row msr_table[] = {
 	 */
 	{ MSR_IA32_XFD, MSR_IA32_XFD_ERR, R | W, 0, rd_cpu, wr_cpu, "IA32_XFD/XFD_ERR" },
 	{ MSR_LBR_SELECT, MSR_LASTBRANCH_TOS, 0, 0, NULL, NULL, "LBR_SELECT, LASTBRANCH_TOS" },
-	/* Cleared by VM exits, loaded by VM entries (Vol. 3C 28.3, 27.3.2). */
-	{ MSR_IA32_DEBUGCTL, MSR_IA32_DEBUGCTL, 0, VMCS_GUEST_IA32_DEBUGCTL, rd_field, wr_debugctl,
+	/*
+	 * Cleared by VM exits, loaded by VM entries (Vol. 3C 28.5.1, 27.3.2.1:
+	 * vmcs01 and vmcs02 load the debug controls), so in VMX non-root the
+	 * CPU holds the guest field's value: reads pass through (Linux's KVM
+	 * reads it at every KVM_RUN); writes are checked (BTS, LBR: root).
+	 */
+	{ MSR_IA32_DEBUGCTL, MSR_IA32_DEBUGCTL, R, VMCS_GUEST_IA32_DEBUGCTL, rd_field, wr_debugctl,
 	  "IA32_DEBUGCTL" },
 	/* C1E promotion and other power controls (model-specific): as PKG_CST_CONFIG_CONTROL. */
 	{ MSR_POWER_CTL, MSR_POWER_CTL, 0, 0, rd_cpu, wr_ignore, "POWER_CTL" },

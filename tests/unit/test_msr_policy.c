@@ -164,8 +164,9 @@ static bool skipped(void)
 
 /*
  * The allowlist, written out: what passes without an exit (SDM Vol. 3C
- * 25.6.9).  Reads: TSC, APIC_BASE, SYSENTER_CS/ESP/EIP, XFD/XFD_ERR,
- * TSC_DEADLINE, the x2APIC registers, FS/GS base, KERNEL_GS_BASE, TSC_AUX.
+ * 25.6.9).  Reads: TSC, APIC_BASE, SYSENTER_CS/ESP/EIP, DEBUGCTL,
+ * XFD/XFD_ERR, TSC_DEADLINE, the x2APIC registers, FS/GS base,
+ * KERNEL_GS_BASE, TSC_AUX.
  * Writes: PRED_CMD, FLUSH_CMD, SYSENTER_*, XFD/XFD_ERR, TSC_DEADLINE, the
  * x2APIC registers but the ICR, FS/GS base, KERNEL_GS_BASE, TSC_AUX.
  */
@@ -177,7 +178,7 @@ static bool allow_both(uint32_t m)
 
 static bool allow_read(uint32_t m)
 {
-	return allow_both(m) || m == 0x10 || m == 0x1b || (m >= 0x800 && m <= 0x8ff);
+	return allow_both(m) || m == 0x10 || m == 0x1b || m == 0x1d9 || (m >= 0x800 && m <= 0x8ff);
 }
 
 static bool allow_write(uint32_t m)
@@ -209,7 +210,7 @@ TEST(msr_bitmap_is_the_allowlist)
 	}
 	CHECK_EQ(wrong_list, 0);
 	CHECK_EQ(wrong_table, 0);
-	CHECK_EQ(pass_r, 1 + 1 + 3 + 2 + 1 + 256 + 4);
+	CHECK_EQ(pass_r, 1 + 1 + 3 + 1 + 2 + 1 + 256 + 4);
 	CHECK_EQ(pass_w, 1 + 1 + 3 + 2 + 1 + 255 + 4);
 	/* Raw bytes: read-low at 0, read-high at 1024, write-low 2048, write-high 3072. */
 	CHECK_EQ(b[0x10 / 8], 0xfe);	       /* TSC (bit 0) reads pass */
