@@ -8,8 +8,10 @@
  *
  * Per CPU, L0 keeps one hardware VMCS for L2 (vmcs02).  It is rebuilt from
  * vmcs12 on every VM entry L1 asks for (L1 may have changed any field),
- * launched afresh when L1 enters with another vmcs12 than last time and
- * resumed otherwise.  While L2 runs vmcs02 is current; vmcs01 keeps L1
+ * except a clean VMRESUME, which only refreshes it (vmentry.c: L1 changed
+ * nothing since the last exit but RIP, RSP or HOST_RSP through its shadow
+ * VMCS, shadow_vmcs.h); launched afresh when L1 enters with another vmcs12
+ * than last time and resumed otherwise.  While L2 runs vmcs02 is current; vmcs01 keeps L1
  * exactly at its VMLAUNCH/VMRESUME instruction until L0 either reflects
  * an exit (L1 continues at its host RIP) or gives up on the entry.
  */

@@ -7,7 +7,11 @@
  * PDPTEs (27.3.1.6) and the VM-entry MSR-load area (27.4), whose failures
  * are VM-entry failures reported to L1 as exits with bit 31 set (27.8);
  * only then "launched".  vmcs02 is built between the guest-state checks
- * and the PDPTEs, so that they and the MSR loads land in it.
+ * and the PDPTEs, so that they and the MSR loads land in it.  Before all
+ * that, what L1 wrote into its shadow VMCS is copied back into vmcs12
+ * (shadow_vmcs.h); a clean VMRESUME (clean_resume below) then checks only
+ * what changed and refreshes vmcs02, every other entry first completes
+ * vmcs12's lazy fields (sync12.h) and rebuilds vmcs02 whole.
  */
 #include "run.h"
 
