@@ -25,7 +25,8 @@ COMMON_CFLAGS := -O2 -g $(WARN) -ffreestanding -fno-stack-protector -mno-red-zon
 	-fno-asynchronous-unwind-tables -I. -I$(BUILD)/gen
 
 # The core: freestanding C11 + nasm, no libc, no gnu-efi, no SSE.
-CORE_CFLAGS := -std=c11 $(COMMON_CFLAGS) -fpie -fvisibility=hidden -mgeneral-regs-only -fno-builtin
+CORE_CFLAGS := -std=c11 $(COMMON_CFLAGS) -fpie -fvisibility=hidden -mgeneral-regs-only -fno-builtin \
+	-DMICROHV_CORE
 CORE_C := core/main.c core/selftest.c core/string.c \
 	arch/x86/gdt.c arch/x86/idt.c arch/x86/paging.c arch/x86/decode_store.c \
 	drivers/serial/format.c drivers/serial/log.c drivers/serial/uart16550.c \

@@ -14,8 +14,39 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#ifdef MICROHV_CORE
+/*
+ * In the core, VMREAD/VMWRITE inline (vmx/vmcs_hw.c has the rest): L0's
+ * exit paths do some hundred of them per nested round trip.
+ */
+#include "vmx_insn.h"
+
+extern uint64_t vmcs_hw_reads, vmcs_hw_writes;
+void vmcs_hw_report(const char *op, uint32_t field, enum vmx_result r);
+
+static inline uint64_t vmcs_read(uint32_t field)
+{
+	uint64_t v;
+	vmcs_hw_reads++;
+	enum vmx_result r = vmread_checked(field, &v);
+	if (__builtin_expect(r != VMX_SUCCEED, 0)) {
+		vmcs_hw_report("VMREAD", field, r);
+		return 0;
+	}
+	return v;
+}
+
+static inline void vmcs_write(uint32_t field, uint64_t value)
+{
+	vmcs_hw_writes++;
+	enum vmx_result r = vmwrite_checked(field, value);
+	if (__builtin_expect(r != VMX_SUCCEED, 0))
+		vmcs_hw_report("VMWRITE", field, r);
+}
+#else
 uint64_t vmcs_read(uint32_t field);
 void vmcs_write(uint32_t field, uint64_t value);
+#endif
 
 /* VMREAD that reports failure (a field this CPU lacks) instead of logging it. */
 bool vmcs_read_checked(uint32_t field, uint64_t *value);

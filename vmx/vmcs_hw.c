@@ -1,5 +1,6 @@
 /*
- * vmcs_hw.c - vmcs_read/vmcs_write on the CPU's current VMCS.
+ * vmcs_hw.c - vmcs_read/vmcs_write on the CPU's current VMCS (inline in
+ * vmcs.h for the core; their counters and failure report here).
  *
  * A failing VMREAD/VMWRITE is a bug in L0 (every field we touch is checked
  * against the CPU's capabilities first), so it is logged with the field's
@@ -11,7 +12,7 @@
 #include "vmx_insn.h"
 #include "vmx_names.h"
 
-static void report(const char *op, uint32_t field, enum vmx_result r)
+void vmcs_hw_report(const char *op, uint32_t field, enum vmx_result r)
 {
 	const struct vmcs_field_info *f = vmcs_field_lookup(field);
 	uint64_t err = 0;
@@ -22,37 +23,18 @@ static void report(const char *op, uint32_t field, enum vmx_result r)
 		  r == VMX_FAIL_INVALID ? "" : vmx_instruction_error_name((uint32_t)err));
 }
 
-static uint64_t g_reads, g_writes;
+uint64_t vmcs_hw_reads, vmcs_hw_writes;
 
 void vmcs_access_counts(uint64_t *reads, uint64_t *writes)
 {
-	*reads = g_reads;
-	*writes = g_writes;
+	*reads = vmcs_hw_reads;
+	*writes = vmcs_hw_writes;
 }
 
-uint64_t vmcs_read(uint32_t field)
-{
-	uint64_t v;
-	g_reads++;
-	enum vmx_result r = vmread_checked(field, &v);
-	if (r != VMX_SUCCEED) {
-		report("VMREAD", field, r);
-		return 0;
-	}
-	return v;
-}
-
-void vmcs_write(uint32_t field, uint64_t value)
-{
-	g_writes++;
-	enum vmx_result r = vmwrite_checked(field, value);
-	if (r != VMX_SUCCEED)
-		report("VMWRITE", field, r);
-}
 
 bool vmcs_write_checked(uint32_t field, uint64_t value)
 {
-	g_writes++;
+	vmcs_hw_writes++;
 	return vmwrite_checked(field, value) == VMX_SUCCEED;
 }
 
