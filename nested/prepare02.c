@@ -113,6 +113,15 @@ static void cr_ownership(const struct vmcs12 *v12, const struct vmcs02_l0 *l0,
 	cr->cr4_shadow02 = shadow4;
 }
 
+/* L0's own MSR-load areas, as vmcs01's (IA32_SPEC_CTRL: the guest's on entry, L0's on exit). */
+static void l0_msr_areas(const struct vmcs02_l0 *l0)
+{
+	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_ADDR, l0->msr_exit_load);
+	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, l0->msr_load_count);
+	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_ADDR, l0->msr_entry_load);
+	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, l0->msr_load_count);
+}
+
 static void controls(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
 {
 	uint32_t proc12 = (uint32_t)F(CPU_BASED_VM_EXEC_CONTROL);
@@ -210,10 +219,7 @@ static void controls(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
 	 * exit).
 	 */
 	vmcs_write(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
-	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_ADDR, l0->msr_exit_load);
-	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, l0->msr_load_count);
-	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_ADDR, l0->msr_entry_load);
-	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, l0->msr_load_count);
+	l0_msr_areas(l0);
 	/* The event L1 injects into L2 (SDM 27.6). */
 	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, F(VM_ENTRY_INTR_INFO_FIELD));
 	vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, F(VM_ENTRY_EXCEPTION_ERROR_CODE));
@@ -255,10 +261,7 @@ unsigned nested_refresh_vmcs02(const struct vmcs12 *v12, const struct vmcs02_l0 
 	}
 	if (l0->msr_load_count != last->msr_load_count ||
 	    l0->msr_entry_load != last->msr_entry_load || l0->msr_exit_load != last->msr_exit_load) {
-		vmcs_write(VMCS_VM_EXIT_MSR_LOAD_ADDR, l0->msr_exit_load);
-		vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, l0->msr_load_count);
-		vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_ADDR, l0->msr_entry_load);
-		vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, l0->msr_load_count);
+		l0_msr_areas(l0);
 		writes += 4;
 	}
 	return writes;

@@ -52,29 +52,27 @@ static bool saved_on_exit(uint64_t exit, bool ept12, uint32_t encoding)
 static const uint16_t eager_rows[] = { VMCS_FIELDS(RB_EAGER_ROW) };
 static const uint16_t lazy_rows[] = { VMCS_FIELDS(RB_LAZY_ROW) };
 
-static unsigned sync_rows(struct vmcs12 *v12, uint32_t present, const struct vmcs02_cr_state *cr,
-			  const uint16_t *rows, unsigned count)
+/* What decides, for one vmcs12, whether the exit saves a row (saved_on_exit). */
+struct saved_rows {
+	uint64_t exit;	  /* vmcs12's VM-exit controls */
+	bool ept12;	  /* L1's EPT on: the PDPTEs are saved */
+	uint32_t present; /* the VMCS features L1 has (vmcs_features_present) */
+};
+
+static struct saved_rows saved_rows_of(const struct vmcs12 *v12, uint32_t l1_features)
 {
-	unsigned reads = 0;
-	uint64_t exit = v12->field[VMCS_IDX_VM_EXIT_CONTROLS];
-	bool ept12 = (v12->field[VMCS_IDX_CPU_BASED_VM_EXEC_CONTROL] & CPU_ACTIVATE_SECONDARY) &&
-		     (v12->field[VMCS_IDX_SECONDARY_VM_EXEC_CONTROL] & CPU2_ENABLE_EPT);
-	for (unsigned k = 0; k < count; k++) {
-		unsigned i = rows[k];
-		const struct vmcs_field_info *f = &vmcs_field_table[i];
-		if (!(present & (1u << f->feature)) || !saved_on_exit(exit, ept12, f->encoding))
-			continue;
-		uint64_t value = vmcs_read(f->encoding);
-		reads++;
-		if (i == VMCS_IDX_GUEST_CR0)
-			value = nested_merge_guest_cr(value, cr->cr0_shadow02, cr->cr0_l0_guest_owned,
-						      v12->field[VMCS_IDX_CR0_GUEST_HOST_MASK]);
-		else if (i == VMCS_IDX_GUEST_CR4)
-			value = nested_merge_guest_cr(value, cr->cr4_shadow02, cr->cr4_l0_guest_owned,
-						      v12->field[VMCS_IDX_CR4_GUEST_HOST_MASK]);
-		v12->field[i] = value;
-	}
-	return reads;
+	return (struct saved_rows){
+		.exit = v12->field[VMCS_IDX_VM_EXIT_CONTROLS],
+		.ept12 = (v12->field[VMCS_IDX_CPU_BASED_VM_EXEC_CONTROL] & CPU_ACTIVATE_SECONDARY) &&
+			 (v12->field[VMCS_IDX_SECONDARY_VM_EXEC_CONTROL] & CPU2_ENABLE_EPT),
+		.present = l1_features,
+	};
+}
+
+static bool row_saved(const struct saved_rows *s, unsigned row)
+{
+	const struct vmcs_field_info *f = &vmcs_field_table[row];
+	return (s->present & (1u << f->feature)) && saved_on_exit(s->exit, s->ept12, f->encoding);
 }
 
 _Static_assert(sizeof(eager_rows) / sizeof(eager_rows[0]) <= NESTED_SYNC_PLAN_MAX,
@@ -82,16 +80,13 @@ _Static_assert(sizeof(eager_rows) / sizeof(eager_rows[0]) <= NESTED_SYNC_PLAN_MA
 
 void nested_sync_plan(const struct vmcs12 *v12, uint32_t l1_features, struct nested_sync_plan *p)
 {
-	uint64_t exit = v12->field[VMCS_IDX_VM_EXIT_CONTROLS];
-	bool ept12 = (v12->field[VMCS_IDX_CPU_BASED_VM_EXEC_CONTROL] & CPU_ACTIVATE_SECONDARY) &&
-		     (v12->field[VMCS_IDX_SECONDARY_VM_EXEC_CONTROL] & CPU2_ENABLE_EPT);
+	const struct saved_rows s = saved_rows_of(v12, l1_features);
 	p->count = 0;
 	for (unsigned k = 0; k < sizeof(eager_rows) / sizeof(eager_rows[0]); k++) {
-		const struct vmcs_field_info *f = &vmcs_field_table[eager_rows[k]];
-		if (!(l1_features & (1u << f->feature)) || !saved_on_exit(exit, ept12, f->encoding))
+		if (!row_saved(&s, eager_rows[k]))
 			continue;
 		p->row[p->count] = eager_rows[k];
-		p->encoding[p->count] = f->encoding;
+		p->encoding[p->count] = vmcs_field_table[eager_rows[k]].encoding;
 		p->count++;
 	}
 }
@@ -140,11 +135,18 @@ unsigned nested_sync_vmcs12_eager(struct vmcs12 *v12, uint32_t l1_features,
 	return nested_sync_vmcs12_planned(v12, &p, cr);
 }
 
+/* No lazy row is CR0 or CR4 (they are eager: the plan merges them), so no merge here. */
 unsigned nested_sync_vmcs12_lazy(struct vmcs12 *v12, uint32_t l1_features)
 {
-	const struct vmcs02_cr_state none = { 0 }; /* no lazy row is CR0/CR4 */
-	return sync_rows(v12, l1_features, &none, lazy_rows,
-			 sizeof(lazy_rows) / sizeof(lazy_rows[0]));
+	const struct saved_rows s = saved_rows_of(v12, l1_features);
+	unsigned reads = 0;
+	for (unsigned k = 0; k < sizeof(lazy_rows) / sizeof(lazy_rows[0]); k++) {
+		if (!row_saved(&s, lazy_rows[k]))
+			continue;
+		v12->field[lazy_rows[k]] = vmcs_read(vmcs_field_table[lazy_rows[k]].encoding);
+		reads++;
+	}
+	return reads;
 }
 
 unsigned nested_sync_vmcs12(struct vmcs12 *v12, const struct vmx_caps *l1_caps,
