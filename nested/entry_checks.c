@@ -270,12 +270,11 @@ static struct nested_entry_check check_exit_controls(const struct vmcs12 *v,
 	return NENTRY_PASS;
 }
 
-static struct nested_entry_check check_entry_controls(const struct vmcs12 *v,
-						      const struct vmx_caps *c, unsigned maxphyaddr)
+/* SDM 27.2.1.3, event injection: the VM-entry interruption-information field, when valid. */
+struct nested_entry_check nested_check_event_injection(const struct vmcs12 *v,
+						      const struct vmx_caps *c)
 {
 	const struct nentry_section sec = {NENTRY_VMFAIL_CONTROL, "SDM 27.2.1.3"};
-	uint32_t entry = (uint32_t)F(VM_ENTRY_CONTROLS);
-	uint64_t entry_msr = ctl_msr(c, c->entry, c->true_entry);
 	uint64_t proc_msr = ctl_msr(c, c->procbased, c->true_procbased);
 	uint32_t info = (uint32_t)F(VM_ENTRY_INTR_INFO_FIELD);
 	uint32_t type = info & INTR_INFO_TYPE_MASK, vector = info & INTR_INFO_VECTOR_MASK;
@@ -283,6 +282,67 @@ static struct nested_entry_check check_entry_controls(const struct vmcs12 *v,
 	bool pe = F(GUEST_CR0) & CR0_PE;
 	bool mtf = (proc_msr >> 32) & CPU_MONITOR_TRAP_FLAG;
 	uint64_t len = F(VM_ENTRY_INSTRUCTION_LEN);
+
+	if (!(info & INTR_INFO_VALID))
+		return NENTRY_PASS;
+	NENTRY_REQUIRE(type != INTR_TYPE_RESERVED,
+		       "VM_ENTRY_INTR_INFO_FIELD: interruption type 1 is reserved");
+	NENTRY_REQUIRE(type != INTR_TYPE_OTHER_EVENT || mtf,
+		       "VM_ENTRY_INTR_INFO_FIELD: type 7 (other event) is reserved without "
+		       "monitor trap flag");
+	NENTRY_REQUIRE(type != INTR_TYPE_NMI || vector == VEC_NMI,
+		       "VM_ENTRY_INTR_INFO_FIELD: NMI vector must be 2");
+	NENTRY_REQUIRE(type != INTR_TYPE_HARD_EXCEPTION || vector <= 31,
+		       "VM_ENTRY_INTR_INFO_FIELD: hardware exception vector must be <= 31");
+	NENTRY_REQUIRE(
+	    type != INTR_TYPE_OTHER_EVENT || vector == 0,
+	    "VM_ENTRY_INTR_INFO_FIELD: other-event vector must be 0 (pending MTF)");
+	/*
+	 * Deliver-error-code: 0 unless a hardware exception with
+	 * GUEST_CR0.PE = 1 (the SDM's wording: the CR0 field's bit 0,
+	 * which only unrestricted guest lets be 0: a real-mode L2 takes
+	 * no error code); then,
+	 * unless IA32_VMX_BASIC[56], 1 exactly for #DF #TS #NP #SS #GP
+	 * #PF #AC.
+	 */
+	NENTRY_REQUIRE(
+	    !has_code || type == INTR_TYPE_HARD_EXCEPTION,
+	    "VM_ENTRY_INTR_INFO_FIELD: deliver-error-code must be 0 for a type other "
+	    "than hardware exception");
+	NENTRY_REQUIRE(
+	    !has_code || pe,
+	    "VM_ENTRY_INTR_INFO_FIELD: deliver-error-code must be 0 when GUEST_CR0.PE "
+	    "is 0");
+	if (type == INTR_TYPE_HARD_EXCEPTION && pe &&
+	    !(c->basic & VMX_BASIC_NO_HW_ERRCODE_CHECK)) {
+		NENTRY_REQUIRE(!vector_has_error_code(vector) || has_code,
+			       "VM_ENTRY_INTR_INFO_FIELD: deliver-error-code must be 1 for "
+			       "#DF #TS #NP #SS #GP #PF #AC");
+		NENTRY_REQUIRE(
+		    vector_has_error_code(vector) || !has_code,
+		    "VM_ENTRY_INTR_INFO_FIELD: deliver-error-code must be 0 for a "
+		    "vector without an error code");
+	}
+	NENTRY_REQUIRE(!(info & INTR_INFO_RESERVED),
+		       "VM_ENTRY_INTR_INFO_FIELD reserved bits 30:12 must be 0");
+	NENTRY_REQUIRE(!has_code || !(F(VM_ENTRY_EXCEPTION_ERROR_CODE) >> 16),
+		       "VM_ENTRY_EXCEPTION_ERROR_CODE bits 31:16 must be 0");
+	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_PRIV_SW_EXCEPTION ||
+	    type == INTR_TYPE_SOFT_EXCEPTION) {
+		NENTRY_REQUIRE(len <= 15, "VM_ENTRY_INSTRUCTION_LEN must be at most 15");
+		NENTRY_REQUIRE(len || (c->misc & MISC_ZERO_LEN_INJECT),
+			       "VM_ENTRY_INSTRUCTION_LEN must not be 0 "
+			       "(IA32_VMX_MISC[30] is 0)");
+	}
+	return NENTRY_PASS;
+}
+
+static struct nested_entry_check check_entry_controls(const struct vmcs12 *v,
+						      const struct vmx_caps *c, unsigned maxphyaddr)
+{
+	const struct nentry_section sec = {NENTRY_VMFAIL_CONTROL, "SDM 27.2.1.3"};
+	uint32_t entry = (uint32_t)F(VM_ENTRY_CONTROLS);
+	uint64_t entry_msr = ctl_msr(c, c->entry, c->true_entry);
 	uint64_t load = F(VM_ENTRY_MSR_LOAD_ADDR), load_n = F(VM_ENTRY_MSR_LOAD_COUNT);
 
 	NENTRY_REQUIRE(must1_set(entry, entry_msr), "VM_ENTRY_CONTROLS: a must-be-1 bit is 0");
@@ -290,57 +350,7 @@ static struct nested_entry_check check_entry_controls(const struct vmcs12 *v,
 		       "VM_ENTRY_CONTROLS: a bit L1's allowed-1 settings lack is 1");
 
 	/* Event injection: the VM-entry interruption-information field, when valid. */
-	if (info & INTR_INFO_VALID) {
-		NENTRY_REQUIRE(type != INTR_TYPE_RESERVED,
-			       "VM_ENTRY_INTR_INFO_FIELD: interruption type 1 is reserved");
-		NENTRY_REQUIRE(type != INTR_TYPE_OTHER_EVENT || mtf,
-			       "VM_ENTRY_INTR_INFO_FIELD: type 7 (other event) is reserved without "
-			       "monitor trap flag");
-		NENTRY_REQUIRE(type != INTR_TYPE_NMI || vector == VEC_NMI,
-			       "VM_ENTRY_INTR_INFO_FIELD: NMI vector must be 2");
-		NENTRY_REQUIRE(type != INTR_TYPE_HARD_EXCEPTION || vector <= 31,
-			       "VM_ENTRY_INTR_INFO_FIELD: hardware exception vector must be <= 31");
-		NENTRY_REQUIRE(
-		    type != INTR_TYPE_OTHER_EVENT || vector == 0,
-		    "VM_ENTRY_INTR_INFO_FIELD: other-event vector must be 0 (pending MTF)");
-		/*
-		 * Deliver-error-code: 0 unless a hardware exception with
-		 * GUEST_CR0.PE = 1 (the SDM's wording: the CR0 field's bit 0,
-		 * which only unrestricted guest lets be 0: a real-mode L2 takes
-		 * no error code); then,
-		 * unless IA32_VMX_BASIC[56], 1 exactly for #DF #TS #NP #SS #GP
-		 * #PF #AC.
-		 */
-		NENTRY_REQUIRE(
-		    !has_code || type == INTR_TYPE_HARD_EXCEPTION,
-		    "VM_ENTRY_INTR_INFO_FIELD: deliver-error-code must be 0 for a type other "
-		    "than hardware exception");
-		NENTRY_REQUIRE(
-		    !has_code || pe,
-		    "VM_ENTRY_INTR_INFO_FIELD: deliver-error-code must be 0 when GUEST_CR0.PE "
-		    "is 0");
-		if (type == INTR_TYPE_HARD_EXCEPTION && pe &&
-		    !(c->basic & VMX_BASIC_NO_HW_ERRCODE_CHECK)) {
-			NENTRY_REQUIRE(!vector_has_error_code(vector) || has_code,
-				       "VM_ENTRY_INTR_INFO_FIELD: deliver-error-code must be 1 for "
-				       "#DF #TS #NP #SS #GP #PF #AC");
-			NENTRY_REQUIRE(
-			    vector_has_error_code(vector) || !has_code,
-			    "VM_ENTRY_INTR_INFO_FIELD: deliver-error-code must be 0 for a "
-			    "vector without an error code");
-		}
-		NENTRY_REQUIRE(!(info & INTR_INFO_RESERVED),
-			       "VM_ENTRY_INTR_INFO_FIELD reserved bits 30:12 must be 0");
-		NENTRY_REQUIRE(!has_code || !(F(VM_ENTRY_EXCEPTION_ERROR_CODE) >> 16),
-			       "VM_ENTRY_EXCEPTION_ERROR_CODE bits 31:16 must be 0");
-		if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_PRIV_SW_EXCEPTION ||
-		    type == INTR_TYPE_SOFT_EXCEPTION) {
-			NENTRY_REQUIRE(len <= 15, "VM_ENTRY_INSTRUCTION_LEN must be at most 15");
-			NENTRY_REQUIRE(len || (c->misc & MISC_ZERO_LEN_INJECT),
-				       "VM_ENTRY_INSTRUCTION_LEN must not be 0 "
-				       "(IA32_VMX_MISC[30] is 0)");
-		}
-	}
+	NENTRY_TRY(nested_check_event_injection(v, c));
 
 	/* VM-entry MSR-load area, when its count is not 0. */
 	if (load_n) {

@@ -68,6 +68,23 @@ struct nested_entry_check nested_check_host_state(const struct vmcs12 *v,
 						  const struct vmx_caps *l1_caps,
 						  unsigned maxphyaddr, bool l1_in_ia32e);
 /*
+ * Only 27.2.1.3's checks of the event-injection fields (part of
+ * nested_check_controls), for an entry where they are the only controls
+ * that changed (nested/vmentry.c).  Reads the entry and execution
+ * controls and GUEST_CR0 besides.
+ */
+struct nested_entry_check nested_check_event_injection(const struct vmcs12 *v,
+						      const struct vmx_caps *l1_caps);
+/*
+ * Only the checks of 27.3.1.4-5 that involve the injected event (RFLAGS.IF,
+ * the activity state, blocking by STI, MOV SS and NMI), for an entry where
+ * only the event and RIP/RSP changed since the state was saved by the CPU.
+ * Reads no guest field but RFLAGS, interruptibility and activity state
+ * (the rebuild's eager ones: vmx/vmcs_fields.h).
+ */
+struct nested_entry_check nested_check_guest_event(const struct vmcs12 *v,
+						   const struct vmx_caps *l1_caps);
+/*
  * Only the RIP checks of 27.3.1.4, for an entry where RIP is the one guest
  * field that changed since the state last passed the checks or was saved
  * by the CPU (nested/vmentry.c, the clean VMRESUME).

@@ -437,6 +437,19 @@ struct nested_entry_check nested_check_guest_rip(const struct vmcs12 *v,
 			 F(GUEST_CS_AR_BYTES), nentry_linear_width(l1_caps));
 }
 
+/*
+ * ---- the checks of 27.3.1.4-5 that involve the injected event ----
+ * Each sits in its section's group below, and all of them alone make
+ * nested_check_guest_event.
+ */
+static struct nested_entry_check check_event_rflags(const struct gctx *g)
+{
+	const struct nentry_section sec = sec_rip;
+	NENTRY_REQUIRE(!g->injecting || g->type != INTR_TYPE_EXT_INTR || (g->rflags & RFLAGS_IF),
+		       "GUEST_RFLAGS.IF must be 1 when injecting an external interrupt");
+	return NENTRY_PASS;
+}
+
 static struct nested_entry_check check_guest_rip_rflags(const struct vmcs12 *v,
 							const struct gctx *g)
 {
@@ -451,8 +464,7 @@ static struct nested_entry_check check_guest_rip_rflags(const struct vmcs12 *v,
 		       "GUEST_RFLAGS.VM must be 0 for an IA-32e mode guest");
 	NENTRY_REQUIRE(!(rflags & RFLAGS_VM) || (g->cr0 & CR0_PE),
 		       "GUEST_RFLAGS.VM must be 0 when GUEST_CR0.PE is 0");
-	NENTRY_REQUIRE(!g->injecting || g->type != INTR_TYPE_EXT_INTR || (rflags & RFLAGS_IF),
-		       "GUEST_RFLAGS.IF must be 1 when injecting an external interrupt");
+	NENTRY_TRY(check_event_rflags(g));
 	return NENTRY_PASS;
 }
 
@@ -477,34 +489,21 @@ static bool event_allowed_in(uint64_t act, uint32_t type, uint32_t vector)
 	}
 }
 
-static struct nested_entry_check check_guest_nonreg(const struct vmcs12 *v, const struct gctx *g)
+static struct nested_entry_check check_event_activity(const struct gctx *g, uint64_t act)
 {
 	const struct nentry_section sec = sec_nonreg;
-	uint64_t act = F(GUEST_ACTIVITY_STATE), intr = F(GUEST_INTERRUPTIBILITY_INFO);
-	uint64_t pde = F(GUEST_PENDING_DBG_EXCEPTIONS), link = F(VMCS_LINK_POINTER);
+	NENTRY_REQUIRE(!g->injecting || event_allowed_in(act, g->type, g->vector),
+		       "VM_ENTRY_INTR_INFO_FIELD: event not allowed in GUEST_ACTIVITY_STATE");
+	return NENTRY_PASS;
+}
+
+static struct nested_entry_check check_event_blocking(const struct gctx *g, uint64_t intr)
+{
+	const struct nentry_section sec = sec_nonreg;
 	bool sti = intr & GUEST_INTR_STATE_STI, movss = intr & GUEST_INTR_STATE_MOV_SS;
 	bool ext = g->injecting && g->type == INTR_TYPE_EXT_INTR;
 	bool nmi = g->injecting && g->type == INTR_TYPE_NMI;
 
-	/* Activity state: IA32_VMX_MISC[6+n-1] says whether state n (1-3) exists. */
-	NENTRY_REQUIRE(act <= GUEST_ACTIVITY_WAIT_SIPI, "GUEST_ACTIVITY_STATE must be 0 to 3");
-	NENTRY_REQUIRE(act == GUEST_ACTIVITY_ACTIVE || ((g->c->misc >> (5 + act)) & 1),
-		       "GUEST_ACTIVITY_STATE not supported by IA32_VMX_MISC[8:6]");
-	NENTRY_REQUIRE(act != GUEST_ACTIVITY_HLT || AR_DPL(g->seg[SEG_SS].ar) == 0,
-		       "GUEST_ACTIVITY_STATE: HLT requires SS DPL 0");
-	NENTRY_REQUIRE(act == GUEST_ACTIVITY_ACTIVE || (!sti && !movss),
-		       "GUEST_ACTIVITY_STATE must be active with blocking by STI or MOV SS");
-	NENTRY_REQUIRE(!g->injecting || event_allowed_in(act, g->type, g->vector),
-		       "VM_ENTRY_INTR_INFO_FIELD: event not allowed in GUEST_ACTIVITY_STATE");
-	/* Wait-for-SIPI with "entry to SMM": refused as a control (27.2.1.3). */
-
-	/* Interruptibility state. */
-	NENTRY_REQUIRE(!(intr & GUEST_INTR_STATE_RESERVED),
-		       "GUEST_INTERRUPTIBILITY_INFO reserved bits 31:5 must be 0");
-	NENTRY_REQUIRE(!sti || !movss,
-		       "GUEST_INTERRUPTIBILITY_INFO: blocking by STI and by MOV SS not both");
-	NENTRY_REQUIRE(!sti || (g->rflags & RFLAGS_IF),
-		       "GUEST_INTERRUPTIBILITY_INFO: blocking by STI requires RFLAGS.IF = 1");
 	NENTRY_REQUIRE(!ext || !sti, "GUEST_INTERRUPTIBILITY_INFO: blocking by STI must be 0 when "
 				     "injecting an external interrupt");
 	NENTRY_REQUIRE(!ext || !movss, "GUEST_INTERRUPTIBILITY_INFO: blocking by MOV SS must be 0 "
@@ -515,11 +514,40 @@ static struct nested_entry_check check_guest_nonreg(const struct vmcs12 *v, cons
 	NENTRY_REQUIRE_Q(!nmi || !sti, NENTRY_QUAL_NMI_STI,
 			 "GUEST_INTERRUPTIBILITY_INFO: blocking by STI must be 0 when injecting an "
 			 "NMI");
-	NENTRY_REQUIRE(!(intr & GUEST_INTR_STATE_SMI),
-		       "GUEST_INTERRUPTIBILITY_INFO: blocking by SMI must be 0 outside SMM");
 	NENTRY_REQUIRE(!nmi || !(g->pin & PIN_VIRTUAL_NMIS) || !(intr & GUEST_INTR_STATE_NMI),
 		       "GUEST_INTERRUPTIBILITY_INFO: blocking by NMI must be 0 when injecting an "
 		       "NMI with virtual NMIs");
+	return NENTRY_PASS;
+}
+
+static struct nested_entry_check check_guest_nonreg(const struct vmcs12 *v, const struct gctx *g)
+{
+	const struct nentry_section sec = sec_nonreg;
+	uint64_t act = F(GUEST_ACTIVITY_STATE), intr = F(GUEST_INTERRUPTIBILITY_INFO);
+	uint64_t pde = F(GUEST_PENDING_DBG_EXCEPTIONS), link = F(VMCS_LINK_POINTER);
+	bool sti = intr & GUEST_INTR_STATE_STI, movss = intr & GUEST_INTR_STATE_MOV_SS;
+
+	/* Activity state: IA32_VMX_MISC[6+n-1] says whether state n (1-3) exists. */
+	NENTRY_REQUIRE(act <= GUEST_ACTIVITY_WAIT_SIPI, "GUEST_ACTIVITY_STATE must be 0 to 3");
+	NENTRY_REQUIRE(act == GUEST_ACTIVITY_ACTIVE || ((g->c->misc >> (5 + act)) & 1),
+		       "GUEST_ACTIVITY_STATE not supported by IA32_VMX_MISC[8:6]");
+	NENTRY_REQUIRE(act != GUEST_ACTIVITY_HLT || AR_DPL(g->seg[SEG_SS].ar) == 0,
+		       "GUEST_ACTIVITY_STATE: HLT requires SS DPL 0");
+	NENTRY_REQUIRE(act == GUEST_ACTIVITY_ACTIVE || (!sti && !movss),
+		       "GUEST_ACTIVITY_STATE must be active with blocking by STI or MOV SS");
+	NENTRY_TRY(check_event_activity(g, act));
+	/* Wait-for-SIPI with "entry to SMM": refused as a control (27.2.1.3). */
+
+	/* Interruptibility state. */
+	NENTRY_REQUIRE(!(intr & GUEST_INTR_STATE_RESERVED),
+		       "GUEST_INTERRUPTIBILITY_INFO reserved bits 31:5 must be 0");
+	NENTRY_REQUIRE(!sti || !movss,
+		       "GUEST_INTERRUPTIBILITY_INFO: blocking by STI and by MOV SS not both");
+	NENTRY_REQUIRE(!sti || (g->rflags & RFLAGS_IF),
+		       "GUEST_INTERRUPTIBILITY_INFO: blocking by STI requires RFLAGS.IF = 1");
+	NENTRY_REQUIRE(!(intr & GUEST_INTR_STATE_SMI),
+		       "GUEST_INTERRUPTIBILITY_INFO: blocking by SMI must be 0 outside SMM");
+	NENTRY_TRY(check_event_blocking(g, intr));
 	NENTRY_REQUIRE(!(intr & GUEST_INTR_STATE_ENCLAVE) || !movss,
 		       "GUEST_INTERRUPTIBILITY_INFO: enclave interruption requires no blocking by "
 		       "MOV SS");
@@ -575,5 +603,23 @@ struct nested_entry_check nested_check_guest_state(const struct vmcs12 *v,
 	NENTRY_TRY(check_guest_dtables(v, &g));
 	NENTRY_TRY(check_guest_rip_rflags(v, &g));
 	NENTRY_TRY(check_guest_nonreg(v, &g));
+	return NENTRY_PASS;
+}
+
+struct nested_entry_check nested_check_guest_event(const struct vmcs12 *v,
+						   const struct vmx_caps *l1_caps)
+{
+	struct gctx g = {0};
+
+	g.c = l1_caps;
+	g.pin = (uint32_t)F(PIN_BASED_VM_EXEC_CONTROL);
+	g.info = (uint32_t)F(VM_ENTRY_INTR_INFO_FIELD);
+	g.injecting = g.info & INTR_INFO_VALID;
+	g.type = g.info & INTR_INFO_TYPE_MASK;
+	g.vector = g.info & INTR_INFO_VECTOR_MASK;
+	g.rflags = F(GUEST_RFLAGS);
+	NENTRY_TRY(check_event_rflags(&g));
+	NENTRY_TRY(check_event_activity(&g, F(GUEST_ACTIVITY_STATE)));
+	NENTRY_TRY(check_event_blocking(&g, F(GUEST_INTERRUPTIBILITY_INFO)));
 	return NENTRY_PASS;
 }

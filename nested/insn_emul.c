@@ -445,6 +445,7 @@ static void emulate_vmwrite(struct nested_cpu *n, const struct nested_env *env,
 	if (op.size == 4)
 		value &= 0xffffffffull;
 	vmcs12_write(n->vmcs12, field, value);
+	n->dirty12 |= VMCS_DIRTY(f->dirty);
 	vm_succeed();
 }
 
@@ -472,7 +473,7 @@ static void entry_vmfail(struct nested_cpu *n, const struct nested_entry_check *
 }
 
 bool nested_vmentry_begin(struct nested_cpu *n, const struct nested_env *env, bool launch,
-			  bool check_vmcs)
+			  unsigned checks)
 {
 	/* SDM 31.3 VMLAUNCH/VMRESUME: the mode #UDs are the CPU's, before any exit. */
 	if (!in_vmx_operation_or_ud(n))
@@ -500,19 +501,27 @@ bool nested_vmentry_begin(struct nested_cpu *n, const struct nested_env *env, bo
 		vm_fail(n, VMXERR_VMRESUME_NOT_LAUNCHED);
 		return false;
 	}
-	if (!check_vmcs)
-		return true;
-	/* SDM 27.2.1, then 27.2.2-27.2.4: the controls, then the host-state area. */
-	struct nested_entry_check c =
-		nested_check_controls(n->vmcs12, env->l1_caps, env->mem->maxphyaddr);
-	if (c.result == NENTRY_OK)
-		c = nested_check_virtual_apic(n->vmcs12, env->mem); /* reads L1's memory */
-	if (c.result == NENTRY_OK)
-		c = nested_check_apic_access(n->vmcs12, l0_ept01_lookup);
+	/*
+	 * SDM 27.2.1, then 27.2.2-27.2.4: the controls, then the host-state
+	 * area - those of the dirty groups (vmx/vmcs_fields.h): the controls
+	 * whole, or only the event-injection checks of 27.2.1.3.
+	 */
+	struct nested_entry_check c = NENTRY_PASS;
+	if (checks & VMCS_DIRTY(VMCS_DG_CONTROL)) {
+		c = nested_check_controls(n->vmcs12, env->l1_caps, env->mem->maxphyaddr);
+		if (c.result == NENTRY_OK)
+			c = nested_check_virtual_apic(n->vmcs12, env->mem); /* reads L1's memory */
+		if (c.result == NENTRY_OK)
+			c = nested_check_apic_access(n->vmcs12, l0_ept01_lookup);
+	} else if (checks & VMCS_DIRTY(VMCS_DG_EVENT)) {
+		c = nested_check_event_injection(n->vmcs12, env->l1_caps);
+	}
 	if (c.result != NENTRY_OK) {
 		entry_vmfail(n, &c, VMXERR_ENTRY_INVALID_CONTROL);
 		return false;
 	}
+	if (!(checks & VMCS_DIRTY(VMCS_DG_HOST)))
+		return true;
 	/*
 	 * The bitmap pages need only what 27.2.1.1 checks (alignment, width):
 	 * one that is not L1's memory reads as all ones (nested/msr_merge.h,

@@ -38,6 +38,8 @@ struct nested_cpu {
 	 * measured with (HC_VMX_FIELD_TRAPS, the console's statistics).
 	 */
 	uint32_t vmread_traps[VMCS_FIELD_COUNT], vmwrite_traps[VMCS_FIELD_COUNT];
+	/* The dirty groups of the fields L1's emulated VMWRITEs wrote (VMCS_DIRTY bits). */
+	uint32_t dirty12;
 };
 
 /* What the emulation needs from L0 (nested/insn_emul.c has no globals). */
@@ -104,13 +106,14 @@ void nested_emulate_invvpid(struct nested_cpu *n, const struct nested_env *env,
  * Returns false when the instruction ended there (fault injected, or the
  * VMfail done with RIP advanced); true when L1's VM entry goes on to the
  * guest-state checks of 27.3 and vmcs02, with nothing changed yet.
- * !check_vmcs: the instruction's own checks only, not 27.2's on the
- * controls and host state - for vmcs12 whose controls and host state
- * passed them at the last entry and have not changed since (the clean
- * VMRESUME of nested/vmentry.c).
+ * checks: the dirty groups (VMCS_DIRTY bits, vmx/vmcs_fields.h) whose
+ * checks of 27.2 run: CONTROL all of 27.2.1, else EVENT only 27.2.1.3's
+ * on event injection; HOST 27.2.2-27.2.4.  VMCS_DIRTY_ALL for a full
+ * entry; fewer for vmcs12 whose other groups passed them at the last
+ * entry and have not changed since (nested/vmentry.c).
  */
 bool nested_vmentry_begin(struct nested_cpu *n, const struct nested_env *env, bool launch,
-			  bool check_vmcs);
+			  unsigned checks);
 
 /*
  * VMfailValid(error) with RIP advanced past L1's instruction, or

@@ -74,19 +74,23 @@ static unsigned l1_supplied(const struct vmcs12 *v12, const struct vmcs02_l0 *l0
 	return writes;
 }
 
-static void guest_state(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
+/* vmcs02's guest-state area; returns the VMWRITEs. */
+static unsigned guest_state(const struct vmcs12 *v12, const struct vmcs02_l0 *l0)
 {
+	unsigned writes = 3;
 	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
 		const struct vmcs_field_info *f = &vmcs_field_table[i];
 		if (f->cls != VMCS_CLASS_GUEST || l0_sets(f->encoding) ||
 		    !vmcs_field_exists(f, l0->l1) || !vmcs_field_exists(f, l0->hw))
 			continue;
 		vmcs_write(f->encoding, v12->field[i]);
+		writes++;
 	}
 	vmcs_write(VMCS_GUEST_CR0, vmx_fix_cr0(l0->hw, F(GUEST_CR0), ug12(v12)));
 	vmcs_write(VMCS_GUEST_CR4, vmx_fix_cr4(l0->hw, F(GUEST_CR4)));
-	l1_supplied(v12, l0, NULL);
+	writes += l1_supplied(v12, l0, NULL);
 	vmcs_write(VMCS_VMCS_LINK_POINTER, ~0ull); /* L2 has no shadow VMCS */
+	return writes;
 }
 
 /*
@@ -235,21 +239,33 @@ void nested_prepare_vmcs02(const struct vmcs12 *v12, const struct vmcs02_l0 *l0,
 }
 
 unsigned nested_refresh_vmcs02(const struct vmcs12 *v12, const struct vmcs02_l0 *l0,
-			       const struct vmcs02_l0 *last, unsigned changed)
+			       const struct vmcs02_l0 *last, unsigned dirty,
+			       struct vmcs02_cr_state *cr)
 {
 	unsigned writes = 0;
-	if (changed & NREFRESH_RIP) {
-		vmcs_write(VMCS_GUEST_RIP, F(GUEST_RIP));
-		writes++;
+	if (dirty & VMCS_DIRTY(VMCS_DG_GUEST)) {
+		writes += guest_state(v12, l0);
+		cr_ownership(v12, l0, cr);
+		writes += 4;
+	} else {
+		if (dirty & VMCS_DIRTY(VMCS_DG_RIP)) {
+			vmcs_write(VMCS_GUEST_RIP, F(GUEST_RIP));
+			writes++;
+		}
+		if (dirty & VMCS_DIRTY(VMCS_DG_RSP)) {
+			vmcs_write(VMCS_GUEST_RSP, F(GUEST_RSP));
+			writes++;
+		}
+		writes += l1_supplied(v12, l0, last);
 	}
-	if (changed & NREFRESH_RSP) {
-		vmcs_write(VMCS_GUEST_RSP, F(GUEST_RSP));
-		writes++;
-	}
-	/* The exit cleared the valid bit in both (SDM 28.2, 28.3): the same value. */
+	/* The exit cleared the valid bit in both (SDM 28.2, 28.3): the same value, unless L1 wrote it. */
 	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, F(VM_ENTRY_INTR_INFO_FIELD));
 	writes++;
-	writes += l1_supplied(v12, l0, last);
+	if (dirty & VMCS_DIRTY(VMCS_DG_EVENT)) {
+		vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, F(VM_ENTRY_EXCEPTION_ERROR_CODE));
+		vmcs_write(VMCS_VM_ENTRY_INSTRUCTION_LEN, F(VM_ENTRY_INSTRUCTION_LEN));
+		writes += 2;
+	}
 	/* L0's own per-entry values: EPT02's root, L2's VPID, L0's MSR areas. */
 	if (l0->eptp != last->eptp) {
 		vmcs_write(VMCS_EPT_POINTER, l0->eptp);

@@ -46,17 +46,20 @@ struct vmcs02_l0 {
 
 /*
  * vmcs02 again after a reflected exit, when vmcs12 has changed since only
- * in what the rebuild read from vmcs02 itself and in the fields named by
- * changed (NREFRESH_*: L1's writes through its shadow VMCS): writes those,
- * the entry's event field, and what L0 supplies that differs from last
- * (what it supplied at the previous entry: L1's EFER/PAT/DR7/DEBUGCTL
- * where vmcs12 does not load them, EPT02's root, the VPID, L0's MSR
- * areas).  Everything else vmcs02 already holds.  Returns the VMWRITEs.
+ * in what the rebuild read from vmcs02 itself and in the dirty groups
+ * (VMCS_DIRTY bits, vmx/vmcs_fields.h; never CONTROL: that is a whole
+ * nested_prepare_vmcs02): GUEST rewrites the guest-state area and the CR
+ * ownership (*cr), else RIP and RSP write theirs; EVENT writes the three
+ * event-injection fields, else the interruption-information field alone
+ * (the exit cleared its valid bit in both).  Then what L0 supplies that
+ * differs from last (what it supplied at the previous entry: L1's
+ * EFER/PAT/DR7/DEBUGCTL where vmcs12 does not load them, EPT02's root,
+ * the VPID, L0's MSR areas).  Everything else vmcs02 already holds.
+ * Returns the VMWRITEs.
  */
-#define NREFRESH_RIP 1u
-#define NREFRESH_RSP 2u
 unsigned nested_refresh_vmcs02(const struct vmcs12 *v12, const struct vmcs02_l0 *l0,
-			       const struct vmcs02_l0 *last, unsigned changed);
+			       const struct vmcs02_l0 *last, unsigned dirty,
+			       struct vmcs02_cr_state *cr);
 
 /*
  * Writes the guest-state and control fields of the current VMCS (vmcs02)

@@ -70,6 +70,7 @@ struct nested_vcpu {
 	struct vmcs02_l0 l0_last;
 	uint64_t clean_gen;
 	uint64_t clean_entries; /* VMRESUMEs that refreshed vmcs02 (of entries) */
+	unsigned last_entry_dirty; /* the groups the last entry checked and wrote (VMCS_DIRTY) */
 	uint64_t lazy_completions; /* lazy rebuilds done (make bench) */
 	unsigned last_lazy_reads;
 	struct nested_timer timer; /* L1's preemption timer beside L0's in vmcs02 */

@@ -47,8 +47,8 @@ static bool saved_on_exit(uint64_t exit, bool ept12, uint32_t encoding)
 #define RB_PICK_VMCS_RB_LAZY_LAZY(name) VMCS_IDX_##name,
 #define RB_PICK_VMCS_RB_NONE_EAGER(name)
 #define RB_PICK_VMCS_RB_NONE_LAZY(name)
-#define RB_EAGER_ROW(name, enc, cls, feat, sh, rb) RB_PICK_##rb##_EAGER(name)
-#define RB_LAZY_ROW(name, enc, cls, feat, sh, rb) RB_PICK_##rb##_LAZY(name)
+#define RB_EAGER_ROW(name, enc, cls, feat, sh, rb, dg) RB_PICK_##rb##_EAGER(name)
+#define RB_LAZY_ROW(name, enc, cls, feat, sh, rb, dg) RB_PICK_##rb##_LAZY(name)
 static const uint16_t eager_rows[] = { VMCS_FIELDS(RB_EAGER_ROW) };
 static const uint16_t lazy_rows[] = { VMCS_FIELDS(RB_LAZY_ROW) };
 

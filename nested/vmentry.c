@@ -313,43 +313,56 @@ static void apply_l0_extras(struct nested_vcpu *nv, const struct vmcs12 *v12,
 
 /*
  * The clean VMRESUME: L1 resumes the vmcs12 whose L2 exited to it last,
- * on the vmcs02 that ran it, and has changed vmcs12 since only through
- * its shadow VMCS and only in GUEST_RIP, GUEST_RSP and HOST_RSP (changed:
- * NREFRESH_* bits; the exit itself changed only what the CPU saved, which
- * vmcs02 holds).  Then the controls and host state passed 27.2 at the
- * last entry and have not changed, the guest state is the CPU's own but
- * for RIP and RSP (RSP has no check; RIP's are 27.3.1.4's, run again),
- * and vmcs02 needs only those fields and what L0 supplies anew.  The CPU
- * checks vmcs02 at its VM entry as always: a state it saved and refuses
- * reaches L1 as that VM-entry failure (nested/vmexit.c).  EPT01 must not
- * have changed since the last full entry (the APIC-access check reads it).
+ * on the vmcs02 that ran it, with no VMCLEAR, VMPTRLD, VMXOFF or VMXON in
+ * between, and EPT01 is as at the last full entry (the APIC-access check
+ * reads it).  vmcs02 then holds everything but the dirty groups (vmx/
+ * vmcs_fields.h) of what L1 wrote since - through its shadow VMCS or the
+ * emulated VMWRITE - and the exit itself changed only what the CPU saved,
+ * which vmcs02 holds: the entry checks and rewrites those groups alone.
+ * The CPU checks vmcs02 at its VM entry as always: a state it saved and
+ * refuses reaches L1 as that VM-entry failure (nested/vmexit.c).
  */
 static bool clean_resume(const struct nested_vcpu *nv, bool launch)
 {
-	return !launch && nv->clean && nv->lazy_pending &&
-	       nv->vmcs02_for == nv->cpu.current_vmptr && nv->clean_gen == ept01_generation();
+	return !launch && nv->clean && nv->vmcs02_for == nv->cpu.current_vmptr &&
+	       nv->clean_gen == ept01_generation();
 }
 
-static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch, bool fast,
-		    unsigned changed)
+/*
+ * dirty: the groups (VMCS_DIRTY bits) this entry checks and writes to
+ * vmcs02; with CONTROL, all of them: a full entry.
+ */
+static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch, unsigned dirty)
 {
 	struct nested_vcpu *nv = v->nested;
 	struct nested_env env;
+	bool full = dirty & VMCS_DIRTY(VMCS_DG_CONTROL);
+	bool guest = dirty & VMCS_DIRTY(VMCS_DG_GUEST);
 	env_of_l1(v, &env, false);
-	/* vmcs12 whole, for the checks and the rebuild of vmcs02 (sync12.h). */
-	if (!fast)
+	/* vmcs12 whole, for the guest checks and the rebuild of vmcs02 (sync12.h). */
+	if (guest)
 		nested_complete_vmcs12(v);
-	if (!nested_vmentry_begin(&nv->cpu, &env, launch, !fast))
+	if (!nested_vmentry_begin(&nv->cpu, &env, launch, dirty))
 		return;
 	struct vmcs12 *v12 = nv->cpu.vmcs12;
 
-	/* SDM Vol. 3C 27.3.1: the guest-state area (clean: RIP's checks). */
-	struct nested_entry_check c =
-		fast ? nested_check_guest_rip(v12, env.l1_caps)
-		     : nested_check_guest_state(v12, env.l1_caps, env.mem->maxphyaddr);
-	/* The last of 27.3.1.5: the VMCS the link pointer names, read once (shadow12.h). */
-	if (c.result == NENTRY_OK && !fast)
-		c = nested_check_link_pointer(v12, env.l1_caps, env.mem, nv->cpu.current_vmptr);
+	/*
+	 * SDM Vol. 3C 27.3.1: the guest-state area; without GUEST dirty only
+	 * RIP's checks (RIP) and those that involve the event (EVENT).
+	 */
+	struct nested_entry_check c = NENTRY_PASS;
+	if (guest) {
+		c = nested_check_guest_state(v12, env.l1_caps, env.mem->maxphyaddr);
+		/* The last of 27.3.1.5: the VMCS the link pointer names, read once (shadow12.h). */
+		if (c.result == NENTRY_OK)
+			c = nested_check_link_pointer(v12, env.l1_caps, env.mem,
+						      nv->cpu.current_vmptr);
+	} else {
+		if (dirty & VMCS_DIRTY(VMCS_DG_RIP))
+			c = nested_check_guest_rip(v12, env.l1_caps);
+		if (c.result == NENTRY_OK && (dirty & VMCS_DIRTY(VMCS_DG_EVENT)))
+			c = nested_check_guest_event(v12, env.l1_caps);
+	}
 	if (c.result != NENTRY_OK) {
 		entry_failure(v, r, EXIT_REASON_INVALID_GUEST_STATE, c.qualification, c.what,
 			      c.sdm);
@@ -382,13 +395,13 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch, bool fast
 		nv->vmcs02_for = VMPTR_INVALID;
 	}
 	hw_vmptrld(nv->vmcs02_pa);
-	if (fast) {
-		nested_refresh_vmcs02(v12, &x.l0, &nv->l0_last, changed);
-		nv->clean_entries++;
-	} else {
+	if (full) {
 		nested_prepare_vmcs02(v12, &x.l0, &nv->cr);
 		nested_sync_plan(v12, g_l0.l1_features, &nv->sync_plan);
 		nv->clean_gen = ept01_generation();
+	} else {
+		nested_refresh_vmcs02(v12, &x.l0, &nv->l0_last, dirty, &nv->cr);
+		nv->clean_entries++;
 	}
 	nv->l0_last = x.l0;
 	/* L0's host state stays in vmcs02 until the next VMCLEAR. */
@@ -423,6 +436,9 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch, bool fast
 	nv->vmcs02_for = nv->cpu.current_vmptr;
 	nv->in_l2 = true;
 	nv->entries++;
+	/* What this entry checked and wrote is clean now; a VMfail or failed entry keeps it dirty. */
+	nv->last_entry_dirty = dirty;
+	nv->cpu.dirty12 = 0;
 	v->enter_launch = hw_launch;
 	/*
 	 * SDM Vol. 3C 27.7.2: the entry ends in wait-for-SIPI (no event may be
@@ -433,32 +449,15 @@ static void vmentry(struct vcpu *v, struct guest_regs *r, bool launch, bool fast
 		nested_wait_sipi_begin(v);
 }
 
-/*
- * The fields L1 changed through the shadow (bits of g_l0.shadow_set) as
- * NREFRESH_* bits; NREFRESH_OTHER for any field but GUEST_RIP, GUEST_RSP
- * and HOST_RSP (which vmcs02 does not hold: nothing to refresh).
- */
-#define NREFRESH_OTHER (~0u)
-static unsigned shadow_refresh_bits(uint32_t changed)
+/* The dirty groups of the fields L1 changed through the shadow (bits of g_l0.shadow_set). */
+static uint32_t shadow_dirty(uint32_t changed)
 {
-	unsigned bits = 0;
-	for (unsigned k = 0; changed; k++, changed >>= 1) {
-		if (!(changed & 1))
-			continue;
-		switch (g_l0.shadow_set.idx[k]) {
-		case VMCS_IDX_GUEST_RIP:
-			bits |= NREFRESH_RIP;
-			break;
-		case VMCS_IDX_GUEST_RSP:
-			bits |= NREFRESH_RSP;
-			break;
-		case VMCS_IDX_HOST_RSP:
-			break;
-		default:
-			return NREFRESH_OTHER;
-		}
+	uint32_t dirty = 0;
+	for (; changed; changed &= changed - 1) {
+		unsigned k = (unsigned)__builtin_ctz(changed);
+		dirty |= VMCS_DIRTY(vmcs_field_table[g_l0.shadow_set.idx[k]].dirty);
 	}
-	return bits;
+	return dirty;
 }
 
 void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reason)
@@ -479,18 +478,20 @@ void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reaso
 	case EXIT_REASON_VMPTRLD:
 	case EXIT_REASON_VMXOFF:
 		copied = nested_shadow_from_l1(v);
+		nv->cpu.dirty12 |= shadow_dirty(copied);
 	}
 	/*
 	 * What needs vmcs12 whole: the lazy fields first (a VMREAD of one, a
 	 * VMWRITE that must not be undone by the rebuild, a VMCS written back
-	 * to L1's memory).  And what changes vmcs12 other than through the
-	 * shadow ends the clean state (clean_resume).
+	 * to L1's memory).  A VMWRITE marks its field's group dirty
+	 * (insn_emul.c); what changes the current vmcs12 or L1's VMX
+	 * operation ends the clean state (clean_resume).
 	 */
 	switch (reason) {
 	case EXIT_REASON_VMREAD:
+	case EXIT_REASON_VMWRITE:
 		nested_complete_vmcs12(v);
 		break;
-	case EXIT_REASON_VMWRITE:
 	case EXIT_REASON_VMCLEAR:
 	case EXIT_REASON_VMPTRLD:
 	case EXIT_REASON_VMXOFF:
@@ -503,10 +504,11 @@ void nested_vmx_instruction(struct vcpu *v, struct guest_regs *r, uint32_t reaso
 	case EXIT_REASON_VMLAUNCH:
 	case EXIT_REASON_VMRESUME: {
 		bool launch = reason == EXIT_REASON_VMLAUNCH;
-		unsigned refresh = shadow_refresh_bits(copied);
-		bool fast = clean_resume(nv, launch) && refresh != NREFRESH_OTHER;
+		unsigned dirty = clean_resume(nv, launch) ? nv->cpu.dirty12 : VMCS_DIRTY_ALL;
+		if (dirty & VMCS_DIRTY(VMCS_DG_CONTROL))
+			dirty = VMCS_DIRTY_ALL;
 		/* A failed entry returns through nested_exit_to_l1; a VMfail changes no shadowed field. */
-		vmentry(v, r, launch, fast, refresh);
+		vmentry(v, r, launch, dirty);
 		if (nv->in_l2) {
 			vmcs_access_counts(&reads, &writes);
 			nv->last_entry_vmreads = reads - reads0;

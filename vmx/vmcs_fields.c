@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 const struct vmcs_field_info vmcs_field_table[VMCS_FIELD_COUNT] = {
-#define VMCS_ROW(name, enc, cls, feat, sh, rb) { #name, enc, cls, VMCS_ENCODING_WIDTH(enc), feat, sh, rb },
+#define VMCS_ROW(name, enc, cls, feat, sh, rb, dg) { #name, enc, cls, VMCS_ENCODING_WIDTH(enc), feat, sh, rb, dg },
 	VMCS_FIELDS(VMCS_ROW)
 #undef VMCS_ROW
 };
@@ -20,7 +20,7 @@ const struct vmcs_field_info vmcs_field_table[VMCS_FIELD_COUNT] = {
 #define VMCS_LOOKUP_INDICES 64
 _Static_assert(VMCS_FIELD_COUNT < 255, "row + 1 must fit the lookup array");
 static const uint8_t lookup_row[4][4][VMCS_LOOKUP_INDICES] = {
-#define VMCS_SLOT(name, enc, cls, feat, sh, rb)                                                  \
+#define VMCS_SLOT(name, enc, cls, feat, sh, rb, dg)                                                  \
 	[VMCS_ENCODING_WIDTH(enc)][VMCS_ENCODING_TYPE(enc)][((enc) >> 1) & 0x1ff] =        \
 		VMCS_IDX_##name + 1,
 	VMCS_FIELDS(VMCS_SLOT)

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* fork, pipe, sigaction, mmap */
 
 #include "nested_run_fixture.h"
+#include "nested/shadow_vmcs.h"
 
 #include "halting.h"
 
@@ -393,6 +394,38 @@ bool run_l1_vmlaunch(void)
 	int launch = run_l1_exit(EXIT_REASON_VMLAUNCH, LEN_VMLAUNCH, true);
 	return launch && NV->in_l2 && vmcs_soft_current() == VMCS02_PA &&
 	       vmcs_soft_launch_state(VMCS02_PA) == VMCS_SOFT_LAUNCH_LAUNCHED;
+}
+
+#define INFO_REG(dst_or_src, field_reg)                                                            \
+	((1u << 10) | ((uint32_t)(dst_or_src) << 3) | ((uint32_t)(field_reg) << 28))
+
+uint64_t run_l1_vmread(uint32_t encoding)
+{
+	regs.gpr[GPR_RDX] = encoding;
+	regs.gpr[GPR_RCX] = 0xdeadull;
+	vmcs_soft_set(VMCS_VMX_INSTRUCTION_INFO, INFO_REG(GPR_RCX, GPR_RDX));
+	run_l1_exit(EXIT_REASON_VMREAD, 3, true);
+	return regs.gpr[GPR_RCX];
+}
+
+void run_l1_vmwrite(uint32_t encoding, uint64_t value)
+{
+	regs.gpr[GPR_RDX] = encoding;
+	regs.gpr[GPR_RCX] = value;
+	vmcs_soft_set(VMCS_VMX_INSTRUCTION_INFO, INFO_REG(GPR_RCX, GPR_RDX));
+	run_l1_exit(EXIT_REASON_VMWRITE, 3, true);
+}
+
+static uint8_t shadow_rd_bitmap[4096], shadow_wr_bitmap[4096];
+
+void run_shadow_on(void)
+{
+	if (!nested_shadow_set_build(&g_l0.caps, &g_l0.l1_vmx, &g_l0.shadow_set, shadow_rd_bitmap,
+				     shadow_wr_bitmap))
+		run_stub_errors++;
+	NV->shadow_pa = RUN_SHADOW_PA;
+	NV->shadow_for = VMPTR_INVALID;
+	nested_shadow_to_l1(&vcpu);
 }
 
 /* ---- paths that halt the CPU ---- */

@@ -133,6 +133,20 @@ int run_l2_exit(uint32_t reason, uint64_t qual, uint32_t len);
 /* L1's VMLAUNCH, checked to have entered L2 (vmcs02 launched). */
 bool run_l1_vmlaunch(void);
 
+/*
+ * L1's VMREAD and VMWRITE of a field, register operands (RCX value, RDX
+ * encoding), through the dispatcher.
+ */
+uint64_t run_l1_vmread(uint32_t encoding);
+void run_l1_vmwrite(uint32_t encoding, uint64_t value);
+
+/*
+ * Hardware VMCS shadowing for L1 on (nested/shadow_vmcs.h): the shadowed
+ * set built, the shadow VMCS at RUN_SHADOW_PA and filled from vmcs12.
+ */
+#define RUN_SHADOW_PA 0x7e102000ull
+void run_shadow_on(void);
+
 /* Fields of vmcs01, vmcs02 and the cached vmcs12 (uncounted). */
 uint64_t f01(uint32_t encoding);
 uint64_t f02(uint32_t encoding);

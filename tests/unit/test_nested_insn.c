@@ -1993,7 +1993,7 @@ static bool begin(bool launch)
 	vmcs_soft_set(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
 	vmcs_soft_set(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, ERRCODE_POISON);
 	hw_calls.set_cr2 = 0;
-	return nested_vmentry_begin(&n, &env, launch, true);
+	return nested_vmentry_begin(&n, &env, launch, VMCS_DIRTY_ALL);
 }
 
 /* vmcs12 controls and host state that pass 27.2 for a 64-bit L1 host. */

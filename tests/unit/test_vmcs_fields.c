@@ -415,7 +415,7 @@ static bool docs_have_set(const char *docs, const char *head, int col, int value
 	bool first = true;
 	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
 		const struct vmcs_field_info *f = &vmcs_field_table[i];
-		int v = col ? f->rebuild : f->shadow;
+		int v = col == 2 ? f->dirty : col ? f->rebuild : f->shadow;
 		if (v != value || (exit_or_guest_only && f->cls != VMCS_CLASS_GUEST &&
 				   f->cls != VMCS_CLASS_EXIT_INFO))
 			continue;
@@ -447,4 +447,9 @@ TEST(vmcs_fields_sets_in_the_docs)
 			    "- Never read from vmcs02 (`VMCS_RB_NONE`, besides controls and host "
 			    "state): ",
 			    1, VMCS_RB_NONE, true));
+	CHECK(docs_have_set(docs, "- Dirty group RIP (`VMCS_DG_RIP`): ", 2, VMCS_DG_RIP, false));
+	CHECK(docs_have_set(docs, "- Dirty group RSP (`VMCS_DG_RSP`): ", 2, VMCS_DG_RSP, false));
+	CHECK(docs_have_set(docs, "- Dirty group EVENT (`VMCS_DG_EVENT`): ", 2, VMCS_DG_EVENT,
+			    false));
+	CHECK(docs_have_set(docs, "- Dirty group NONE (`VMCS_DG_NONE`): ", 2, VMCS_DG_NONE, false));
 }
