@@ -24,24 +24,37 @@
 extern uint64_t vmcs_hw_reads, vmcs_hw_writes;
 void vmcs_hw_report(const char *op, uint32_t field, enum vmx_result r);
 
+/*
+ * The success path is the instruction and one branch on CF|ZF (SDM Vol.
+ * 3C 31.2: VMfailInvalid sets CF, VMfailValid ZF); a failure, which is
+ * deterministic, is executed again to tell the two apart for the log.
+ */
 static inline uint64_t vmcs_read(uint32_t field)
 {
 	uint64_t v;
 	vmcs_hw_reads++;
-	enum vmx_result r = vmread_checked(field, &v);
-	if (__builtin_expect(r != VMX_SUCCEED, 0)) {
-		vmcs_hw_report("VMREAD", field, r);
-		return 0;
-	}
+	__asm__ goto("vmread %q1, %q0\n\tjbe %l[fail]"
+		     : "=r"(v)
+		     : "r"((uint64_t)field)
+		     : "cc"
+		     : fail);
 	return v;
+fail:
+	vmcs_hw_report("VMREAD", field, vmread_checked(field, &v));
+	return 0;
 }
 
 static inline void vmcs_write(uint32_t field, uint64_t value)
 {
 	vmcs_hw_writes++;
-	enum vmx_result r = vmwrite_checked(field, value);
-	if (__builtin_expect(r != VMX_SUCCEED, 0))
-		vmcs_hw_report("VMWRITE", field, r);
+	__asm__ goto("vmwrite %q1, %q0\n\tjbe %l[fail]"
+		     :
+		     : "r"((uint64_t)field), "rm"(value)
+		     : "cc"
+		     : fail);
+	return;
+fail:
+	vmcs_hw_report("VMWRITE", field, vmwrite_checked(field, value));
 }
 #else
 uint64_t vmcs_read(uint32_t field);
