@@ -19,8 +19,8 @@
 
 bool nested_ept12_enabled(const struct vmcs12 *v12)
 {
-	return (vmcs12_get(v12, VMCS_CPU_BASED_VM_EXEC_CONTROL) & CPU_ACTIVATE_SECONDARY) &&
-	       (vmcs12_get(v12, VMCS_SECONDARY_VM_EXEC_CONTROL) & CPU2_ENABLE_EPT);
+	return (VMCS12_FIELD(v12, CPU_BASED_VM_EXEC_CONTROL) & CPU_ACTIVATE_SECONDARY) &&
+	       (VMCS12_FIELD(v12, SECONDARY_VM_EXEC_CONTROL) & CPU2_ENABLE_EPT);
 }
 
 /* Every root of v's EPT02 invalidated on this CPU, then dropped. */
@@ -158,7 +158,7 @@ bool nested_ept_exit(struct vcpu *v, struct guest_regs *r, uint32_t basic, uint3
 {
 	(void)r;
 	struct nested_vcpu *nv = v->nested;
-	uint64_t eptp12 = vmcs12_get(nv->cpu.vmcs12, VMCS_EPT_POINTER);
+	uint64_t eptp12 = VMCS12_FIELD(nv->cpu.vmcs12, EPT_POINTER);
 	uint64_t gpa2 = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
 	if (basic == EXIT_REASON_EPT_MISCONFIG) {
 		/* EPT02 is L0's own making: a misconfiguration there is L0's bug. */
@@ -237,7 +237,7 @@ static bool l2_copy(struct vcpu *v, uint64_t gpa2, void *buf, size_t len, bool w
 	const struct l1_memory *mem = l0_l1_memory();
 	struct walk12 w12;
 	walk12_of_l1(&w12);
-	uint64_t eptp12 = vmcs12_get(nv->cpu.vmcs12, VMCS_EPT_POINTER);
+	uint64_t eptp12 = VMCS12_FIELD(nv->cpu.vmcs12, EPT_POINTER);
 	unsigned access = write ? EPT_ACCESS_WRITE : EPT_ACCESS_READ;
 	uint8_t *p = buf;
 	while (len) {
@@ -308,7 +308,7 @@ bool nested_ept12_fault_take(struct vcpu *v, uint32_t *reason12, uint64_t *qual1
 	nv->ept12_fault = (struct nested_ept12_fault){ 0 };
 	if (!f.complete)
 		return false;
-	uint64_t eptp12 = vmcs12_get(nv->cpu.vmcs12, VMCS_EPT_POINTER);
+	uint64_t eptp12 = VMCS12_FIELD(nv->cpu.vmcs12, EPT_POINTER);
 	*reason12 = nested_ept12_fault_exit(&f, g_l0.l1_vmx.ept_vpid_cap & EPT_CAP_ADVANCED_INFO,
 					    eptp12 & EPTP_AD_ENABLE, qual12);
 	*gpa2 = f.gpa2;

@@ -295,9 +295,8 @@ static bool pdpte_ok(uint64_t e, unsigned maxphyaddr)
 bool nested_load_l2_pdptes(const struct vmcs12 *v12, const struct l1_memory *mem, bool ept12)
 {
 	/* SDM Vol. 3A 4.1.1: PAE paging; 27.3.1.6: and not an IA-32e-mode guest. */
-	if (!(vmcs12_get(v12, VMCS_GUEST_CR0) & CR0_PG) ||
-	    !(vmcs12_get(v12, VMCS_GUEST_CR4) & CR4_PAE) ||
-	    (vmcs12_get(v12, VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST))
+	if (!(F(GUEST_CR0) & CR0_PG) || !(F(GUEST_CR4) & CR4_PAE) ||
+	    (F(VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST))
 		return true;
 	/*
 	 * SDM 27.3.1.6: with "enable EPT" the PDPTEs are vmcs12's fields (L2's
@@ -311,7 +310,7 @@ bool nested_load_l2_pdptes(const struct vmcs12 *v12, const struct l1_memory *mem
 				return false;
 		return true;
 	}
-	struct guest_paging g = { .cr3 = vmcs12_get(v12, VMCS_GUEST_CR3),
+	struct guest_paging g = { .cr3 = F(GUEST_CR3),
 				  .maxphyaddr = mem->maxphyaddr,
 				  .read_gpa = mem->read,
 				  .ctx = mem->ctx };

@@ -87,8 +87,8 @@ uint32_t nested_shadow_from_l1(struct vcpu *v)
 	for (unsigned k = 0; k < set->rw; k++) {
 		if (now[k] == nv->shadow_val[k])
 			continue;
-		const struct vmcs_field_info *f = &vmcs_field_table[set->idx[k]];
-		vmcs12_set(nv->cpu.vmcs12, f->encoding, now[k]);
+		/* The CPU's VMREAD gives the field's width already (SDM 31.3 VMREAD). */
+		nv->cpu.vmcs12->field[set->idx[k]] = now[k];
 		nv->shadow_val[k] = now[k];
 		changed |= 1u << k;
 	}

@@ -26,13 +26,13 @@ void nested_timer_enter(struct nested_timer *t, const struct vmcs12 *v12, bool l
 	 * count is vmcs12's field as it stands: its own value, or the one the
 	 * last exit saved when vmcs12 asked for that (28.3.4).
 	 */
-	t->l1 = vmcs12_get(v12, VMCS_PIN_BASED_VM_EXEC_CONTROL) & PIN_PREEMPTION_TIMER;
+	t->l1 = VMCS12_FIELD(v12, PIN_BASED_VM_EXEC_CONTROL) & PIN_PREEMPTION_TIMER;
 	t->l0 = l0;
 	if (!t->l1 && !t->l0)
 		return;
 	vmcs_set_bits(VMCS_PIN_BASED_VM_EXEC_CONTROL, PIN_PREEMPTION_TIMER);
 	if (t->l1) {
-		t->left = (uint32_t)vmcs12_get(v12, VMCS_VMX_PREEMPTION_TIMER_VALUE);
+		t->left = (uint32_t)VMCS12_FIELD(v12, VMX_PREEMPTION_TIMER_VALUE);
 		/* L0's bookkeeping: vmcs12's exit control decides only what vmcs12 sees. */
 		vmcs_set_bits(VMCS_VM_EXIT_CONTROLS, EXIT_SAVE_PREEMPTION_TIMER);
 	}
