@@ -30,7 +30,7 @@ CORE_CFLAGS := -std=c11 $(COMMON_CFLAGS) -fpie -fvisibility=hidden -mgeneral-reg
 CORE_C := core/main.c core/selftest.c core/string.c \
 	arch/x86/gdt.c arch/x86/idt.c arch/x86/paging.c arch/x86/decode_store.c \
 	drivers/serial/format.c drivers/serial/log.c drivers/serial/uart16550.c \
-	mm/page_alloc.c mm/memmap.c mm/mtrr.c mm/ept.c \
+	mm/page_alloc.c mm/memmap.c mm/mtrr.c mm/idmap.c mm/ept.c \
 	vmx/caps.c vmx/controls.c vmx/segment.c vmx/cpuid_policy.c vmx/msr_policy.c \
 	vmx/msr_rows.c vmx/msr_apic.c vmx/msr_mtrr.c vmx/ept01.c \
 	vmx/vmcs_fields.c vmx/vmx_names.c vmx/vmcs_hw.c vmx/vmcs_dump.c vmx/hw_ops.c \
@@ -165,7 +165,7 @@ $(BUILD)/microhv.img: $(BUILD)/hv.efi $(NEXT) $(CFG) tools/mkimage.sh | deps
 UNIT_CFLAGS := -std=c11 -O1 -g $(WARN) -I. -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) \
 	drivers/serial/format.c drivers/serial/log.c drivers/serial/uart16550.c \
-	arch/x86/decode_store.c boot/config.c boot/core_load.c mm/memmap.c mm/page_alloc.c mm/mtrr.c mm/ept.c \
+	arch/x86/decode_store.c boot/config.c boot/core_load.c mm/memmap.c mm/page_alloc.c mm/mtrr.c mm/idmap.c mm/ept.c \
 	mm/guest_walk.c mm/ept_walk.c nested/operand.c nested/entry_checks.c nested/entry_checks_guest.c \
 	vmx/caps.c vmx/controls.c vmx/segment.c vmx/cpuid_policy.c vmx/msr_policy.c \
 	vmx/msr_rows.c vmx/msr_apic.c vmx/msr_mtrr.c vmx/ept01.c \
