@@ -40,7 +40,8 @@ CORE_C := core/main.c core/selftest.c core/string.c \
 	nested/entry_checks.c nested/entry_checks_guest.c nested/reflect.c nested/tpr_shadow.c nested/apic_virt.c nested/sync12.c \
 	nested/prepare02.c nested/load_host.c nested/msr_merge.c nested/shadow12.c nested/shadow_vmcs.c nested/msr_lists.c \
 	nested/vmentry.c nested/vmexit.c nested/init_exit.c nested/wait_sipi.c nested/timer.c vmx/init_signal.c nested/ept02.c nested/ept_exit.c nested/ept12.c \
-	nested/vpid.c nested/invvpid.c nested/invept.c nested/vmfunc.c
+	nested/vpid.c nested/invvpid.c nested/invept.c nested/vmfunc.c \
+	drivers/vtd/dmar.c drivers/vtd/acpi.c
 CORE_ASM := arch/x86/isr.asm arch/x86/tables.asm arch/x86/vmx_entry.asm arch/x86/safe_insn.asm
 CORE_OBJS := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.o)
 
@@ -172,7 +173,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) \
 	vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c vmx/vmcs_dump.c vmx/console.c \
 	vmx/ap_start.c vmx/apic_access.c vmx/l1_memory.c vmx/l1_paging.c vmx/task_switch.c \
 	vmx/init_signal.c nested/init_exit.c nested/wait_sipi.c nested/ept02.c nested/ept_exit.c nested/ept12.c nested/vpid.c nested/invvpid.c nested/invept.c \
-	nested/vmfunc.c
+	nested/vmfunc.c drivers/vtd/dmar.c drivers/vtd/acpi.c
 UNIT_SRC += drivers/vtd/vtd_unit.c drivers/vtd/vtd_fault.c
 $(BUILD)/unit/run-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(shell find . -path ./build -prune -o -name '*.h' -print)
 	@mkdir -p $(dir $@)

@@ -18,6 +18,22 @@
 
 #define ACPI_HEADER_LEN 36
 
+/* Little-endian fields of a table at any alignment (ACPI 6.5, 5.2: all are LE). */
+static inline uint16_t acpi_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t acpi_le32(const uint8_t *p)
+{
+	return (uint32_t)acpi_le16(p) | (uint32_t)acpi_le16(p + 2) << 16;
+}
+
+static inline uint64_t acpi_le64(const uint8_t *p)
+{
+	return (uint64_t)acpi_le32(p) | (uint64_t)acpi_le32(p + 4) << 32;
+}
+
 /* Maps [pa, pa + len) for reading/writing, or NULL where L0 may not. */
 typedef void *(*acpi_map_fn)(uint64_t pa, uint64_t len, void *ctx);
 

@@ -21,13 +21,17 @@
 #define DMAR_MAX_RMRRS 32
 #define DMAR_MAX_SCOPES 128 /* all units' and RMRRs' device scopes together */
 
-/* One device-scope entry (8.3.1), the path reduced to its first hop. */
+/*
+ * One device-scope entry (8.3.1), the path reduced to its first hop: bus,
+ * dev and func together name a device on the start bus (for a one-hop
+ * path, the device itself; for a longer one, the bridge it lies behind).
+ */
 struct dmar_scope {
 	uint8_t type;	   /* 1 PCI endpoint, 2 PCI sub-hierarchy, 3 IOAPIC, 4 HPET, 5 ACPI namespace */
 	uint8_t enum_id;   /* IOAPIC/HPET/ACPI id */
 	uint8_t bus;	   /* start bus number */
 	uint8_t path_len;  /* number of (device, function) hops */
-	uint8_t dev, func; /* the last hop */
+	uint8_t dev, func; /* the first hop */
 };
 
 struct dmar_unit {
@@ -51,6 +55,7 @@ struct dmar_info {
 	uint8_t host_addr_width; /* DMA physical address width: the table's HAW field + 1 */
 	uint8_t flags;		 /* bit 0 INTR_REMAP, bit 1 X2APIC_OPT_OUT, bit 2 DMA_CTRL_PLATFORM_OPT_IN */
 	size_t nunits;
+	size_t nunits_noscope; /* of them: no device scope and no INCLUDE_PCI_ALL */
 	struct dmar_unit unit[DMAR_MAX_UNITS];
 	size_t nrmrrs;
 	struct dmar_rmrr rmrr[DMAR_MAX_RMRRS];
@@ -61,14 +66,17 @@ struct dmar_info {
 
 /*
  * Parses the DMAR table at table[0..len).  Returns NULL on success, or an
- * error text ("DMAR: RMRR at offset 0x48: limit below base", static or in
- * err[0..errlen)) with *out unspecified.  Rejected: len shorter than the
+ * error text ("DMAR: RMRR at offset 0x48: limit below base", in
+ * err[0..errlen); with err NULL, the rule alone, "limit below base", a
+ * static string) with *out unspecified.  Rejected: len shorter than the
  * header, a header length past len, a bad signature or checksum, a
  * structure whose length is below its minimum or runs past the table, a
  * DRHD or RMRR that is not 4 KiB aligned, an RMRR whose limit is below its
  * base, two RMRRs that overlap, no DRHD at all, more units/RMRRs/scopes
  * than the arrays hold.  A DRHD without device scope and without
- * INCLUDE_PCI_ALL is accepted (it covers nothing) and counted.
+ * INCLUDE_PCI_ALL is accepted (it covers nothing) and counted in
+ * nunits_noscope.  Structures of other types are counted and skipped by
+ * their length (VT-d 8.2); a host address width above 64 bits is refused.
  */
 const char *dmar_parse(const void *table, size_t len, struct dmar_info *out, char *err,
 		       size_t errlen);
