@@ -73,6 +73,12 @@ struct l0 {
 	uint64_t hv_base, hv_size;
 
 	/*
+	 * VT-d DMA protection is on (core/iommu.h): the BSP's vmcs01 arms the
+	 * VMX-preemption timer, and its exits poll the units' fault records.
+	 */
+	bool dma_fault_poll;
+
+	/*
 	 * Hardware VMCS shadowing of vmcs12 for L1 (nested/shadow_vmcs.h):
 	 * the shadowed fields (count 0: off) and vmcs01's VMREAD and VMWRITE
 	 * bitmaps, the same on every CPU.
@@ -111,6 +117,12 @@ int l0_launch_this_cpu(uint64_t guest_rsp, uint64_t guest_rip);
 #define L0_LAUNCH_VMCS_FAILED 4
 #define L0_LAUNCH_ENTRY_FAILED 5   /* VMLAUNCH: VMfail or VM-entry failure */
 #define L0_LAUNCH_NOT_PREPARED 6
+
+/*
+ * The VMX-preemption-timer exit's DMA work (vmx/console.c): on the BSP,
+ * with dma_fault_poll, the VT-d units' fault records read and logged.
+ */
+void l0_dma_tick(struct vcpu *v);
 
 /* The vcpu of the calling CPU while it is in VMX root (HOST_GS_BASE). */
 struct vcpu *l0_this_vcpu(void);
