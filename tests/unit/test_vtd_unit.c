@@ -60,6 +60,14 @@ static bool before(unsigned a, unsigned b)
 	return ia >= 0 && ib >= 0 && ia < ib;
 }
 
+static unsigned count(unsigned ev)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < fake.nev; i++)
+		n += fake.ev[i] == ev;
+	return n;
+}
+
 TEST(vtd_probe_levels_from_sagaw)
 {
 	struct vtd_unit u;
@@ -162,6 +170,9 @@ TEST(vtd_enable_register_based_in_order)
 	CHECK_EQ(vtd_fake_find(&fake, VF_WBF), -1);	    /* no CAP.RWBF */
 	CHECK_EQ(vtd_fake_find(&fake, VF_FLUSH_CACHES), -1); /* ECAP.C */
 	CHECK_EQ(vtd_fake_find(&fake, VF_QIE_ON), -1);
+	/* 11.4.4: the one-shot SRTP never written back from GSTS.RTPS. */
+	CHECK_EQ(count(VF_SRTP), 1);
+	CHECK_EQ(count(VF_TE_ON), 1);
 	CHECK_EQ(fake.last_cc, VTD_CCMD_ICC | VTD_CCMD_CIRG_GLOBAL);
 	CHECK_EQ(fake.last_iotlb, VTD_IOTLB_IVT | VTD_IOTLB_IIRG_GLOBAL);
 	CHECK(vtd_fake_get32(&fake, VTD_GSTS_REG) & VTD_GCMD_TE);
@@ -200,6 +211,8 @@ TEST(vtd_enable_queued_in_order)
 	CHECK(before(VF_CC_GLOBAL, VF_IOTLB_GLOBAL));
 	CHECK(before(VF_IOTLB_GLOBAL, VF_QI_WAIT));
 	CHECK(before(VF_QI_WAIT, VF_TE_ON));
+	CHECK_EQ(count(VF_SRTP), 1);
+	CHECK_EQ(count(VF_WBF), 1);
 	CHECK_EQ(fake.last_cc, VTD_INV_CC | VTD_INV_G_GLOBAL);
 	CHECK_EQ(fake.last_iotlb, VTD_INV_IOTLB | VTD_INV_G_GLOBAL);
 	/* The queue: one page at IQA, 3 descriptors consumed. */
