@@ -30,7 +30,7 @@ CORE_CFLAGS := -std=c11 $(COMMON_CFLAGS) -fpie -fvisibility=hidden -mgeneral-reg
 CORE_C := core/main.c core/selftest.c core/string.c \
 	arch/x86/gdt.c arch/x86/idt.c arch/x86/paging.c arch/x86/decode_store.c \
 	drivers/serial/format.c drivers/serial/log.c drivers/serial/uart16550.c \
-	mm/page_alloc.c mm/memmap.c mm/mtrr.c mm/ept.c \
+	mm/page_alloc.c mm/memmap.c mm/mtrr.c mm/idmap.c mm/ept.c \
 	vmx/caps.c vmx/controls.c vmx/segment.c vmx/cpuid_policy.c vmx/msr_policy.c \
 	vmx/msr_rows.c vmx/msr_apic.c vmx/msr_mtrr.c vmx/ept01.c \
 	vmx/vmcs_fields.c vmx/vmx_names.c vmx/vmcs_hw.c vmx/vmcs_dump.c vmx/hw_ops.c \
@@ -41,10 +41,10 @@ CORE_C := core/main.c core/selftest.c core/string.c \
 	nested/prepare02.c nested/load_host.c nested/msr_merge.c nested/shadow12.c nested/shadow_vmcs.c nested/msr_lists.c \
 	nested/vmentry.c nested/vmexit.c nested/init_exit.c nested/wait_sipi.c nested/timer.c vmx/init_signal.c nested/ept02.c nested/ept_exit.c nested/ept12.c \
 	nested/vpid.c nested/invvpid.c nested/invept.c nested/vmfunc.c \
-	drivers/vtd/dmar.c drivers/vtd/acpi.c
+	drivers/vtd/dmar.c drivers/vtd/acpi.c drivers/vtd/slpt.c
 # VT-d DMA protection (issue 14, docs/iommu.md).
 CORE_C += core/iommu.c core/iommu_selftest.c drivers/vtd/vtd_unit.c drivers/vtd/vtd_fault.c \
-	drivers/vtd/vtd_mmio.c drivers/vtd/slpt.c
+	drivers/vtd/vtd_mmio.c
 CORE_ASM := arch/x86/isr.asm arch/x86/tables.asm arch/x86/vmx_entry.asm arch/x86/safe_insn.asm
 CORE_OBJS := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.o)
 
@@ -168,7 +168,7 @@ $(BUILD)/microhv.img: $(BUILD)/hv.efi $(NEXT) $(CFG) tools/mkimage.sh | deps
 UNIT_CFLAGS := -std=c11 -O1 -g $(WARN) -I. -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) \
 	drivers/serial/format.c drivers/serial/log.c drivers/serial/uart16550.c \
-	arch/x86/decode_store.c boot/config.c boot/core_load.c mm/memmap.c mm/page_alloc.c mm/mtrr.c mm/ept.c \
+	arch/x86/decode_store.c boot/config.c boot/core_load.c mm/memmap.c mm/page_alloc.c mm/mtrr.c mm/idmap.c mm/ept.c \
 	mm/guest_walk.c mm/ept_walk.c nested/operand.c nested/entry_checks.c nested/entry_checks_guest.c \
 	vmx/caps.c vmx/controls.c vmx/segment.c vmx/cpuid_policy.c vmx/msr_policy.c \
 	vmx/msr_rows.c vmx/msr_apic.c vmx/msr_mtrr.c vmx/ept01.c \
@@ -176,7 +176,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) \
 	vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c vmx/vmcs_dump.c vmx/console.c \
 	vmx/ap_start.c vmx/apic_access.c vmx/l1_memory.c vmx/l1_paging.c vmx/task_switch.c \
 	vmx/init_signal.c nested/init_exit.c nested/wait_sipi.c nested/ept02.c nested/ept_exit.c nested/ept12.c nested/vpid.c nested/invvpid.c nested/invept.c \
-	nested/vmfunc.c drivers/vtd/dmar.c drivers/vtd/acpi.c
+	nested/vmfunc.c drivers/vtd/dmar.c drivers/vtd/acpi.c drivers/vtd/slpt.c
 UNIT_SRC += drivers/vtd/vtd_unit.c drivers/vtd/vtd_fault.c
 $(BUILD)/unit/run-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(shell find . -path ./build -prune -o -name '*.h' -print)
 	@mkdir -p $(dir $@)

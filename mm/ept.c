@@ -1,17 +1,13 @@
 /*
  * ept.c - building and walking the identity EPT for L1 (see ept.h).
  *
- * The builder fills one table per call of fill(), top-down: for each entry
- * it first asks whether the entry's range is wholly inside the holes (then
- * the entry stays 0, not present, and no table below it is built), then
- * whether one leaf can map it (the page size is allowed, the range lies
- * below top, meets no hole, and has one MTRR type), and otherwise builds
- * the next-level table and recurses.  A 4 KiB range always has one MTRR
- * type (MTRR granularity is 4 KiB), so the recursion ends at the PT.
- *
- * A child table's entry is written before the child is filled, so on
- * running out of pages everything taken so far is reachable from the PML4
- * and ept_destroy() gives it back.
+ * The builder is the identity-map walk shared with the VT-d second-level
+ * tables (mm/idmap.c), which fills one table at a time, top-down, asking
+ * build_entry() for each entry: not present when the entry's range is
+ * wholly inside the holes (no table below it is built), one leaf when the
+ * page size is allowed and the range lies below top, meets no hole and has
+ * one MTRR type, and otherwise a table of its own.  On running out of
+ * pages the walk gives back everything it took.
  *
  * Changes to an EPT in use (ept_set_page_rights_from, ept_retype) are made
  * so that a CPU walking it at the same time sees the old entry or the new
@@ -23,33 +19,26 @@
 #include "ept.h"
 
 #include "arch/x86/spinlock.h"
+#include "mm/idmap.h"
 #include "vmx/vmx_arch.h"
 
 /* Levels as in the SDM's walk: 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT. */
 #define EPT_LEVELS 4
-#define EPT_ENTRIES 512
+#define EPT_ENTRIES IDMAP_ENTRIES
 
 struct ept_build {
-	struct page_alloc *pa;
 	const struct mtrr_state *m;
 	uint64_t end; /* top rounded up to 4 KiB */
 	const struct mem_range *holes;
 	size_t nholes;
 	bool page_1g;
 	bool page_2m;
-	struct ept_stats st;
 };
 
 /* Bytes one entry of a level's table maps: 4 KiB, 2 MiB, 1 GiB, 512 GiB. */
 static uint64_t entry_size(unsigned level)
 {
-	return PAGE_SIZE << (9 * (level - 1));
-}
-
-/* SDM Vol. 3C 29.3.2: bits 47:39, 38:30, 29:21, 20:12 index the levels. */
-static unsigned entry_index(uint64_t gpa, unsigned level)
-{
-	return (unsigned)(gpa >> (PAGE_SHIFT + 9 * (level - 1))) & (EPT_ENTRIES - 1);
+	return idmap_entry_size(level);
 }
 
 static uint64_t *table_ptr(uint64_t pa)
@@ -57,80 +46,16 @@ static uint64_t *table_ptr(uint64_t pa)
 	return (uint64_t *)(uintptr_t)pa;
 }
 
-/* Hole i as inclusive 4 KiB-aligned bounds; false for an empty hole. */
-static bool hole_bounds(const struct ept_build *b, size_t i, uint64_t *first, uint64_t *last)
-{
-	const struct mem_range *h = &b->holes[i];
-	if (!h->size)
-		return false;
-	uint64_t l = h->base + h->size - 1;
-	if (l < h->base)
-		l = ~0ull; /* runs past 2^64: clip */
-	*first = h->base & ~(PAGE_SIZE - 1);
-	*last = l | (PAGE_SIZE - 1);
-	return true;
-}
-
-/* Does any hole meet [first, last]? */
-static bool holes_meet(const struct ept_build *b, uint64_t first, uint64_t last)
-{
-	for (size_t i = 0; i < b->nholes; i++) {
-		uint64_t hf, hl;
-		if (hole_bounds(b, i, &hf, &hl) && hf <= last && hl >= first)
-			return true;
-	}
-	return false;
-}
-
-/*
- * Do the holes together cover [first, last]?  Each step finds a hole that
- * holds pos and moves pos past it; pos only grows, so a hole is used at
- * most once and nholes + 1 steps settle it.
- */
-static bool holes_cover(const struct ept_build *b, uint64_t first, uint64_t last)
-{
-	uint64_t pos = first;
-	for (size_t step = 0; step <= b->nholes; step++) {
-		bool found = false;
-		for (size_t i = 0; i < b->nholes; i++) {
-			uint64_t hf, hl;
-			if (!hole_bounds(b, i, &hf, &hl) || hf > pos || hl < pos)
-				continue;
-			if (hl >= last)
-				return true;
-			pos = hl + 1;
-			found = true;
-			break;
-		}
-		if (!found)
-			return false;
-	}
-	return false;
-}
-
 /* SDM Vol. 3C 29.3.2: 2 MiB leaves in PDEs, 1 GiB leaves in PDPTEs. */
 static bool size_ok(bool page_1g, bool page_2m, unsigned level)
 {
-	switch (level) {
-	case 1:
-		return true;
-	case 2:
-		return page_2m;
-	case 3:
-		return page_1g;
-	}
-	return false; /* a PML4E never maps a page */
-}
-
-static bool leaf_allowed(const struct ept_build *b, unsigned level)
-{
-	return size_ok(b->page_1g, b->page_2m, level);
+	return idmap_leaf_ok(page_1g, page_2m, level);
 }
 
 /* SDM Vol. 3C 29.3.2: a PTE, or a PDPTE/PDE with bit 7 set, maps a page. */
 static bool is_leaf(uint64_t e, unsigned level)
 {
-	return level == 1 || (level <= 3 && (e & EPT_LEAF));
+	return idmap_is_leaf(e, level);
 }
 
 /* One entry of an EPT that CPUs may be walking: one atomic 64-bit store. */
@@ -154,53 +79,34 @@ static uint64_t leaf_entry(uint64_t addr, unsigned type, unsigned level, uint64_
 	return e;
 }
 
-static void count_leaf(struct ept_build *b, unsigned level)
+/*
+ * The entry for [a, a + entry_size(level)), idmap_build's question: not
+ * present when the range lies wholly in the holes or at or above top (an
+ * EPT violation for L1; no table below it is built); one leaf when the
+ * page size is allowed, the range lies below top, meets no hole and has
+ * one MTRR type; else a table (SDM Vol. 3C 29.3.2: a non-leaf entry holds
+ * RWX and the table's address).  A 4 KiB range always has one MTRR type
+ * (MTRR granularity is 4 KiB), so the recursion ends at the PT.
+ */
+static uint64_t build_entry(void *ctx, uint64_t a, unsigned level)
 {
-	if (level == 3)
-		b->st.leaves_1g++;
-	else if (level == 2)
-		b->st.leaves_2m++;
-	else
-		b->st.leaves_4k++;
-}
-
-/* Fills the level-`level` table at `table`, which maps from `base`. */
-static bool fill(struct ept_build *b, uint64_t *table, unsigned level, uint64_t base)
-{
+	const struct ept_build *b = ctx;
+	if (a >= b->end)
+		return 0;
 	uint64_t sz = entry_size(level);
-	for (unsigned i = 0; i < EPT_ENTRIES; i++) {
-		uint64_t a = base + i * sz;
-		if (a >= b->end)
-			break;
-		uint64_t last = a + sz - 1;
-		uint64_t mapped_last = last < b->end ? last : b->end - 1;
-		if (holes_cover(b, a, mapped_last))
-			continue; /* not present: an EPT violation for L1 */
-
-		if (leaf_allowed(b, level) && last < b->end && !holes_meet(b, a, last)) {
-			int t = mtrr_type_of_range(b->m, a, sz);
-			if (t < 0 && level == 1)
-				t = MTRR_TYPE_UC; /* cannot happen: MTRRs are 4 KiB granular */
-			if (t >= 0) {
-				table[i] = leaf_entry(a, (unsigned)t, level, EPT_RWX);
-				count_leaf(b, level);
-				continue;
-			}
-		}
-
-		if (level == 1)
-			continue; /* cannot happen: a page is in the holes or not */
-
-		/* SDM Vol. 3C 29.3.2: a non-leaf entry holds RWX and the table's address. */
-		uint64_t child = page_alloc(b->pa, 1, 1);
-		if (!child)
-			return false;
-		b->st.table_pages++;
-		table[i] = child | EPT_RWX;
-		if (!fill(b, table_ptr(child), level - 1, a))
-			return false;
+	uint64_t last = a + sz - 1;
+	uint64_t mapped_last = last < b->end ? last : b->end - 1;
+	if (idmap_ranges_cover(b->holes, b->nholes, a, mapped_last))
+		return 0;
+	if (size_ok(b->page_1g, b->page_2m, level) && last < b->end &&
+	    !idmap_ranges_meet(b->holes, b->nholes, a, last)) {
+		int t = mtrr_type_of_range(b->m, a, sz);
+		if (t < 0 && level == 1)
+			t = MTRR_TYPE_UC; /* cannot happen: MTRRs are 4 KiB granular */
+		if (t >= 0)
+			return leaf_entry(a, (unsigned)t, level, EPT_RWX);
 	}
-	return true;
+	return IDMAP_SPLIT;
 }
 
 static void zero_stats(struct ept_stats *st)
@@ -216,14 +122,12 @@ uint64_t ept_build_identity(struct page_alloc *pa, const struct mtrr_state *m, u
 			    const struct ept_options *opt, struct ept_stats *st)
 {
 	struct ept_build b = {
-	    .pa = pa,
 	    .m = m,
 	    .holes = holes,
 	    .nholes = holes ? nholes : 0,
 	    .page_1g = opt && opt->page_1g,
 	    .page_2m = opt && opt->page_2m,
 	};
-	zero_stats(&b.st);
 	if (st)
 		zero_stats(st);
 
@@ -235,35 +139,27 @@ uint64_t ept_build_identity(struct page_alloc *pa, const struct mtrr_state *m, u
 		return 0;
 	b.end = (top + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 
-	uint64_t pml4 = page_alloc(pa, 1, 1);
-	if (!pml4)
-		return 0;
-	b.st.table_pages = 1;
-	if (!fill(&b, table_ptr(pml4), EPT_LEVELS, 0)) {
-		ept_destroy(pa, pml4);
-		return 0;
+	struct idmap_build ib = {
+	    .pa = pa,
+	    .levels = EPT_LEVELS,
+	    .present = EPT_RWX,
+	    .table_bits = EPT_RWX,
+	    .entry = build_entry,
+	    .ctx = &b,
+	};
+	uint64_t pml4 = idmap_build(&ib);
+	if (pml4 && st) {
+		st->leaves_4k = ib.leaves[0];
+		st->leaves_2m = ib.leaves[1];
+		st->leaves_1g = ib.leaves[2];
+		st->table_pages = ib.table_pages;
 	}
-	if (st)
-		*st = b.st;
 	return pml4;
-}
-
-static void free_table(struct page_alloc *pa, uint64_t table_pa, unsigned level)
-{
-	const uint64_t *t = table_ptr(table_pa);
-	for (unsigned i = 0; level > 1 && i < EPT_ENTRIES; i++) {
-		uint64_t e = t[i];
-		if (!(e & EPT_RWX) || (level <= 3 && (e & EPT_LEAF)))
-			continue;
-		free_table(pa, e & EPT_ADDR_MASK, level - 1);
-	}
-	page_free(pa, table_pa, 1);
 }
 
 void ept_destroy(struct page_alloc *pa, uint64_t pml4)
 {
-	if (pml4)
-		free_table(pa, pml4 & EPT_ADDR_MASK, EPT_LEVELS);
+	idmap_destroy(pa, pml4 & EPT_ADDR_MASK, EPT_LEVELS, EPT_RWX);
 }
 
 static uint64_t pool_take(struct ept_pool *pool)
@@ -326,7 +222,7 @@ bool ept_set_page_rights_from(struct ept_pool *pool, uint64_t pml4, uint64_t gpa
 		return false;
 	uint64_t *table = table_ptr(pml4 & EPT_ADDR_MASK);
 	for (unsigned l = EPT_LEVELS; l >= 1; l--) {
-		uint64_t *e = &table[entry_index(gpa, l)];
+		uint64_t *e = &table[idmap_index(gpa, l)];
 		if (!(*e & EPT_RWX))
 			return false; /* not mapped: nothing to restrict */
 		if (l == 1) {
@@ -521,7 +417,7 @@ bool ept_translate(uint64_t pml4, uint64_t gpa, uint64_t *hpa, unsigned *perms, 
 	uint64_t rights = EPT_RWX;
 	for (unsigned l = EPT_LEVELS; l >= 1; l--) {
 		/* One load per entry: another CPU may be changing the EPT (ept_retype). */
-		const uint64_t *slot = &table_ptr(table)[entry_index(gpa, l)];
+		const uint64_t *slot = &table_ptr(table)[idmap_index(gpa, l)];
 		uint64_t e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 		if (!(e & EPT_RWX))
 			return false;

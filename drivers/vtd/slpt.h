@@ -44,16 +44,25 @@ struct slpt_stats {
  * region is L0's), so the structures never map themselves.
  *
  * Returns the top table's physical address, or 0 when top or an RMRR is
- * beyond the address width of opt->levels, when an RMRR meets never[], or
- * when pa runs out of pages: then every page taken has been given back.
- * st (may be NULL) gets the counts, all zero on failure.
+ * beyond the address width of opt->levels (or levels is not 3, 4 or 5),
+ * when an RMRR meets never[], when pa runs out of pages, or when a page pa
+ * gives would be mapped by the tables themselves (the builder checks the
+ * rule above rather than trust it): then every page taken has been given
+ * back.  st (may be NULL) gets the counts, all zero on failure.
  */
 uint64_t slpt_build_identity(struct page_alloc *pa, uint64_t top, const struct mem_range *holes,
 			     size_t nholes, const struct mem_range *must_map, size_t nmust,
 			     const struct mem_range *never, size_t nnever,
 			     const struct slpt_options *opt, struct slpt_stats *st);
 
-/* The leaf rights (SLPT_READ | SLPT_WRITE, or 0 when unmapped) of gpa's page. */
+/*
+ * The leaf rights (SLPT_READ | SLPT_WRITE, or 0 when unmapped) of addr's
+ * page: the rights of every entry on the walk ANDed (VT-d 3.6); 0 at or
+ * above the address width of levels.
+ */
 unsigned slpt_rights(uint64_t top_table, unsigned levels, uint64_t addr);
+
+/* Gives every table page under top_table (levels deep) back to pa; 0: nothing. */
+void slpt_destroy(struct page_alloc *pa, uint64_t top_table, unsigned levels);
 
 #endif
