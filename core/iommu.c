@@ -10,14 +10,11 @@
  */
 #include "iommu.h"
 
-#include "arch/x86/cpu.h"
-#include "arch/x86/msr.h"
 #include "drivers/serial/log.h"
 #include "drivers/vtd/acpi.h"
 #include "drivers/vtd/dmar.h"
 #include "drivers/vtd/slpt.h"
 #include "drivers/vtd/vtd_fault.h"
-#include "drivers/vtd/vtd_mmio.h"
 #include "drivers/vtd/vtd_unit.h"
 
 #include <string.h>
@@ -185,7 +182,8 @@ static bool build_tables(const struct boot_info *bi, struct page_alloc *pa, size
 	return true;
 }
 
-bool iommu_prepare(const struct boot_info *bi, struct page_alloc *pa)
+bool iommu_prepare(const struct boot_info *bi, struct page_alloc *pa, const struct vtd_ops *ops,
+		   uint64_t apic_page)
 {
 	memset(&g_iommu, 0, sizeof(g_iommu));
 	g_iommu.pa = pa;
@@ -200,8 +198,7 @@ bool iommu_prepare(const struct boot_info *bi, struct page_alloc *pa)
 	size_t nholes = 0;
 	holes[nholes++] = (struct mem_range){ bi->hv_base, bi->hv_size, MEM_HYPERVISOR, 0 };
 	/* The xAPIC page L0 emulates writes to (vmx/apic_access.c); DMA there is an MSI anyway. */
-	holes[nholes++] = (struct mem_range){ rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_ADDR_MASK,
-					      PAGE_SIZE, MEM_MMIO, 0 };
+	holes[nholes++] = (struct mem_range){ apic_page, PAGE_SIZE, MEM_MMIO, 0 };
 	for (size_t i = 0; i < g_dmar.nunits; i++) {
 		const struct dmar_unit *d = &g_dmar.unit[i];
 		g_iommu.reg[i] = (struct mem_range){ d->reg_base, d->reg_size, MEM_MMIO, 0 };
@@ -209,7 +206,7 @@ bool iommu_prepare(const struct boot_info *bi, struct page_alloc *pa)
 	}
 	for (size_t i = 0; i < g_dmar.nunits; i++) {
 		const struct dmar_unit *d = &g_dmar.unit[i];
-		if (!vtd_unit_probe(&g_iommu.unit[i], &vtd_mmio_ops, d->reg_base, d->segment, maxphy,
+		if (!vtd_unit_probe(&g_iommu.unit[i], ops, d->reg_base, d->segment, maxphy,
 				    false)) {
 			g_iommu.why_not = "a VT-d unit is unusable";
 			return false;

@@ -27,11 +27,17 @@
 
 /*
  * Finds and parses the DMAR, probes every unit and builds the tables,
- * logging what it found.  Touches no unit's control registers.  True when
+ * logging what it found.  Touches no unit's control registers.  ops is
+ * how the units' registers are reached (vtd_mmio_ops in the core, a fake
+ * in the unit tests); apic_page is the xAPIC page L0 emulates (a hole in
+ * the DMA map).  ACPI tables are read where bi's memory map has ACPI,
+ * reserved or runtime memory, at their physical (= identity) addresses.  True when
  * the units are ready to be turned on (iommu = on or required, a DMAR, every
  * unit usable, memory enough).
  */
-bool iommu_prepare(const struct boot_info *bi, struct page_alloc *pa);
+struct vtd_ops;
+bool iommu_prepare(const struct boot_info *bi, struct page_alloc *pa, const struct vtd_ops *ops,
+		   uint64_t apic_page);
 
 /*
  * Before the launch (VT-x is there): turns DMA remapping on in every unit

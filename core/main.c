@@ -12,8 +12,10 @@
 #include "iommu.h"
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
 #include "arch/x86/paging.h"
 #include "drivers/serial/log.h"
+#include "drivers/vtd/vtd_mmio.h"
 #include "vmx/l0.h"
 #include "vmx/vmx_arch.h"
 
@@ -100,7 +102,8 @@ int core_main(struct boot_info *bi)
 	 * (hv.cfg iommu_selftest) may use them, and leaves them off.
 	 */
 	if (bi->vmx_available || bi->config.iommu_selftest)
-		iommu_prepare(bi, &c->pages);
+		iommu_prepare(bi, &c->pages, &vtd_mmio_ops,
+			      rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_ADDR_MASK);
 	if (!bi->vmx_available && bi->config.iommu_selftest)
 		iommu_selftest(bi, &c->pages, bi->dma_test_page);
 	else if (bi->config.iommu_selftest)
