@@ -18,6 +18,7 @@
 #define VTD_CCMD_REG 0x28
 #define VTD_FSTS_REG 0x34
 #define VTD_FECTL_REG 0x38
+#define VTD_PMEN_REG 0x64
 #define VTD_FEDATA_REG 0x3c
 #define VTD_FEADDR_REG 0x40
 #define VTD_FEUADDR_REG 0x44
@@ -31,6 +32,8 @@
 /* 11.4.2 CAP_REG */
 #define VTD_CAP_ND(c) ((unsigned)((c) & 7))
 #define VTD_CAP_RWBF (1ull << 4)
+#define VTD_CAP_PLMR (1ull << 5) /* protected low-memory region */
+#define VTD_CAP_PHMR (1ull << 6) /* protected high-memory region */
 #define VTD_CAP_CM (1ull << 7)
 #define VTD_CAP_SAGAW(c) ((unsigned)(((c) >> 8) & 0x1f))
 #define VTD_SAGAW_39 (1u << 1) /* 3-level */
@@ -83,6 +86,10 @@
 
 /* 11.4.9.2 FECTL_REG */
 #define VTD_FECTL_IM (1u << 31)
+
+/* 11.4.16 PMEN_REG */
+#define VTD_PMEN_EPM (1u << 31)
+#define VTD_PMEN_PRS (1u << 0)
 
 /* 11.4.14 FRCD_REG: 128 bits each; the upper quadword at +8. */
 #define VTD_FRCD_HI_F (1ull << 63)

@@ -287,6 +287,19 @@ static bool take_over(struct vtd_unit *u)
 		if (!gcmd_set(u, VTD_GCMD_QIE, false, "queued invalidation disable (GCMD.QIE)"))
 			return false;
 	}
+	/*
+	 * 11.4.16 / 3.16: protected memory regions the firmware set up for its
+	 * own boot-time DMA protection would block L1's devices where the
+	 * tables allow them, and L1 no longer sees the unit to undo them.
+	 */
+	if ((u->cap & (VTD_CAP_PLMR | VTD_CAP_PHMR)) && (rd32(u, VTD_PMEN_REG) & VTD_PMEN_EPM)) {
+		log_info("VT-d unit at 0x%llx: the firmware's protected memory regions off (the "
+			 "tables protect L0)",
+			 (unsigned long long)u->base);
+		wr32(u, VTD_PMEN_REG, 0);
+		if (!wait32(u, VTD_PMEN_REG, VTD_PMEN_PRS, 0, "protected memory disable (PMEN.EPM)"))
+			return false;
+	}
 	return true;
 }
 

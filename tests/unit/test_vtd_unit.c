@@ -290,3 +290,30 @@ TEST(vtd_enable_takes_over_what_the_firmware_left_on)
 	CHECK_EQ(fake.bad, 0); /* no register command while the queue was on */
 	CHECK(u.enabled);
 }
+
+TEST(vtd_enable_turns_the_firmwares_protected_regions_off)
+{
+	struct vtd_unit u;
+	setup(CAP_STD | VTD_CAP_PLMR | VTD_CAP_PHMR, ECAP_STD);
+	CHECK(vtd_unit_probe(&u, &ops, BASE, 0, 39, false));
+	ops.write32(ops.ctx, BASE, VTD_PMEN_REG, VTD_PMEN_EPM);
+	CHECK_EQ(vtd_fake_get32(&fake, VTD_PMEN_REG), VTD_PMEN_EPM | VTD_PMEN_PRS);
+	fake.nev = 0;
+	CHECK(vtd_unit_enable(&u, vtd_root_build(&pool, 0x100000, u.levels), &pool));
+	CHECK_EQ(vtd_fake_get32(&fake, VTD_PMEN_REG), 0);
+	CHECK(before(VF_PMEN, VF_SRTP));
+	CHECK_EQ(errors, 0);
+
+	/* Without PLMR/PHMR the register is not touched; a PRS that stays set is a timeout. */
+	setup(CAP_STD, ECAP_STD);
+	CHECK(vtd_unit_probe(&u, &ops, BASE, 0, 39, false));
+	CHECK(vtd_unit_enable(&u, vtd_root_build(&pool, 0x100000, u.levels), &pool));
+	CHECK_EQ(vtd_fake_find(&fake, VF_PMEN), -1);
+	setup(CAP_STD | VTD_CAP_PLMR, ECAP_STD);
+	CHECK(vtd_unit_probe(&u, &ops, BASE, 0, 39, false));
+	ops.write32(ops.ctx, BASE, VTD_PMEN_REG, VTD_PMEN_EPM);
+	fake.stuck_pmen = true;
+	CHECK(!vtd_unit_enable(&u, vtd_root_build(&pool, 0x100000, u.levels), &pool));
+	CHECK(strstr(last_line, "protected memory disable (PMEN.EPM) did not complete") != NULL);
+	CHECK_EQ(vtd_fake_find(&fake, VF_TE_ON), -1);
+}

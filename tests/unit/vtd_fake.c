@@ -149,6 +149,11 @@ static void wr32(void *ctx, uint64_t base, unsigned off, uint32_t v)
 		gcmd(f, v);
 	} else if (off == VTD_FSTS_REG) {
 		set32(f, off, vtd_fake_get32(f, off) & ~(v & VTD_FSTS_CLEAR_ALL)); /* RW1C */
+	} else if (off == VTD_PMEN_REG) {
+		/* EPM, and PRS following it unless stuck_pmen. */
+		uint32_t prs = (v & VTD_PMEN_EPM) || f->stuck_pmen ? VTD_PMEN_PRS : 0;
+		set32(f, off, (v & VTD_PMEN_EPM) | prs);
+		event(f, VF_PMEN);
 	} else if (off == VTD_FECTL_REG) {
 		set32(f, off, v);
 		event(f, VF_FECTL);

@@ -30,6 +30,7 @@ enum vtd_fake_event {
 	VF_FECTL,	 /* FECTL written */
 	VF_FLUSH_CACHES, /* the CPU caches written back */
 	VF_QI_WAIT,	 /* a wait descriptor completed */
+	VF_PMEN,	 /* PMEN written */
 };
 
 #define VTD_FAKE_REG_BYTES 0x1000
@@ -44,6 +45,7 @@ struct vtd_fake {
 	uint32_t stuck_gsts; /* GSTS bits that never change */
 	bool qi_error;	     /* the queue reports FSTS.IQE instead of running */
 	bool iotlb_no_iaig;  /* IOTLB invalidation "not performed" */
+	bool stuck_pmen;     /* PMEN.PRS stays set */
 	unsigned reads, writes;
 	uint64_t now;
 	uint64_t latched_root; /* RTADDR at the last SRTP */
