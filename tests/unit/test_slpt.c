@@ -104,6 +104,14 @@ TEST(slpt_counts_one_hole_page)
 	CHECK_EQ(leaf_level(root, 3, GB(3)), 2);
 	slpt_destroy(&pa, root, 3);
 
+	/* Top 1 GiB + 2 MiB, those 2 MiB a hole: no table for the second GiB at all. */
+	struct mem_range tail = RANGE(GB(1), MB(2));
+	root = slpt_build_identity(&pa, GB(1) + MB(2), &tail, 1, NULL, 0, NULL, 0, &lv3, &st);
+	CHECK_EQ(st.leaves_1g, 1);
+	CHECK_EQ(st.table_pages, 1);
+	CHECK_EQ(entry_of(root, 3, GB(1)), 0);
+	slpt_destroy(&pa, root, 3);
+
 	/* Only 4 KiB leaves: 16 MiB is 8 PTs, one page short. */
 	root = slpt_build_identity(&pa, MB(16), &hole, 0, NULL, 0, NULL, 0, &lv3_4k, &st);
 	CHECK_EQ(st.leaves_4k, 4096);
@@ -219,6 +227,9 @@ TEST(slpt_refusals)
 	/* an RMRR over L0's memory, even its last page */
 	CHECK_EQ(slpt_build_identity(&pa, GB(4), &l0, 1, &r_in_l0, 1, &l0, 1, &lv3, &st), 0);
 	CHECK_EQ(st.table_pages, 0);
+	struct mem_range r_into_l0 =
+	    RANGE(MB(512) - KB(4), KB(8)); /* its last page is L0's first */
+	CHECK_EQ(slpt_build_identity(&pa, GB(4), &l0, 1, &r_into_l0, 1, &l0, 1, &lv3, &st), 0);
 	uint64_t root = slpt_build_identity(&pa, GB(4), &l0, 1, &r_next, 1, &l0, 1, &lv3, &st);
 	CHECK(root != 0);
 	slpt_destroy(&pa, root, 3);
