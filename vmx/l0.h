@@ -19,6 +19,9 @@
 #include "vcpu.h"
 
 #include <stdbool.h>
+
+/* VT-d units whose registers EPT01 can leave out (drivers/vtd/dmar.h DMAR_MAX_UNITS). */
+#define L0_MAX_VTD_UNITS 16
 #include <stdint.h>
 
 #define L1_VPID 1 /* L1 on every CPU: VPIDs tag per logical processor */
@@ -75,8 +78,12 @@ struct l0 {
 	/*
 	 * VT-d DMA protection is on (core/iommu.h): the BSP's vmcs01 arms the
 	 * VMX-preemption timer, and its exits poll the units' fault records.
+	 * The units' register ranges are holes in EPT01; an L1 access to one
+	 * is refused like any unmapped page, and named in the log.
 	 */
 	bool dma_fault_poll;
+	struct mem_range vtd_regs[L0_MAX_VTD_UNITS];
+	unsigned nvtd_regs;
 
 	/*
 	 * Hardware VMCS shadowing of vmcs12 for L1 (nested/shadow_vmcs.h):

@@ -214,13 +214,17 @@ static bool build_ept(const struct boot_info *bi)
 		top = all > EPT_MAX_TOP ? EPT_MAX_TOP : all;
 	}
 	/* L0's memory, and the VT-d units' registers while the IOMMU is L0's (core/iommu.h). */
-	struct mem_range holes[1 + DMAR_MAX_UNITS];
+	_Static_assert(L0_MAX_VTD_UNITS == DMAR_MAX_UNITS, "g_l0.vtd_regs holds every unit");
+	struct mem_range holes[1 + L0_MAX_VTD_UNITS];
 	holes[0] = (struct mem_range){ bi->hv_base, bi->hv_size, MEM_HYPERVISOR, 0 };
-	size_t nholes = 1 + iommu_ept01_holes(holes + 1, DMAR_MAX_UNITS);
-	for (size_t i = 1; i < nholes; i++)
+	g_l0.nvtd_regs = (unsigned)iommu_ept01_holes(g_l0.vtd_regs, L0_MAX_VTD_UNITS);
+	for (unsigned i = 0; i < g_l0.nvtd_regs; i++) {
+		holes[1 + i] = g_l0.vtd_regs[i];
 		log_info("EPT: VT-d unit registers 0x%llx-0x%llx unmapped for L1 (L0's)",
-			 (unsigned long long)holes[i].base,
-			 (unsigned long long)(holes[i].base + holes[i].size - 1));
+			 (unsigned long long)holes[1 + i].base,
+			 (unsigned long long)(holes[1 + i].base + holes[1 + i].size - 1));
+	}
+	size_t nholes = 1 + g_l0.nvtd_regs;
 	struct ept_stats st;
 	uint64_t pml4 = ept_build_identity(g_l0.pages, &mtrr, top, holes, nholes, &opt, &st);
 	if (!pml4) {
