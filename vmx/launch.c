@@ -352,7 +352,15 @@ bool l0_prepare(const struct boot_info *bi, struct page_alloc *pages, uint64_t h
 	else if (bi->config.console_port)
 		l0_console_init(bi->config.console_port, bi->config.baud);
 	g_l0.dma_fault_poll = false;
-	if (iommu_on() && vmx_controls_allowed(&g_l0.caps, VMX_CTL_PIN, PIN_PREEMPTION_TIMER)) {
+	bool regs_mapped = true; /* L0's own page tables reach every unit's registers */
+	for (unsigned i = 0; i < g_l0.nvtd_regs; i++)
+		regs_mapped &= g_l0.vtd_regs[i].base + g_l0.vtd_regs[i].size <= g_l0.host_map_end;
+	if (iommu_on() && !regs_mapped) {
+		log_warn("VT-d: a unit's registers lie beyond L0's own map (0x%llx): DMA faults are "
+			 "blocked and recorded by the units but not logged while L1 runs",
+			 (unsigned long long)g_l0.host_map_end);
+	} else if (iommu_on() &&
+		   vmx_controls_allowed(&g_l0.caps, VMX_CTL_PIN, PIN_PREEMPTION_TIMER)) {
 		g_l0.dma_fault_poll = true;
 		log_info("VT-d: DMA faults polled on the BSP's VMX-preemption-timer exits");
 	} else if (iommu_on()) {
