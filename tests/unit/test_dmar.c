@@ -1,7 +1,8 @@
 /*
  * test_dmar.c - drivers/vtd/dmar.c over real DMAR tables (QEMU's q35 with
- * intel-iommu, an ASRock H310 desktop, a Dell Latitude 7400 laptop:
- * acpi_tables.c says where each comes from) with every unit, scope and
+ * intel-iommu, an ASRock H310 desktop, a Dell Latitude 7400 and a
+ * ThinkPad X1 Yoga Gen 8 laptop: acpi_tables.c says where each comes
+ * from) with every unit, scope and
  * RMRR checked against the dump's own decoding, then malformed variants
  * of them and tables built here: each refusal with its exact error line,
  * the limits of the summary arrays at and past their size, the DRHD
@@ -208,6 +209,28 @@ TEST(dmar_real_dell_7400)
 	}
 	CHECK_EQ(info.scope[5].func, 7);
 	CHECK_EQ(info.nscopes, 6);
+}
+
+TEST(dmar_real_thinkpad_x1y8)
+{
+	CHECK(parse(dmar_thinkpad_x1y8, sizeof(dmar_thinkpad_x1y8)) == NULL);
+	CHECK_EQ(info.host_addr_width, 39);
+	CHECK_EQ(info.flags, 0x05); /* INTR_REMAP, DMA_CTRL_PLATFORM_OPT_IN */
+	CHECK_EQ(info.nunits, 3);
+	static const uint64_t base[3] = {0xfed90000, 0xfed92000, 0xfed91000};
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(info.unit[i].reg_base, base[i]);
+		CHECK_EQ(info.unit[i].include_pci_all, i == 2);
+	}
+	CHECK_EQ(info.scope[info.unit[1].first_scope].dev, 5); /* the IPU */
+	CHECK_EQ(info.unit[2].first_scope, 2);
+	CHECK_EQ(info.unit[2].nscopes, 2);
+	CHECK_EQ(info.nrmrrs, 1);
+	CHECK_EQ(info.rmrr[0].base, 0x9c000000);
+	CHECK_EQ(info.rmrr[0].limit, 0xa07fffff);
+	CHECK_EQ(info.scope[info.rmrr[0].first_scope].dev, 2);
+	CHECK_EQ(info.nscopes, 5);
+	CHECK_EQ(info.nunits_noscope, 0);
 }
 
 TEST(dmar_header_refusals)
@@ -439,9 +462,11 @@ TEST(dmar_error_buffers)
 /* Every prefix of every real table: refused with a line, never a crash. */
 TEST(dmar_every_truncation)
 {
-	const uint8_t *tables[3] = {dmar_qemu_q35, dmar_asrock_h310, dmar_dell_7400};
-	size_t lens[3] = {sizeof(dmar_qemu_q35), sizeof(dmar_asrock_h310), sizeof(dmar_dell_7400)};
-	for (int i = 0; i < 3; i++) {
+	const uint8_t *tables[4] = {dmar_qemu_q35, dmar_asrock_h310, dmar_dell_7400,
+				    dmar_thinkpad_x1y8};
+	size_t lens[4] = {sizeof(dmar_qemu_q35), sizeof(dmar_asrock_h310), sizeof(dmar_dell_7400),
+			  sizeof(dmar_thinkpad_x1y8)};
+	for (int i = 0; i < 4; i++) {
 		unsigned refused = 0;
 		for (size_t n = 0; n < lens[i]; n++)
 			refused += parse(tables[i], n) != NULL && strncmp(err, "DMAR: ", 6) == 0;

@@ -12,6 +12,8 @@
  */
 #include "test.h"
 
+#include "acpi_tables.h"
+#include "drivers/vtd/dmar.h"
 #include "drivers/vtd/slpt.h"
 #include "mm/idmap.h"
 
@@ -296,5 +298,49 @@ TEST(slpt_tables_never_mapped)
 	    0);
 	struct mem_range over = RANGE(pool_base, pool_size);
 	CHECK_EQ(slpt_build_identity(&pa, GB(4), NULL, 0, &over, 1, NULL, 0, &lv4, &st), 0);
+	CHECK_EQ(page_alloc_free_pages(&pa), free0);
+}
+
+/*
+ * The Dell Latitude 7400's real DMAR, parsed, drives a build as the launch
+ * would: 16 GiB, L0 at [1 GiB, +64 MiB), the units' register pages and
+ * the graphics stolen memory region (0x4b000000-0x4f7fffff, reserved in
+ * the firmware's map and so a hole here) as holes, the RMRRs to map.
+ */
+TEST(slpt_from_a_real_dmar)
+{
+	struct dmar_info info;
+	CHECK(dmar_parse(dmar_dell_7400, sizeof(dmar_dell_7400), &info, NULL, 0) == NULL);
+	pool_new(64);
+	/* L0, and the stolen memory as the firmware's map reserves it (80 MiB) */
+	struct mem_range holes[4] = {RANGE(GB(1), MB(64)), RANGE(0x4b000000, MB(80))};
+	size_t nholes = 2;
+	for (size_t i = 0; i < info.nunits; i++)
+		holes[nholes++] = RANGE(info.unit[i].reg_base, info.unit[i].reg_size);
+	struct mem_range must[DMAR_MAX_RMRRS];
+	for (size_t i = 0; i < info.nrmrrs; i++)
+		must[i] = RANGE(info.rmrr[i].base, info.rmrr[i].limit - info.rmrr[i].base + 1);
+	struct mem_range never = RANGE(GB(1), MB(64));
+	uint64_t root = slpt_build_identity(&pa, GB(16), holes, nholes, must, info.nrmrrs, &never,
+					    1, &lv3, &st);
+	CHECK(root != 0);
+	for (size_t i = 0; i < info.nrmrrs; i++) {
+		CHECK_EQ(slpt_rights(root, 3, info.rmrr[i].base), RW);
+		CHECK_EQ(slpt_rights(root, 3, info.rmrr[i].limit), RW);
+	}
+	CHECK_EQ(slpt_rights(root, 3, 0x4f800000), 0); /* the stolen memory past the RMRR */
+	CHECK_EQ(slpt_rights(root, 3, 0xfed90000), 0);
+	CHECK_EQ(slpt_rights(root, 3, 0xfed91000), 0);
+	CHECK_EQ(slpt_rights(root, 3, 0xfed92000), RW);
+	CHECK_EQ(slpt_rights(root, 3, GB(1)), 0);
+	CHECK_EQ(leaf_level(root, 3, 0x4c000000), 2); /* the RMRR in its hole: 2 MiB leaves */
+	CHECK_EQ(leaf_level(root, 3, GB(9)), 3);
+	slpt_destroy(&pa, root, 3);
+
+	/* An RMRR moved onto L0's memory: refused. */
+	must[0] = RANGE(GB(1) + MB(8), KB(4));
+	CHECK_EQ(slpt_build_identity(&pa, GB(16), holes, nholes, must, info.nrmrrs, &never, 1, &lv3,
+				     &st),
+		 0);
 	CHECK_EQ(page_alloc_free_pages(&pa), free0);
 }
