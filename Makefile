@@ -42,6 +42,9 @@ CORE_C := core/main.c core/selftest.c core/string.c \
 	nested/vmentry.c nested/vmexit.c nested/init_exit.c nested/wait_sipi.c nested/timer.c vmx/init_signal.c nested/ept02.c nested/ept_exit.c nested/ept12.c \
 	nested/vpid.c nested/invvpid.c nested/invept.c nested/vmfunc.c \
 	drivers/vtd/dmar.c drivers/vtd/acpi.c drivers/vtd/slpt.c
+# VT-d DMA protection (issue 14, docs/iommu.md).
+CORE_C += core/iommu.c core/iommu_selftest.c drivers/vtd/vtd_unit.c drivers/vtd/vtd_fault.c \
+	drivers/vtd/vtd_mmio.c
 CORE_ASM := arch/x86/isr.asm arch/x86/tables.asm arch/x86/vmx_entry.asm arch/x86/safe_insn.asm
 CORE_OBJS := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.o)
 
@@ -174,6 +177,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) \
 	vmx/ap_start.c vmx/apic_access.c vmx/l1_memory.c vmx/l1_paging.c vmx/task_switch.c \
 	vmx/init_signal.c nested/init_exit.c nested/wait_sipi.c nested/ept02.c nested/ept_exit.c nested/ept12.c nested/vpid.c nested/invvpid.c nested/invept.c \
 	nested/vmfunc.c drivers/vtd/dmar.c drivers/vtd/acpi.c drivers/vtd/slpt.c
+UNIT_SRC += drivers/vtd/vtd_unit.c drivers/vtd/vtd_fault.c core/iommu.c
 $(BUILD)/unit/run-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(shell find . -path ./build -prune -o -name '*.h' -print)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(UNIT_SRC) -o $@

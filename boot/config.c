@@ -200,6 +200,21 @@ static const char *set_test_fail_launch(struct hv_config *cfg, const char *v, si
 	return 0;
 }
 
+static const char *set_iommu(struct hv_config *cfg, const char *v, size_t n)
+{
+	if (str_eq_nocase(v, n, "required")) {
+		cfg->iommu = CONFIG_IOMMU_REQUIRED;
+		return 0;
+	}
+	/* off and its synonyms are CONFIG_IOMMU_OFF (0), on is CONFIG_IOMMU_ON (1). */
+	return parse_bool(v, n, &cfg->iommu) ? 0 : "expected on, off or required";
+}
+
+static const char *set_iommu_selftest(struct hv_config *cfg, const char *v, size_t n)
+{
+	return parse_bool(v, n, &cfg->iommu_selftest) ? 0 : "expected on or off";
+}
+
 static const struct {
 	const char *key;
 	const char *(*set)(struct hv_config *cfg, const char *v, size_t n);
@@ -209,6 +224,7 @@ static const struct {
 	{ "nested", set_nested }, { "gdb_wait", set_gdb_wait },
 	{ "on_triple_fault", set_on_triple_fault }, { "console", set_console },
 	{ "test_fail_launch", set_test_fail_launch }, { "shadow_vmcs", set_shadow_vmcs },
+	{ "iommu", set_iommu }, { "iommu_selftest", set_iommu_selftest },
 };
 
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -223,6 +239,7 @@ void config_defaults(struct hv_config *cfg)
 	cfg->loglevel = CONFIG_DEFAULT_LOGLEVEL;
 	cfg->nested = 1;
 	cfg->shadow_vmcs = 1;
+	cfg->iommu = CONFIG_IOMMU_ON;
 	const char *d = CONFIG_DEFAULT_NEXT;
 	for (size_t i = 0; d[i]; i++)
 		cfg->next[i] = d[i];

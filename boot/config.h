@@ -24,6 +24,11 @@
 #define CONFIG_DEFAULT_LOGLEVEL 2 /* LOG_INFO */
 #define CONFIG_DEFAULT_NEXT "\\EFI\\microhv\\next.efi"
 
+/* hv.cfg iommu: off, on (where a DMAR exists: the default), required (no launch without it). */
+#define CONFIG_IOMMU_OFF 0
+#define CONFIG_IOMMU_ON 1
+#define CONFIG_IOMMU_REQUIRED 2
+
 /* Passed to the core inside the boot-info block: fixed-size members only. */
 struct hv_config {
 	uint16_t serial_port;  /* 0: no serial console */
@@ -35,6 +40,8 @@ struct hv_config {
 	uint32_t reset_on_triple_fault; /* 0: halt the CPU (default), 1: reset */
 	uint32_t test_fail_launch; /* test hook: 1 bad guest state, 2 bad control (BSP) */
 	uint32_t shadow_vmcs; /* 1: hardware VMCS shadowing of vmcs12 for L1 (nested = on) */
+	uint32_t iommu;	      /* CONFIG_IOMMU_*: VT-d DMA protection of L0 (docs/iommu.md) */
+	uint32_t iommu_selftest; /* 1: test DMA remapping with QEMU's edu device (no VT-x only) */
 	char next[CONFIG_PATH_MAX]; /* next stage, a path on the boot volume */
 	char next_args[CONFIG_PATH_MAX]; /* its LoadOptions (e.g. a kernel command line) */
 };

@@ -162,6 +162,23 @@ static struct boot_info *place_core(const struct hv_config *cfg, uint32_t cpus, 
 	return bi;
 }
 
+/*
+ * hv.cfg iommu_selftest: a page of L1's (the firmware's, as the next stage
+ * would have it) below 4 GiB for the core's DMA test (core/iommu_selftest.c).
+ */
+static uint64_t dma_test_page(void)
+{
+	EFI_PHYSICAL_ADDRESS p = 0xffffffffull;
+	EFI_STATUS s = uefi_call_wrapper(BS->AllocatePages, 4, AllocateMaxAddress, EfiLoaderData, 1,
+					 &p);
+	if (EFI_ERROR(s)) {
+		log_warn("iommu_selftest: no page below 4 GiB for the DMA test: %s",
+			 efi_status_name(s));
+		return 0;
+	}
+	return p;
+}
+
 static EFI_STATUS chain_load(EFI_HANDLE image, EFI_LOADED_IMAGE *li, const char *next,
 			     const char *args)
 {
@@ -267,6 +284,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		bi->vmx_available = vmx;
 		if (vmx)
 			bi->vmx = caps;
+		if (cfg.iommu_selftest)
+			bi->dma_test_page = dma_test_page();
 		core_entry_fn entry = (core_entry_fn)(uintptr_t)(bi->core_base +
 								 ((const struct core_image_header *)
 									  core_blob_start)->entry);

@@ -544,6 +544,7 @@ void exit_preemption_timer(struct vcpu *v, struct guest_regs *r)
 {
 	(void)r;
 	l0_console_poll(v);
+	l0_dma_tick(v);
 	/* Rearm: with "save preemption timer value" off the field is reloaded
 	 * at entry anyway (SDM 26.7.4), but a CPU that forces it on saved 0. */
 	vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, l0_console_timer_value());

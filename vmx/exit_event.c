@@ -187,6 +187,15 @@ static bool in_l0_memory(uint64_t gpa)
 	return gpa >= g_l0.hv_base && gpa - g_l0.hv_base < g_l0.hv_size;
 }
 
+/* The registers of a VT-d unit L0 owns (core/iommu.h): unmapped in EPT01. */
+static bool in_vtd_regs(uint64_t gpa)
+{
+	for (unsigned i = 0; i < g_l0.nvtd_regs && i < L0_MAX_VTD_UNITS; i++)
+		if (gpa >= g_l0.vtd_regs[i].base && gpa - g_l0.vtd_regs[i].base < g_l0.vtd_regs[i].size)
+			return true;
+	return false;
+}
+
 /*
  * EPT01 maps everything but L0's own memory, and the local-APIC page
  * read-only.  A store to that page is finished by L0 (apic_access.c).
@@ -246,7 +255,9 @@ void exit_ept_violation(struct vcpu *v, struct guest_regs *r)
 	 * page tables on it) has no MOV at RIP to finish: refused like L0's
 	 * memory, never decoded.
 	 */
-	const char *where = !apic_page		  ? (in_l0_memory(gpa) ? "is L0 memory" : "is not mapped")
+	const char *where = !apic_page		  ? (in_l0_memory(gpa)	 ? "is L0 memory"
+						     : in_vtd_regs(gpa) ? "is a VT-d unit's registers (L0's)"
+									: "is not mapped")
 			    : (q & EPT_QUAL_WRITE) ? "is the local APIC page, written by no instruction"
 						   : "is the local APIC page";
 	if (vmx_count_refusal(v))

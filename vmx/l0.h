@@ -19,6 +19,9 @@
 #include "vcpu.h"
 
 #include <stdbool.h>
+
+/* VT-d units whose registers EPT01 can leave out (drivers/vtd/dmar.h DMAR_MAX_UNITS). */
+#define L0_MAX_VTD_UNITS 16
 #include <stdint.h>
 
 #define L1_VPID 1 /* L1 on every CPU: VPIDs tag per logical processor */
@@ -73,6 +76,16 @@ struct l0 {
 	uint64_t hv_base, hv_size;
 
 	/*
+	 * VT-d DMA protection is on (core/iommu.h): the BSP's vmcs01 arms the
+	 * VMX-preemption timer, and its exits poll the units' fault records.
+	 * The units' register ranges are holes in EPT01; an L1 access to one
+	 * is refused like any unmapped page, and named in the log.
+	 */
+	bool dma_fault_poll;
+	struct mem_range vtd_regs[L0_MAX_VTD_UNITS];
+	unsigned nvtd_regs;
+
+	/*
 	 * Hardware VMCS shadowing of vmcs12 for L1 (nested/shadow_vmcs.h):
 	 * the shadowed fields (count 0: off) and vmcs01's VMREAD and VMWRITE
 	 * bitmaps, the same on every CPU.
@@ -111,6 +124,12 @@ int l0_launch_this_cpu(uint64_t guest_rsp, uint64_t guest_rip);
 #define L0_LAUNCH_VMCS_FAILED 4
 #define L0_LAUNCH_ENTRY_FAILED 5   /* VMLAUNCH: VMfail or VM-entry failure */
 #define L0_LAUNCH_NOT_PREPARED 6
+
+/*
+ * The VMX-preemption-timer exit's DMA work (vmx/console.c): on the BSP,
+ * with dma_fault_poll, the VT-d units' fault records read and logged.
+ */
+void l0_dma_tick(struct vcpu *v);
 
 /* The vcpu of the calling CPU while it is in VMX root (HOST_GS_BASE). */
 struct vcpu *l0_this_vcpu(void);

@@ -18,6 +18,9 @@
 #include "arch/x86/msr.h"
 #include "console.h"
 #include "controls.h"
+#include "core/iommu.h"
+#include "drivers/vtd/dmar.h"
+#include "drivers/vtd/vtd_unit.h"
 #include "exit.h"
 #include "drivers/serial/log.h"
 #include "ept01.h"
@@ -210,9 +213,20 @@ static bool build_ept(const struct boot_info *bi)
 		uint64_t all = 1ull << maxphy;
 		top = all > EPT_MAX_TOP ? EPT_MAX_TOP : all;
 	}
-	struct mem_range hole = { bi->hv_base, bi->hv_size, MEM_HYPERVISOR, 0 };
+	/* L0's memory, and the VT-d units' registers while the IOMMU is L0's (core/iommu.h). */
+	_Static_assert(L0_MAX_VTD_UNITS == DMAR_MAX_UNITS, "g_l0.vtd_regs holds every unit");
+	struct mem_range holes[1 + L0_MAX_VTD_UNITS];
+	holes[0] = (struct mem_range){ bi->hv_base, bi->hv_size, MEM_HYPERVISOR, 0 };
+	g_l0.nvtd_regs = (unsigned)iommu_ept01_holes(g_l0.vtd_regs, L0_MAX_VTD_UNITS);
+	for (unsigned i = 0; i < g_l0.nvtd_regs; i++) {
+		holes[1 + i] = g_l0.vtd_regs[i];
+		log_info("EPT: VT-d unit registers 0x%llx-0x%llx unmapped for L1 (L0's)",
+			 (unsigned long long)holes[1 + i].base,
+			 (unsigned long long)(holes[1 + i].base + holes[1 + i].size - 1));
+	}
+	size_t nholes = 1 + g_l0.nvtd_regs;
 	struct ept_stats st;
-	uint64_t pml4 = ept_build_identity(g_l0.pages, &mtrr, top, &hole, 1, &opt, &st);
+	uint64_t pml4 = ept_build_identity(g_l0.pages, &mtrr, top, holes, nholes, &opt, &st);
 	if (!pml4) {
 		log_error("EPT: out of memory mapping L1's physical memory up to 0x%llx",
 			  (unsigned long long)top);
@@ -337,7 +351,29 @@ bool l0_prepare(const struct boot_info *bi, struct page_alloc *pages, uint64_t h
 		log_warn("console: this CPU has no VMX-preemption timer: L0 console off");
 	else if (bi->config.console_port)
 		l0_console_init(bi->config.console_port, bi->config.baud);
+	g_l0.dma_fault_poll = false;
+	bool regs_mapped = true; /* L0's own page tables reach every unit's registers */
+	for (unsigned i = 0; i < g_l0.nvtd_regs; i++)
+		regs_mapped &= g_l0.vtd_regs[i].base + g_l0.vtd_regs[i].size <= g_l0.host_map_end;
+	if (iommu_on() && !regs_mapped) {
+		log_warn("VT-d: a unit's registers lie beyond L0's own map (0x%llx): DMA faults are "
+			 "blocked and recorded by the units but not logged while L1 runs",
+			 (unsigned long long)g_l0.host_map_end);
+	} else if (iommu_on() &&
+		   vmx_controls_allowed(&g_l0.caps, VMX_CTL_PIN, PIN_PREEMPTION_TIMER)) {
+		g_l0.dma_fault_poll = true;
+		log_info("VT-d: DMA faults polled on the BSP's VMX-preemption-timer exits");
+	} else if (iommu_on()) {
+		log_warn("VT-d: this CPU has no VMX-preemption timer: DMA faults are blocked and "
+			 "recorded by the units but not logged while L1 runs");
+	}
 	return true;
+}
+
+void l0_dma_tick(struct vcpu *v)
+{
+	if (g_l0.dma_fault_poll && v->index == 0)
+		iommu_poll_faults();
 }
 
 static void wrmsr_cb(uint32_t msr, uint64_t value)

@@ -226,13 +226,15 @@ void vmcs01_init(const struct vcpu *v, const struct cpu_snapshot *s, uint64_t gu
 	 * polls it on VMX-preemption-timer exits.
 	 */
 	uint64_t io_a, io_b;
-	if (l0_console_io_bitmaps(&io_a, &io_b)) {
+	bool console = l0_console_io_bitmaps(&io_a, &io_b);
+	if (console) {
 		vmcs_write(VMCS_IO_BITMAP_A, io_a);
 		vmcs_write(VMCS_IO_BITMAP_B, io_b);
 		vmcs_set_bits(VMCS_CPU_BASED_VM_EXEC_CONTROL, CPU_USE_IO_BITMAPS);
-		if (v->index == 0) {
-			vmcs_set_bits(VMCS_PIN_BASED_VM_EXEC_CONTROL, PIN_PREEMPTION_TIMER);
-			vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, l0_console_timer_value());
-		}
+	}
+	/* The same tick polls the VT-d units' fault records (core/iommu.h). */
+	if (v->index == 0 && (console || g_l0.dma_fault_poll)) {
+		vmcs_set_bits(VMCS_PIN_BASED_VM_EXEC_CONTROL, PIN_PREEMPTION_TIMER);
+		vmcs_write(VMCS_VMX_PREEMPTION_TIMER_VALUE, l0_console_timer_value());
 	}
 }

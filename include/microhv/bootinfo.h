@@ -45,6 +45,9 @@ struct boot_info {
 	uint32_t reserved;
 	struct vmx_caps vmx;
 
+	/* hv.cfg iommu_selftest: a page of L1's (EfiLoaderData) for the DMA test, 0: none. */
+	uint64_t dma_test_page;
+
 	/* Written by the core for the loader. */
 	uint64_t launch_entry; /* int (*)(uint64_t rsp, uint64_t rip), 0: no launch */
 };

@@ -49,6 +49,7 @@ expect "core IDT switched in" '^\[core\] info: self-test: core IDT in effect at 
 expect "core page tables switched in" '^\[core\] info: self-test: core page tables in effect, CR3 0x[0-9a-f]+, identity read OK$'
 expect "firmware tables switched back" '^\[core\] info: self-test: firmware GDT, IDT and CR3 restored$'
 expect "core returned to the loader" '^\[boot\] info: core returned OK$'
+expect "no VT-d in Bochs: L0 says plainly it is not protected from DMA" '^\[core\] warn: no DMAR table: L0 is not protected from DMA by devices$'
 expect "the BSP's vmcs01 built and VMLAUNCH issued" '^\[core\] info: CPU 0 \(APIC ID 0\): vmcs01 at 0x[0-9a-f]+ ready, VMLAUNCH$'
 expect "the firmware goes on as L1" '^\[boot\] info: late launch: 1 of 1 CPUs run as L1 under microhv$'
 expect "L1 sees the hypervisor's CPUID leaf" '^\[boot\] info: L1 check: CPUID 0x40000000 max leaf 0x40000001 signature "microhv"'

@@ -282,6 +282,12 @@ void hw_unblock_nmi(void)
 
 /* ---- vmx/launch.c ---- */
 
+void l0_dma_tick(struct vcpu *v)
+{
+	(void)v;
+	hw_calls.dma_ticks++;
+}
+
 void vmx_launch_failed_exit(struct vcpu *v)
 {
 	hw_calls.launch_failed++;

@@ -40,6 +40,7 @@ struct hw_fake_calls {
 	uint64_t last_invept_eptp;
 	struct vcpu *last_launch_failed;
 	unsigned ipis, mmio_writes, unblock_nmi;
+	unsigned dma_ticks; /* l0_dma_tick calls (the preemption-timer exit's VT-d poll) */
 	uint32_t ipi_apic_id[16], ipi_low[16];	 /* the first 16 IPIs */
 	uint32_t last_ipi_apic_id, last_ipi_low; /* the latest IPI */
 	uint64_t last_ipi_apic_base;		 /* the sender's APIC base it was sent through */

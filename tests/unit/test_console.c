@@ -477,3 +477,20 @@ TEST(console_io_bitmaps_out_of_memory)
 	CHECK(only(0, want_a, 1));
 	CHECK(only(1, NULL, 0));
 }
+
+/* The same tick polls the VT-d units' fault records (core/iommu.h, l0_dma_tick). */
+static void poll_twice(void)
+{
+	poll();
+	uart_fake->out[3] = hw_calls.dma_ticks;
+	poll();
+	uart_fake->out[4] = hw_calls.dma_ticks;
+}
+
+TEST(console_timer_exit_polls_dma_faults)
+{
+	setup(COM2);
+	CHECK_EQ(uart_fake_run(poll_twice), HALT_RETURNED);
+	CHECK_EQ(uart_fake->out[3], 1);
+	CHECK_EQ(uart_fake->out[4], 2);
+}

@@ -1414,6 +1414,30 @@ TEST(exits_ept_violation_l0_memory_gp)
 	CHECK_CLEAN();
 }
 
+/* A VT-d unit's registers, holes in EPT01 while the IOMMU is L0's (core/iommu.h). */
+TEST(exits_ept_violation_vtd_registers_gp)
+{
+	setup(true);
+	g_l0.vtd_regs[0] = (struct mem_range){ 0xfed90000, 0x1000, MEM_MMIO, 0 };
+	g_l0.vtd_regs[1] = (struct mem_range){ 0xfed91000, 0x2000, MEM_MMIO, 0 };
+	g_l0.nvtd_regs = 2;
+	vmcs_soft_set(VMCS_GUEST_PHYSICAL_ADDRESS, 0xfed90018); /* GCMD */
+	run_exit(EXIT_REASON_EPT_VIOLATION, EPT_QUAL_WRITE, 4);
+	CHECK_GP0();
+	CHECK(log_has("[t] warn: CPU 1: L1 write at GPA 0xfed90018 (RIP 0xfffff80000401000) is a "
+		      "VT-d unit's registers (L0's): refused, #GP(0) to L1 (refusal 1)"));
+	vmcs_soft_set(VMCS_GUEST_PHYSICAL_ADDRESS, 0xfed92ffc);
+	run_exit(EXIT_REASON_EPT_VIOLATION, EPT_QUAL_READ, 4);
+	CHECK(log_has("[t] warn: CPU 1: L1 read at GPA 0xfed92ffc (RIP 0xfffff80000401000) is a "
+		      "VT-d unit's registers (L0's): refused, #GP(0) to L1 (refusal 2)"));
+	vmcs_soft_set(VMCS_GUEST_PHYSICAL_ADDRESS, 0xfed93000);
+	run_exit(EXIT_REASON_EPT_VIOLATION, EPT_QUAL_READ, 4);
+	CHECK(log_has("[t] warn: CPU 1: L1 read at GPA 0xfed93000 (RIP 0xfffff80000401000) is not "
+		      "mapped: refused, #GP(0) to L1 (refusal 3)"));
+	CHECK_EQ(ap.l0_refusals, 3);
+	CHECK_CLEAN();
+}
+
 TEST(exits_ept_violation_log_rate_limit)
 {
 	setup(true);

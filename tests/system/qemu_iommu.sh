@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# qemu_iommu.sh - L0's VT-d DMA protection against a real (emulated) VT-d
+# unit and a real DMA-capable device (issue 14, docs/iommu.md "The
+# self-test").
+#
+# QEMU TCG has no VT-x, so no hypervisor runs; hv.cfg iommu_selftest = on
+# makes the core program the VT-d unit of QEMU's intel-iommu exactly as at
+# launch (DMAR parsed, second-level tables without L0's memory, root and
+# context tables, queued invalidation, translation on), and then has QEMU's
+# edu device DMA into a page of L0's (blocked: the fault logged with edu's
+# requester ID 00:05.0, the page unchanged) and into a page of L1's
+# (completed), turns translation off again, and boots on as without VT-x.
+# The test fails if either DMA does what it must not.  Two boots: QEMU 7.2's
+# default unit (39-bit: 3-level tables) and a 48-bit one in caching mode
+# (4-level tables, CAP.CM).  edu's dma_mask is set to 32 bits (its default
+# is 28): both pages lie below 4 GiB in 512 MiB.
+. "$(dirname "$0")/lib.sh"
+
+img="$out/qemu-iommu.img"
+cfg="$out/qemu-iommu.cfg"
+cat >"$cfg" <<CFG
+# the VT-d self-test (tests/system/qemu_iommu.sh)
+iommu_selftest = on
+CFG
+"$top/tools/mkimage.sh" "$img" "$top/build/hv.efi" "$cfg" "$top/build/payload/marker.efi" ||
+	{ fail "build the image"; finish qemu-iommu; }
+
+# boot NAME LEVELS WIDTH INTEL-IOMMU-OPTIONS: one boot and its checks, each named "NAME: ...".
+boot() {
+	local name=$1 levels=$2 width=$3 opts=$4 serial="$out/qemu-iommu-$1.serial.txt" status l0page
+	rm -f "$serial"
+	# intel-iommu must come before the other PCI devices.
+	MICROHV_QEMU_ACCEL=tcg "$top/tools/qemu.sh" "$img" "$serial" 150 \
+		-device "intel-iommu,$opts" -device edu,addr=05.0,dma_mask=0xffffffff
+	status=$?
+	[ -f "$serial" ] || : >"$serial"
+	clean_log "$serial"
+
+	expect "$name: no VT-x under TCG" '^\[boot\] warn: VT-x not available: CPUID\.1:ECX\.VMX\[bit 5\] is 0'
+	expect "$name: the DMAR found and parsed: one unit, its device scopes" "^\\[core\\] info: VT-d: DMAR at 0x[0-9a-f]+: 1 remapping unit\\(s\\) \\([01] for all other PCI devices\\), [0-9]+ device scope\\(s\\), 0 reserved memory region\\(s\\), host address width $width\$"
+	expect "$name: the unit probed: $levels-level tables, large pages, queued invalidation" "^\\[core\\] info: VT-d unit at 0xfed90000 \\(segment 0\\): version [0-9]+\\.[0-9]+, CAP 0x[0-9a-f]+ ECAP 0x[0-9a-f]+: $levels-level tables \\($width-bit\\), pages 4K 2M 1G, queued invalidation"
+	expect "$name: second-level tables without L0's memory" "^\\[core\\] info: VT-d: $levels-level tables: identity up to 0x[0-9a-f]+ without L0's 0x[0-9a-f]+-0x[0-9a-f]+ and the units' registers, 0 RMRR\\(s\\) mapped; leaves 1G [0-9]+ 2M [0-9]+ 4K [0-9]+, [0-9]+ table pages\$"
+	expect "$name: edu found, its BAR0 assigned" '^\[core\] info: iommu selftest: edu at 00:05\.0, BAR0 0x[0-9a-f]+, id 0x10000ed$'
+	expect "$name: remapping on as at launch" "^\\[core\\] info: iommu selftest: DMA remapping on as at launch; edu DMAs into L0's page 0x[0-9a-f]+ and L1's page 0x[0-9a-f]+\$"
+	l0page=$(capture "^\\[core\\] info: iommu selftest: DMA remapping on as at launch; edu DMAs into L0's page (0x[0-9a-f]+) and .*")
+	expect "$name: the unit blocked edu's write into L0's page and L0 logged the fault" \
+		"^\\[core\\] warn: VT-d unit at 0xfed90000: DMA fault: source 00:05\\.0 write at ${l0page:-none} blocked, reason 0x5 \\(write to a page not mapped for write\\)\$"
+	expect "$name: L0's page unchanged" "^\\[core\\] info: iommu selftest: DMA write into L0's page ${l0page:-none} blocked: page unchanged, fault recorded\$"
+	expect "$name: the DMA into L1's page completed" "^\\[core\\] info: iommu selftest: DMA write into L1's page 0x[0-9a-f]+ completed: 2048 bytes as sent\$"
+	expect "$name: self-test passed, translation off again" '^\[core\] info: iommu selftest: passed; DMA remapping off again, the boot goes on without a hypervisor$'
+	expect_no "$name: no DMA did what it must not" 'NOT blocked|did NOT complete|iommu selftest: FAILED'
+	expect "$name: no launch without VT-x, said plainly" '^\[core\] warn: VT-x not available: L1 runs without a hypervisor$'
+	expect "$name: core returned to the loader" '^\[boot\] info: core returned OK$'
+	expect "$name: the machine boots on: next stage chain-loaded" '^\[boot\] info: chain-loading next stage \\EFI\\microhv\\next\.efi$'
+	expect "$name: payload marker" '^microhv-payload: marker: next stage started by the loader$'
+	expect_no "$name: no error lines from loader or core" '^\[(boot|core)\] error:'
+	expect_status "$name: QEMU powered off by the payload, not killed" "$status" 0
+}
+
+# QEMU 7.2's defaults: 39-bit (3-level tables); then 48-bit with caching mode (CAP.CM).
+boot aw39 3 39 aw-bits=39
+boot aw48-cm 4 48 aw-bits=48,caching-mode=on
+finish qemu-iommu
