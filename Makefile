@@ -35,7 +35,7 @@ CORE_C := core/main.c core/selftest.c core/string.c \
 	vmx/msr_rows.c vmx/msr_apic.c vmx/msr_mtrr.c vmx/ept01.c \
 	vmx/vmcs_fields.c vmx/vmx_names.c vmx/vmcs_hw.c vmx/vmcs_dump.c vmx/hw_ops.c \
 	vmx/vmcs01.c vmx/launch.c vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c \
-	vmx/console.c vmx/ap_start.c vmx/apic_access.c vmx/l1_memory.c vmx/l1_paging.c \
+	vmx/console.c vmx/ap_start.c vmx/apic_access.c vmx/mmio_absent.c vmx/l1_memory.c vmx/l1_paging.c \
 	vmx/task_switch.c mm/guest_walk.c mm/ept_walk.c nested/vmx_msrs.c nested/vmcs12.c nested/operand.c nested/insn_emul.c \
 	nested/entry_checks.c nested/entry_checks_guest.c nested/reflect.c nested/tpr_shadow.c nested/apic_virt.c nested/sync12.c \
 	nested/prepare02.c nested/load_host.c nested/msr_merge.c nested/shadow12.c nested/shadow_vmcs.c nested/msr_lists.c \
@@ -174,7 +174,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) \
 	vmx/msr_rows.c vmx/msr_apic.c vmx/msr_mtrr.c vmx/ept01.c \
 	vmx/vmcs_fields.c vmx/vmx_names.c nested/vmx_msrs.c nested/vmcs12.c nested/insn_emul.c nested/reflect.c nested/tpr_shadow.c nested/apic_virt.c nested/sync12.c nested/prepare02.c nested/load_host.c nested/msr_merge.c nested/shadow12.c nested/shadow_vmcs.c nested/msr_lists.c nested/vmentry.c nested/vmexit.c nested/timer.c \
 	vmx/exit.c vmx/exit_insn.c vmx/exit_event.c vmx/hypercall.c vmx/vmcs_dump.c vmx/console.c \
-	vmx/ap_start.c vmx/apic_access.c vmx/l1_memory.c vmx/l1_paging.c vmx/task_switch.c \
+	vmx/ap_start.c vmx/apic_access.c vmx/mmio_absent.c vmx/l1_memory.c vmx/l1_paging.c vmx/task_switch.c \
 	vmx/init_signal.c nested/init_exit.c nested/wait_sipi.c nested/ept02.c nested/ept_exit.c nested/ept12.c nested/vpid.c nested/invvpid.c nested/invept.c \
 	nested/vmfunc.c drivers/vtd/dmar.c drivers/vtd/acpi.c drivers/vtd/slpt.c
 UNIT_SRC += drivers/vtd/vtd_unit.c drivers/vtd/vtd_fault.c core/iommu.c

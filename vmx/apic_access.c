@@ -14,42 +14,12 @@
 #include "vmcs.h"
 #include "vmx_arch.h"
 
-/*
- * Reads up to X86_INSN_MAX bytes at CS:RIP as an instruction fetch; the
- * bytes that a fault or a refused page cuts off are simply not there (the
- * decoder then refuses a truncated instruction).  Returns how many.
- */
-static unsigned fetch(uint8_t *buf, enum x86_code_size cs, const struct l1_memory *mem)
-{
-	struct guest_paging g;
-	struct guest_walk w;
-	l1_paging_of_current(&g, mem);
-	/* SDM Vol. 3A 3.4.4: in 64-bit mode the CS base is taken as 0. */
-	uint64_t la = vmcs_read(VMCS_GUEST_RIP);
-	if (cs != X86_CODE64)
-		la = (la + vmcs_read(VMCS_GUEST_CS_BASE)) & 0xffffffffull;
-	unsigned access = GWALK_FETCH | (vmx_guest_cpl() == 3 ? GWALK_USER : 0);
-	unsigned first = PAGE_SIZE - (unsigned)(la & (PAGE_SIZE - 1));
-	if (first > X86_INSN_MAX)
-		first = X86_INSN_MAX;
-	if (guest_read_linear(&g, la, buf, first, access, &w) != GWALK_OK)
-		return 0;
-	uint64_t next = la + first;
-	if (cs != X86_CODE64)
-		next &= 0xffffffffull;
-	if (first == X86_INSN_MAX ||
-	    guest_read_linear(&g, next, buf + first, X86_INSN_MAX - first, access, &w) !=
-		    GWALK_OK)
-		return first;
-	return X86_INSN_MAX;
-}
-
 void apic_access_write(struct vcpu *v, struct guest_regs *r, uint64_t gpa,
 		       const struct l1_memory *mem)
 {
 	uint8_t insn[X86_INSN_MAX] = { 0 };
 	enum x86_code_size cs = vmx_guest_code_size();
-	unsigned n = fetch(insn, cs, mem);
+	unsigned n = l1_fetch_insn(insn, cs, mem);
 	struct x86_store s;
 	if (!x86_decode_store(insn, n, cs, &s)) {
 		/* Rate-limited as L0's other refusals: an L1 in a loop must not flood the log. */

@@ -7,6 +7,7 @@
 
 #include "ap_start.h"
 #include "apic_access.h"
+#include "mmio_absent.h"
 #include "arch/x86/cpu.h"
 #include "controls.h"
 #include "drivers/serial/log.h"
@@ -249,6 +250,10 @@ void exit_ept_violation(struct vcpu *v, struct guest_regs *r)
 		apic_access_write(v, r, gpa, l0_l1_memory());
 		return;
 	}
+	/* A VT-d unit's registers are MMIO that is not there for L1 (mmio_absent.h). */
+	if (!apic_page && !(q & EPT_QUAL_FETCH) && in_vtd_regs(gpa) && instruction_data_access(q) &&
+	    mmio_absent_access(v, r, gpa, l0_l1_memory()))
+		return;
 	const char *what = (q & EPT_QUAL_WRITE) ? "write" : (q & EPT_QUAL_FETCH) ? "fetch" : "read";
 	/*
 	 * A write to the APIC page that no instruction made (L1's stack or

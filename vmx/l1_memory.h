@@ -11,6 +11,7 @@
 #ifndef MICROHV_VMX_L1_MEMORY_H
 #define MICROHV_VMX_L1_MEMORY_H
 
+#include "arch/x86/decode_store.h"
 #include "mm/guest_walk.h"
 
 #include <stdbool.h>
@@ -43,6 +44,14 @@ struct l1_memory {
  * Vol. 3A 4.4.1), reaching memory through mem.
  */
 void l1_paging_of_current(struct guest_paging *g, const struct l1_memory *mem);
+
+/*
+ * Reads up to X86_INSN_MAX bytes at CS:RIP of the current VMCS's guest as
+ * an instruction fetch through L1's paging; the bytes that a fault or a
+ * refused page cuts off are simply not there (a decoder then refuses a
+ * truncated instruction).  Returns how many.
+ */
+unsigned l1_fetch_insn(uint8_t *buf, enum x86_code_size cs, const struct l1_memory *mem);
 
 struct nested_operand_env;
 struct guest_regs;

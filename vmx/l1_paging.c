@@ -6,6 +6,9 @@
 #include "l1_memory.h"
 
 #include "arch/x86/regs.h"
+#include "exit.h"
+#include "mm/guest_walk.h"
+#include "mm/page_alloc.h"
 #include "nested/operand.h"
 #include "vmcs.h"
 
@@ -56,4 +59,29 @@ void l1_paging_of_current(struct guest_paging *g, const struct l1_memory *mem)
 	g->write_gpa = mem->write;
 	g->refused = mem->refused;
 	g->ctx = mem->ctx;
+}
+
+unsigned l1_fetch_insn(uint8_t *buf, enum x86_code_size cs, const struct l1_memory *mem)
+{
+	struct guest_paging g;
+	struct guest_walk w;
+	l1_paging_of_current(&g, mem);
+	/* SDM Vol. 3A 3.4.4: in 64-bit mode the CS base is taken as 0. */
+	uint64_t la = vmcs_read(VMCS_GUEST_RIP);
+	if (cs != X86_CODE64)
+		la = (la + vmcs_read(VMCS_GUEST_CS_BASE)) & 0xffffffffull;
+	unsigned access = GWALK_FETCH | (vmx_guest_cpl() == 3 ? GWALK_USER : 0);
+	unsigned first = PAGE_SIZE - (unsigned)(la & (PAGE_SIZE - 1));
+	if (first > X86_INSN_MAX)
+		first = X86_INSN_MAX;
+	if (guest_read_linear(&g, la, buf, first, access, &w) != GWALK_OK)
+		return 0;
+	uint64_t next = la + first;
+	if (cs != X86_CODE64)
+		next &= 0xffffffffull;
+	if (first == X86_INSN_MAX ||
+	    guest_read_linear(&g, next, buf + first, X86_INSN_MAX - first, access, &w) !=
+		    GWALK_OK)
+		return first;
+	return X86_INSN_MAX;
 }

@@ -75,8 +75,8 @@ static bool is_segment_override(uint8_t b)
 	return b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65;
 }
 
-bool x86_decode_store(const uint8_t *bytes, unsigned avail, enum x86_code_size cs,
-		      struct x86_store *out)
+bool x86_decode_mov(const uint8_t *bytes, unsigned avail, enum x86_code_size cs,
+		    struct x86_store *out)
 {
 	struct cursor c = { bytes, avail, 0 };
 	bool opsize = false, addrsize = false;
@@ -110,11 +110,14 @@ bool x86_decode_store(const uint8_t *bytes, unsigned avail, enum x86_code_size c
 	switch (op) {
 	case 0x88: /* MOV r/m8, r8 */
 	case 0x89: /* MOV r/m16/32/64, r16/32/64 */
+	case 0x8a: /* MOV r8, r/m8 */
+	case 0x8b: /* MOV r16/32/64, r/m16/32/64 */
 		if (!take(&c, &modrm) || !skip_mem_operand(&c, modrm, asz))
 			return false;
-		s.width = op == 0x88 ? 1 : osz;
+		s.is_load = op >= 0x8a;
+		s.width = (op & 1) ? osz : 1;
 		s.reg = MODRM_REG(modrm) | ((rex & REX_R) ? 8 : 0);
-		if (op == 0x88 && !rex && s.reg >= 4) {
+		if (!(op & 1) && !rex && s.reg >= 4) {
 			s.high_byte = true; /* AH, CH, DH, BH (2.1.5, table 2-2 note) */
 			s.reg -= 4;
 		}
@@ -132,11 +135,14 @@ bool x86_decode_store(const uint8_t *bytes, unsigned avail, enum x86_code_size c
 		if (s.width == 8 && (s.imm & 0x80000000u))
 			s.imm |= 0xffffffff00000000ull;
 		break;
+	case 0xa0: /* MOV AL, moffs8 */
+	case 0xa1: /* MOV rAX, moffs16/32/64 */
 	case 0xa2: /* MOV moffs8, AL */
 	case 0xa3: /* MOV moffs16/32/64, rAX: the offset is address-size wide */
 		if (!skip(&c, asz))
 			return false;
-		s.width = op == 0xa2 ? 1 : osz;
+		s.is_load = op <= 0xa1;
+		s.width = (op & 1) ? osz : 1;
 		s.reg = 0;
 		break;
 	default:
@@ -145,6 +151,32 @@ bool x86_decode_store(const uint8_t *bytes, unsigned avail, enum x86_code_size c
 	s.len = c.pos;
 	*out = s;
 	return true;
+}
+
+bool x86_decode_store(const uint8_t *bytes, unsigned avail, enum x86_code_size cs,
+		      struct x86_store *out)
+{
+	struct x86_store s;
+	if (!x86_decode_mov(bytes, avail, cs, &s) || s.is_load)
+		return false;
+	*out = s;
+	return true;
+}
+
+uint64_t x86_load_result(const struct x86_store *s, uint64_t old, uint64_t value)
+{
+	switch (s->width) {
+	case 1:
+		if (s->high_byte)
+			return (old & ~0xff00ull) | ((value & 0xff) << 8);
+		return (old & ~0xffull) | (value & 0xff);
+	case 2:
+		return (old & ~0xffffull) | (value & 0xffff);
+	case 4:
+		return value & 0xffffffffull;
+	default:
+		return value;
+	}
 }
 
 uint64_t x86_store_value(const struct x86_store *s, const uint64_t gpr[16])

@@ -17,8 +17,10 @@
  * least 4 (a structure) or 8 (a scope), so each walk moves forward and
  * ends.  What L0 then relies on is checked as the specification states
  * it: register bases and RMRRs 4 KiB aligned (8.3, 8.4), an RMRR's limit
- * not below its base; and two RMRRs that overlap are refused as a broken
- * table, since L0 maps each one and the device scopes would disagree.
+ * not below its base; and two RMRRs that overlap but differ are refused as
+ * a broken table, since L0 maps each one and the device scopes would
+ * disagree.  The same range listed twice (real firmware repeats a USB or
+ * graphics region per device) is accepted.
  */
 #include "dmar.h"
 
@@ -180,8 +182,10 @@ static const char *parse_rmrr(struct dmar_parser *p, size_t s, size_t len)
 		return bad(p, "RMRR", s, "limit + 1 not 4 KiB aligned");
 	if (limit < base)
 		return bad(p, "RMRR", s, "limit below base");
+	/* The same range again (firmware lists it once per device): kept, mapped once more. */
 	for (size_t i = 0; i < out->nrmrrs; i++)
-		if (out->rmrr[i].base <= limit && out->rmrr[i].limit >= base)
+		if (out->rmrr[i].base <= limit && out->rmrr[i].limit >= base &&
+		    (out->rmrr[i].base != base || out->rmrr[i].limit != limit))
 			return bad(p, "RMRR", s, "overlaps an earlier RMRR");
 	struct dmar_rmrr *r = &out->rmrr[out->nrmrrs];
 	r->base = base;

@@ -193,3 +193,64 @@ TEST(decode_store_value)
 	s = (struct x86_store){ .width = 8, .is_imm = true, .imm = ~0ull };
 	CHECK_EQ(x86_store_value(&s, gpr), ~0ull);
 }
+
+/*
+ * x86_decode_mov also takes the loads 8A, 8B, A0, A1 (what an OS's MMIO
+ * read is: Linux's readl is mov (%rax),%eax), which x86_decode_store
+ * refuses; the stores come out of both alike.
+ */
+TEST(decode_mov_accepts_loads_from_memory)
+{
+	static const struct {
+		const char *what;
+		enum x86_code_size cs;
+		uint8_t b[X86_INSN_MAX];
+		unsigned n, len, width, reg;
+		bool high_byte;
+	} loads[] = {
+		{ "mov (%rax),%eax (readl)", C64, { 0x8b, 0x00 }, 2, 2, 4, 0, false },
+		{ "mov 0x1c(%rdi),%r9 (readq)", C64, { 0x4c, 0x8b, 0x4f, 0x1c }, 4, 4, 8, 9, false },
+		{ "mov (%rdx),%cx", C64, { 0x66, 0x8b, 0x0a }, 3, 3, 2, 1, false },
+		{ "mov (%rsi),%bh", C64, { 0x8a, 0x3e }, 2, 2, 1, 3, true },
+		{ "mov (%rsi),%dil", C64, { 0x40, 0x8a, 0x3e }, 3, 3, 1, 7, false },
+		{ "movabs 0xfed90000,%eax", C64, { 0xa1, 0x00, 0x00, 0xd9, 0xfe, 0, 0, 0, 0 }, 9, 9,
+		  4, 0, false },
+		{ "mov 0xfed9001c,%al (32-bit)", C32, { 0xa0, 0x1c, 0x00, 0xd9, 0xfe }, 5, 5, 1, 0,
+		  false },
+		{ "mov 0x18(%ebx),%edx (32-bit)", C32, { 0x8b, 0x53, 0x18 }, 3, 3, 4, 2, false },
+	};
+	for (unsigned i = 0; i < sizeof(loads) / sizeof(loads[0]); i++) {
+		struct x86_store s;
+		bool ok = x86_decode_mov(loads[i].b, loads[i].n, loads[i].cs, &s);
+		if (!CHECK(ok && s.is_load && s.len == loads[i].len && s.width == loads[i].width &&
+			   s.reg == loads[i].reg && s.high_byte == loads[i].high_byte && !s.is_imm))
+			printf("    case: %s: ok %d load %d len %u width %u reg %u high %d\n",
+			       loads[i].what, ok, s.is_load, s.len, s.width, s.reg, s.high_byte);
+		CHECK(!x86_decode_mov(loads[i].b, loads[i].len - 1, loads[i].cs, &s));
+		CHECK(!x86_decode_store(loads[i].b, loads[i].n, loads[i].cs, &s));
+	}
+	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct x86_store s;
+		CHECK(x86_decode_mov(good[i].bytes, good[i].n, good[i].cs, &s) && !s.is_load &&
+		      s.len == good[i].len);
+	}
+	/* A register source is no memory load. */
+	struct x86_store s;
+	CHECK(!x86_decode_mov((const uint8_t[]){ 0x8b, 0xc1 }, 2, C64, &s));
+}
+
+/* What a load leaves in its register (SDM Vol. 1 3.4.1.1). */
+TEST(decode_mov_load_result)
+{
+	struct x86_store s = { .is_load = true, .width = 4 };
+	uint64_t old = 0x1122334455667788ull;
+	CHECK_EQ(x86_load_result(&s, old, 0xffffffffffffffffull), 0xffffffffull);
+	s.width = 8;
+	CHECK_EQ(x86_load_result(&s, old, 0xffffffffffffffffull), ~0ull);
+	s.width = 2;
+	CHECK_EQ(x86_load_result(&s, old, 0xffffffffffffffffull), 0x112233445566ffffull);
+	s.width = 1;
+	CHECK_EQ(x86_load_result(&s, old, 0xffffffffffffffffull), 0x11223344556677ffull);
+	s.high_byte = true;
+	CHECK_EQ(x86_load_result(&s, old, 0xabull), 0x112233445566ab88ull);
+}

@@ -353,6 +353,25 @@ TEST(dmar_alignment_and_rmrr_rules)
 	buf[0xbb] = 0x4b; /* limit 0x4b000fff, base 0x3dbe1000: around RMRR 1's start */
 	reseal(n);
 	CHECK_STR(parse(buf, n), "DMAR: RMRR at offset 0xa8: overlaps an earlier RMRR");
+	/* Exactly RMRR 1's range again (as firmware lists a region per device): accepted. */
+	n = copy(dmar_dell_7400, sizeof(dmar_dell_7400));
+	CHECK(parse(buf, n) == NULL);
+	uint64_t base0 = info.rmrr[0].base, limit0 = info.rmrr[0].limit;
+	for (unsigned k = 0; k < 8; k++) {
+		buf[0xb0 + k] = (uint8_t)(base0 >> (8 * k));
+		buf[0xb8 + k] = (uint8_t)(limit0 >> (8 * k));
+	}
+	reseal(n);
+	CHECK(parse(buf, n) == NULL);
+	CHECK_EQ(info.nrmrrs, 3);
+	CHECK_EQ(info.rmrr[2].base, base0);
+	CHECK_EQ(info.rmrr[2].limit, limit0);
+	/* One page shorter: overlapping, not the same: refused. */
+	buf[0xb9] = (uint8_t)((limit0 - 0x1000) >> 8);
+	buf[0xba] = (uint8_t)((limit0 - 0x1000) >> 16);
+	buf[0xbb] = (uint8_t)((limit0 - 0x1000) >> 24);
+	reseal(n);
+	CHECK_STR(parse(buf, n), "DMAR: RMRR at offset 0xa8: overlaps an earlier RMRR");
 }
 
 TEST(dmar_unit_without_scope_and_no_unit)
