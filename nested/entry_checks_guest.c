@@ -91,24 +91,30 @@ static void read_seg(const struct vmcs12 *v, struct seg_state *s, uint32_t sel, 
 	read_seg(v, &(g)->seg[SEG_##R], VMCS_GUEST_##R##_SELECTOR, VMCS_GUEST_##R##_BASE,          \
 		 VMCS_GUEST_##R##_LIMIT, VMCS_GUEST_##R##_AR_BYTES)
 
+/* What the event checks read: the injected event, the pin controls, RFLAGS (eager fields). */
+static void gctx_init_event(struct gctx *g, const struct vmcs12 *v, const struct vmx_caps *c)
+{
+	g->c = c;
+	g->pin = (uint32_t)F(PIN_BASED_VM_EXEC_CONTROL);
+	g->info = (uint32_t)F(VM_ENTRY_INTR_INFO_FIELD);
+	g->injecting = g->info & INTR_INFO_VALID;
+	g->type = g->info & INTR_INFO_TYPE_MASK;
+	g->vector = g->info & INTR_INFO_VECTOR_MASK;
+	g->rflags = F(GUEST_RFLAGS);
+}
+
 static void gctx_init(struct gctx *g, const struct vmcs12 *v, const struct vmx_caps *c,
 		      unsigned maxphyaddr)
 {
-	g->c = c;
+	gctx_init_event(g, v, c);
 	g->maxphyaddr = maxphyaddr;
 	g->lw = nentry_linear_width(c);
-	g->pin = (uint32_t)F(PIN_BASED_VM_EXEC_CONTROL);
 	g->entry = (uint32_t)F(VM_ENTRY_CONTROLS);
-	g->info = (uint32_t)F(VM_ENTRY_INTR_INFO_FIELD);
 	g->ia32e = g->entry & ENTRY_IA32E_MODE_GUEST;
 	g->ug = nentry_proc2(v) & CPU2_UNRESTRICTED_GUEST;
 	g->cr0 = F(GUEST_CR0);
 	g->cr4 = F(GUEST_CR4);
-	g->rflags = F(GUEST_RFLAGS);
 	g->v8086 = g->rflags & RFLAGS_VM;
-	g->injecting = g->info & INTR_INFO_VALID;
-	g->type = g->info & INTR_INFO_TYPE_MASK;
-	g->vector = g->info & INTR_INFO_VECTOR_MASK;
 	READ_SEG(g, v, ES);
 	READ_SEG(g, v, CS);
 	READ_SEG(g, v, SS);
@@ -611,13 +617,7 @@ struct nested_entry_check nested_check_guest_event(const struct vmcs12 *v,
 {
 	struct gctx g = {0};
 
-	g.c = l1_caps;
-	g.pin = (uint32_t)F(PIN_BASED_VM_EXEC_CONTROL);
-	g.info = (uint32_t)F(VM_ENTRY_INTR_INFO_FIELD);
-	g.injecting = g.info & INTR_INFO_VALID;
-	g.type = g.info & INTR_INFO_TYPE_MASK;
-	g.vector = g.info & INTR_INFO_VECTOR_MASK;
-	g.rflags = F(GUEST_RFLAGS);
+	gctx_init_event(&g, v, l1_caps);
 	NENTRY_TRY(check_event_rflags(&g));
 	NENTRY_TRY(check_event_activity(&g, F(GUEST_ACTIVITY_STATE)));
 	NENTRY_TRY(check_event_blocking(&g, F(GUEST_INTERRUPTIBILITY_INFO)));
