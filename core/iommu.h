@@ -76,9 +76,11 @@ void iommu_disable_all(void);
  * hv.cfg iommu_selftest (no VT-x, QEMU with intel-iommu and edu):
  * core/iommu_selftest.c.  Programs the units as at launch, has QEMU's edu
  * device DMA into a page of L0's (must be blocked and the fault logged,
- * the page unchanged) and into a page of L1's (must complete), and turns
- * translation off again.  l1_page is a page the loader allocated for it.
- * False when a DMA did what it must not (the log says which).
+ * the page unchanged) and into a page of L1's (must complete).  Passed,
+ * translation stays on and the DMAR is hidden, as after a launch (true:
+ * the caller must not call iommu_launch_decided again); otherwise
+ * translation is off again (false; the log says which DMA did what it must
+ * not).  l1_page is a page the loader allocated for it.
  */
 bool iommu_selftest(const struct boot_info *bi, struct page_alloc *pa, uint64_t l1_page);
 

@@ -99,19 +99,22 @@ int core_main(struct boot_info *bi)
 	 * DMA protection (core/iommu.h): the units are readied first, turned
 	 * on before l0_prepare builds EPT01 without their registers, and the
 	 * DMAR is hidden only once L0 launches.  Without VT-x the self-test
-	 * (hv.cfg iommu_selftest) may use them, and leaves them off.
+	 * (hv.cfg iommu_selftest) may use them; passed, it leaves them as a
+	 * launch would (translation on, the DMAR hidden) for the next stage.
 	 */
 	if (bi->vmx_available || bi->config.iommu_selftest)
 		iommu_prepare(bi, &c->pages, &vtd_mmio_ops,
 			      rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_ADDR_MASK);
+	bool handed_over = false;
 	if (!bi->vmx_available && bi->config.iommu_selftest)
-		iommu_selftest(bi, &c->pages, bi->dma_test_page);
+		handed_over = iommu_selftest(bi, &c->pages, bi->dma_test_page);
 	else if (bi->config.iommu_selftest)
 		log_warn("iommu_selftest = on runs only without VT-x (QEMU TCG): skipped");
 	bi->launch_entry = 0;
 	bool launch = (!bi->vmx_available || iommu_protect(bi)) &&
 		      l0_prepare(bi, &c->pages, c->cr3, paging_identity_end(top), &c->idtr);
-	iommu_launch_decided(launch);
+	if (!handed_over)
+		iommu_launch_decided(launch);
 	if (launch)
 		bi->launch_entry = (uint64_t)(uintptr_t)core_launch_cpu;
 	log_info("core ready; %zu heap pages free", page_alloc_free_pages(&c->pages));

@@ -10,7 +10,10 @@
 #   DIR/vmlinuz.efi   the kernel (an EFI application, the next stage)
 #   DIR/busybox       the static busybox for the initramfs
 #   DIR/modules/{irqbypass,kvm,kvm-intel}.ko  the kernel's own KVM modules
-#                     (for the microhv-kvm initramfs; a .ko.xz, .ko.zst or
+#                     (for the microhv-kvm initramfs), and its NVMe driver
+#                     with what it needs, {crc64,crc64-rocksoft,
+#                     crct10dif_common,crc-t10dif,t10-pi,nvme-core,nvme}.ko
+#                     (for the microhv-iommu initramfs; a .ko.xz, .ko.zst or
 #                     .ko.gz in the package is decompressed with xz, zstd or
 #                     gzip, which tools/setup.sh installs)
 #   DIR/versions.txt  which packages they came from
@@ -60,7 +63,7 @@ bver=$(apt-cache show --no-all-versions busybox-static 2>/dev/null | sed -n 's/^
 want="kernel $kpkg $kver
 busybox busybox-static $bver"
 
-kmods="irqbypass kvm kvm-intel"
+kmods="irqbypass kvm kvm-intel crc64 crc64-rocksoft crct10dif_common crc-t10dif t10-pi nvme-core nvme"
 have_mods=1
 for m in $kmods; do
 	[ -s "$dir/modules/$m.ko" ] || have_mods=""
@@ -112,8 +115,9 @@ vmlinuz=$(ls -1 "$dir/root/boot/"vmlinuz-* | head -n1)
 [ "$(head -c 2 "$vmlinuz")" = MZ ] || { echo "fetch: error: $vmlinuz has no EFI stub (no MZ header)" >&2; exit 1; }
 cp "$vmlinuz" "$dir/vmlinuz.efi.tmp" && mv "$dir/vmlinuz.efi.tmp" "$dir/vmlinuz.efi"
 cp "$dir/root/bin/busybox" "$dir/busybox.tmp" && mv "$dir/busybox.tmp" "$dir/busybox"
-# The KVM modules, found by name under /lib/modules/<version>/kernel (arch/x86/kvm/,
-# virt/lib/), uncompressed if the package compressed them.
+# The modules, found by name under /lib/modules/<version>/kernel (arch/x86/kvm/,
+# virt/lib/, drivers/nvme/host/, block/, lib/, crypto/), uncompressed if the
+# package compressed them.
 mkdir -p "$dir/modules"
 for m in $kmods; do
 	ko=$(find "$dir/root/lib/modules" -path '*/kernel/*' \( -name "$m.ko" -o -name "$m.ko.xz" \
@@ -133,8 +137,8 @@ for m in $kmods; do
 		{ echo "fetch: error: $ko is not an ELF module" >&2; exit 1; }
 	mv "$dir/modules/$m.ko.tmp" "$dir/modules/$m.ko"
 done
-# The kernel package is ~70 MB unpacked (modules): only vmlinuz and the KVM
-# modules are needed.
+# The kernel package is ~70 MB unpacked (modules): only vmlinuz and the
+# modules above are needed.
 rm -rf "$dir/root"
 # Recompute the versions from the .debs really used.
 kver=$(dpkg-deb -f "$kdeb" Version)

@@ -358,46 +358,8 @@ __asm__(".pushsection .rodata.guests, \"a\"\n"
 	"bm_end:\n"
 	".popsection\n");
 
-/* ---- Output: one line at a time on stdout. ---- */
-static char line[2048];
-static int len;
-
-static void put(const char *s)
-{
-	while (*s && len < (int)sizeof(line) - 2)
-		line[len++] = *s++;
-}
-
-static void putc1(char c)
-{
-	if (len < (int)sizeof(line) - 2)
-		line[len++] = c;
-}
-
-static void hex(u64 v)
-{
-	char d[17];
-	int n = 0;
-	put("0x");
-	do {
-		d[n++] = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v);
-	while (n)
-		putc1(d[--n]);
-}
-
-static void dec(u64 v)
-{
-	char d[21];
-	int n = 0;
-	do {
-		d[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		putc1(d[--n]);
-}
+/* ---- Output: one line at a time on stdout (linux_out.h). ---- */
+#include "linux_out.h"
 
 /* 12 bytes of a CPUID vendor-like string, NULs dropped, others escaped. */
 static void sig12(const u8 *b)
@@ -415,13 +377,6 @@ static void sig12(const u8 *b)
 		}
 	}
 	putc1('"');
-}
-
-static void endline(void)
-{
-	line[len++] = '\n';
-	sys3(SYS_write, 1, (long)line, len);
-	len = 0;
 }
 
 static const char *errno_name(long e)

@@ -106,53 +106,8 @@ static unsigned long slen(const char *s)
 	return n;
 }
 
-/* ---- output ---- */
-static char line[4096];
-static int len;
-
-static void put(const char *s)
-{
-	while (*s && len < (int)sizeof(line) - 2)
-		line[len++] = *s++;
-}
-
-static void putc1(char c)
-{
-	if (len < (int)sizeof(line) - 2)
-		line[len++] = c;
-}
-
-static void hex(u64 v)
-{
-	char d[17];
-	int n = 0;
-	put("0x");
-	do {
-		d[n++] = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v);
-	while (n)
-		putc1(d[--n]);
-}
-
-static void dec(u64 v)
-{
-	char d[21];
-	int n = 0;
-	do {
-		d[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		putc1(d[--n]);
-}
-
-static void endline(void)
-{
-	line[len++] = '\n';
-	sys3(SYS_write, 1, (long)line, len);
-	len = 0;
-}
+/* ---- output (linux_out.h) ---- */
+#include "linux_out.h"
 
 static void say(const char *s)
 {
