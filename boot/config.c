@@ -215,6 +215,11 @@ static const char *set_iommu_selftest(struct hv_config *cfg, const char *v, size
 	return parse_bool(v, n, &cfg->iommu_selftest) ? 0 : "expected on or off";
 }
 
+static const char *set_iommu_qi(struct hv_config *cfg, const char *v, size_t n)
+{
+	return parse_bool(v, n, &cfg->iommu_qi) ? 0 : "expected on or off";
+}
+
 static const struct {
 	const char *key;
 	const char *(*set)(struct hv_config *cfg, const char *v, size_t n);
@@ -225,6 +230,7 @@ static const struct {
 	{ "on_triple_fault", set_on_triple_fault }, { "console", set_console },
 	{ "test_fail_launch", set_test_fail_launch }, { "shadow_vmcs", set_shadow_vmcs },
 	{ "iommu", set_iommu }, { "iommu_selftest", set_iommu_selftest },
+	{ "iommu_qi", set_iommu_qi },
 };
 
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -240,6 +246,7 @@ void config_defaults(struct hv_config *cfg)
 	cfg->nested = 1;
 	cfg->shadow_vmcs = 1;
 	cfg->iommu = CONFIG_IOMMU_ON;
+	cfg->iommu_qi = 1;
 	const char *d = CONFIG_DEFAULT_NEXT;
 	for (size_t i = 0; d[i]; i++)
 		cfg->next[i] = d[i];

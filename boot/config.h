@@ -42,6 +42,7 @@ struct hv_config {
 	uint32_t shadow_vmcs; /* 1: hardware VMCS shadowing of vmcs12 for L1 (nested = on) */
 	uint32_t iommu;	      /* CONFIG_IOMMU_*: VT-d DMA protection of L0 (docs/iommu.md) */
 	uint32_t iommu_selftest; /* 1: test DMA remapping with QEMU's edu device (no VT-x only) */
+	uint32_t iommu_qi; /* 0: register-based invalidation even where queued is offered */
 	char next[CONFIG_PATH_MAX]; /* next stage, a path on the boot volume */
 	char next_args[CONFIG_PATH_MAX]; /* its LoadOptions (e.g. a kernel command line) */
 };

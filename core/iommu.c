@@ -207,7 +207,7 @@ bool iommu_prepare(const struct boot_info *bi, struct page_alloc *pa, const stru
 	for (size_t i = 0; i < g_dmar.nunits; i++) {
 		const struct dmar_unit *d = &g_dmar.unit[i];
 		if (!vtd_unit_probe(&g_iommu.unit[i], ops, d->reg_base, d->segment, maxphy,
-				    false)) {
+				    !bi->config.iommu_qi)) {
 			g_iommu.why_not = "a VT-d unit is unusable";
 			return false;
 		}

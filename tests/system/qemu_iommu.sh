@@ -14,7 +14,8 @@
 # payload from the disk by DMA through L0's tables.  The test fails if
 # either DMA does what it must not.  (qemu_iommu_linux.sh boots Linux so.)  Two boots: QEMU 7.2's
 # default unit (39-bit: 3-level tables) and a 48-bit one in caching mode
-# (4-level tables, CAP.CM).  edu's dma_mask is set to 32 bits (its default
+# (4-level tables, CAP.CM), then that again with iommu_qi = off
+# (register-based invalidation; QEMU's unit always offers QI).  edu's dma_mask is set to 32 bits (its default
 # is 28): both pages lie below 4 GiB in 512 MiB.
 . "$(dirname "$0")/lib.sh"
 
@@ -26,13 +27,21 @@ iommu_selftest = on
 CFG
 "$top/tools/mkimage.sh" "$img" "$top/build/hv.efi" "$cfg" "$top/build/payload/marker.efi" ||
 	{ fail "build the image"; finish qemu-iommu; }
+# The same with register-based invalidation (QEMU's unit always offers QI).
+img_reg="$out/qemu-iommu-register.img"
+cfg_reg="$out/qemu-iommu-register.cfg"
+printf '%s\n' '# the VT-d self-test, register-based invalidation (tests/system/qemu_iommu.sh)' \
+	'iommu_selftest = on' 'iommu_qi = off' >"$cfg_reg"
+"$top/tools/mkimage.sh" "$img_reg" "$top/build/hv.efi" "$cfg_reg" "$top/build/payload/marker.efi" ||
+	{ fail "build the image with iommu_qi = off"; finish qemu-iommu; }
 
-# boot NAME LEVELS WIDTH INTEL-IOMMU-OPTIONS: one boot and its checks, each named "NAME: ...".
+# boot NAME LEVELS WIDTH INTEL-IOMMU-OPTIONS IMAGE INVALIDATION: one boot and
+# its checks, each named "NAME: ...".
 boot() {
-	local name=$1 levels=$2 width=$3 opts=$4 serial="$out/qemu-iommu-$1.serial.txt" status l0page
+	local name=$1 levels=$2 width=$3 opts=$4 image=$5 inval=$6 serial="$out/qemu-iommu-$1.serial.txt" status l0page
 	rm -f "$serial"
 	# intel-iommu must come before the other PCI devices.
-	MICROHV_QEMU_ACCEL=tcg "$top/tools/qemu.sh" "$img" "$serial" 150 \
+	MICROHV_QEMU_ACCEL=tcg "$top/tools/qemu.sh" "$image" "$serial" 150 \
 		-device "intel-iommu,$opts" -device edu,addr=05.0,dma_mask=0xffffffff
 	status=$?
 	[ -f "$serial" ] || : >"$serial"
@@ -40,7 +49,7 @@ boot() {
 
 	expect "$name: no VT-x under TCG" '^\[boot\] warn: VT-x not available: CPUID\.1:ECX\.VMX\[bit 5\] is 0'
 	expect "$name: the DMAR found and parsed: one unit, its device scopes" "^\\[core\\] info: VT-d: DMAR at 0x[0-9a-f]+: 1 remapping unit\\(s\\) \\([01] for all other PCI devices\\), [0-9]+ device scope\\(s\\), 0 reserved memory region\\(s\\), host address width $width\$"
-	expect "$name: the unit probed: $levels-level tables, large pages, queued invalidation" "^\\[core\\] info: VT-d unit at 0xfed90000 \\(segment 0\\): version [0-9]+\\.[0-9]+, CAP 0x[0-9a-f]+ ECAP 0x[0-9a-f]+: $levels-level tables \\($width-bit\\), pages 4K 2M 1G, queued invalidation"
+	expect "$name: the unit probed: $levels-level tables, large pages, $inval invalidation" "^\\[core\\] info: VT-d unit at 0xfed90000 \\(segment 0\\): version [0-9]+\\.[0-9]+, CAP 0x[0-9a-f]+ ECAP 0x[0-9a-f]+: $levels-level tables \\($width-bit\\), pages 4K 2M 1G, $inval invalidation"
 	expect "$name: second-level tables without L0's memory" "^\\[core\\] info: VT-d: $levels-level tables: identity up to 0x[0-9a-f]+ without L0's 0x[0-9a-f]+-0x[0-9a-f]+ and the units' registers, 0 RMRR\\(s\\) mapped; leaves 1G [0-9]+ 2M [0-9]+ 4K [0-9]+, [0-9]+ table pages\$"
 	expect "$name: edu found, its BAR0 assigned" '^\[core\] info: iommu selftest: edu at 00:05\.0, BAR0 0x[0-9a-f]+, id 0x10000ed$'
 	expect "$name: remapping on as at launch" "^\\[core\\] info: iommu selftest: DMA remapping on as at launch; edu DMAs into L0's page 0x[0-9a-f]+ and L1's page 0x[0-9a-f]+\$"
@@ -62,6 +71,9 @@ boot() {
 }
 
 # QEMU 7.2's defaults: 39-bit (3-level tables); then 48-bit with caching mode (CAP.CM).
-boot aw39 3 39 aw-bits=39
-boot aw48-cm 4 48 aw-bits=48,caching-mode=on
+boot aw39 3 39 aw-bits=39 "$img" queued
+boot aw48-cm 4 48 aw-bits=48,caching-mode=on "$img" queued
+# iommu_qi = off: the context cache and IOTLB invalidated through CCMD and
+# the IOTLB registers (VT-d 6.5.1), as on a unit without QI.
+boot aw48-register 4 48 aw-bits=48,caching-mode=on "$img_reg" register-based
 finish qemu-iommu

@@ -589,18 +589,22 @@ TEST(config_iommu_keys)
 	config_defaults(&cfg);
 	CHECK_EQ(cfg.iommu, CONFIG_IOMMU_ON);
 	CHECK_EQ(cfg.iommu_selftest, 0);
-	CHECK_EQ(parse(&cfg, &w, "iommu = off\niommu_selftest = on\n"), 0);
+	CHECK_EQ(cfg.iommu_qi, 1);
+	CHECK_EQ(parse(&cfg, &w, "iommu = off\niommu_selftest = on\niommu_qi = off\n"), 0);
 	CHECK_EQ(cfg.iommu, CONFIG_IOMMU_OFF);
 	CHECK_EQ(cfg.iommu_selftest, 1);
+	CHECK_EQ(cfg.iommu_qi, 0);
 	CHECK_EQ(parse(&cfg, &w, "IOMMU = Required\n"), 0);
 	CHECK_EQ(cfg.iommu, CONFIG_IOMMU_REQUIRED);
 	CHECK_EQ(parse(&cfg, &w, "iommu = yes\n"), 0);
 	CHECK_EQ(cfg.iommu, CONFIG_IOMMU_ON);
 	/* A bad value keeps the earlier good one (here: the default). */
-	CHECK_EQ(parse(&cfg, &w, "iommu = always\niommu_selftest = maybe\n"), 2);
+	CHECK_EQ(parse(&cfg, &w, "iommu = always\niommu_selftest = maybe\niommu_qi = never\n"), 3);
 	CHECK_EQ(cfg.iommu, CONFIG_IOMMU_ON);
 	CHECK_EQ(cfg.iommu_selftest, 0);
-	CHECK_EQ(w.n, 2);
+	CHECK_EQ(cfg.iommu_qi, 1);
+	CHECK_EQ(w.n, 3);
 	CHECK_STR(w.why[0], "expected on, off or required");
 	CHECK_STR(w.why[1], "expected on or off");
+	CHECK_STR(w.why[2], "expected on or off");
 }

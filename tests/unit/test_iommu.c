@@ -172,6 +172,31 @@ TEST(iommu_on_with_a_dmar_protects_l0)
 	CHECK(!iommu_on());
 }
 
+/* hv.cfg iommu_qi = off: register-based invalidation although the unit offers QI (Xen's no-qinval). */
+TEST(iommu_qi_off_invalidates_through_registers)
+{
+	setup(CONFIG_IOMMU_ON, true);
+	CHECK(iommu_prepare(&bi, &pool, &ops, APIC));
+	CHECK(logged(", queued invalidation"));
+	iommu_disable_all();
+
+	setup(CONFIG_IOMMU_ON, true);
+	bi.config.iommu_qi = 0;
+	CHECK(iommu_prepare(&bi, &pool, &ops, APIC));
+	CHECK(logged(", register-based invalidation"));
+	CHECK(iommu_protect(&bi));
+	CHECK(translating());
+	/* The queue never turned on; the global invalidations went through CCMD and IOTLB. */
+	CHECK_EQ(vtd_fake_find(&fake, VF_QIE_ON), -1);
+	CHECK_EQ(vtd_fake_find(&fake, VF_QI_WAIT), -1);
+	CHECK(!(vtd_fake_get32(&fake, VTD_GSTS_REG) & VTD_GCMD_QIE));
+	CHECK(vtd_fake_find(&fake, VF_CC_GLOBAL) >= 0);
+	CHECK(vtd_fake_find(&fake, VF_IOTLB_GLOBAL) > vtd_fake_find(&fake, VF_CC_GLOBAL));
+	CHECK(vtd_fake_find(&fake, VF_TE_ON) > vtd_fake_find(&fake, VF_IOTLB_GLOBAL));
+	CHECK_EQ(fake.bad, 0);
+	iommu_disable_all();
+}
+
 TEST(iommu_no_launch_turns_it_off_and_keeps_the_dmar)
 {
 	setup(CONFIG_IOMMU_ON, true);
