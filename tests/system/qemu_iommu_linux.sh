@@ -25,16 +25,18 @@
 img="$top/build/linux/microhv-iommu.img"
 [ -s "$img" ] || { fail "build/linux/microhv-iommu.img exists (make linux-iommu-image)"; finish qemu-iommu-linux; }
 
-# boot NAME IMAGE: one boot with intel-iommu, edu at 00:05.0 and an NVMe
-# disk whose first 4 MiB are random; sets $status, $serial, $disk, $sum.
+# boot NAME IMAGE: one boot with 6 GiB (4 of them above 4 GiB, where
+# Linux's allocations mostly land, so DMA goes there too), intel-iommu,
+# edu at 00:05.0 with 64-bit DMA and an NVMe disk whose first 4 MiB are
+# random; sets $status, $serial, $disk, $sum.
 boot() {
 	serial="$out/qemu-iommu-linux-$1.serial.txt" disk="$out/qemu-iommu-linux-$1.nvme.raw"
 	rm -f "$serial" "$disk"
 	head -c 4M /dev/urandom >"$disk" && truncate -s 8M "$disk"
 	sum=$(head -c 4M "$disk" | sha256sum | cut -d' ' -f1)
 	# intel-iommu must come before the other PCI devices.
-	MICROHV_QEMU_ACCEL=tcg "$top/tools/qemu.sh" "$2" "$serial" 150 \
-		-device intel-iommu,aw-bits=48 -device edu,addr=05.0,dma_mask=0xffffffff \
+	MICROHV_QEMU_ACCEL=tcg "$top/tools/qemu.sh" "$2" "$serial" 150 -m 6G \
+		-device intel-iommu,aw-bits=48 -device edu,addr=05.0,dma_mask=0xffffffffffffffff \
 		-drive "file=$disk,if=none,id=nv,format=raw" -device nvme,drive=nv,serial=microhv
 	status=$?
 	[ -f "$serial" ] || : >"$serial"
