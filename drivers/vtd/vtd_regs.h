@@ -57,6 +57,7 @@
 #define VTD_GCMD_SRTP (1u << 30) /* GSTS.RTPS */
 #define VTD_GCMD_WBF (1u << 27)	 /* GSTS.WBFS (set while the flush runs) */
 #define VTD_GCMD_QIE (1u << 26)	 /* GSTS.QIES */
+#define VTD_GCMD_IRE (1u << 25)	 /* GSTS.IRES */
 /* 11.4.4: the one-shot commands (SRTP, SFL, WBF, SIRTP) never written back from GSTS. */
 #define VTD_GSTS_ONE_SHOT_MASK 0x96ffffffu
 

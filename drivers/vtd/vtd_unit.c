@@ -283,6 +283,19 @@ static bool take_over(struct vtd_unit *u)
 		if (!gcmd_set(u, VTD_GCMD_TE, false, "translation disable (GCMD.TE)"))
 			return false;
 	}
+	/*
+	 * 5.1: interrupt remapping the firmware left on would remap L1's MSIs
+	 * through a table L1 cannot see (L0 does no interrupt remapping:
+	 * docs/security.md); off before the queue, which it depends on (its
+	 * entry-cache invalidations are queued only, 6.5.2).
+	 */
+	if (sts & VTD_GCMD_IRE) {
+		log_info("VT-d unit at 0x%llx: the firmware left interrupt remapping on: off, so "
+			 "L1's interrupts arrive as it programs them",
+			 (unsigned long long)u->base);
+		if (!gcmd_set(u, VTD_GCMD_IRE, false, "interrupt remapping disable (GCMD.IRE)"))
+			return false;
+	}
 	if (sts & VTD_GCMD_QIE) {
 		if (!gcmd_set(u, VTD_GCMD_QIE, false, "queued invalidation disable (GCMD.QIE)"))
 			return false;

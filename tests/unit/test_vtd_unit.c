@@ -32,6 +32,7 @@ static struct page_alloc pool;
 static void *pool_mem;
 static char last_line[LOG_LINE_MAX + 1];
 static unsigned errors;
+static char all_lines[8192]; /* every line since setup, for logged_line */
 
 static void capture(const char *line, size_t len, void *ctx)
 {
@@ -39,6 +40,13 @@ static void capture(const char *line, size_t len, void *ctx)
 	snprintf(last_line, sizeof(last_line), "%.*s", (int)len, line);
 	if (strstr(last_line, "] error: "))
 		errors++;
+	size_t used = strlen(all_lines);
+	snprintf(all_lines + used, sizeof(all_lines) - used, "%s\n", last_line);
+}
+
+static bool logged_line(const char *s)
+{
+	return strstr(all_lines, s) != NULL;
 }
 
 static void setup(uint64_t cap, uint64_t ecap)
@@ -47,6 +55,7 @@ static void setup(uint64_t cap, uint64_t ecap)
 	log_add_sink(capture, NULL);
 	errors = 0;
 	last_line[0] = 0;
+	all_lines[0] = 0;
 	vtd_fake_init(&fake, BASE, cap, ecap);
 	ops = vtd_fake_bind(&fake);
 	free(pool_mem);
@@ -276,15 +285,19 @@ TEST(vtd_enable_takes_over_what_the_firmware_left_on)
 	struct vtd_unit u;
 	setup(CAP_STD, ECAP_STD | VTD_ECAP_QI);
 	CHECK(vtd_unit_probe(&u, &ops, BASE, 0, 39, true));
-	/* Firmware: translation and the queue on, with its own root table. */
+	/* Firmware: translation, the queue and interrupt remapping on, with its own root table. */
 	ops.write64(ops.ctx, BASE, VTD_RTADDR_REG, 0x7000);
 	ops.write32(ops.ctx, BASE, VTD_GCMD_REG, VTD_GCMD_SRTP);
 	ops.write32(ops.ctx, BASE, VTD_GCMD_REG, VTD_GCMD_QIE);
-	ops.write32(ops.ctx, BASE, VTD_GCMD_REG, VTD_GCMD_QIE | VTD_GCMD_TE);
+	ops.write32(ops.ctx, BASE, VTD_GCMD_REG, VTD_GCMD_QIE | VTD_GCMD_IRE);
+	ops.write32(ops.ctx, BASE, VTD_GCMD_REG, VTD_GCMD_QIE | VTD_GCMD_IRE | VTD_GCMD_TE);
 	fake.nev = 0;
 	uint64_t root = vtd_root_build(&pool, 0x100000, u.levels);
 	CHECK(vtd_unit_enable(&u, root, &pool));
 	CHECK(before(VF_TE_OFF, VF_SRTP));
+	CHECK(before(VF_IRE_OFF, VF_QIE_OFF));
+	CHECK(!(vtd_fake_get32(&fake, VTD_GSTS_REG) & VTD_GCMD_IRE));
+	CHECK(logged_line("the firmware left interrupt remapping on: off"));
 	CHECK(before(VF_QIE_OFF, VF_CC_GLOBAL));
 	CHECK_EQ(fake.latched_root, root);
 	CHECK_EQ(fake.bad, 0); /* no register command while the queue was on */

@@ -68,8 +68,15 @@ static void gcmd(struct vtd_fake *f, uint32_t v)
 	}
 	if (v & VTD_GCMD_WBF)
 		event(f, VF_WBF); /* done at once: WBFS stays clear */
+	if ((v ^ s) & VTD_GCMD_IRE) {
+		bool on = v & VTD_GCMD_IRE;
+		set_gsts_bit(f, VTD_GCMD_IRE, on);
+		event(f, on ? VF_IRE_ON : VF_IRE_OFF);
+	}
 	if ((v ^ s) & VTD_GCMD_QIE) {
 		bool on = v & VTD_GCMD_QIE;
+		if (!on && (gsts(f) & VTD_GCMD_IRE))
+			f->bad++;
 		if (on)
 			set64(f, VTD_IQH_REG, 0);
 		set_gsts_bit(f, VTD_GCMD_QIE, on);

@@ -31,6 +31,8 @@ enum vtd_fake_event {
 	VF_FLUSH_CACHES, /* the CPU caches written back */
 	VF_QI_WAIT,	 /* a wait descriptor completed */
 	VF_PMEN,	 /* PMEN written */
+	VF_IRE_ON,
+	VF_IRE_OFF,
 };
 
 #define VTD_FAKE_REG_BYTES 0x1000
@@ -50,7 +52,8 @@ struct vtd_fake {
 	uint64_t now;
 	uint64_t latched_root; /* RTADDR at the last SRTP */
 	uint64_t last_cc, last_iotlb; /* the last invalidation commands, descriptors included */
-	unsigned bad; /* commands in a wrong state: TE before SRTP, a register command with QIE on */
+	unsigned bad; /* commands in a wrong state: TE before SRTP, a register command with QIE on,
+		       * QIE off while IRE is on */
 };
 
 extern const struct vtd_ops vtd_fake_ops;
