@@ -78,9 +78,10 @@ void iommu_disable_all(void);
  * device DMA into a page of L0's (must be blocked and the fault logged,
  * the page unchanged) and into a page of L1's (must complete).  Passed,
  * translation stays on and the DMAR is hidden, as after a launch (true:
- * the caller must not call iommu_launch_decided again); otherwise
- * translation is off again (false; the log says which DMA did what it must
- * not).  l1_page is a page the loader allocated for it.
+ * the caller must not call iommu_launch_decided again); otherwise, and
+ * with iommu = off, translation is off again (false; the log says which
+ * DMA did what it must not).  l1_page is a page the loader allocated for
+ * it.
  */
 bool iommu_selftest(const struct boot_info *bi, struct page_alloc *pa, uint64_t l1_page);
 

@@ -15,8 +15,10 @@
 # either DMA does what it must not.  (qemu_iommu_linux.sh boots Linux so.)  Two boots: QEMU 7.2's
 # default unit (39-bit: 3-level tables) and a 48-bit one in caching mode
 # (4-level tables, CAP.CM), then that again with iommu_qi = off
-# (register-based invalidation; QEMU's unit always offers QI).  edu's dma_mask is set to 32 bits (its default
-# is 28): both pages lie below 4 GiB in 512 MiB.
+# (register-based invalidation; QEMU's unit always offers QI), and a
+# 39-bit one with iommu = off, after which the units are left alone.
+# edu's dma_mask is set to 32 bits (its default is 28): both pages lie
+# below 4 GiB in 512 MiB.
 . "$(dirname "$0")/lib.sh"
 
 img="$out/qemu-iommu.img"
@@ -34,11 +36,20 @@ printf '%s\n' '# the VT-d self-test, register-based invalidation (tests/system/q
 	'iommu_selftest = on' 'iommu_qi = off' >"$cfg_reg"
 "$top/tools/mkimage.sh" "$img_reg" "$top/build/hv.efi" "$cfg_reg" "$top/build/payload/marker.efi" ||
 	{ fail "build the image with iommu_qi = off"; finish qemu-iommu; }
+# And with iommu = off: the self-test runs, then leaves the units alone as
+# a launch with iommu = off would.
+img_off="$out/qemu-iommu-off.img"
+cfg_off="$out/qemu-iommu-off.cfg"
+printf '%s\n' '# the VT-d self-test with iommu = off (tests/system/qemu_iommu.sh)' \
+	'iommu_selftest = on' 'iommu = off' >"$cfg_off"
+"$top/tools/mkimage.sh" "$img_off" "$top/build/hv.efi" "$cfg_off" "$top/build/payload/marker.efi" ||
+	{ fail "build the image with iommu = off"; finish qemu-iommu; }
 
-# boot NAME LEVELS WIDTH INTEL-IOMMU-OPTIONS IMAGE INVALIDATION: one boot and
-# its checks, each named "NAME: ...".
+# boot NAME LEVELS WIDTH INTEL-IOMMU-OPTIONS IMAGE INVALIDATION AFTER: one
+# boot and its checks, each named "NAME: ..."; AFTER is "kept" (remapping
+# left on, the DMAR hidden) or "off" (iommu = off: both undone).
 boot() {
-	local name=$1 levels=$2 width=$3 opts=$4 image=$5 inval=$6 serial="$out/qemu-iommu-$1.serial.txt" status l0page
+	local name=$1 levels=$2 width=$3 opts=$4 image=$5 inval=$6 after=$7 serial="$out/qemu-iommu-$1.serial.txt" status l0page
 	rm -f "$serial"
 	# intel-iommu must come before the other PCI devices.
 	MICROHV_QEMU_ACCEL=tcg "$top/tools/qemu.sh" "$image" "$serial" 150 \
@@ -58,9 +69,15 @@ boot() {
 		"^\\[core\\] warn: VT-d unit at 0xfed90000: DMA fault: source 00:05\\.0 write at ${l0page:-none} blocked, reason 0x5 \\(write to a page not mapped for write\\)\$"
 	expect "$name: L0's page unchanged" "^\\[core\\] info: iommu selftest: DMA write into L0's page ${l0page:-none} blocked: page unchanged, fault recorded\$"
 	expect "$name: the DMA into L1's page completed" "^\\[core\\] info: iommu selftest: DMA write into L1's page 0x[0-9a-f]+ completed: 2048 bytes as sent\$"
-	expect "$name: self-test passed, translation left on as after a launch" "^\\[core\\] info: iommu selftest: passed; DMA remapping stays on as after a launch, the boot goes on without a hypervisor\$"
-	expect "$name: the DMAR hidden from the next stage, as at a launch" "^\\[core\\] info: VT-d: the DMAR table at 0x[0-9a-f]+ hidden from L1 \\(signature XMAR, checksum kept right\\)\$"
-	expect_no "$name: translation not turned off again" 'DMA remapping off again'
+	if [ "$after" = kept ]; then
+		expect "$name: self-test passed, translation left on as after a launch" "^\\[core\\] info: iommu selftest: passed; DMA remapping stays on as after a launch, the boot goes on without a hypervisor\$"
+		expect "$name: the DMAR hidden from the next stage, as at a launch" "^\\[core\\] info: VT-d: the DMAR table at 0x[0-9a-f]+ hidden from L1 \\(signature XMAR, checksum kept right\\)\$"
+		expect_no "$name: translation not turned off again" 'DMA remapping off again'
+	else
+		expect "$name: self-test passed, then translation off and the DMAR left (iommu = off)" "^\\[core\\] info: iommu selftest: passed; iommu = off in hv.cfg: DMA remapping off again, the DMAR left for the next stage\$"
+		expect_no "$name: the DMAR not hidden" 'hidden from L1'
+		expect_no "$name: translation not left on" 'DMA remapping stays on'
+	fi
 	expect_no "$name: no DMA did what it must not" 'NOT blocked|did NOT complete|iommu selftest: FAILED'
 	expect "$name: no launch without VT-x, said plainly" '^\[core\] warn: VT-x not available: L1 runs without a hypervisor$'
 	expect "$name: core returned to the loader" '^\[boot\] info: core returned OK$'
@@ -71,9 +88,11 @@ boot() {
 }
 
 # QEMU 7.2's defaults: 39-bit (3-level tables); then 48-bit with caching mode (CAP.CM).
-boot aw39 3 39 aw-bits=39 "$img" queued
-boot aw48-cm 4 48 aw-bits=48,caching-mode=on "$img" queued
+boot aw39 3 39 aw-bits=39 "$img" queued kept
+boot aw48-cm 4 48 aw-bits=48,caching-mode=on "$img" queued kept
 # iommu_qi = off: the context cache and IOTLB invalidated through CCMD and
 # the IOTLB registers (VT-d 6.5.1), as on a unit without QI.
-boot aw48-register 4 48 aw-bits=48,caching-mode=on "$img_reg" register-based
+boot aw48-register 4 48 aw-bits=48,caching-mode=on "$img_reg" register-based kept
+# iommu = off: the self-test still runs, and then the units are L1's.
+boot aw39-iommu-off 3 39 aw-bits=39 "$img_off" queued off
 finish qemu-iommu
