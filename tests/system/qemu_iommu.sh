@@ -21,29 +21,24 @@
 # below 4 GiB in 512 MiB.
 . "$(dirname "$0")/lib.sh"
 
-img="$out/qemu-iommu.img"
-cfg="$out/qemu-iommu.cfg"
-cat >"$cfg" <<CFG
-# the VT-d self-test (tests/system/qemu_iommu.sh)
-iommu_selftest = on
-CFG
-"$top/tools/mkimage.sh" "$img" "$top/build/hv.efi" "$cfg" "$top/build/payload/marker.efi" ||
-	{ fail "build the image"; finish qemu-iommu; }
-# The same with register-based invalidation (QEMU's unit always offers QI).
-img_reg="$out/qemu-iommu-register.img"
-cfg_reg="$out/qemu-iommu-register.cfg"
-printf '%s\n' '# the VT-d self-test, register-based invalidation (tests/system/qemu_iommu.sh)' \
-	'iommu_selftest = on' 'iommu_qi = off' >"$cfg_reg"
-"$top/tools/mkimage.sh" "$img_reg" "$top/build/hv.efi" "$cfg_reg" "$top/build/payload/marker.efi" ||
-	{ fail "build the image with iommu_qi = off"; finish qemu-iommu; }
-# And with iommu = off: the self-test runs, then leaves the units alone as
-# a launch with iommu = off would.
-img_off="$out/qemu-iommu-off.img"
-cfg_off="$out/qemu-iommu-off.cfg"
-printf '%s\n' '# the VT-d self-test with iommu = off (tests/system/qemu_iommu.sh)' \
-	'iommu_selftest = on' 'iommu = off' >"$cfg_off"
-"$top/tools/mkimage.sh" "$img_off" "$top/build/hv.efi" "$cfg_off" "$top/build/payload/marker.efi" ||
-	{ fail "build the image with iommu = off"; finish qemu-iommu; }
+# image NAME [HV.CFG LINE...]: $out/qemu-iommu[-NAME].img, the marker payload
+# as the next stage and an hv.cfg with iommu_selftest = on and the lines
+# given; prints the image's path.
+image() {
+	local name=$1 img cfg
+	shift
+	img="$out/qemu-iommu${name:+-$name}.img" cfg="$out/qemu-iommu${name:+-$name}.cfg"
+	printf '%s\n' "# the VT-d self-test${name:+ ($name)} (tests/system/qemu_iommu.sh)" \
+		'iommu_selftest = on' "$@" >"$cfg"
+	"$top/tools/mkimage.sh" "$img" "$top/build/hv.efi" "$cfg" "$top/build/payload/marker.efi" \
+		>&2 && echo "$img"
+}
+img=$(image "") || { fail "build the image"; finish qemu-iommu; }
+# Register-based invalidation (QEMU's unit always offers QI).
+img_reg=$(image register 'iommu_qi = off') || { fail "build the image with iommu_qi = off"; finish qemu-iommu; }
+# iommu = off: the self-test runs, then leaves the units alone as a launch
+# with iommu = off would.
+img_off=$(image off 'iommu = off') || { fail "build the image with iommu = off"; finish qemu-iommu; }
 
 # boot NAME LEVELS WIDTH INTEL-IOMMU-OPTIONS IMAGE INVALIDATION AFTER: one
 # boot and its checks, each named "NAME: ..."; AFTER is "kept" (remapping
