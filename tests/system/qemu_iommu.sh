@@ -62,7 +62,9 @@ boot() {
 	l0page=$(capture "^\\[core\\] info: iommu selftest: DMA remapping on as at launch; edu DMAs into L0's page (0x[0-9a-f]+) and .*")
 	expect "$name: the unit blocked edu's write into L0's page and L0 logged the fault" \
 		"^\\[core\\] warn: VT-d unit at 0xfed90000: DMA fault: source 00:05\\.0 write at ${l0page:-none} blocked, reason 0x5 \\(write to a page not mapped for write\\)\$"
-	expect "$name: L0's page unchanged" "^\\[core\\] info: iommu selftest: DMA write into L0's page ${l0page:-none} blocked: page unchanged, fault recorded\$"
+	expect "$name: L0's page unchanged, each of 4 faults recorded and cleared" "^\\[core\\] info: iommu selftest: DMA write into L0's page ${l0page:-none} blocked 4 times: page unchanged, each fault recorded and cleared\$"
+	n=$(grep -a -c -E "^\\[core\\] warn: VT-d unit at 0xfed90000: DMA fault: source 00:05\\.0 write at ${l0page:-none} blocked, reason 0x5 " "$log")
+	expect_status "$name: L0 logged each of the 4 faults once" "$n" 4
 	expect "$name: the DMA into L1's page completed" "^\\[core\\] info: iommu selftest: DMA write into L1's page 0x[0-9a-f]+ completed: 2048 bytes as sent\$"
 	if [ "$after" = kept ]; then
 		expect "$name: self-test passed, translation left on as after a launch" "^\\[core\\] info: iommu selftest: passed; DMA remapping stays on as after a launch, the boot goes on without a hypervisor\$"
