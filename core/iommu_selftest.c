@@ -80,13 +80,6 @@ static bool find_edu(uint16_t *bdf)
 	return false;
 }
 
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
 static volatile uint64_t *edu_reg(uint64_t bar, unsigned off)
 {
 	return (volatile uint64_t *)(uintptr_t)(bar + off);

@@ -5,6 +5,7 @@
 #include "hw_ops.h"
 
 #include "ap_start.h"
+#include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
 #include "l0.h"
 #include "vmx_arch.h"
@@ -37,14 +38,12 @@ void hw_cpuid(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r)
 
 void hw_wbinvd(void)
 {
-	__asm__ volatile("wbinvd" : : : "memory");
+	wbinvd();
 }
 
 uint64_t hw_rdtsc(void)
 {
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
+	return rdtsc();
 }
 
 void hw_vmclear(uint64_t pa)

@@ -8,6 +8,8 @@
  */
 #include "vtd_mmio.h"
 
+#include "arch/x86/cpu.h"
+
 static uint32_t mmio_read32(void *ctx, uint64_t base, unsigned off)
 {
 	(void)ctx;
@@ -35,15 +37,13 @@ static void mmio_write64(void *ctx, uint64_t base, unsigned off, uint64_t v)
 static void flush_caches(void *ctx)
 {
 	(void)ctx;
-	__asm__ volatile("wbinvd" : : : "memory");
+	wbinvd();
 }
 
 static uint64_t now(void *ctx)
 {
 	(void)ctx;
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
+	return rdtsc();
 }
 
 const struct vtd_ops vtd_mmio_ops = {
